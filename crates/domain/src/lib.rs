@@ -1,0 +1,16 @@
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+//! Khiên's domain: plain types and rules with no IO and no clock.
+//!
+//! Capability names repeat across `domain`, `store` and `web` (`units`, `systems`,
+//! `audit`, …) so that one word finds a feature in every layer.
+
+pub mod audit;
+pub mod error;
+pub mod roles;
+pub mod systems;
+pub mod text;
+pub mod time_fmt;
+pub mod units;
+
+pub use error::{FieldError, Invalid};
+pub use roles::{Principal, Role, Scope};

@@ -1,0 +1,43 @@
+//! Windows EVTX files, through the `evtx` crate. A corrupt chunk or record
+//! is counted and skipped; the rest of the file is still read.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use evtx::{EvtxParser, ParserSettings};
+
+use super::ReadStats;
+use super::windows::from_evtx_json;
+use crate::error::HuntError;
+use crate::record::Record;
+
+pub fn read(path: &Path, sink: &mut dyn FnMut(Record)) -> Result<ReadStats, HuntError> {
+    let source: Arc<str> = Arc::from(path.display().to_string());
+    let settings = ParserSettings::new()
+        .num_threads(1)
+        .separate_json_attributes(false);
+    let mut parser = EvtxParser::from_path(path)
+        .map_err(|e| HuntError::parse(path, format!("not a readable EVTX file: {e}")))?
+        .with_configuration(settings);
+    let mut stats = ReadStats::default();
+    for item in parser.records_json_value() {
+        match item {
+            Ok(r) => {
+                let id = r.event_record_id;
+                let ts = r.timestamp;
+                match from_evtx_json(r.data, &source, id) {
+                    Some(mut rec) => {
+                        if rec.timestamp.is_none() {
+                            rec.timestamp = Some(ts);
+                        }
+                        stats.events += 1;
+                        sink(rec);
+                    }
+                    None => stats.skip(|| format!("{}: record {id}: no Event element", source)),
+                }
+            }
+            Err(e) => stats.skip(|| format!("{}: {e}", source)),
+        }
+    }
+    Ok(stats)
+}

@@ -1,0 +1,160 @@
+//! JSON input: JSON Lines, or one JSON document (object, array of objects,
+//! or concatenated objects). EVTX-shaped, Winlogbeat and Wazuh events become
+//! Windows records; anything else is a generic record addressed by dotted
+//! paths.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::windows::{aliases_for, as_i64, from_evtx_json, from_shipper_json};
+use super::{ReadStats, for_each_line};
+use crate::error::HuntError;
+use crate::record::{Record, RecordKind};
+use crate::timeparse;
+
+pub fn read(path: &Path, sink: &mut dyn FnMut(Record)) -> Result<ReadStats, HuntError> {
+    let source: Arc<str> = Arc::from(path.display().to_string());
+    let mut stats = ReadStats::default();
+    // Line mode when the first non-empty line is a whole JSON value.
+    let line_mode = first_line_is_json(path)?;
+    if line_mode {
+        for_each_line(path, |n, line| {
+            if line.trim().is_empty() {
+                return;
+            }
+            match serde_json::from_str::<Value>(line) {
+                Ok(v) => emit(v, &source, n, &mut stats, sink),
+                Err(e) => stats.skip(|| format!("{source}:{n}: invalid JSON: {e}")),
+            }
+        })?;
+        return Ok(stats);
+    }
+    let file = File::open(path).map_err(|e| HuntError::io(path, e))?;
+    let reader = BufReader::with_capacity(1 << 16, file);
+    let mut n = 0u64;
+    for item in serde_json::Deserializer::from_reader(reader).into_iter::<Value>() {
+        match item {
+            Ok(Value::Array(items)) => {
+                for v in items {
+                    n += 1;
+                    emit(v, &source, n, &mut stats, sink);
+                }
+            }
+            Ok(v) => {
+                n += 1;
+                emit(v, &source, n, &mut stats, sink);
+            }
+            Err(e) => {
+                stats.skip(|| format!("{source}:{}: invalid JSON: {e}", e.line()));
+                break;
+            }
+        }
+    }
+    Ok(stats)
+}
+
+fn first_line_is_json(path: &Path) -> Result<bool, HuntError> {
+    use std::io::BufRead;
+    let file = File::open(path).map_err(|e| HuntError::io(path, e))?;
+    let mut reader = BufReader::new(file);
+    let mut line = String::new();
+    for _ in 0..64 {
+        line.clear();
+        match reader.read_line(&mut line) {
+            Ok(0) => return Ok(false),
+            Ok(_) => {}
+            // Not UTF-8 or unreadable: let the document reader report it.
+            Err(_) => return Ok(false),
+        }
+        let t = line.trim().trim_start_matches('\u{feff}');
+        if t.is_empty() {
+            continue;
+        }
+        return Ok(t.starts_with('{') && serde_json::from_str::<Value>(t).is_ok());
+    }
+    Ok(false)
+}
+
+fn emit(v: Value, source: &Arc<str>, n: u64, stats: &mut ReadStats, sink: &mut dyn FnMut(Record)) {
+    match to_record(v, source, n) {
+        Some(r) => {
+            stats.events += 1;
+            sink(r);
+        }
+        None => stats.skip(|| format!("{source}:{n}: not a JSON object")),
+    }
+}
+
+const TIME_KEYS: &[&str] = &[
+    "@timestamp",
+    "timestamp",
+    "TimeCreated",
+    "UtcTime",
+    "EventTime",
+    "time",
+    "eventTime",
+    "date",
+    "ts",
+];
+const HOST_KEYS: &[&str] = &["Computer", "hostname", "host.name", "host", "agent.name", "Hostname"];
+
+/// Converts one parsed JSON value into a record.
+pub fn to_record(v: Value, source: &Arc<str>, n: u64) -> Option<Record> {
+    if v.get("Event").and_then(|e| e.get("System")).is_some() {
+        return from_evtx_json(v, source, n);
+    }
+    let Value::Object(obj) = v else {
+        return None;
+    };
+    let mut rec = Record::new(source.clone(), n, RecordKind::Json);
+    if !from_shipper_json(obj.clone(), &mut rec) {
+        generic(obj, &mut rec);
+    }
+    if rec.timestamp.is_none() {
+        rec.timestamp = TIME_KEYS
+            .iter()
+            .find_map(|k| rec.get(k).and_then(Value::as_str).and_then(timeparse::parse_any))
+            .or_else(|| {
+                rec.get("winlog.time_created")
+                    .and_then(Value::as_str)
+                    .and_then(timeparse::parse_any)
+            });
+    }
+    if rec.computer.is_empty() {
+        rec.computer = HOST_KEYS
+            .iter()
+            .find_map(|k| rec.get(k).and_then(Value::as_str).map(str::to_string))
+            .unwrap_or_default();
+    }
+    Some(rec)
+}
+
+fn generic(obj: Map<String, Value>, rec: &mut Record) {
+    rec.fields = obj;
+    // Flat Windows events (NXLog, Sysmon-as-JSON) carry Channel + EventID.
+    let channel = rec.fields.get("Channel").and_then(Value::as_str).map(str::to_string);
+    let eid = rec.fields.get("EventID").and_then(as_i64);
+    if let (Some(c), Some(id)) = (channel, eid) {
+        rec.kind = RecordKind::Windows;
+        rec.aliases = aliases_for(&c, Some(id));
+        rec.channel = c;
+        rec.event_id = Some(id);
+        if let Some(t) = rec.fields.get("TimeCreated").and_then(|t| {
+            t.as_str()
+                .map(str::to_string)
+                .or_else(|| t.pointer("/#attributes/SystemTime").and_then(Value::as_str).map(str::to_string))
+        }) {
+            rec.timestamp = timeparse::parse_any(&t);
+        }
+    } else {
+        rec.channel = ["log.file.path", "source", "program", "type"]
+            .iter()
+            .find_map(|k| rec.get(k).and_then(Value::as_str).map(str::to_string))
+            .unwrap_or_default();
+        rec.event_id = rec.get("EventID").and_then(as_i64);
+    }
+}

@@ -1,0 +1,148 @@
+//! Syslog and Linux auth logs: RFC 3164 (`Jun 14 15:16:01 host prog[pid]:`),
+//! RFC 5424 (`<34>1 2003-10-11T22:14:15.003Z host app procid msgid [sd] msg`)
+//! and ISO-timestamped lines. sshd, sudo and su messages get extra fields
+//! (`auth_event`, `user`, `src_ip`, `src_port`, `command`, ...).
+
+use std::path::Path;
+use std::sync::{Arc, LazyLock};
+
+use regex::Regex;
+use serde_json::{Map, Value};
+
+use super::{ReadStats, for_each_line};
+use crate::error::HuntError;
+use crate::record::{Record, RecordKind};
+use crate::timeparse;
+
+fn re(p: &str) -> Option<Regex> {
+    Regex::new(p).ok()
+}
+
+static RFC3164: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(r"^(?:<(\d{1,3})>)?([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) (\S+) ([^:\[\s]+(?:\([^)]*\))?)(?:\[(\d+)\])?: ?(.*)$")
+});
+static RFC5424: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(r"^<(\d{1,3})>\d{1,2} (\S+) (\S+) (\S+) (\S+) (\S+) (-|(?:\[.*?\])+) ?(.*)$")
+});
+static ISO: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(r"^(?:<(\d{1,3})>)?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) (\S+) ([^:\[\s]+(?:\([^)]*\))?)(?:\[(\d+)\])?: ?(.*)$")
+});
+
+/// True when the line parses as one of the syslog forms.
+pub fn looks_like_syslog(line: &str) -> bool {
+    [&RFC3164, &RFC5424, &ISO]
+        .iter()
+        .any(|r| r.as_ref().is_some_and(|r| r.is_match(line)))
+}
+
+pub fn read(path: &Path, sink: &mut dyn FnMut(Record)) -> Result<ReadStats, HuntError> {
+    let source: Arc<str> = Arc::from(path.display().to_string());
+    let year = default_year(path);
+    let mut stats = ReadStats::default();
+    for_each_line(path, |n, line| {
+        if line.trim().is_empty() {
+            return;
+        }
+        match parse_line(line, &source, n, year) {
+            Some(r) => {
+                stats.events += 1;
+                sink(r);
+            }
+            None => stats.skip(|| format!("{source}:{n}: not a syslog line")),
+        }
+    })?;
+    Ok(stats)
+}
+
+/// RFC 3164 has no year: take the file's modification year, else this year.
+fn default_year(path: &Path) -> i16 {
+    let from_mtime = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| jiff::Timestamp::try_from(t).ok());
+    from_mtime
+        .unwrap_or_else(jiff::Timestamp::now)
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .year()
+}
+
+/// Parses one syslog line into a record.
+pub fn parse_line(line: &str, source: &Arc<str>, n: u64, year: i16) -> Option<Record> {
+    let mut rec = Record::new(source.clone(), n, RecordKind::Syslog);
+    let mut f = Map::new();
+    let (pri, host, program, pid, msg);
+    if let Some(c) = RFC5424.as_ref().and_then(|r| r.captures(line)) {
+        pri = c.get(1).map(|m| m.as_str());
+        rec.timestamp = timeparse::parse_any(c.get(2)?.as_str());
+        host = c.get(3)?.as_str();
+        program = c.get(4)?.as_str();
+        pid = c.get(5).map(|m| m.as_str()).filter(|p| *p != "-");
+        if let Some(m) = c.get(6).filter(|m| m.as_str() != "-") {
+            f.insert("msgid".into(), Value::String(m.as_str().into()));
+        }
+        if let Some(sd) = c.get(7).filter(|m| m.as_str() != "-") {
+            f.insert("structured_data".into(), Value::String(sd.as_str().into()));
+        }
+        msg = c.get(8).map_or("", |m| m.as_str());
+    } else if let Some(c) = RFC3164.as_ref().and_then(|r| r.captures(line)) {
+        pri = c.get(1).map(|m| m.as_str());
+        rec.timestamp = timeparse::parse_bsd(c.get(2)?.as_str(), year);
+        host = c.get(3)?.as_str();
+        program = c.get(4)?.as_str();
+        pid = c.get(5).map(|m| m.as_str());
+        msg = c.get(6).map_or("", |m| m.as_str());
+    } else if let Some(c) = ISO.as_ref().and_then(|r| r.captures(line)) {
+        pri = c.get(1).map(|m| m.as_str());
+        rec.timestamp = timeparse::parse_any(c.get(2)?.as_str());
+        host = c.get(3)?.as_str();
+        program = c.get(4)?.as_str();
+        pid = c.get(5).map(|m| m.as_str());
+        msg = c.get(6).map_or("", |m| m.as_str());
+    } else {
+        return None;
+    }
+    if let Some(p) = pri.and_then(|p| p.parse::<u16>().ok()) {
+        f.insert("facility".into(), Value::from(p / 8));
+        f.insert("severity".into(), Value::from(p % 8));
+    }
+    // `sshd(pam_unix)` -> program `sshd`, component kept whole.
+    let base = program.split('(').next().unwrap_or(program);
+    f.insert("host".into(), Value::String(host.into()));
+    f.insert("program".into(), Value::String(base.into()));
+    f.insert("component".into(), Value::String(program.into()));
+    if let Some(p) = pid {
+        f.insert("pid".into(), Value::String(p.into()));
+    }
+    f.insert("message".into(), Value::String(msg.into()));
+    super::syslog_fields::extract(base, msg, &mut f);
+    rec.computer = host.to_string();
+    rec.channel = base.to_string();
+    rec.fields = f;
+    Some(rec)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn parses_forms() {
+        let s: Arc<str> = Arc::from("t");
+        let r = parse_line("Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186", &s, 1, 2017).unwrap();
+        assert_eq!(r.channel, "sshd");
+        assert_eq!(r.fields["auth_event"], "invalid_user");
+        assert_eq!(r.fields["user"], "webmaster");
+        assert_eq!(r.fields["src_ip"], "173.234.31.186");
+        let r = parse_line("Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=218.188.2.4 ", &s, 1, 2005).unwrap();
+        assert_eq!(r.fields["auth_event"], "auth_failure");
+        assert_eq!(r.fields["src_ip"], "218.188.2.4");
+        let r = parse_line("<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - 'su root' failed for lonvick on /dev/pts/8", &s, 1, 2003).unwrap();
+        assert_eq!(r.channel, "su");
+        assert_eq!(r.computer, "mymachine.example.com");
+        let r = parse_line("2024-03-01T10:00:00+00:00 web1 sudo[123]:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/cat /etc/shadow", &s, 1, 2024).unwrap();
+        assert_eq!(r.fields["command"], "/bin/cat /etc/shadow");
+        assert_eq!(r.fields["user"], "alice");
+        assert_eq!(r.fields["target_user"], "root");
+    }
+}

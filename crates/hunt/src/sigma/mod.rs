@@ -1,0 +1,228 @@
+//! Sigma rules: loading (rsigma-parser), compilation and evaluation
+//! (rsigma-eval), routed by logsource (see [`logsource`]).
+
+pub mod logsource;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rsigma_eval::{CompiledRule, Engine, ResultBody, compile_rule};
+use rsigma_parser::{SigmaRule, parse_sigma_yaml};
+use serde_json::Value;
+
+use crate::detection::Detection;
+use crate::error::HuntError;
+use crate::record::{Record, SigmaView, value_text};
+
+/// Rule metadata carried into detections (DRL 1.1: the author is credited).
+#[derive(Debug, Clone)]
+pub struct RuleMeta {
+    pub id: String,
+    pub title: String,
+    pub level: String,
+    pub author: String,
+    pub tags: Vec<String>,
+    pub path: PathBuf,
+}
+
+/// A rule that was not loaded, and why.
+#[derive(Debug, Clone)]
+pub struct SkippedRule {
+    pub path: PathBuf,
+    pub title: String,
+    pub reason: String,
+}
+
+/// A compiled, routed set of Sigma rules.
+#[derive(Default)]
+pub struct SigmaSet {
+    pub metas: Vec<RuleMeta>,
+    engines: HashMap<String, Engine>,
+    pending: HashMap<String, Vec<CompiledRule>>,
+    /// Rules not loaded (unsupported feature, bad detection, ...).
+    pub skipped: Vec<SkippedRule>,
+    /// Files that could not be read or parsed at all.
+    pub errors: Vec<HuntError>,
+    /// Remarks about loaded rules (e.g. unmapped logsource).
+    pub notes: Vec<String>,
+}
+
+const IDX_ATTR: &str = "khien.rule_index";
+
+impl SigmaSet {
+    /// Loads every `.yml`/`.yaml` under the given files and directories.
+    pub fn load(paths: &[PathBuf]) -> SigmaSet {
+        let mut set = SigmaSet::default();
+        for p in paths {
+            let mut files = Vec::new();
+            if let Err(e) = collect_rule_files(p, &mut files) {
+                set.errors.push(e);
+                continue;
+            }
+            for f in files {
+                match std::fs::read_to_string(&f) {
+                    Ok(text) => set.add_yaml(&text, &f),
+                    Err(e) => set.errors.push(HuntError::io(&f, e)),
+                }
+            }
+        }
+        set.finish();
+        set
+    }
+
+    /// Parses one YAML file (one or more documents) and queues its rules.
+    pub fn add_yaml(&mut self, text: &str, path: &Path) {
+        let coll = match parse_sigma_yaml(text) {
+            Ok(c) => c,
+            Err(e) => {
+                self.errors.push(HuntError::parse(path, e.to_string()));
+                return;
+            }
+        };
+        let parsed_any = !coll.rules.is_empty() || !coll.correlations.is_empty() || !coll.filters.is_empty();
+        for msg in &coll.errors {
+            if msg.starts_with("YAML parse error") {
+                self.errors.push(HuntError::parse(path, msg.clone()));
+            } else if parsed_any {
+                self.notes.push(format!("{}: {msg}", path.display()));
+            } else {
+                self.skipped.push(SkippedRule {
+                    path: path.to_path_buf(),
+                    title: String::new(),
+                    reason: msg.clone(),
+                });
+            }
+        }
+        for c in &coll.correlations {
+            self.skipped.push(SkippedRule {
+                path: path.to_path_buf(),
+                title: c.title.clone(),
+                reason: "correlation rules are not supported yet".into(),
+            });
+        }
+        for f in &coll.filters {
+            self.skipped.push(SkippedRule {
+                path: path.to_path_buf(),
+                title: f.title.clone(),
+                reason: "Sigma filter documents are not supported yet".into(),
+            });
+        }
+        for rule in &coll.rules {
+            self.add_rule(rule, path);
+        }
+    }
+
+    fn add_rule(&mut self, rule: &SigmaRule, path: &Path) {
+        let mut compiled = match compile_rule(rule) {
+            Ok(c) => c,
+            Err(e) => {
+                self.skipped.push(SkippedRule {
+                    path: path.to_path_buf(),
+                    title: rule.title.clone(),
+                    reason: e.to_string(),
+                });
+                return;
+            }
+        };
+        let idx = self.metas.len();
+        let mut attrs = (*compiled.custom_attributes).clone();
+        attrs.insert(IDX_ATTR.into(), Value::from(idx));
+        compiled.custom_attributes = Arc::new(attrs);
+        self.metas.push(RuleMeta {
+            id: rule.id.clone().unwrap_or_else(|| rule.title.clone()),
+            title: rule.title.clone(),
+            level: rule.level.as_ref().map_or("informational", |l| l.as_str()).to_string(),
+            author: rule.author.clone().unwrap_or_default(),
+            tags: rule.tags.clone(),
+            path: path.to_path_buf(),
+        });
+        let targets = logsource::rule_keys(&rule.logsource);
+        if let Some(note) = targets.note {
+            self.notes.push(format!("{} ({}): {note}", rule.title, path.display()));
+        }
+        for key in targets.keys {
+            self.pending.entry(key).or_default().push(compiled.clone());
+        }
+    }
+
+    /// Builds one engine per routing key. Call after the last `add_yaml`.
+    pub fn finish(&mut self) {
+        for (key, rules) in self.pending.drain() {
+            let engine = self.engines.entry(key).or_default();
+            engine.extend_compiled_rules(rules);
+        }
+    }
+
+    pub fn rule_count(&self) -> usize {
+        self.metas.len()
+    }
+
+    /// Evaluates the rules that apply to `rec`, pushing detections.
+    /// `keys` is scratch space reused across calls.
+    pub fn evaluate(&self, rec: &Record, keys: &mut Vec<String>, out: &mut Vec<Detection>) {
+        logsource::event_keys(rec, keys);
+        let view = SigmaView(rec);
+        let mut seen: Vec<usize> = Vec::new();
+        for key in keys.iter() {
+            let Some(engine) = self.engines.get(key) else { continue };
+            for res in engine.evaluate(&view) {
+                let Some(idx) = res
+                    .header
+                    .custom_attributes
+                    .get(IDX_ATTR)
+                    .and_then(Value::as_u64)
+                    .and_then(|i| usize::try_from(i).ok())
+                else {
+                    continue;
+                };
+                if seen.contains(&idx) {
+                    continue;
+                }
+                seen.push(idx);
+                let Some(meta) = self.metas.get(idx) else { continue };
+                let mut d = Detection::for_record(rec);
+                d.rule_id = meta.id.clone();
+                d.rule_title = meta.title.clone();
+                d.level = meta.level.clone();
+                d.author = meta.author.clone();
+                d.tags = meta.tags.clone();
+                if let ResultBody::Detection(body) = &res.body {
+                    for fm in &body.matched_fields {
+                        let pair = (fm.field.clone(), value_text(&fm.value));
+                        if !d.matched.contains(&pair) {
+                            d.matched.push(pair);
+                        }
+                    }
+                }
+                out.push(d);
+            }
+        }
+    }
+}
+
+/// Rule files under a path, sorted.
+fn collect_rule_files(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), HuntError> {
+    let meta = std::fs::metadata(p).map_err(|e| HuntError::io(p, e))?;
+    if meta.is_file() {
+        out.push(p.to_path_buf());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
+        .map_err(|e| HuntError::io(p, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for e in entries {
+        if e.is_dir() {
+            collect_rule_files(&e, out)?;
+        } else if e
+            .extension()
+            .and_then(|x| x.to_str())
+            .is_some_and(|x| x.eq_ignore_ascii_case("yml") || x.eq_ignore_ascii_case("yaml"))
+        {
+            out.push(e);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,225 @@
+//! Command-line interface.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use khien_domain::Role;
+use khien_store::{Clock, Store};
+
+use crate::config::{self, FileConfig};
+
+#[derive(Parser)]
+#[command(name = "khien", version, about = "Khiên: the province's information-security platform")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Clone)]
+pub struct Global {
+    /// Configuration file (TOML).
+    #[arg(long, env = "KHIEN_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// `sqlite://path` or `postgres://user@host/db`; default: SQLite under the data dir.
+    #[arg(long, env = "KHIEN_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Where the embedded database and uploads live.
+    #[arg(long, env = "KHIEN_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve the web platform and the API.
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        cmd: UserCmd,
+    },
+    /// Audit trail tools.
+    Audit {
+        #[command(subcommand)]
+        cmd: AuditCmd,
+    },
+    /// Create the demo province in an empty database.
+    Demo,
+    /// Hunt for threats in logs with Sigma rules and IOC sets.
+    Hunt(khien_hunt::HuntArgs),
+    /// Security levels: classification under a regime.
+    Level {
+        #[command(subcommand)]
+        cmd: khien_levels::LevelCommand,
+    },
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "KHIEN_LISTEN")]
+    pub listen: Option<String>,
+    /// Create the demo province first if the database is empty.
+    #[arg(long)]
+    pub demo: bool,
+    /// Mark cookies Secure and send HSTS (when served over TLS).
+    #[arg(long, env = "KHIEN_SECURE_COOKIES")]
+    pub secure_cookies: Option<bool>,
+    /// Log format: `text` or `json`.
+    #[arg(long, env = "KHIEN_LOG_FORMAT")]
+    pub log_format: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum UserCmd {
+    /// Add a user. The password is read from KHIEN_PASSWORD or standard input.
+    Add {
+        username: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        role: String,
+        /// Code of the user's unit.
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Set a user's password (read from KHIEN_PASSWORD or standard input).
+    Passwd { username: String },
+    /// Disable a user: sessions end, API tokens are revoked.
+    Disable { username: String },
+    /// List users.
+    List,
+}
+
+#[derive(Subcommand)]
+pub enum AuditCmd {
+    /// Walk the hash chain and report the first broken link (exit code 1 if any).
+    Verify,
+}
+
+pub fn wall_clock() -> Clock {
+    Arc::new(time::OffsetDateTime::now_utc)
+}
+
+pub struct Env {
+    pub file: FileConfig,
+    pub database_url: String,
+}
+
+fn env(global: &Global) -> anyhow::Result<Env> {
+    let file = config::load_file(global.config.as_deref())?;
+    let data_dir = global.data_dir.clone().or_else(|| file.data_dir.clone()).unwrap_or_else(|| PathBuf::from("khien-data"));
+    let database_url = config::database_url(global.database_url.as_deref(), &file, &data_dir)?;
+    Ok(Env { file, database_url })
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    let code = match cli.command {
+        Command::Hunt(args) => return khien_hunt::run(args),
+        Command::Level { cmd } => return khien_levels::run(cmd),
+        other => runtime().and_then(|rt| rt.block_on(run_async(cli.global, other))),
+    };
+    match code {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("khien: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+async fn run_async(global: Global, command: Command) -> anyhow::Result<ExitCode> {
+    let env = env(&global)?;
+    if let Command::Serve(args) = command {
+        return crate::serve::serve(env, args).await.map(|()| ExitCode::SUCCESS);
+    }
+    let store = Store::connect(&env.database_url, wall_clock()).await?;
+    let result = match command {
+        Command::Migrate => {
+            println!("migrations applied");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo => {
+            let report = crate::demo::create(&store).await?;
+            println!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { cmd } => user(&store, cmd).await,
+        Command::Audit { cmd: AuditCmd::Verify } => {
+            let r = store.verify_audit().await?;
+            match r.first_broken {
+                None => {
+                    println!("audit chain intact: {} entries", r.entries);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some((seq, why)) => {
+                    println!("audit chain BROKEN at entry {seq}: {why}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        Command::Serve(_) | Command::Hunt(_) | Command::Level { .. } => Ok(ExitCode::SUCCESS),
+    };
+    store.close().await;
+    result
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var("KHIEN_PASSWORD") {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
+}
+
+async fn user(store: &Store, cmd: UserCmd) -> anyhow::Result<ExitCode> {
+    use khien_web::auth::crypto::{hash_password, password_acceptable};
+    let system = store.as_system();
+    match cmd {
+        UserCmd::Add { username, name, role, unit, email } => {
+            let role = Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role}; one of: province_admin, inspector, responder, unit_manager, unit_staff, viewer"))?;
+            let unit = store.unit_by_code(&unit).await?.ok_or_else(|| anyhow::anyhow!("no unit with code {unit}"))?;
+            let password = read_password()?;
+            if !password_acceptable(&password) {
+                anyhow::bail!("password too weak: at least 10 characters, not only digits");
+            }
+            let password_hash = hash_password(&password).map_err(anyhow::Error::msg)?;
+            let u = system
+                .create_user(khien_store::accounts::NewUser { username: username.to_lowercase(), display_name: name, email, password_hash, role, unit_id: unit.id })
+                .await?;
+            println!("user {} created ({})", u.username, u.role.as_str());
+        }
+        UserCmd::Passwd { username } => {
+            let creds = store.credentials(&username).await?.ok_or_else(|| anyhow::anyhow!("no user {username}"))?;
+            let password = read_password()?;
+            if !password_acceptable(&password) {
+                anyhow::bail!("password too weak: at least 10 characters, not only digits");
+            }
+            store.set_password(&creds.user.id, &hash_password(&password).map_err(anyhow::Error::msg)?, None).await?;
+            println!("password set for {username}");
+        }
+        UserCmd::Disable { username } => {
+            let creds = store.credentials(&username).await?.ok_or_else(|| anyhow::anyhow!("no user {username}"))?;
+            system.set_user_active(&creds.user.id, false).await?;
+            println!("user {username} disabled");
+        }
+        UserCmd::List => {
+            for u in system.users().await? {
+                println!("{:<20} {:<15} {:<8} {}", u.username, u.role.as_str(), if u.active { "active" } else { "disabled" }, u.unit_name);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,15 @@
+//! `khien`: the web platform, its CLI jobs and the demo province in one binary.
+
+mod cli;
+mod config;
+mod demo;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    cli::run(cli)
+}

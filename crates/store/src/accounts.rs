@@ -1,0 +1,434 @@
+//! Users, sessions, API tokens and sign-in throttling. Secrets never reach this layer in
+//! clear: it stores argon2id password hashes and sha256 hashes of session and API tokens.
+
+use khien_domain::{Principal, Role};
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::audit::{Actor, WriteTx};
+use crate::error::{Result, StoreError};
+use crate::sql::Sql;
+use crate::{Scoped, Store, new_id};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub role: Role,
+    pub unit_id: String,
+    pub unit_name: String,
+    pub active: bool,
+    pub totp_enabled: bool,
+    pub created_at: String,
+}
+
+/// A user's stored credentials, for sign-in only.
+pub struct Credentials {
+    pub user: User,
+    pub password_hash: String,
+    pub totp_secret: Option<String>,
+    pub unit_path: String,
+}
+
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub password_hash: String,
+    pub role: Role,
+    pub unit_id: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionInfo {
+    pub id_hash: String,
+    pub created_at: String,
+    pub last_seen_at: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// What a valid session cookie resolves to.
+pub struct SessionState {
+    pub principal: Principal,
+    pub csrf_token: String,
+    pub totp_pending: bool,
+    pub expires_at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiToken {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+}
+
+const USER_COLS: &str = "us.id, us.username, us.display_name, us.email, us.role, us.unit_id, us.active, us.totp_secret, us.created_at, us.password_hash, un.name AS unit_name, un.path AS unit_path";
+const USER_FROM: &str = " FROM users us JOIN units un ON un.id = us.unit_id";
+
+fn user_from_row(r: &AnyRow) -> Result<User> {
+    let role: String = r.try_get("role")?;
+    Ok(User {
+        id: r.try_get("id")?,
+        username: r.try_get("username")?,
+        display_name: r.try_get("display_name")?,
+        email: r.try_get("email")?,
+        role: Role::parse(&role).unwrap_or(Role::Viewer),
+        unit_id: r.try_get("unit_id")?,
+        unit_name: r.try_get("unit_name")?,
+        active: r.try_get::<i16, _>("active")? != 0,
+        totp_enabled: r.try_get::<Option<String>, _>("totp_secret")?.is_some(),
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn principal(u: &User, unit_path: String) -> Principal {
+    Principal {
+        user_id: u.id.clone(),
+        username: u.username.clone(),
+        display_name: u.display_name.clone(),
+        role: u.role,
+        unit_id: u.unit_id.clone(),
+        unit_path,
+    }
+}
+
+impl Scoped<'_> {
+    pub async fn users(&self) -> Result<Vec<User>> {
+        let mut sql = Sql::new(&format!("SELECT {USER_COLS}{USER_FROM} WHERE 1=1"));
+        self.restrict(&mut sql, &["un.path"]);
+        sql.push(" ORDER BY us.username");
+        let rows = sql.query().fetch_all(&self.store.pool).await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    pub async fn user(&self, id: &str) -> Result<User> {
+        let mut sql = Sql::new(&format!("SELECT {USER_COLS}{USER_FROM} WHERE us.id = "));
+        sql.text(id);
+        self.restrict(&mut sql, &["un.path"]);
+        let row = sql.query().fetch_optional(&self.store.pool).await?.ok_or(StoreError::NotFound)?;
+        user_from_row(&row)
+    }
+
+    pub async fn create_user(&self, new: NewUser) -> Result<User> {
+        let unit = self.unit(&new.unit_id).await?;
+        let id = new_id();
+        let mut tx = self.write().await?;
+        let now = tx.at().to_string();
+        sqlx::query(
+            "INSERT INTO users (id, username, display_name, email, password_hash, role, unit_id, active, created_at, password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9)",
+        )
+        .bind(id.clone())
+        .bind(new.username.clone())
+        .bind(new.display_name.clone())
+        .bind(new.email.clone())
+        .bind(new.password_hash)
+        .bind(new.role.as_str().to_string())
+        .bind(unit.id.clone())
+        .bind(now.clone())
+        .bind(now.clone())
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(|e| StoreError::unique(e, "err.username_taken"))?;
+        let user = User {
+            id: id.clone(),
+            username: new.username,
+            display_name: new.display_name,
+            email: new.email,
+            role: new.role,
+            unit_id: unit.id.clone(),
+            unit_name: unit.fields.name.clone(),
+            active: true,
+            totp_enabled: false,
+            created_at: now,
+        };
+        tx.record("create", "user", &id, (&unit.id, &unit.path), None::<&User>, Some(&user)).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Disabling a user also ends all their sessions and revokes their API tokens.
+    pub async fn set_user_active(&self, id: &str, active: bool) -> Result<User> {
+        let before = self.user(id).await?;
+        let unit = self.unit(&before.unit_id).await?;
+        let mut tx = self.write().await?;
+        sqlx::query("UPDATE users SET active = $1 WHERE id = $2").bind(i16::from(active)).bind(id.to_string()).execute(&mut *tx.tx).await?;
+        if !active {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id.to_string()).execute(&mut *tx.tx).await?;
+            sqlx::query("UPDATE api_tokens SET revoked = 1 WHERE user_id = $1").bind(id.to_string()).execute(&mut *tx.tx).await?;
+        }
+        let after = User { active, ..before.clone() };
+        tx.record(if active { "enable" } else { "disable" }, "user", id, (&unit.id, &unit.path), Some(&before), Some(&after)).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+}
+
+impl Store {
+    /// A view with province scope acting as the platform itself (CLI, demo, sign-in).
+    pub fn as_system(&self) -> Scoped<'_> {
+        let p = Principal {
+            user_id: "system".into(),
+            username: "system".into(),
+            display_name: "system".into(),
+            role: Role::ProvinceAdmin,
+            unit_id: String::new(),
+            unit_path: "/".into(),
+        };
+        self.scoped(&p)
+    }
+
+    pub async fn credentials(&self, username: &str) -> Result<Option<Credentials>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {USER_COLS}{USER_FROM} WHERE us.username = $1")))
+            .bind(username.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(r) = row else { return Ok(None) };
+        Ok(Some(Credentials {
+            user: user_from_row(&r)?,
+            password_hash: r.try_get("password_hash")?,
+            totp_secret: r.try_get("totp_secret")?,
+            unit_path: r.try_get("unit_path")?,
+        }))
+    }
+
+    async fn user_write(&self, user_id: &str) -> Result<(WriteTx, User, String)> {
+        let creds = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {USER_COLS}{USER_FROM} WHERE us.id = $1")))
+            .bind(user_id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let user = user_from_row(&creds)?;
+        let path: String = creds.try_get("unit_path")?;
+        let actor = Actor { id: user.id.clone(), name: user.username.clone() };
+        Ok((WriteTx::begin(self, actor).await?, user, path))
+    }
+
+    /// Sets a new password hash and ends every other session of the user.
+    pub async fn set_password(&self, user_id: &str, hash: &str, keep_session: Option<&str>) -> Result<()> {
+        let (mut tx, user, path) = self.user_write(user_id).await?;
+        let at = tx.at().to_string();
+        sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
+            .bind(hash.to_string())
+            .bind(at)
+            .bind(user_id.to_string())
+            .execute(&mut *tx.tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+            .bind(user_id.to_string())
+            .bind(keep_session.unwrap_or("").to_string())
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.record("password_change", "user", user_id, (&user.unit_id, &path), None::<&()>, None::<&()>).await?;
+        tx.commit().await
+    }
+
+    /// Stores (or clears) the TOTP secret.
+    pub async fn set_totp(&self, user_id: &str, secret: Option<&str>) -> Result<()> {
+        let (mut tx, user, path) = self.user_write(user_id).await?;
+        sqlx::query("UPDATE users SET totp_secret = $1 WHERE id = $2")
+            .bind(secret.map(String::from))
+            .bind(user_id.to_string())
+            .execute(&mut *tx.tx)
+            .await?;
+        let action = if secret.is_some() { "totp_enable" } else { "totp_disable" };
+        tx.record(action, "user", user_id, (&user.unit_id, &path), None::<&()>, None::<&()>).await?;
+        tx.commit().await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_session(
+        &self,
+        user_id: &str,
+        id_hash: &str,
+        csrf: &str,
+        totp_pending: bool,
+        expires_at: &str,
+        ip: Option<&str>,
+        user_agent: Option<&str>,
+    ) -> Result<()> {
+        let (mut tx, user, path) = self.user_write(user_id).await?;
+        let now = tx.at().to_string();
+        sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf_token, totp_pending, created_at, last_seen_at, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind(id_hash.to_string())
+            .bind(user_id.to_string())
+            .bind(csrf.to_string())
+            .bind(i16::from(totp_pending))
+            .bind(now.clone())
+            .bind(now)
+            .bind(expires_at.to_string())
+            .bind(ip.map(String::from))
+            .bind(user_agent.map(|s| s.chars().take(300).collect::<String>()))
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.record("login", "user", user_id, (&user.unit_id, &path), None::<&()>, None::<&()>).await?;
+        tx.commit().await
+    }
+
+    /// Resolves a session; expired sessions and disabled users resolve to nothing.
+    pub async fn session(&self, id_hash: &str) -> Result<Option<SessionState>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLS}, se.csrf_token, se.totp_pending, se.expires_at FROM sessions se JOIN users us ON us.id = se.user_id JOIN units un ON un.id = us.unit_id WHERE se.id_hash = $1 AND us.active = 1"
+        )))
+        .bind(id_hash.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let expires_at: String = r.try_get("expires_at")?;
+        if expires_at <= self.now_text() {
+            return Ok(None);
+        }
+        let user = user_from_row(&r)?;
+        Ok(Some(SessionState {
+            principal: principal(&user, r.try_get("unit_path")?),
+            csrf_token: r.try_get("csrf_token")?,
+            totp_pending: r.try_get::<i16, _>("totp_pending")? != 0,
+            expires_at,
+        }))
+    }
+
+    /// Slides the idle expiry forward. Not audited: it is bookkeeping, not a change.
+    pub async fn touch_session(&self, id_hash: &str, expires_at: &str) -> Result<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE id_hash = $3")
+            .bind(self.now_text())
+            .bind(expires_at.to_string())
+            .bind(id_hash.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn complete_totp(&self, id_hash: &str) -> Result<()> {
+        sqlx::query("UPDATE sessions SET totp_pending = 0 WHERE id_hash = $1").bind(id_hash.to_string()).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn sessions_of(&self, user_id: &str) -> Result<Vec<SessionInfo>> {
+        let rows = sqlx::query("SELECT id_hash, created_at, last_seen_at, ip, user_agent FROM sessions WHERE user_id = $1 AND expires_at > $2 ORDER BY last_seen_at DESC")
+            .bind(user_id.to_string())
+            .bind(self.now_text())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SessionInfo {
+                    id_hash: r.try_get("id_hash")?,
+                    created_at: r.try_get("created_at")?,
+                    last_seen_at: r.try_get("last_seen_at")?,
+                    ip: r.try_get("ip")?,
+                    user_agent: r.try_get("user_agent")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Ends one of the user's own sessions (sign-out or revoke); audited.
+    pub async fn end_session(&self, user_id: &str, id_hash: &str) -> Result<bool> {
+        let (mut tx, user, path) = self.user_write(user_id).await?;
+        let n = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash = $2")
+            .bind(user_id.to_string())
+            .bind(id_hash.to_string())
+            .execute(&mut *tx.tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Ok(false);
+        }
+        tx.record("logout", "user", user_id, (&user.unit_id, &path), None::<&()>, None::<&()>).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn create_api_token(&self, user_id: &str, name: &str, token_hash: &str) -> Result<ApiToken> {
+        let (mut tx, user, path) = self.user_write(user_id).await?;
+        let id = new_id();
+        let now = tx.at().to_string();
+        sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, revoked) VALUES ($1, $2, $3, $4, $5, 0)")
+            .bind(id.clone())
+            .bind(user_id.to_string())
+            .bind(name.to_string())
+            .bind(token_hash.to_string())
+            .bind(now.clone())
+            .execute(&mut *tx.tx)
+            .await?;
+        let token = ApiToken { id: id.clone(), name: name.to_string(), created_at: now, last_used_at: None };
+        tx.record("create", "api_token", &id, (&user.unit_id, &path), None::<&ApiToken>, Some(&token)).await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    pub async fn api_tokens_of(&self, user_id: &str) -> Result<Vec<ApiToken>> {
+        let rows = sqlx::query("SELECT id, name, created_at, last_used_at FROM api_tokens WHERE user_id = $1 AND revoked = 0 ORDER BY created_at")
+            .bind(user_id.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok(ApiToken { id: r.try_get("id")?, name: r.try_get("name")?, created_at: r.try_get("created_at")?, last_used_at: r.try_get("last_used_at")? }))
+            .collect()
+    }
+
+    pub async fn revoke_api_token(&self, user_id: &str, token_id: &str) -> Result<bool> {
+        let (mut tx, user, path) = self.user_write(user_id).await?;
+        let n = sqlx::query("UPDATE api_tokens SET revoked = 1 WHERE user_id = $1 AND id = $2 AND revoked = 0")
+            .bind(user_id.to_string())
+            .bind(token_id.to_string())
+            .execute(&mut *tx.tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Ok(false);
+        }
+        tx.record("revoke", "api_token", token_id, (&user.unit_id, &path), None::<&()>, None::<&()>).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Resolves a bearer token (by its hash) to its active owner.
+    pub async fn api_token_principal(&self, token_hash: &str) -> Result<Option<Principal>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLS}, t.id AS token_id FROM api_tokens t JOIN users us ON us.id = t.user_id JOIN units un ON un.id = us.unit_id WHERE t.token_hash = $1 AND t.revoked = 0 AND us.active = 1"
+        )))
+        .bind(token_hash.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let user = user_from_row(&r)?;
+        let token_id: String = r.try_get("token_id")?;
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(self.now_text()).bind(token_id).execute(&self.pool).await?;
+        Ok(Some(principal(&user, r.try_get("unit_path")?)))
+    }
+
+    pub async fn record_login_failure(&self, keys: &[String]) -> Result<()> {
+        let at = self.now().unix_timestamp() * 1000;
+        for k in keys {
+            sqlx::query("INSERT INTO login_failures (id, throttle_key, at_ms) VALUES ($1, $2, $3)")
+                .bind(new_id())
+                .bind(k.clone())
+                .bind(at)
+                .execute(&self.pool)
+                .await?;
+        }
+        // Keep the table small: nothing older than a day matters.
+        sqlx::query("DELETE FROM login_failures WHERE at_ms < $1").bind(at - 86_400_000).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn login_failures_since(&self, key: &str, window_secs: i64) -> Result<i64> {
+        let since = (self.now().unix_timestamp() - window_secs) * 1000;
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM login_failures WHERE throttle_key = $1 AND at_ms >= $2")
+            .bind(key.to_string())
+            .bind(since)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?)
+    }
+
+    pub async fn clear_login_failures(&self, key: &str) -> Result<()> {
+        sqlx::query("DELETE FROM login_failures WHERE throttle_key = $1").bind(key.to_string()).execute(&self.pool).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,42 @@
+//! The storage seam: one query layer over SQLite and PostgreSQL (sqlx `Any`), the
+//! tenancy scope applied to every query of unit-owned data, and the audit chain written
+//! in the same transaction as every write.
+//!
+//! Handlers never see a pool: they get a [`Scoped`] view built from the signed-in
+//! principal, and every unit-owned query is a method on it.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod accounts;
+pub mod audit;
+mod db;
+pub mod error;
+mod scope;
+mod sql;
+pub mod stats;
+pub mod systems;
+pub mod units;
+
+pub use audit::{Actor, AuditEntry, AuditFilter, ChainReport, WriteTx};
+pub use db::{Backend, Clock, Store};
+pub use error::StoreError;
+pub use scope::Scoped;
+
+/// A page of results and the total matching count.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl<T> Page<T> {
+    pub fn pages(&self) -> i64 {
+        if self.per_page <= 0 { 1 } else { ((self.total + self.per_page - 1) / self.per_page).max(1) }
+    }
+}
+
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

@@ -1,0 +1,65 @@
+//! A tiny SQL builder for dynamic filters. sqlx's `QueryBuilder` emits `?` placeholders
+//! under the `Any` driver, which PostgreSQL rejects, so we number `$n` ourselves.
+
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, AssertSqlSafe};
+
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Sql {
+    pub text: String,
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Sql {
+        Sql { text: text.to_string(), args: Vec::new() }
+    }
+
+    pub fn push(&mut self, fragment: &str) -> &mut Self {
+        self.text.push_str(fragment);
+        self
+    }
+
+    /// Appends a placeholder for `arg`.
+    pub fn bind(&mut self, arg: Arg) -> &mut Self {
+        self.args.push(arg);
+        self.text.push('$');
+        self.text.push_str(&self.args.len().to_string());
+        self
+    }
+
+    pub fn text(&mut self, v: impl Into<String>) -> &mut Self {
+        self.bind(Arg::Text(v.into()))
+    }
+
+    pub fn int(&mut self, v: i64) -> &mut Self {
+        self.bind(Arg::Int(v))
+    }
+
+    pub fn query(&self) -> Query<'static, Any, AnyArguments> {
+        let mut q = sqlx::query(AssertSqlSafe(self.text.clone()));
+        for a in &self.args {
+            q = match a {
+                Arg::Text(s) => q.bind(s.clone()),
+                Arg::Int(i) => q.bind(*i),
+            };
+        }
+        q
+    }
+}
+
+impl Sql {
+    /// Takes over another builder's arguments (its text was appended by the caller), so
+    /// a count and a page query can share one WHERE clause.
+    pub fn args_from(&mut self, other: &Sql) -> &mut Self {
+        self.args.extend(other.args.iter().cloned());
+        self
+    }
+}

@@ -1,0 +1,40 @@
+//! Counts for dashboards, always within the principal's scope.
+
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::error::Result;
+use crate::sql::Sql;
+use crate::Scoped;
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct SystemStats {
+    pub total: i64,
+    pub by_type: Vec<(String, i64)>,
+    pub by_status: Vec<(String, i64)>,
+    /// Top units by number of systems owned: (unit id, unit name, count).
+    pub by_unit: Vec<(String, String, i64)>,
+}
+
+impl Scoped<'_> {
+    async fn grouped(&self, column: &str) -> Result<Vec<(String, i64)>> {
+        let mut sql = Sql::new(&format!(
+            "SELECT {column} AS k, COUNT(*) AS n FROM systems s JOIN units ou ON ou.id = s.owner_unit_id JOIN units opu ON opu.id = s.operator_unit_id WHERE 1=1"
+        ));
+        self.restrict(&mut sql, &["ou.path", "opu.path"]);
+        sql.push(&format!(" GROUP BY {column} ORDER BY n DESC"));
+        let rows = sql.query().fetch_all(&self.store.pool).await?;
+        rows.iter().map(|r| Ok((r.try_get("k")?, r.try_get("n")?))).collect()
+    }
+
+    pub async fn system_stats(&self) -> Result<SystemStats> {
+        let by_type = self.grouped("s.system_type").await?;
+        let by_status = self.grouped("s.status").await?;
+        let mut sql = Sql::new("SELECT ou.id AS id, ou.name AS name, COUNT(*) AS n FROM systems s JOIN units ou ON ou.id = s.owner_unit_id JOIN units opu ON opu.id = s.operator_unit_id WHERE 1=1");
+        self.restrict(&mut sql, &["ou.path", "opu.path"]);
+        sql.push(" GROUP BY ou.id, ou.name ORDER BY n DESC, ou.name LIMIT 10");
+        let rows = sql.query().fetch_all(&self.store.pool).await?;
+        let by_unit = rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("name")?, r.try_get("n")?))).collect::<Result<Vec<_>>>()?;
+        Ok(SystemStats { total: by_type.iter().map(|(_, n)| n).sum(), by_type, by_status, by_unit })
+    }
+}

@@ -1,0 +1,303 @@
+//! Information systems, scoped by their owner or operator unit.
+
+use khien_domain::systems::{Component, InfoType, SystemFields, SystemStatus, SystemType};
+use khien_domain::text::{fold, like_escape};
+use khien_domain::{FieldError, Invalid};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::audit::WriteTx;
+use crate::error::{Result, StoreError};
+use crate::sql::Sql;
+use crate::{Page, Scoped, new_id};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct System {
+    pub id: String,
+    #[serde(flatten)]
+    pub fields: SystemFields,
+    pub owner_unit_name: String,
+    pub operator_unit_name: String,
+    pub hosting_system_name: Option<String>,
+    #[serde(skip)]
+    pub owner_path: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct SystemFilter {
+    pub q: String,
+    pub unit_id: String,
+    pub system_type: String,
+    pub status: String,
+    pub sort: String,
+    pub dir: String,
+    pub page: i64,
+}
+
+const SELECT: &str = "SELECT s.id, s.code, s.name, s.owner_unit_id, s.operator_unit_id, s.system_type, s.status, s.go_live_date, s.hosting_system_id, s.information_types, s.personal_subjects, s.sensitive_subjects, s.handles_admin_procedures, s.requires_24x7, s.urls, s.ip_ranges, s.description, s.created_at, s.updated_at, ou.name AS owner_name, ou.path AS owner_path, opu.name AS operator_name, hs.name AS hosting_name";
+const FROM: &str = " FROM systems s JOIN units ou ON ou.id = s.owner_unit_id JOIN units opu ON opu.id = s.operator_unit_id LEFT JOIN systems hs ON hs.id = s.hosting_system_id WHERE 1=1";
+
+fn lines(s: &str) -> Vec<String> {
+    s.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect()
+}
+
+fn from_row(r: &AnyRow) -> Result<System> {
+    let system_type: String = r.try_get("system_type")?;
+    let status: String = r.try_get("status")?;
+    let info: String = r.try_get("information_types")?;
+    Ok(System {
+        id: r.try_get("id")?,
+        fields: SystemFields {
+            name: r.try_get("name")?,
+            code: r.try_get("code")?,
+            owner_unit_id: r.try_get("owner_unit_id")?,
+            operator_unit_id: r.try_get("operator_unit_id")?,
+            system_type: SystemType::parse(&system_type).unwrap_or(SystemType::Other),
+            status: SystemStatus::parse(&status).unwrap_or(SystemStatus::Planning),
+            go_live_date: r.try_get("go_live_date")?,
+            hosting_system_id: r.try_get("hosting_system_id")?,
+            information_types: info.split(',').filter_map(|t| InfoType::parse(t.trim())).collect(),
+            personal_subjects: r.try_get("personal_subjects")?,
+            sensitive_subjects: r.try_get("sensitive_subjects")?,
+            handles_admin_procedures: r.try_get::<i16, _>("handles_admin_procedures")? != 0,
+            requires_24x7: r.try_get::<i16, _>("requires_24x7")? != 0,
+            urls: lines(&r.try_get::<String, _>("urls")?),
+            ip_ranges: lines(&r.try_get::<String, _>("ip_ranges")?),
+            components: Vec::new(),
+            description: r.try_get("description")?,
+        },
+        owner_unit_name: r.try_get("owner_name")?,
+        operator_unit_name: r.try_get("operator_name")?,
+        hosting_system_name: r.try_get("hosting_name")?,
+        owner_path: r.try_get("owner_path")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+fn invalid(field: &'static str, key: &'static str, detail: &str) -> StoreError {
+    StoreError::Invalid(Invalid { errors: vec![FieldError { field, key, detail: detail.to_string() }] })
+}
+
+impl Scoped<'_> {
+    fn filtered(&self, f: &SystemFilter) -> Sql {
+        let mut sql = Sql::new(FROM);
+        self.restrict(&mut sql, &["ou.path", "opu.path"]);
+        let q = fold(&f.q);
+        if !q.is_empty() {
+            let pat = format!("%{}%", like_escape(&q));
+            sql.push(" AND (s.name_norm LIKE ").text(pat.clone()).push(" ESCAPE '\\' OR LOWER(COALESCE(s.code, '')) LIKE ").text(pat).push(" ESCAPE '\\')");
+        }
+        if !f.unit_id.trim().is_empty() {
+            sql.push(" AND ou.path LIKE (SELECT path FROM units WHERE id = ").text(f.unit_id.trim()).push(") || '%'");
+        }
+        if let Some(t) = SystemType::parse(f.system_type.trim()) {
+            sql.push(" AND s.system_type = ").text(t.as_str());
+        }
+        if let Some(st) = SystemStatus::parse(f.status.trim()) {
+            sql.push(" AND s.status = ").text(st.as_str());
+        }
+        sql
+    }
+
+    /// A page of systems (or all of them with `per_page = None`, for exports).
+    pub async fn systems(&self, f: &SystemFilter, per_page: Option<i64>) -> Result<Page<System>> {
+        let base = self.filtered(f);
+        let mut count = Sql::new("SELECT COUNT(*) AS n");
+        count.text.push_str(&base.text);
+        count.args_from(&base);
+        let total: i64 = count.query().fetch_one(&self.store.pool).await?.try_get("n")?;
+        let order = match f.sort.as_str() {
+            "owner" => "ou.name_norm",
+            "type" => "s.system_type",
+            "status" => "s.status",
+            "go_live" => "s.go_live_date",
+            "updated" => "s.updated_at",
+            _ => "s.name_norm",
+        };
+        let dir = if f.dir == "desc" { "DESC" } else { "ASC" };
+        let mut q = Sql::new(SELECT);
+        q.text.push_str(&base.text);
+        q.args_from(&base);
+        q.push(&format!(" ORDER BY {order} {dir}, s.id"));
+        let page = f.page.max(1);
+        if let Some(n) = per_page {
+            q.push(" LIMIT ").int(n).push(" OFFSET ").int((page - 1) * n);
+        }
+        let rows = q.query().fetch_all(&self.store.pool).await?;
+        let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+        Ok(Page { items, total, page, per_page: per_page.unwrap_or(total.max(1)) })
+    }
+
+    pub async fn system(&self, id: &str) -> Result<System> {
+        let mut sql = Sql::new(SELECT);
+        sql.push(FROM).push(" AND s.id = ").text(id);
+        self.restrict(&mut sql, &["ou.path", "opu.path"]);
+        let row = sql.query().fetch_optional(&self.store.pool).await?.ok_or(StoreError::NotFound)?;
+        let mut s = from_row(&row)?;
+        let comps = sqlx::query("SELECT vendor, product, version, cpe FROM system_components WHERE system_id = $1 ORDER BY position")
+            .bind(id.to_string())
+            .fetch_all(&self.store.pool)
+            .await?;
+        s.fields.components = comps
+            .iter()
+            .map(|r| {
+                Ok(Component {
+                    vendor: r.try_get("vendor")?,
+                    product: r.try_get("product")?,
+                    version: r.try_get("version")?,
+                    cpe: r.try_get("cpe")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(s)
+    }
+
+    /// Systems a new system may be hosted on: those in scope plus every shared
+    /// infrastructure system of the province (data centres, clouds).
+    pub async fn hosting_candidates(&self) -> Result<Vec<(String, String)>> {
+        let mut sql = Sql::new("SELECT s.id, s.name FROM systems s JOIN units ou ON ou.id = s.owner_unit_id JOIN units opu ON opu.id = s.operator_unit_id WHERE (s.system_type = 'infrastructure'");
+        sql.push(" OR (1=1");
+        self.restrict(&mut sql, &["ou.path", "opu.path"]);
+        sql.push(")) AND s.status <> 'retired' ORDER BY s.name_norm");
+        let rows = sql.query().fetch_all(&self.store.pool).await?;
+        rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("name")?))).collect()
+    }
+
+    /// Checks the references of a system: owner in scope, operator an active unit,
+    /// hosting system allowed and not itself. Returns the owner's path for the audit.
+    async fn check_refs(&self, f: &SystemFields, self_id: Option<&str>) -> Result<String> {
+        let owner = match self.unit(&f.owner_unit_id).await {
+            Ok(u) if u.active => u,
+            Ok(_) | Err(StoreError::NotFound) => return Err(invalid("owner_unit_id", "err.unit_scope", &f.owner_unit_id)),
+            Err(e) => return Err(e),
+        };
+        let operator_ok: i64 = sqlx::query("SELECT COUNT(*) AS n FROM units WHERE id = $1 AND active = 1")
+            .bind(f.operator_unit_id.clone())
+            .fetch_one(&self.store.pool)
+            .await?
+            .try_get("n")?;
+        if operator_ok == 0 {
+            return Err(invalid("operator_unit_id", "err.unit_unknown", &f.operator_unit_id));
+        }
+        if let Some(h) = &f.hosting_system_id {
+            let allowed = self.hosting_candidates().await?.iter().any(|(id, _)| id == h);
+            if !allowed || Some(h.as_str()) == self_id {
+                return Err(invalid("hosting_system_id", "err.hosting", h));
+            }
+        }
+        Ok(owner.path)
+    }
+
+    async fn write_components(tx: &mut WriteTx, id: &str, comps: &[Component]) -> Result<()> {
+        sqlx::query("DELETE FROM system_components WHERE system_id = $1").bind(id.to_string()).execute(&mut *tx.tx).await?;
+        for (i, c) in comps.iter().enumerate() {
+            sqlx::query("INSERT INTO system_components (id, system_id, position, vendor, product, version, cpe) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(new_id())
+                .bind(id.to_string())
+                .bind(i64::try_from(i).unwrap_or(0))
+                .bind(c.vendor.clone())
+                .bind(c.product.clone())
+                .bind(c.version.clone())
+                .bind(c.cpe.clone())
+                .execute(&mut *tx.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn insert(&self, tx: &mut WriteTx, f: &SystemFields, owner_path: &str) -> Result<String> {
+        let id = new_id();
+        let now = tx.at().to_string();
+        sqlx::query(
+            "INSERT INTO systems (id, code, name, name_norm, owner_unit_id, operator_unit_id, system_type, status, go_live_date, hosting_system_id, information_types, personal_subjects, sensitive_subjects, handles_admin_procedures, requires_24x7, urls, ip_ranges, description, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+        )
+        .bind(id.clone())
+        .bind(f.code.clone())
+        .bind(f.name.clone())
+        .bind(fold(&f.name))
+        .bind(f.owner_unit_id.clone())
+        .bind(f.operator_unit_id.clone())
+        .bind(f.system_type.as_str().to_string())
+        .bind(f.status.as_str().to_string())
+        .bind(f.go_live_date.clone())
+        .bind(f.hosting_system_id.clone())
+        .bind(f.information_types_text())
+        .bind(f.personal_subjects)
+        .bind(f.sensitive_subjects)
+        .bind(i16::from(f.handles_admin_procedures))
+        .bind(i16::from(f.requires_24x7))
+        .bind(f.urls.join("\n"))
+        .bind(f.ip_ranges.join("\n"))
+        .bind(f.description.clone())
+        .bind(now.clone())
+        .bind(now)
+        .execute(&mut *tx.tx)
+        .await?;
+        Self::write_components(tx, &id, &f.components).await?;
+        tx.record("create", "system", &id, (&f.owner_unit_id, owner_path), None::<&SystemFields>, Some(f)).await?;
+        Ok(id)
+    }
+
+    pub async fn create_system(&self, f: &SystemFields) -> Result<String> {
+        let owner_path = self.check_refs(f, None).await?;
+        let mut tx = self.write().await?;
+        let id = self.insert(&mut tx, f, &owner_path).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Imports many systems in one transaction: all rows land or none do.
+    pub async fn import_systems(&self, rows: &[SystemFields]) -> Result<Vec<String>> {
+        let mut paths = Vec::with_capacity(rows.len());
+        for f in rows {
+            paths.push(self.check_refs(f, None).await?);
+        }
+        let mut tx = self.write().await?;
+        let mut ids = Vec::with_capacity(rows.len());
+        for (f, path) in rows.iter().zip(&paths) {
+            ids.push(self.insert(&mut tx, f, path).await?);
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    pub async fn update_system(&self, id: &str, f: &SystemFields) -> Result<()> {
+        let before = self.system(id).await?;
+        let owner_path = self.check_refs(f, Some(id)).await?;
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "UPDATE systems SET code = $1, name = $2, name_norm = $3, owner_unit_id = $4, operator_unit_id = $5, system_type = $6, status = $7, go_live_date = $8, hosting_system_id = $9, information_types = $10, personal_subjects = $11, sensitive_subjects = $12, handles_admin_procedures = $13, requires_24x7 = $14, urls = $15, ip_ranges = $16, description = $17, updated_at = $18 WHERE id = $19",
+        )
+        .bind(f.code.clone())
+        .bind(f.name.clone())
+        .bind(fold(&f.name))
+        .bind(f.owner_unit_id.clone())
+        .bind(f.operator_unit_id.clone())
+        .bind(f.system_type.as_str().to_string())
+        .bind(f.status.as_str().to_string())
+        .bind(f.go_live_date.clone())
+        .bind(f.hosting_system_id.clone())
+        .bind(f.information_types_text())
+        .bind(f.personal_subjects)
+        .bind(f.sensitive_subjects)
+        .bind(i16::from(f.handles_admin_procedures))
+        .bind(i16::from(f.requires_24x7))
+        .bind(f.urls.join("\n"))
+        .bind(f.ip_ranges.join("\n"))
+        .bind(f.description.clone())
+        .bind(tx.at().to_string())
+        .bind(id.to_string())
+        .execute(&mut *tx.tx)
+        .await?;
+        Self::write_components(&mut tx, id, &f.components).await?;
+        tx.record("update", "system", id, (&f.owner_unit_id, &owner_path), Some(&before.fields), Some(f)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,311 @@
+//! Units: the organisation tree, scoped by materialised path.
+
+use khien_domain::Scope;
+use khien_domain::text::fold;
+use khien_domain::units::{UnitFields, UnitKind};
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::error::{Result, StoreError};
+use crate::sql::Sql;
+use crate::{Scoped, Store, new_id};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Unit {
+    pub id: String,
+    pub parent_id: Option<String>,
+    pub path: String,
+    pub active: bool,
+    #[serde(flatten)]
+    pub fields: UnitFields,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Unit {
+    /// Depth in the tree (the province is 0).
+    pub fn depth(&self) -> usize {
+        self.path.matches('/').count().saturating_sub(2)
+    }
+}
+
+const COLUMNS: &str = "u.id, u.parent_id, u.path, u.code, u.name, u.kind, u.active, u.address, u.leader_name, u.leader_title, u.leader_phone, u.leader_email, u.security_unit, u.security_person, u.security_phone, u.security_email, u.report_phone, u.report_email, u.report_other, u.created_at, u.updated_at";
+
+fn from_row(r: &AnyRow) -> Result<Unit> {
+    let kind: String = r.try_get("kind")?;
+    Ok(Unit {
+        id: r.try_get("id")?,
+        parent_id: r.try_get("parent_id")?,
+        path: r.try_get("path")?,
+        active: r.try_get::<i16, _>("active")? != 0,
+        fields: UnitFields {
+            code: r.try_get("code")?,
+            name: r.try_get("name")?,
+            kind: UnitKind::parse(&kind).unwrap_or(UnitKind::Other),
+            address: r.try_get("address")?,
+            leader_name: r.try_get("leader_name")?,
+            leader_title: r.try_get("leader_title")?,
+            leader_phone: r.try_get("leader_phone")?,
+            leader_email: r.try_get("leader_email")?,
+            security_unit: r.try_get("security_unit")?,
+            security_person: r.try_get("security_person")?,
+            security_phone: r.try_get("security_phone")?,
+            security_email: r.try_get("security_email")?,
+            report_phone: r.try_get("report_phone")?,
+            report_email: r.try_get("report_email")?,
+            report_other: r.try_get("report_other")?,
+        },
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+fn bind_fields<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    f: &UnitFields,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    q.bind(f.code.clone())
+        .bind(f.name.clone())
+        .bind(fold(&f.name))
+        .bind(f.kind.as_str().to_string())
+        .bind(f.address.clone())
+        .bind(f.leader_name.clone())
+        .bind(f.leader_title.clone())
+        .bind(f.leader_phone.clone())
+        .bind(f.leader_email.clone())
+        .bind(f.security_unit.clone())
+        .bind(f.security_person.clone())
+        .bind(f.security_phone.clone())
+        .bind(f.security_email.clone())
+        .bind(f.report_phone.clone())
+        .bind(f.report_email.clone())
+        .bind(f.report_other.clone())
+}
+
+impl Scoped<'_> {
+    /// Every unit in scope, in tree order (parents before children, siblings by name).
+    pub async fn units(&self, include_inactive: bool) -> Result<Vec<Unit>> {
+        let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM units u WHERE 1=1"));
+        if !include_inactive {
+            sql.push(" AND u.active = 1");
+        }
+        self.restrict(&mut sql, &["u.path"]);
+        let rows = sql.query().fetch_all(&self.store.pool).await?;
+        let units = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+        Ok(tree_order(units))
+    }
+
+    pub async fn unit(&self, id: &str) -> Result<Unit> {
+        let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM units u WHERE u.id = "));
+        sql.text(id);
+        self.restrict(&mut sql, &["u.path"]);
+        let row = sql.query().fetch_optional(&self.store.pool).await?.ok_or(StoreError::NotFound)?;
+        from_row(&row)
+    }
+
+    /// Creates a unit under `parent_id`, which must be in scope. Only the province scope
+    /// may create a second root (normally never).
+    pub async fn create_unit(&self, parent_id: Option<&str>, fields: &UnitFields) -> Result<Unit> {
+        let parent = match parent_id {
+            Some(p) => Some(self.unit(p).await?),
+            None if self.scope == Scope::Province => None,
+            None => return Err(StoreError::Forbidden),
+        };
+        let id = new_id();
+        let path = format!("{}{id}/", parent.as_ref().map(|p| p.path.as_str()).unwrap_or("/"));
+        let mut tx = self.write().await?;
+        let now = tx.at().to_string();
+        let q = sqlx::query(
+            "INSERT INTO units (id, parent_id, path, code, name, name_norm, kind, address, leader_name, leader_title, leader_phone, leader_email, security_unit, security_person, security_phone, security_email, report_phone, report_email, report_other, active, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 1, $20, $21)",
+        )
+        .bind(id.clone())
+        .bind(parent.as_ref().map(|p| p.id.clone()))
+        .bind(path.clone());
+        bind_fields(q, fields)
+            .bind(now.clone())
+            .bind(now.clone())
+            .execute(&mut *tx.tx)
+            .await
+            .map_err(|e| StoreError::unique(e, "err.unit_code_taken"))?;
+        let unit = Unit {
+            id: id.clone(),
+            parent_id: parent.map(|p| p.id),
+            path: path.clone(),
+            active: true,
+            fields: fields.clone(),
+            created_at: now.clone(),
+            updated_at: now,
+        };
+        tx.record("create", "unit", &id, (&id, &path), None::<&Unit>, Some(&unit)).await?;
+        tx.commit().await?;
+        Ok(unit)
+    }
+
+    pub async fn update_unit(&self, id: &str, fields: &UnitFields) -> Result<Unit> {
+        let before = self.unit(id).await?;
+        if before.fields.kind == UnitKind::Province && fields.kind != UnitKind::Province {
+            return Err(StoreError::Conflict("err.root_kind"));
+        }
+        let mut tx = self.write().await?;
+        let now = tx.at().to_string();
+        let q = sqlx::query(
+            "UPDATE units SET code = $1, name = $2, name_norm = $3, kind = $4, address = $5, leader_name = $6, leader_title = $7, leader_phone = $8, leader_email = $9, security_unit = $10, security_person = $11, security_phone = $12, security_email = $13, report_phone = $14, report_email = $15, report_other = $16, updated_at = $17 WHERE id = $18",
+        );
+        bind_fields(q, fields)
+            .bind(now.clone())
+            .bind(id.to_string())
+            .execute(&mut *tx.tx)
+            .await
+            .map_err(|e| StoreError::unique(e, "err.unit_code_taken"))?;
+        let after = Unit { fields: fields.clone(), updated_at: now, ..before.clone() };
+        tx.record("update", "unit", id, (id, &before.path), Some(&before), Some(&after)).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Moves a unit (with its subtree) under a new parent; both must be in scope, and the
+    /// new parent may not lie inside the moved subtree.
+    pub async fn move_unit(&self, id: &str, new_parent_id: &str) -> Result<Unit> {
+        let unit = self.unit(id).await?;
+        let parent = self.unit(new_parent_id).await?;
+        if unit.parent_id.is_none() || parent.path.starts_with(&unit.path) {
+            return Err(StoreError::Conflict("err.move_cycle"));
+        }
+        let new_path = format!("{}{}/", parent.path, unit.id);
+        let mut tx = self.write().await?;
+        let now = tx.at().to_string();
+        let old_len = i64::try_from(unit.path.chars().count()).unwrap_or(i64::MAX);
+        let pattern = format!("{}%", khien_domain::text::like_escape(&unit.path));
+        // The audit's unit_path is a derived filter column outside the hashed content,
+        // so re-pointing it keeps the moved unit's history visible to its new parents.
+        for table in ["units SET path = $1 || substr(path, CAST($2 AS INTEGER)) WHERE path", "audit_log SET unit_path = $1 || substr(unit_path, CAST($2 AS INTEGER)) WHERE unit_path"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table} LIKE $3 ESCAPE '\\'")))
+                .bind(new_path.clone())
+                .bind(old_len + 1)
+                .bind(pattern.clone())
+                .execute(&mut *tx.tx)
+                .await?;
+        }
+        sqlx::query("UPDATE units SET parent_id = $1, updated_at = $2 WHERE id = $3")
+            .bind(parent.id.clone())
+            .bind(now.clone())
+            .bind(unit.id.clone())
+            .execute(&mut *tx.tx)
+            .await?;
+        let after = Unit { parent_id: Some(parent.id.clone()), path: new_path.clone(), updated_at: now, ..unit.clone() };
+        tx.record("move", "unit", id, (id, &new_path), Some(&unit), Some(&after)).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Deactivating keeps the unit and its history; it disappears from pickers and the
+    /// public directory. A unit with active children or users cannot be deactivated.
+    pub async fn set_unit_active(&self, id: &str, active: bool) -> Result<Unit> {
+        let unit = self.unit(id).await?;
+        if !active {
+            let busy: i64 = sqlx::query(
+                "SELECT (SELECT COUNT(*) FROM units WHERE parent_id = $1 AND active = 1) + (SELECT COUNT(*) FROM users WHERE unit_id = $2 AND active = 1) AS n",
+            )
+            .bind(id.to_string())
+            .bind(id.to_string())
+            .fetch_one(&self.store.pool)
+            .await?
+            .try_get("n")?;
+            if busy > 0 || unit.parent_id.is_none() {
+                return Err(StoreError::Conflict("err.unit_busy"));
+            }
+        }
+        let mut tx = self.write().await?;
+        let now = tx.at().to_string();
+        sqlx::query("UPDATE units SET active = $1, updated_at = $2 WHERE id = $3")
+            .bind(i16::from(active))
+            .bind(now.clone())
+            .bind(id.to_string())
+            .execute(&mut *tx.tx)
+            .await?;
+        let after = Unit { active, updated_at: now, ..unit.clone() };
+        let action = if active { "activate" } else { "deactivate" };
+        tx.record(action, "unit", id, (id, &unit.path), Some(&unit), Some(&after)).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+}
+
+/// A public contact point, as published at `/contacts`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContactPoint {
+    pub name: String,
+    pub kind: UnitKind,
+    pub security_unit: Option<String>,
+    pub report_phone: Option<String>,
+    pub report_email: Option<String>,
+    pub report_other: Option<String>,
+}
+
+impl Store {
+    /// The public incident-reporting directory: not tenant data, the directives require
+    /// it to be published. Searches ignore diacritics.
+    pub async fn contact_points(&self, query: &str) -> Result<Vec<ContactPoint>> {
+        let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM units u WHERE u.active = 1"));
+        let q = fold(query);
+        if !q.is_empty() {
+            sql.push(" AND u.name_norm LIKE ").text(format!("%{}%", khien_domain::text::like_escape(&q))).push(" ESCAPE '\\'");
+        }
+        sql.push(" ORDER BY u.name_norm");
+        let rows = sql.query().fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let u = from_row(r)?;
+                Ok(ContactPoint {
+                    name: u.fields.name,
+                    kind: u.fields.kind,
+                    security_unit: u.fields.security_unit,
+                    report_phone: u.fields.report_phone,
+                    report_email: u.fields.report_email,
+                    report_other: u.fields.report_other,
+                })
+            })
+            .collect()
+    }
+
+    /// Unscoped lookup for the platform itself (sign-in, CLI).
+    pub async fn unit_by_code(&self, code: &str) -> Result<Option<Unit>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM units u WHERE u.code = $1")))
+            .bind(code.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    pub async fn root_unit(&self) -> Result<Option<Unit>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM units u WHERE u.parent_id IS NULL ORDER BY u.created_at LIMIT 1"
+        )))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+}
+
+/// Depth-first order with siblings sorted by name (Vietnamese-folded).
+fn tree_order(mut units: Vec<Unit>) -> Vec<Unit> {
+    units.sort_by(|a, b| fold(&a.fields.name).cmp(&fold(&b.fields.name)));
+    let ids: std::collections::HashSet<String> = units.iter().map(|u| u.id.clone()).collect();
+    let mut children: std::collections::HashMap<Option<String>, Vec<Unit>> = std::collections::HashMap::new();
+    for u in units {
+        // A unit whose parent is out of scope is a root of the visible forest.
+        let key = u.parent_id.clone().filter(|p| ids.contains(p));
+        children.entry(key).or_default().push(u);
+    }
+    let mut out = Vec::new();
+    let mut stack: Vec<Unit> = children.remove(&None).unwrap_or_default().into_iter().rev().collect();
+    while let Some(u) = stack.pop() {
+        if let Some(kids) = children.remove(&Some(u.id.clone())) {
+            stack.extend(kids.into_iter().rev());
+        }
+        out.push(u);
+    }
+    out
+}

@@ -1,0 +1,95 @@
+//! One error type for handlers, mapped to a status in one place. Users see a catalogue
+//! message in their language; logs get the detail.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use khien_store::StoreError;
+
+#[derive(Debug)]
+pub enum AppError {
+    /// Not signed in: HTML goes to the sign-in page, the API answers 401.
+    Unauthenticated { api: bool },
+    Forbidden,
+    NotFound,
+    /// A bad request with a catalogue key.
+    BadRequest(&'static str),
+    Csrf,
+    Internal(String),
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A stable code that users, logs and API clients quote.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated { .. } => "unauthenticated",
+            AppError::Forbidden => "forbidden",
+            AppError::Csrf => "csrf",
+            AppError::NotFound => "not_found",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn message_key(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated { .. } => "err.unauthenticated",
+            AppError::Forbidden => "err.forbidden",
+            AppError::Csrf => "err.csrf",
+            AppError::NotFound => "err.not_found",
+            AppError::BadRequest(k) => k,
+            AppError::Internal(_) => "err.internal",
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Forbidden => AppError::Forbidden,
+            StoreError::Conflict(k) => AppError::BadRequest(k),
+            StoreError::Invalid(_) => AppError::BadRequest("err.invalid"),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        AppError::Internal(format!("template: {e}"))
+    }
+}
+
+/// Extension set on error responses so the page layer can render them in the request's
+/// language (see `pages::render_errors`).
+#[derive(Debug, Clone)]
+pub struct ErrorInfo {
+    pub code: &'static str,
+    pub key: &'static str,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(detail) = &self {
+            tracing::error!(%detail, "internal error");
+        }
+        if let AppError::Unauthenticated { api: false } = self {
+            return Redirect::to("/login").into_response();
+        }
+        let mut resp = (self.status(), self.code()).into_response();
+        resp.extensions_mut().insert(ErrorInfo { code: self.code(), key: self.message_key() });
+        resp
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,52 @@
+//! The layers around every route: security headers, metrics, identity, CSRF and the
+//! rendering of error responses as pages.
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::HeaderValue;
+use axum::http::header::{self, HeaderName};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+
+use crate::auth::{csrf_guard, resolve_identity};
+use crate::{AppState, Metrics};
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+pub fn wrap(router: axum::Router<AppState>, state: AppState) -> Router {
+    router
+        .layer(middleware::from_fn_with_state(state.clone(), csrf_guard))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::pages::render_errors))
+        .layer(middleware::from_fn_with_state(state.clone(), resolve_identity))
+        .layer(middleware::from_fn_with_state(state.clone(), count_and_secure))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn count_and_secure(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    Metrics::inc(&state.metrics.requests);
+    let mut resp = next.run(req).await;
+    let status = resp.status().as_u16();
+    if (400..500).contains(&status) {
+        Metrics::inc(&state.metrics.responses_4xx);
+    } else if status >= 500 {
+        Metrics::inc(&state.metrics.responses_5xx);
+    }
+    let h = resp.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
+        h.insert(name, HeaderValue::from_static(value));
+    };
+    set(h, header::CONTENT_SECURITY_POLICY, CSP);
+    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(h, header::X_FRAME_OPTIONS, "DENY");
+    set(h, header::REFERRER_POLICY, "same-origin");
+    set(h, HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=(), payment=()");
+    set(h, HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
+    if state.config.secure_cookies {
+        set(h, header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains");
+    }
+    if !h.contains_key(header::CACHE_CONTROL) {
+        set(h, header::CACHE_CONTROL, "no-store");
+    }
+    resp
+}

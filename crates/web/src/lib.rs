@@ -1,0 +1,85 @@
+//! Khiên's web face: HTML pages (Vietnamese by default), the JSON API under `/api/v1`,
+//! role-typed extractors and the tenancy-scoped store behind them.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod api;
+mod assets;
+pub mod auth;
+pub mod error;
+pub mod i18n;
+mod layers;
+pub mod pages;
+pub mod routes;
+mod view;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use khien_store::Store;
+use tower_http::limit::RequestBodyLimitLayer;
+
+pub use routes::{RouteInfo, Tenancy};
+
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Set cookies `Secure` (when served over TLS, directly or behind a proxy).
+    pub secure_cookies: bool,
+    pub session_idle: time::Duration,
+    pub max_body_bytes: usize,
+    /// Shown in the header: the province's name.
+    pub province_name: String,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            secure_cookies: false,
+            session_idle: time::Duration::hours(8),
+            max_body_bytes: 8 * 1024 * 1024,
+            province_name: String::new(),
+        }
+    }
+}
+
+/// Request counters for `/metrics` (Prometheus text format).
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub requests: AtomicU64,
+    pub responses_4xx: AtomicU64,
+    pub responses_5xx: AtomicU64,
+    pub login_failures: AtomicU64,
+}
+
+impl Metrics {
+    pub fn inc(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<WebConfig>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// Every route of the application with its declared access.
+pub fn routes() -> routes::Routes {
+    pages::routes().merge(api::routes())
+}
+
+/// The whole application: routes plus the layers every request passes through.
+pub fn app(state: AppState) -> Router {
+    let (router, _) = routes().into_parts();
+    let limit = state.config.max_body_bytes;
+    layers::wrap(router, state.clone())
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(RequestBodyLimitLayer::new(limit))
+}
+
+pub fn route_table() -> Vec<RouteInfo> {
+    routes().into_parts().1
+}
