@@ -99,3 +99,64 @@ pub fn labels_for(prefix: &str) -> Vec<(String, String)> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn keys(src: &str) -> BTreeSet<String> {
+        parse_catalogue(src).into_keys().collect()
+    }
+
+    /// Every `.s("key")` literal in the templates and the Rust sources.
+    fn used_keys() -> BTreeSet<String> {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"));
+        let mut out = BTreeSet::new();
+        let mut stack = vec![std::path::PathBuf::from(format!("{root}/templates")), std::path::PathBuf::from(format!("{root}/src"))];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                for part in text.split(".s(\"").skip(1) {
+                    if let Some(key) = part.split('"').next() {
+                        if key.contains('.') && !key.contains('{') {
+                            out.insert(key.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn catalogues_have_the_same_keys_and_cover_every_use() {
+        let vi = keys(VI_SOURCE);
+        let en = keys(EN_SOURCE);
+        assert_eq!(vi.difference(&en).collect::<Vec<_>>(), Vec::<&String>::new(), "keys only in vi");
+        assert_eq!(en.difference(&vi).collect::<Vec<_>>(), Vec::<&String>::new(), "keys only in en");
+        let used = used_keys();
+        assert!(used.len() > 100, "found {} keys in use", used.len());
+        let missing: Vec<_> = used.difference(&vi).collect();
+        assert!(missing.is_empty(), "keys used but not in the catalogues: {missing:?}");
+        // Enumerations shown through `label(prefix, value)` are complete too.
+        for (prefix, values) in [
+            ("role", khien_domain::Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>()),
+            ("unit_kind", khien_domain::units::UnitKind::ALL.iter().map(|k| k.as_str()).collect()),
+            ("system_type", khien_domain::systems::SystemType::ALL.iter().map(|k| k.as_str()).collect()),
+            ("status", khien_domain::systems::SystemStatus::ALL.iter().map(|k| k.as_str()).collect()),
+            ("info", khien_domain::systems::InfoType::ALL.iter().map(|k| k.as_str()).collect()),
+        ] {
+            for v in values {
+                assert!(vi.contains(&format!("{prefix}.{v}")), "{prefix}.{v} missing");
+            }
+        }
+        let t = T { lang: Lang::Vi };
+        assert_eq!(t.f("systems.count", &["3"]), "3 hệ thống");
+    }
+}

@@ -84,8 +84,14 @@ pub fn detect_bytes(head: &[u8]) -> Format {
     let text = String::from_utf8_lossy(head);
     let text = text.trim_start_matches('\u{feff}');
     let trimmed = text.trim_start();
-    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+    if trimmed.starts_with('{') {
         return Format::Json;
+    }
+    if let Some(rest) = trimmed.strip_prefix('[') {
+        // A JSON array, not a `[date]`-prefixed text log.
+        if rest.trim_start().starts_with(['{', '[', ']', '"']) {
+            return Format::Json;
+        }
     }
     // Look at the first few non-empty lines (the last may be cut short).
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(10).collect();

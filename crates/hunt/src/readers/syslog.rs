@@ -19,7 +19,7 @@ fn re(p: &str) -> Option<Regex> {
 }
 
 static RFC3164: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    re(r"^(?:<(\d{1,3})>)?([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) (\S+) ([^:\[\s]+(?:\([^)]*\))?)(?:\[(\d+)\])?: ?(.*)$")
+    re(r"^(?:<(\d{1,3})>)?([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) (\S+) ([^:\[\s]+(?:\([^)]*\))?)(?:\[(\d+)\])?(?: [\d.]+)?: ?(.*)$")
 });
 static RFC5424: LazyLock<Option<Regex>> = LazyLock::new(|| {
     re(r"^<(\d{1,3})>\d{1,2} (\S+) (\S+) (\S+) (\S+) (\S+) (-|(?:\[.*?\])+) ?(.*)$")

@@ -20,12 +20,12 @@ fn pat(event: &'static str, p: &str) -> Pat {
 /// sshd / PAM patterns, first match wins. Named groups become fields.
 static SSHD: LazyLock<Vec<Pat>> = LazyLock::new(|| {
     vec![
-        pat("failed_password", r"^(?:message repeated \d+ times: \[ )?Failed (?:password|publickey|none|keyboard-interactive/pam) for (?P<invalid>invalid user )?(?P<user>\S*) from (?P<src_ip>\S+) port (?P<src_port>\d+)"),
+        pat("failed_password", r"^(?:message repeated \d+ times: \[ )?Failed (?:password|publickey|none|keyboard-interactive/pam) for (?P<invalid>invalid user )?(?P<user>.*?) from (?P<src_ip>\S+) port (?P<src_port>\d+)"),
         pat("accepted", r"^Accepted (?P<method>\S+) for (?P<user>\S+) from (?P<src_ip>\S+) port (?P<src_port>\d+)"),
         pat("invalid_user", r"^Invalid user (?P<user>.*?) from (?P<src_ip>\S+)(?: port (?P<src_port>\d+))?\s*$"),
-        pat("auth_failure", r"authentication failure;.*?rhost=(?P<src_ip>\S*)(?:\s+user=(?P<user>\S+))?"),
         pat("break_in_attempt", r"POSSIBLE BREAK-IN ATTEMPT"),
         pat("too_many_failures", r"(?:Too many authentication failures for (?P<user>\S+)|more authentication failures?;.*?rhost=(?P<src_ip>\S*))"),
+        pat("auth_failure", r"authentication failure;.*?rhost=(?P<src_ip>\S*)(?:\s+user=(?P<user>\S+))?"),
         pat("session_opened", r"session opened for user (?P<user>\S+)"),
         pat("session_closed", r"session closed for user (?P<user>\S+)"),
         pat("disconnect", r"Received disconnect from (?P<src_ip>\S+?)(?::| port)"),
@@ -68,6 +68,12 @@ fn apply(pats: &[Pat], msg: &str, f: &mut Map<String, Value>) -> bool {
     false
 }
 
+fn apply_named(pats: &[Pat], event: &str, msg: &str, f: &mut Map<String, Value>) -> bool {
+    pats.iter()
+        .position(|p| p.event == event)
+        .is_some_and(|i| apply(&pats[i..=i], msg, f))
+}
+
 /// Adds program-specific fields to `f`.
 pub fn extract(program: &str, msg: &str, f: &mut Map<String, Value>) {
     let msg = msg.trim_start();
@@ -94,7 +100,7 @@ pub fn extract(program: &str, msg: &str, f: &mut Map<String, Value>) {
                     }
                 }
             } else {
-                apply(&SSHD[3..4], msg, f);
+                apply_named(&SSHD, "auth_failure", msg, f);
             }
         }
         "su" => {
@@ -102,7 +108,7 @@ pub fn extract(program: &str, msg: &str, f: &mut Map<String, Value>) {
         }
         _ => {
             // Other PAM users (login, ftpd, ...) still report auth failures.
-            apply(&SSHD[3..4], msg, f);
+            apply_named(&SSHD, "auth_failure", msg, f);
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::record::{Record, RecordKind};
 use crate::timeparse;
 
 static CLF: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r#"^(\S+) (\S+) (\S+) \[([^\]]+)\] "((?:[^"\\]|\\.)*)" (\d{3}|-) (\d+|-)(?: "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)")?"#).ok()
+    Regex::new(r#"^(\S+) (\S+) (\S+) \[([^\]]+)\] "(.*?)" (\d{3}|-) (\d+|-)(?: "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)")?"#).ok()
 });
 
 /// Parses a common/combined log line into its fields.

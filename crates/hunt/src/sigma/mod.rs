@@ -50,11 +50,21 @@ pub struct SigmaSet {
 
 const IDX_ATTR: &str = "khien.rule_index";
 
+/// Rules shipped with Khiên (loaded with `--sigma builtin`): Linux auth
+/// events extracted by the syslog reader.
+pub const BUILTIN_RULES: &[(&str, &str)] = &[("builtin/linux_auth.yml", include_str!("../../rules/linux_auth.yml"))];
+
 impl SigmaSet {
     /// Loads every `.yml`/`.yaml` under the given files and directories.
     pub fn load(paths: &[PathBuf]) -> SigmaSet {
         let mut set = SigmaSet::default();
         for p in paths {
+            if p.as_os_str() == "builtin" && !p.exists() {
+                for (name, text) in BUILTIN_RULES {
+                    set.add_yaml(text, Path::new(name));
+                }
+                continue;
+            }
             let mut files = Vec::new();
             if let Err(e) = collect_rule_files(p, &mut files) {
                 set.errors.push(e);

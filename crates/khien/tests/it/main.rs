@@ -1,0 +1,11 @@
+//! The one integration-test binary (one link on two cores): every test runs against a
+//! real SQLite file and a real PostgreSQL server (KHIEN_TEST_DATABASE_URL).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod audit_chain;
+mod harness;
+mod inputs;
+mod openapi;
+mod tenancy;
+mod web_flows;
