@@ -55,6 +55,32 @@ fn read_info(p: &Path) -> (String, usize) {
     (id.expect("rule id in info.yml"), count)
 }
 
+/// Cases whose `match_count` is lower than the number of events in the
+/// sample that satisfy the rule (SigmaHQ's own runner only checks that the
+/// rule fires at least once). Each extra match was checked by hand against
+/// the rule and the case's .json; we pin our count so any change shows.
+/// (case directory, match_count in info.yml, matches we report and why)
+const KNOWN_COUNT_MISMATCH: &[(&str, usize, usize, &str)] = &[
+    (
+        "rules/windows/file/file_event/file_event_win_cred_dump_tools_dropped_files",
+        1,
+        3,
+        "procdump.exe, procdump64.exe and procdump64a.exe are all created and all three are in the rule's endswith list",
+    ),
+    (
+        "rules/windows/process_creation/proc_creation_win_dtrace_kernel_dump",
+        1,
+        2,
+        "no match_count given; both dtrace.exe events contain lkd(0)",
+    ),
+    (
+        "rules/windows/registry/registry_set/registry_set_disable_administrative_share",
+        1,
+        2,
+        "both AutoShareServer and AutoShareWks are set to DWORD 0, and the rule lists both",
+    ),
+];
+
 #[test]
 fn sigma_regression_cases_all_85() {
     let root = corpus().join("sigma");
@@ -64,6 +90,7 @@ fn sigma_regression_cases_all_85() {
     infos.sort();
     assert_eq!(infos.len(), 85, "expected 85 regression cases");
     let mut failures = Vec::new();
+    let mut exact_mismatch = Vec::new();
     for info in &infos {
         let (rule_id, expected) = read_info(info);
         let case_dir = info.parent().unwrap();
@@ -83,7 +110,17 @@ fn sigma_regression_cases_all_85() {
         let evtx = case_dir.join(format!("{rule_id}.evtx"));
         let res = hunter.hunt_file(&evtx);
         let got = res.detections.iter().filter(|d| d.rule_id == rule_id).count();
-        if got != expected || res.error.is_some() {
+        let rel_s = rel.display().to_string();
+        let known = KNOWN_COUNT_MISMATCH.iter().find(|k| k.0 == rel_s);
+        if let Some(k) = known {
+            assert_eq!(k.1, expected, "{rel_s}: info.yml changed");
+            if got == expected {
+                failures.push(format!("{rel_s}: now matches info.yml; remove it from KNOWN_COUNT_MISMATCH"));
+            } else if got != k.2 {
+                failures.push(format!("{rel_s}: expected {} (pinned, see KNOWN_COUNT_MISMATCH), got {got}", k.2));
+            }
+            exact_mismatch.push(rel_s.clone());
+        } else if got != expected || res.error.is_some() {
             failures.push(format!(
                 "{}: expected {expected}, got {got} (events {}, error {:?})",
                 rel.display(),
@@ -91,7 +128,331 @@ fn sigma_regression_cases_all_85() {
                 res.error
             ));
         }
+        // The .json rendering of the same events must give the same count.
+        let json = case_dir.join(format!("{rule_id}.json"));
+        let jres = hunter.hunt_file(&json);
+        let jgot = jres.detections.iter().filter(|d| d.rule_id == rule_id).count();
+        if jgot != got {
+            failures.push(format!("{rel_s}: .json gave {jgot}, .evtx gave {got} (json events {})", jres.events));
+        }
     }
-    println!("regression: {}/85 passed", 85 - failures.len());
+    println!(
+        "regression: {}/85 equal to match_count, {} pinned data mismatches ({:?}), {} failures",
+        85 - failures.len() - exact_mismatch.len(),
+        exact_mismatch.len(),
+        exact_mismatch,
+        failures.len()
+    );
     assert!(failures.is_empty(), "{} of 85 regression cases failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    // loghub CSVs: quoted fields may contain commas.
+    fn split(line: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut cur = String::new();
+        let mut q = false;
+        let mut it = line.chars().peekable();
+        while let Some(c) = it.next() {
+            match c {
+                '"' if q && it.peek() == Some(&'"') => {
+                    cur.push('"');
+                    it.next();
+                }
+                '"' => q = !q,
+                ',' if !q => out.push(std::mem::take(&mut cur)),
+                _ => cur.push(c),
+            }
+        }
+        out.push(cur);
+        out
+    }
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header = split(lines.next().unwrap());
+    lines
+        .map(|l| header.iter().cloned().zip(split(l)).collect())
+        .collect()
+}
+
+fn ids_for(dets: &[khien_hunt::detection::Detection], rule: &str) -> std::collections::BTreeSet<u64> {
+    dets.iter().filter(|d| d.rule_id == rule).map(|d| d.record_id).collect()
+}
+
+#[test]
+fn linux_auth_logs_match_loghub_ground_truth() {
+    let c = corpus().join("logs/linux");
+    let hunter = Hunter { sigma: Some(SigmaSet::load(&[PathBuf::from("builtin")])), ..Hunter::default() };
+    const INVALID: &str = "6f3c1a52-0c55-4f4e-9a51-000000000001";
+    const FAILED: &str = "6f3c1a52-0c55-4f4e-9a51-000000000002";
+    const PAM: &str = "6f3c1a52-0c55-4f4e-9a51-000000000003";
+    const BREAKIN: &str = "6f3c1a52-0c55-4f4e-9a51-000000000004";
+    const TOOMANY: &str = "6f3c1a52-0c55-4f4e-9a51-000000000005";
+
+    // OpenSSH_2k: brute force (failed passwords, PAM failures) and invalid users.
+    let res = hunter.hunt_file(&c.join("OpenSSH_2k.log"));
+    assert!(res.error.is_none(), "{:?}", res.error);
+    assert_eq!(res.events, 2000);
+    let rows = csv_rows(&c.join("OpenSSH_2k.log_structured.csv"));
+    let lines = |pred: &dyn Fn(&str) -> bool| -> std::collections::BTreeSet<u64> {
+        rows.iter()
+            .filter(|r| pred(&r["EventTemplate"]))
+            .map(|r| r["LineId"].parse().unwrap())
+            .collect()
+    };
+    let exp_invalid = lines(&|t| t.starts_with("Invalid user "));
+    let exp_failed = lines(&|t| t.starts_with("Failed ") || t.contains("[ Failed password"));
+    let exp_pam = lines(&|t| t.contains("authentication failure;") && !t.contains("more authentication"));
+    let exp_breakin = lines(&|t| t.contains("POSSIBLE BREAK-IN ATTEMPT"));
+    let exp_toomany = lines(&|t| t.contains("more authentication failure") || t.contains("Too many authentication failures"));
+    assert_eq!(exp_invalid.len(), 113);
+    assert_eq!(ids_for(&res.detections, INVALID), exp_invalid, "invalid user lines");
+    assert_eq!(ids_for(&res.detections, FAILED), exp_failed, "failed password lines");
+    assert_eq!(ids_for(&res.detections, PAM), exp_pam, "PAM failure lines");
+    assert_eq!(ids_for(&res.detections, BREAKIN), exp_breakin, "break-in lines");
+    assert_eq!(ids_for(&res.detections, TOOMANY), exp_toomany, "too many failures lines");
+
+    // Linux_2k: sshd(pam_unix) authentication failures (the brute force).
+    let res = hunter.hunt_file(&c.join("Linux_2k.log"));
+    assert!(res.error.is_none(), "{:?}", res.error);
+    let rows = csv_rows(&c.join("Linux_2k.log_structured.csv"));
+    let exp: std::collections::BTreeSet<u64> = rows
+        .iter()
+        .filter(|r| r["Component"].starts_with("sshd") && r["EventTemplate"].starts_with("authentication failure;"))
+        .map(|r| r["LineId"].parse().unwrap())
+        .collect();
+    assert_eq!(exp.len(), 489);
+    assert_eq!(ids_for(&res.detections, PAM), exp, "Linux_2k sshd PAM failures");
+    // Every line but one malformed one (line 899) parses.
+    assert_eq!(res.events, 1999);
+    assert_eq!(res.skipped, 1);
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("khien-hunt-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn ioc_set() -> khien_hunt::ioc::IocSet {
+    let c = corpus();
+    khien_hunt::ioc::load::load_set(&[c.join("stix/examples"), c.join("stix/legacy_2.0"), c.join("misp/events")])
+}
+
+#[test]
+fn ioc_sets_from_stix_and_misp_match_positives_and_nothing_in_control() {
+    use khien_hunt::ioc::IocType;
+    let set = ioc_set();
+    assert!(set.errors.is_empty(), "{:?}", set.errors);
+    assert!(set.len() > 400, "only {} IOCs", set.len());
+    for k in [IocType::Ipv4, IocType::Cidr, IocType::Domain, IocType::Md5, IocType::Sha1, IocType::Sha256, IocType::Url, IocType::FileName] {
+        assert!(set.iocs.iter().any(|i| i.kind == k), "no {k:?} IOC loaded");
+    }
+    // One positive event per indicator (AND groups: one event with all
+    // members), written as JSON lines with nested objects.
+    let dir = temp_dir("ioc");
+    let mut lines = Vec::new();
+    let mut expect: Vec<(u64, String)> = Vec::new();
+    let mut done_groups = std::collections::HashSet::new();
+    for ioc in &set.iocs {
+        let shown = match ioc.kind {
+            IocType::Domain => format!("dns.{}", ioc.value.to_uppercase()),
+            IocType::Md5 | IocType::Sha1 | IocType::Sha256 => ioc.value.to_uppercase(),
+            IocType::Cidr => {
+                let c = khien_hunt::ioc::net::Cidr::parse(&ioc.value).unwrap();
+                match c.addr {
+                    std::net::IpAddr::V4(a) => std::net::Ipv4Addr::from(u32::from(a) + 1).to_string(),
+                    std::net::IpAddr::V6(a) => std::net::Ipv6Addr::from(u128::from(a) + 1).to_string(),
+                }
+            }
+            IocType::FileName => format!("C:\\Users\\x\\AppData\\{}", ioc.value),
+            _ => ioc.value.clone(),
+        };
+        let mut ev = serde_json::json!({"timestamp": "2024-01-01T00:00:00Z", "host": {"name": "ws1"}, "event": {"data": shown}});
+        if let Some(g) = ioc.group {
+            if !done_groups.insert(g) {
+                continue;
+            }
+            let members: Vec<String> = set.iocs.iter().filter(|i| i.group == Some(g)).map(|i| i.value.clone()).collect();
+            ev["event"]["others"] = serde_json::json!(members);
+        }
+        lines.push(ev.to_string());
+        expect.push((lines.len() as u64, ioc.value.clone()));
+    }
+    let pos = dir.join("positives.jsonl");
+    std::fs::write(&pos, lines.join("\n")).unwrap();
+    let hunter = Hunter { ioc: Some(set), ..Hunter::default() };
+    let res = hunter.hunt_file(&pos);
+    assert_eq!(res.events as usize, lines.len());
+    let mut missing = Vec::new();
+    for (line, value) in &expect {
+        let ok = res
+            .detections
+            .iter()
+            .any(|d| d.record_id == *line && d.rule_title.contains(value.as_str()) && d.rule_id.starts_with("ioc:"));
+        if !ok {
+            missing.push(value.clone());
+        }
+    }
+    assert!(missing.is_empty(), "{} IOCs did not match their event: {missing:?}", missing.len());
+    assert!(res.detections.iter().all(|d| d.computer == "ws1"));
+
+    // Control set: near misses plus every real log in the corpus.
+    let near = [
+        "nothugesoft.org hugesoft.org.evil.test", // label prefix and suffix
+        "001dd76872d80801692ff942308c64e6aa",       // hash inside a longer hex string
+        "223.168.0.1 and 58.248.0.1",               // just outside 223.166.0.0/15 and 58.246.0.0/15
+        "10.0.0.1 192.168.1.1 127.0.0.1",           // warning-list (private) addresses
+        "conhost.exe svchost.exe",                  // warning-list file names
+    ];
+    let ctl = dir.join("control.jsonl");
+    std::fs::write(&ctl, near.iter().map(|n| serde_json::json!({"msg": n}).to_string()).collect::<Vec<_>>().join("\n")).unwrap();
+    let c = corpus();
+    let report = hunter.hunt(&[ctl, c.join("logs"), c.join("evtx")], &|_, _| {});
+    assert!(report.events() > 10_000);
+    let hits: Vec<String> = report.detections.iter().map(|d| format!("{}#{} {}", d.source, d.record_id, d.rule_title)).collect();
+    assert!(hits.is_empty(), "control set produced IOC hits: {hits:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn corrupt_evtx_chunk_is_skipped_and_rest_is_hunted() {
+    let c = corpus();
+    let src = c.join("evtx/attack_samples/Lateral_Movement/LM_5145_Remote_FileCopy.evtx");
+    let mut bytes = std::fs::read(&src).unwrap();
+    let hunter = Hunter { sigma: Some(SigmaSet::load(&[c.join("sigma/rules")])), ..Hunter::default() };
+    let clean = hunter.hunt_file(&src);
+    assert!(clean.events > 500 && clean.skipped == 0);
+    // Trash the second chunk (file header 4 KiB, chunks 64 KiB each):
+    // its header and the start of its records.
+    let start = 4096 + 65536;
+    for b in &mut bytes[start..start + 4096] {
+        *b = 0xA5;
+    }
+    // And a record in the middle of the third chunk.
+    let mid = 4096 + 2 * 65536 + 20_000;
+    for b in &mut bytes[mid..mid + 512] {
+        *b = 0x5A;
+    }
+    let dir = temp_dir("evtx");
+    let bad = dir.join("corrupt.evtx");
+    std::fs::write(&bad, &bytes).unwrap();
+    let res = hunter.hunt_file(&bad);
+    assert!(res.error.is_none(), "{:?}", res.error);
+    assert!(res.skipped >= 1, "corruption not reported: {res:?}");
+    assert!(!res.problems.is_empty());
+    assert!(res.events > 300 && res.events < clean.events, "events {} of {}", res.events, clean.events);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_rule_files_are_reported_with_file_and_line_and_others_load() {
+    let dir = temp_dir("rules");
+    std::fs::write(dir.join("broken.yml"), "title: x\ndetection:\n  sel: [unclosed\n  condition: sel\n").unwrap();
+    std::fs::write(
+        dir.join("unsupported.yml"),
+        "title: Unknown modifier\nlogsource: {product: windows, category: process_creation}\ndetection:\n  sel:\n    Image|frobnicate: x\n  condition: sel\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("good.yml"),
+        "title: Whoami\nid: 11111111-2222-3333-4444-555555555555\nauthor: Test Author\nlogsource: {product: windows, category: process_creation}\ndetection:\n  sel:\n    CommandLine|contains: whoami\n  condition: sel\nlevel: high\n",
+    )
+    .unwrap();
+    let set = SigmaSet::load(&[dir.clone(), dir.join("missing.yml")]);
+    assert_eq!(set.rule_count(), 1);
+    let errs: Vec<String> = set.errors.iter().map(|e| e.to_string()).collect();
+    assert!(errs.iter().any(|e| e.contains("broken.yml") && e.contains("line")), "{errs:?}");
+    assert!(errs.iter().any(|e| e.contains("missing.yml")), "{errs:?}");
+    assert!(set.skipped.iter().any(|s| s.path.ends_with("unsupported.yml")), "{:?}", set.skipped);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn args(paths: Vec<PathBuf>) -> khien_hunt::HuntArgs {
+    khien_hunt::HuntArgs {
+        sigma: Vec::new(),
+        ioc: Vec::new(),
+        format: khien_hunt::output::OutputFormat::Jsonl,
+        output: None,
+        from: None,
+        to: None,
+        threads: Some(2),
+        paths,
+    }
+}
+
+#[test]
+fn cli_outputs_and_exit_codes() {
+    use khien_hunt::cli::run_code;
+    let c = corpus();
+    let dir = temp_dir("cli");
+    // Usage errors: nothing to hunt with, bad time.
+    assert_eq!(run_code(args(vec![c.join("logs")])), 2);
+    let mut a = args(vec![c.join("logs")]);
+    a.sigma = vec![PathBuf::from("builtin")];
+    a.from = Some("yesterday-ish".into());
+    assert_eq!(run_code(a), 2);
+
+    // JSON lines, timeline order, required keys, time window.
+    let out = dir.join("out.jsonl");
+    let mut a = args(vec![c.join("evtx/attack_samples/Defense_Evasion"), c.join("logs/linux/OpenSSH_2k.log")]);
+    a.sigma = vec![c.join("sigma/rules"), PathBuf::from("builtin")];
+    a.output = Some(out.clone());
+    assert_eq!(run_code(a), 0);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let rows: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(rows.len() > 100);
+    for r in &rows {
+        for k in ["timestamp", "source", "computer", "channel", "event_id", "rule_id", "rule_title", "level", "author", "matched"] {
+            assert!(r.get(k).is_some(), "missing {k} in {r}");
+        }
+    }
+    let times: Vec<&str> = rows.iter().filter_map(|r| r["timestamp"].as_str()).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "not in timeline order");
+    assert!(rows.iter().any(|r| r["rule_id"] == "d99b79d2-0a6f-4f46-ad8b-260b6e17f982" && r["author"].as_str().is_some_and(|a| !a.is_empty())));
+
+    // CSV with BOM; missing input makes exit code 1 but the rest is hunted.
+    let out = dir.join("out.csv");
+    let mut a = args(vec![c.join("logs/web"), dir.join("does-not-exist.log")]);
+    a.ioc = vec![dir.join("iocs.txt")];
+    std::fs::write(dir.join("iocs.txt"), "# test\n192.168.105.83\n!192.168.0.0/16\n!nodefault\n").unwrap();
+    a.format = khien_hunt::output::OutputFormat::Csv;
+    a.output = Some(out.clone());
+    assert_eq!(run_code(a), 1);
+    let csv = std::fs::read(&out).unwrap();
+    assert!(csv.starts_with("\u{feff}timestamp,source".as_bytes()));
+
+    // --from/--to restrict the window.
+    let out = dir.join("window.jsonl");
+    let mut a = args(vec![c.join("logs/linux/OpenSSH_2k.log")]);
+    a.sigma = vec![PathBuf::from("builtin")];
+    a.from = Some(format!("{}-12-10T07:00:00Z", year_of(&c.join("logs/linux/OpenSSH_2k.log"))));
+    a.to = Some(format!("{}-12-10T07:30:00Z", year_of(&c.join("logs/linux/OpenSSH_2k.log"))));
+    a.output = Some(out.clone());
+    assert_eq!(run_code(a), 0);
+    let n = std::fs::read_to_string(&out).unwrap().lines().count();
+    assert!(n > 0 && n < 1000, "{n}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn year_of(p: &Path) -> i16 {
+    let m = std::fs::metadata(p).unwrap().modified().unwrap();
+    jiff::Timestamp::try_from(m).unwrap().to_zoned(jiff::tz::TimeZone::UTC).year()
+}
+
+#[test]
+fn web_and_iis_logs_are_parsed() {
+    let c = corpus().join("logs/web");
+    let hunter = Hunter { sigma: Some(SigmaSet::load(&[PathBuf::from("builtin")])), ..Hunter::default() };
+    let res = hunter.hunt_file(&c.join("web_attack_and_isp_webshell_localhost_access_log.txt"));
+    assert_eq!(res.format, Some(khien_hunt::readers::Format::WebClf));
+    let lines = std::fs::read(c.join("web_attack_and_isp_webshell_localhost_access_log.txt")).unwrap().split(|b| *b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)).count();
+    assert_eq!(lines, 2661);
+    assert_eq!(res.events, 2661);
+    assert_eq!(res.skipped, 0, "{:?}", res.problems);
+    let res = hunter.hunt_file(&c.join("Tunna_rdp_tunnel_IIS.log"));
+    assert_eq!(res.format, Some(khien_hunt::readers::Format::WebIis));
+    let data_lines = std::fs::read_to_string(c.join("Tunna_rdp_tunnel_IIS.log")).unwrap().lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).count();
+    assert_eq!(res.events as usize, data_lines);
 }

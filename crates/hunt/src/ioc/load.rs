@@ -41,12 +41,16 @@ pub fn load_set(paths: &[PathBuf]) -> IocSet {
         if !explicit && !matches!(ext.as_str(), "json" | "txt" | "csv" | "ioc" | "stix") {
             continue;
         }
-        if let Err(e) = load_file(&p, &mut loaded) {
-            errors.push(e);
+        match load_file(&p, &mut loaded) {
+            Err(HuntError::Parse { path, message }) if !explicit && message.starts_with("JSON is neither") => {
+                loaded.unsupported.push(format!("{}: {message}", path.display()));
+            }
+            Err(e) => errors.push(e),
+            Ok(()) => {}
         }
     }
     let mut opts = if loaded.no_default_warning_list {
-        IocOptions { exclude_nets: Vec::new(), exclude_domains: Vec::new() }
+        IocOptions { exclude_nets: Vec::new(), exclude_domains: Vec::new(), exclude_filenames: Vec::new() }
     } else {
         IocOptions::default()
     };
@@ -73,9 +77,7 @@ pub fn load_file(path: &Path, out: &mut Loaded) -> Result<(), HuntError> {
             load_stix(&v, &origin, out);
             return Ok(());
         }
-        let before = out.iocs.len() + out.unsupported.len();
-        load_misp(&v, &origin, out);
-        if out.iocs.len() + out.unsupported.len() == before {
+        if load_misp(&v, &origin, out) == 0 {
             return Err(HuntError::parse(path, "JSON is neither a STIX bundle nor a MISP event"));
         }
         return Ok(());
@@ -288,6 +290,8 @@ fn load_csv(text: &str, origin: &str, path: &Path, out: &mut Loaded) -> Result<(
 
 fn is_stix(v: &Value) -> bool {
     v.get("type").and_then(Value::as_str) == Some("bundle")
+        || v.get("spec_version").is_some()
+        || v.get("id").and_then(Value::as_str).is_some_and(|i| i.contains("--"))
         || v.get("type").and_then(Value::as_str) == Some("indicator")
         || v.get("objects").is_some_and(Value::is_array)
 }
@@ -422,9 +426,11 @@ fn truthy(v: Option<&Value>) -> bool {
     }
 }
 
-fn load_misp(v: &Value, origin: &str, out: &mut Loaded) {
+/// Returns the number of MISP events found.
+fn load_misp(v: &Value, origin: &str, out: &mut Loaded) -> usize {
     let mut events: Vec<&Value> = Vec::new();
     collect_misp_events(v, &mut events, 0);
+    let found = events.len();
     for ev in events {
         let info = ev.get("info").and_then(Value::as_str).unwrap_or("MISP event");
         let label = format!("{origin}: {info}");
@@ -491,6 +497,7 @@ fn load_misp(v: &Value, origin: &str, out: &mut Loaded) {
             }
         }
     }
+    found
 }
 
 fn collect_misp_events<'a>(v: &'a Value, out: &mut Vec<&'a Value>, depth: usize) {
@@ -503,7 +510,10 @@ fn collect_misp_events<'a>(v: &'a Value, out: &mut Vec<&'a Value>, depth: usize)
                 out.push(ev);
             } else if let Some(r) = m.get("response") {
                 collect_misp_events(r, out, depth + 1);
-            } else if m.contains_key("Attribute") || m.contains_key("Object") {
+            } else if m.contains_key("Attribute")
+                || m.contains_key("Object")
+                || (m.contains_key("info") && (m.contains_key("Tag") || m.contains_key("threat_level_id")))
+            {
                 out.push(v);
             }
         }

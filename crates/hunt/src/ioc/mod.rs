@@ -72,6 +72,8 @@ pub struct IocOptions {
     pub exclude_nets: Vec<Cidr>,
     /// Domains (and subdomains) whose IOCs are dropped.
     pub exclude_domains: Vec<String>,
+    /// File names (case-insensitive) whose IOCs are dropped.
+    pub exclude_filenames: Vec<String>,
 }
 
 impl Default for IocOptions {
@@ -79,6 +81,7 @@ impl Default for IocOptions {
         IocOptions {
             exclude_nets: net::DEFAULT_WARNING_NETS.iter().filter_map(|s| Cidr::parse(s)).collect(),
             exclude_domains: net::DEFAULT_WARNING_DOMAINS.iter().map(|s| s.to_string()).collect(),
+            exclude_filenames: net::DEFAULT_WARNING_FILENAMES.iter().map(|s| s.to_string()).collect(),
         }
     }
 }
@@ -373,6 +376,13 @@ fn warning_listed(ioc: &Ioc, opts: &IocOptions) -> Option<String> {
                 .iter()
                 .find(|d| v == **d || v.ends_with(&format!(".{d}")))
                 .map(|d| format!("warning-list domain {d}"))
+        }
+        IocType::FileName => {
+            let v = ioc.value.to_ascii_lowercase();
+            opts.exclude_filenames
+                .iter()
+                .find(|f| v == **f)
+                .map(|f| format!("warning-list file name {f}"))
         }
         _ => None,
     }

@@ -79,6 +79,15 @@ pub const DEFAULT_WARNING_DOMAINS: &[&str] = &[
     "test",
 ];
 
+/// Windows system binary names: as file-name IOCs they match every host.
+pub const DEFAULT_WARNING_FILENAMES: &[&str] = &[
+    "cmd.exe", "conhost.exe", "csrss.exe", "dllhost.exe", "explorer.exe", "lsass.exe", "mshta.exe",
+    "msiexec.exe", "notepad.exe", "powershell.exe", "regsvr32.exe", "rundll32.exe", "services.exe",
+    "smss.exe", "svchost.exe", "taskhost.exe", "taskhostw.exe", "wininit.exe", "winlogon.exe",
+    "wscript.exe", "cscript.exe", "spoolsv.exe", "wmiprvse.exe", "iexplore.exe", "kernel32.dll",
+    "ntdll.dll", "user32.dll", "advapi32.dll",
+];
+
 /// Scans `s` for IPv4 and IPv6 literals.
 pub fn find_ips(s: &str, out: &mut Vec<IpAddr>) {
     let b = s.as_bytes();
