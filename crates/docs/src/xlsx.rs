@@ -39,9 +39,18 @@ impl From<rust_xlsxwriter::XlsxError> for XlsxError {
 }
 
 /// Writes one sheet: a bold, frozen, filterable header row and the rows as text.
-pub fn write_table(sheet_name: &str, columns: &[Column], rows: &[Vec<String>], guide: Option<&Guide>) -> Result<Vec<u8>, XlsxError> {
+pub fn write_table(
+    sheet_name: &str,
+    columns: &[Column],
+    rows: &[Vec<String>],
+    guide: Option<&Guide>,
+) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
-    let header = Format::new().set_bold().set_text_wrap().set_background_color("DDE7F0").set_border(FormatBorder::Thin);
+    let header = Format::new()
+        .set_bold()
+        .set_text_wrap()
+        .set_background_color("DDE7F0")
+        .set_border(FormatBorder::Thin);
     let text = Format::new().set_text_wrap();
     let ws = wb.add_worksheet();
     ws.set_name(sheet_name)?;
@@ -94,11 +103,18 @@ pub fn read_first_sheet(bytes: &[u8], max_rows: usize) -> Result<Table, XlsxErro
     if !bytes.starts_with(b"PK\x03\x04") {
         return Err(XlsxError::NotXlsx);
     }
-    let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(|_| XlsxError::NotXlsx)?;
-    let range = wb.worksheet_range_at(0).ok_or(XlsxError::NoSheet)?.map_err(|_| XlsxError::NotXlsx)?;
+    let mut wb: Xlsx<_> =
+        open_workbook_from_rs(Cursor::new(bytes)).map_err(|_| XlsxError::NotXlsx)?;
+    let range = wb
+        .worksheet_range_at(0)
+        .ok_or(XlsxError::NoSheet)?
+        .map_err(|_| XlsxError::NotXlsx)?;
     let (first_row, _) = range.start().unwrap_or((0, 0));
     let mut rows_iter = range.rows();
-    let headers: Vec<String> = rows_iter.next().map(|r| r.iter().map(cell_text).collect()).unwrap_or_default();
+    let headers: Vec<String> = rows_iter
+        .next()
+        .map(|r| r.iter().map(cell_text).collect())
+        .unwrap_or_default();
     let mut rows = Vec::new();
     for (i, r) in rows_iter.enumerate() {
         let cells: Vec<String> = r.iter().map(cell_text).collect();
@@ -123,7 +139,9 @@ fn cell_text(d: &Data) -> String {
         Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
         Data::Float(f) => f.to_string(),
         Data::Bool(b) => if *b { "1" } else { "0" }.to_string(),
-        Data::DateTime(dt) => excel_serial_to_date(dt.as_f64()).unwrap_or_else(|| dt.as_f64().to_string()),
+        Data::DateTime(dt) => {
+            excel_serial_to_date(dt.as_f64()).unwrap_or_else(|| dt.as_f64().to_string())
+        }
         Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
         Data::Error(e) => format!("#{e:?}"),
     }
@@ -137,7 +155,12 @@ fn excel_serial_to_date(serial: f64) -> Option<String> {
     }
     let base = time::Date::from_calendar_date(1899, time::Month::December, 30).ok()?;
     let d = base.checked_add(time::Duration::days(serial.floor() as i64))?;
-    Some(format!("{:02}/{:02}/{}", d.day(), u8::from(d.month()), d.year()))
+    Some(format!(
+        "{:02}/{:02}/{}",
+        d.day(),
+        u8::from(d.month()),
+        d.year()
+    ))
 }
 
 #[cfg(test)]
@@ -147,22 +170,52 @@ mod tests {
     #[test]
     fn round_trips_a_table_with_vietnamese_text() {
         let cols = vec![
-            Column { header: "Tên hệ thống".into(), width: 30.0, choices: vec![] },
-            Column { header: "Loại".into(), width: 12.0, choices: vec!["internal".into(), "other".into()] },
+            Column {
+                header: "Tên hệ thống".into(),
+                width: 30.0,
+                choices: vec![],
+            },
+            Column {
+                header: "Loại".into(),
+                width: 12.0,
+                choices: vec!["internal".into(), "other".into()],
+            },
         ];
-        let rows = vec![vec!["Cổng thông tin <b>&".into(), "internal".into()], vec![String::new(), String::new()], vec!["Đắk Lắk".into(), "other".into()]];
-        let guide = Guide { sheet_name: "Hướng dẫn".into(), lines: vec![("a".into(), "b".into())] };
+        let rows = vec![
+            vec!["Cổng thông tin <b>&".into(), "internal".into()],
+            vec![String::new(), String::new()],
+            vec!["Đắk Lắk".into(), "other".into()],
+        ];
+        let guide = Guide {
+            sheet_name: "Hướng dẫn".into(),
+            lines: vec![("a".into(), "b".into())],
+        };
         let bytes = write_table("Hệ thống", &cols, &rows, Some(&guide)).unwrap();
         let t = read_first_sheet(&bytes, 100).unwrap();
         assert_eq!(t.headers, vec!["Tên hệ thống", "Loại"]);
-        assert_eq!(t.rows, vec![(2, vec!["Cổng thông tin <b>&".to_string(), "internal".into()]), (4, vec!["Đắk Lắk".to_string(), "other".into()])]);
+        assert_eq!(
+            t.rows,
+            vec![
+                (
+                    2,
+                    vec!["Cổng thông tin <b>&".to_string(), "internal".into()]
+                ),
+                (4, vec!["Đắk Lắk".to_string(), "other".into()])
+            ]
+        );
         assert_eq!(read_first_sheet(&bytes, 1), Err(XlsxError::TooManyRows(1)));
     }
 
     #[test]
     fn refuses_what_is_not_xlsx() {
-        assert_eq!(read_first_sheet(b"name,type\nx,y\n", 10), Err(XlsxError::NotXlsx));
-        assert_eq!(read_first_sheet(b"PK\x03\x04garbage", 10), Err(XlsxError::NotXlsx));
+        assert_eq!(
+            read_first_sheet(b"name,type\nx,y\n", 10),
+            Err(XlsxError::NotXlsx)
+        );
+        assert_eq!(
+            read_first_sheet(b"PK\x03\x04garbage", 10),
+            Err(XlsxError::NotXlsx)
+        );
         assert_eq!(read_first_sheet(b"", 10), Err(XlsxError::NotXlsx));
         assert_eq!(excel_serial_to_date(45566.0).as_deref(), Some("01/10/2024"));
     }

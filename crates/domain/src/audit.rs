@@ -63,7 +63,16 @@ mod tests {
         };
         let h1 = chain_hash(GENESIS, &c);
         assert_eq!(h1.len(), 64);
-        assert_ne!(h1, chain_hash(GENESIS, &AuditContent { after: "{ }", ..c.clone() }));
+        assert_ne!(
+            h1,
+            chain_hash(
+                GENESIS,
+                &AuditContent {
+                    after: "{ }",
+                    ..c.clone()
+                }
+            )
+        );
         assert_ne!(h1, chain_hash(&h1, &c));
     }
 }

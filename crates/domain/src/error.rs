@@ -21,7 +21,11 @@ pub struct Invalid {
 
 impl Invalid {
     pub fn push(&mut self, field: &'static str, key: &'static str, detail: impl Into<String>) {
-        self.errors.push(FieldError { field, key, detail: detail.into() });
+        self.errors.push(FieldError {
+            field,
+            key,
+            detail: detail.into(),
+        });
     }
 
     pub fn is_empty(&self) -> bool {
@@ -30,7 +34,11 @@ impl Invalid {
 
     /// `Ok(value)` when no error was recorded.
     pub fn into_result<T>(self, value: T) -> Result<T, Invalid> {
-        if self.errors.is_empty() { Ok(value) } else { Err(self) }
+        if self.errors.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
     }
 }
 
@@ -46,7 +54,12 @@ pub fn required_text(errs: &mut Invalid, field: &'static str, raw: &str, max: us
 }
 
 /// Trims an optional text field; empty becomes `None`.
-pub fn optional_text(errs: &mut Invalid, field: &'static str, raw: &str, max: usize) -> Option<String> {
+pub fn optional_text(
+    errs: &mut Invalid,
+    field: &'static str,
+    raw: &str,
+    max: usize,
+) -> Option<String> {
     let v = raw.trim();
     if v.is_empty() {
         return None;
@@ -62,7 +75,10 @@ pub fn optional_email(errs: &mut Invalid, field: &'static str, raw: &str) -> Opt
     let v = optional_text(errs, field, raw, 200)?;
     let ok = match v.split_once('@') {
         Some((local, domain)) => {
-            !local.is_empty() && domain.contains('.') && !domain.contains('@') && !v.contains(char::is_whitespace)
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.contains('@')
+                && !v.contains(char::is_whitespace)
         }
         None => false,
     };

@@ -49,12 +49,18 @@ impl Role {
 
     /// Department roles see the whole province whatever unit they belong to.
     pub fn is_province_wide(self) -> bool {
-        matches!(self, Role::ProvinceAdmin | Role::Inspector | Role::Responder)
+        matches!(
+            self,
+            Role::ProvinceAdmin | Role::Inspector | Role::Responder
+        )
     }
 
     /// May create and edit information systems (within scope).
     pub fn can_edit_systems(self) -> bool {
-        matches!(self, Role::ProvinceAdmin | Role::UnitManager | Role::UnitStaff)
+        matches!(
+            self,
+            Role::ProvinceAdmin | Role::UnitManager | Role::UnitStaff
+        )
     }
 
     /// May create and edit units (within scope). Moving and deactivating is province-only.
@@ -99,7 +105,9 @@ impl Principal {
         if self.role.is_province_wide() {
             Scope::Province
         } else {
-            Scope::Subtree { unit_path: self.unit_path.clone() }
+            Scope::Subtree {
+                unit_path: self.unit_path.clone(),
+            }
         }
     }
 }
@@ -127,7 +135,10 @@ mod tests {
         assert!(s.contains_path("/a/b/c/"));
         assert!(!s.contains_path("/a/"));
         assert!(!s.contains_path("/a/bb/"));
-        let admin = Principal { role: Role::ProvinceAdmin, ..p };
+        let admin = Principal {
+            role: Role::ProvinceAdmin,
+            ..p
+        };
         assert_eq!(admin.scope(), Scope::Province);
     }
 }

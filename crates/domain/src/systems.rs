@@ -109,7 +109,9 @@ pub struct SystemFields {
 }
 
 fn split_list(s: &str) -> impl Iterator<Item = &str> {
-    s.split(['\n', ',', ';']).map(str::trim).filter(|x| !x.is_empty())
+    s.split(['\n', ',', ';'])
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
 }
 
 /// Checkbox/Excel truthiness: `on`, `1`, `true`, `x`, `có`, `yes`.
@@ -123,7 +125,11 @@ pub fn parse_flag(v: Option<&str>) -> Option<bool> {
 }
 
 fn count(e: &mut Invalid, field: &'static str, raw: &str) -> i64 {
-    let t: String = raw.trim().chars().filter(|c| !matches!(c, '.' | ' ' | '\u{a0}')).collect();
+    let t: String = raw
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, '.' | ' ' | '\u{a0}'))
+        .collect();
     if t.is_empty() {
         return 0;
     }
@@ -145,7 +151,9 @@ fn valid_ip_range(s: &str) -> bool {
     match addr.parse::<std::net::IpAddr>() {
         Ok(ip) => match prefix {
             None => true,
-            Some(p) => p.parse::<u8>().is_ok_and(|n| n <= if ip.is_ipv4() { 32 } else { 128 }),
+            Some(p) => p
+                .parse::<u8>()
+                .is_ok_and(|n| n <= if ip.is_ipv4() { 32 } else { 128 }),
         },
         Err(_) => false,
     }
@@ -162,7 +170,9 @@ fn valid_url_or_domain(s: &str) -> bool {
     let host = host.split(':').next().unwrap_or("");
     !host.is_empty()
         && host.contains('.')
-        && host.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.')
+        && host
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '.')
         && !s.contains(char::is_whitespace)
 }
 
@@ -173,7 +183,11 @@ impl SystemInput {
         let code = optional_text(&mut e, "code", &self.code, 60);
         let owner_unit_id = required_text(&mut e, "owner_unit_id", &self.owner_unit_id, 64);
         let operator = self.operator_unit_id.trim();
-        let operator_unit_id = if operator.is_empty() { owner_unit_id.clone() } else { operator.to_string() };
+        let operator_unit_id = if operator.is_empty() {
+            owner_unit_id.clone()
+        } else {
+            operator.to_string()
+        };
         let system_type = SystemType::parse(self.system_type.trim()).unwrap_or_else(|| {
             e.push("system_type", "err.choice", self.system_type.trim());
             SystemType::Other
@@ -192,7 +206,10 @@ impl SystemInput {
                 }
             },
         };
-        if status == SystemStatus::Operating && go_live_date.is_none() && self.go_live_date.trim().is_empty() {
+        if status == SystemStatus::Operating
+            && go_live_date.is_none()
+            && self.go_live_date.trim().is_empty()
+        {
             e.push("go_live_date", "err.go_live_required", "");
         }
         let mut information_types = Vec::new();
@@ -211,7 +228,8 @@ impl SystemInput {
                 false
             })
         };
-        let handles_admin_procedures = flag("handles_admin_procedures", &self.handles_admin_procedures);
+        let handles_admin_procedures =
+            flag("handles_admin_procedures", &self.handles_admin_procedures);
         let requires_24x7 = flag("requires_24x7", &self.requires_24x7);
         let mut urls = Vec::new();
         for u in split_list(&self.urls) {
@@ -228,7 +246,12 @@ impl SystemInput {
             ip_ranges.push(r.to_string());
         }
         let mut components = Vec::new();
-        for line in self.components.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        for line in self
+            .components
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+        {
             let mut parts = line.split('|').map(str::trim);
             let c = Component {
                 vendor: parts.next().unwrap_or("").to_string(),
@@ -269,11 +292,17 @@ impl SystemInput {
 
 impl SystemFields {
     pub fn go_live(&self) -> Option<Date> {
-        self.go_live_date.as_deref().and_then(crate::time_fmt::parse_iso_date)
+        self.go_live_date
+            .as_deref()
+            .and_then(crate::time_fmt::parse_iso_date)
     }
 
     pub fn information_types_text(&self) -> String {
-        self.information_types.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+        self.information_types
+            .iter()
+            .map(|t| t.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     pub fn components_text(&self) -> String {
@@ -295,7 +324,11 @@ impl From<&SystemFields> for SystemInput {
             operator_unit_id: f.operator_unit_id.clone(),
             system_type: f.system_type.as_str().into(),
             status: f.status.as_str().into(),
-            go_live_date: f.go_live_date.as_deref().map(crate::time_fmt::display_date).unwrap_or_default(),
+            go_live_date: f
+                .go_live_date
+                .as_deref()
+                .map(crate::time_fmt::display_date)
+                .unwrap_or_default(),
             hosting_system_id: f.hosting_system_id.clone().unwrap_or_default(),
             information_types: f.information_types_text(),
             personal_subjects: f.personal_subjects.to_string(),
@@ -325,18 +358,25 @@ mod tests {
             personal_subjects: "12.000".into(),
             urls: "https://dichvucong.example.gov.vn".into(),
             ip_ranges: "10.0.0.0/24\n2001:db8::/32".into(),
-            components: "Microsoft | IIS | 10.0 | cpe:2.3:a:microsoft:iis:10.0:*:*:*:*:*:*:*".into(),
+            components: "Microsoft | IIS | 10.0 | cpe:2.3:a:microsoft:iis:10.0:*:*:*:*:*:*:*"
+                .into(),
             ..Default::default()
         }
     }
 
     #[test]
     fn accepts_a_realistic_system() {
-        let f = base().validate().map_err(|e| e.errors).unwrap_or_else(|e| panic!("{e:?}"));
+        let f = base()
+            .validate()
+            .map_err(|e| e.errors)
+            .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(f.personal_subjects, 12_000);
         assert_eq!(f.go_live_date.as_deref(), Some("2023-07-01"));
         assert_eq!(f.operator_unit_id, "u1");
-        assert_eq!(f.information_types, vec![InfoType::Public, InfoType::Personal]);
+        assert_eq!(
+            f.information_types,
+            vec![InfoType::Public, InfoType::Personal]
+        );
         assert_eq!(f.components[0].product, "IIS");
     }
 
@@ -351,7 +391,21 @@ mod tests {
             components: "| | 1.0".into(),
             ..base()
         };
-        let fields: Vec<_> = bad.validate().err().map(|e| e.errors.into_iter().map(|f| f.field).collect()).unwrap_or_default();
-        assert_eq!(fields, vec!["system_type", "go_live_date", "information_types", "personal_subjects", "ip_ranges", "components"]);
+        let fields: Vec<_> = bad
+            .validate()
+            .err()
+            .map(|e| e.errors.into_iter().map(|f| f.field).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            fields,
+            vec![
+                "system_type",
+                "go_live_date",
+                "information_types",
+                "personal_subjects",
+                "ip_ranges",
+                "components"
+            ]
+        );
     }
 }

@@ -9,7 +9,9 @@ use time::{Date, OffsetDateTime, UtcOffset};
 pub const VIETNAM: UtcOffset = offset!(+7);
 
 pub fn to_rfc3339(t: OffsetDateTime) -> String {
-    t.to_offset(UtcOffset::UTC).format(&Rfc3339).unwrap_or_default()
+    t.to_offset(UtcOffset::UTC)
+        .format(&Rfc3339)
+        .unwrap_or_default()
 }
 
 pub fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
@@ -26,7 +28,9 @@ pub fn display_datetime(stored: &str) -> String {
 
 /// Stored ISO date (`yyyy-mm-dd`) shown as `dd/mm/yyyy`.
 pub fn display_date(stored: &str) -> String {
-    parse_iso_date(stored).map(format_date).unwrap_or_else(|| stored.to_string())
+    parse_iso_date(stored)
+        .map(format_date)
+        .unwrap_or_else(|| stored.to_string())
 }
 
 pub fn format_date(d: Date) -> String {
@@ -74,6 +78,9 @@ mod tests {
         assert_eq!(parse_user_date("2024-09-30"), Some(date!(2024 - 09 - 30)));
         assert_eq!(parse_user_date("31/02/2024"), None);
         assert_eq!(parse_user_date("hôm qua"), None);
-        assert_eq!(to_rfc3339(datetime!(2026-01-02 03:04:05 +7)), "2026-01-01T20:04:05Z");
+        assert_eq!(
+            to_rfc3339(datetime!(2026-01-02 03:04:05 +7)),
+            "2026-01-01T20:04:05Z"
+        );
     }
 }

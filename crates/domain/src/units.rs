@@ -92,7 +92,11 @@ impl UnitInput {
     pub fn validate(&self) -> Result<UnitFields, Invalid> {
         let mut e = Invalid::default();
         let code = required_text(&mut e, "code", &self.code, 40);
-        if !code.is_empty() && !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
+        if !code.is_empty()
+            && !code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        {
             e.push("code", "err.code_chars", code.clone());
         }
         let name = required_text(&mut e, "name", &self.name, 200);
@@ -150,10 +154,27 @@ mod tests {
 
     #[test]
     fn validates_every_field() {
-        let bad = UnitInput { code: "a b".into(), name: " ".into(), kind: "x".into(), report_email: "nope".into(), ..Default::default() };
-        let err = bad.validate().err().map(|e| e.errors.iter().map(|f| f.field).collect::<Vec<_>>());
+        let bad = UnitInput {
+            code: "a b".into(),
+            name: " ".into(),
+            kind: "x".into(),
+            report_email: "nope".into(),
+            ..Default::default()
+        };
+        let err = bad
+            .validate()
+            .err()
+            .map(|e| e.errors.iter().map(|f| f.field).collect::<Vec<_>>());
         assert_eq!(err, Some(vec!["code", "name", "kind", "report_email"]));
-        let ok = UnitInput { code: "STC".into(), name: "Sở Tài chính".into(), kind: "department".into(), ..Default::default() };
-        assert_eq!(ok.validate().map(|f| f.kind).ok(), Some(UnitKind::Department));
+        let ok = UnitInput {
+            code: "STC".into(),
+            name: "Sở Tài chính".into(),
+            kind: "department".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            ok.validate().map(|f| f.kind).ok(),
+            Some(UnitKind::Department)
+        );
     }
 }

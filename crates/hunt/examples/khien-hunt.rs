@@ -4,7 +4,10 @@
 use clap::Parser;
 
 #[derive(Parser)]
-#[command(name = "khien-hunt", about = "Khiên threat hunting (Sigma + IOC) over EVTX, JSON, syslog and web logs")]
+#[command(
+    name = "khien-hunt",
+    about = "Khiên threat hunting (Sigma + IOC) over EVTX, JSON, syslog and web logs"
+)]
 struct Cli {
     #[command(flatten)]
     args: khien_hunt::HuntArgs,

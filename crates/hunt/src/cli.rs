@@ -60,7 +60,9 @@ pub fn run_code(args: HuntArgs) -> u8 {
     let parse_time = |s: &Option<String>, name: &str| -> Result<Option<jiff::Timestamp>, String> {
         match s {
             None => Ok(None),
-            Some(t) => timeparse::parse_any(t).map(Some).ok_or_else(|| format!("--{name}: cannot parse time {t:?}")),
+            Some(t) => timeparse::parse_any(t)
+                .map(Some)
+                .ok_or_else(|| format!("--{name}: cannot parse time {t:?}")),
         }
     };
     let from = match parse_time(&args.from, "from") {
@@ -77,7 +79,10 @@ pub fn run_code(args: HuntArgs) -> u8 {
     if args.threads == Some(0) {
         return usage("--threads must be at least 1");
     }
-    let pool = match rayon::ThreadPoolBuilder::new().num_threads(args.threads.unwrap_or(0)).build() {
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.unwrap_or(0))
+        .build()
+    {
         Ok(p) => p,
         Err(e) => return usage(&format!("cannot start threads: {e}")),
     };
@@ -96,7 +101,12 @@ fn hunt_with(args: &HuntArgs, from: Option<jiff::Timestamp>, to: Option<jiff::Ti
             failed = true;
         }
         for sk in &s.skipped {
-            problems.push(format!("skipped rule {} ({}): {}", sk.title, sk.path.display(), sk.reason));
+            problems.push(format!(
+                "skipped rule {} ({}): {}",
+                sk.title,
+                sk.path.display(),
+                sk.reason
+            ));
         }
         problems.extend(s.notes.iter().map(|n| format!("note: {n}")));
         Some(s)
@@ -110,20 +120,30 @@ fn hunt_with(args: &HuntArgs, from: Option<jiff::Timestamp>, to: Option<jiff::Ti
             failed = true;
         }
         if !s.dropped.is_empty() {
-            problems.push(format!("{} IOC entries not used (warning list or unsupported); first ones:", s.dropped.len()));
+            problems.push(format!(
+                "{} IOC entries not used (warning list or unsupported); first ones:",
+                s.dropped.len()
+            ));
             problems.extend(s.dropped.iter().take(20).map(|d| format!("  {d}")));
         }
         Some(s)
     };
     let rules = sigma.as_ref().map_or(0, SigmaSet::rule_count);
     let ioc_count = iocs.as_ref().map_or(0, ioc::IocSet::len);
-    let hunter = Hunter { sigma, ioc: iocs, from, to };
+    let hunter = Hunter {
+        sigma,
+        ioc: iocs,
+        from,
+        to,
+    };
 
     let bar = if std::io::stderr().is_terminal() {
         let b = indicatif::ProgressBar::new(0);
         b.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} files")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} files",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         Some(b)
     } else {

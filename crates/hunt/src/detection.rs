@@ -25,6 +25,12 @@ pub struct Detection {
     pub tags: Vec<String>,
     /// (field, value) pairs that matched.
     pub matched: Vec<(String, String)>,
+    /// Sigma rule index in its [`crate::sigma::SigmaSet`] (for correlation).
+    #[serde(skip)]
+    pub rule_index: Option<usize>,
+    /// Field values kept for correlation rules (group-by, value fields).
+    #[serde(skip)]
+    pub context: Vec<(String, String)>,
 }
 
 fn ser_ts<S: serde::Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
@@ -50,6 +56,8 @@ impl Detection {
             author: String::new(),
             tags: Vec::new(),
             matched: Vec::new(),
+            rule_index: None,
+            context: Vec::new(),
         }
     }
 }

@@ -60,7 +60,8 @@ impl HuntReport {
     pub fn by_level(&self) -> Vec<(String, usize)> {
         let mut m: BTreeMap<(u8, String), usize> = BTreeMap::new();
         for d in &self.detections {
-            *m.entry((level_rank(&d.level), d.level.clone())).or_default() += 1;
+            *m.entry((level_rank(&d.level), d.level.clone()))
+                .or_default() += 1;
         }
         m.into_iter().rev().map(|((_, l), n)| (l, n)).collect()
     }
@@ -68,7 +69,8 @@ impl HuntReport {
     pub fn by_rule(&self) -> Vec<(String, String, usize)> {
         let mut m: BTreeMap<(String, String), usize> = BTreeMap::new();
         for d in &self.detections {
-            *m.entry((d.rule_id.clone(), d.rule_title.clone())).or_default() += 1;
+            *m.entry((d.rule_id.clone(), d.rule_title.clone()))
+                .or_default() += 1;
         }
         let mut v: Vec<_> = m.into_iter().map(|((i, t), n)| (i, t, n)).collect();
         v.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
@@ -96,7 +98,8 @@ fn walk(p: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<String>, depth: usize
     match std::fs::metadata(p) {
         Ok(m) if m.is_dir() => match std::fs::read_dir(p) {
             Ok(rd) => {
-                let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+                let mut entries: Vec<PathBuf> =
+                    rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
                 entries.sort();
                 for e in entries {
                     walk(&e, out, errors, depth + 1);
@@ -130,8 +133,26 @@ impl Hunter {
         }
     }
 
-    /// Hunts one file.
+    /// Hunts one file on its own: detections in timeline order, with
+    /// correlation rules applied within the file.
     pub fn hunt_file(&self, path: &Path) -> FileResult {
+        let mut r = self.hunt_file_raw(path);
+        self.finish_detections(&mut r.detections);
+        r
+    }
+
+    /// Sorts, then applies correlation rules (which need time order).
+    pub fn finish_detections(&self, dets: &mut Vec<Detection>) {
+        sort_timeline(dets);
+        if let Some(s) = &self.sigma {
+            if !s.correlations.is_empty() {
+                s.correlate(dets);
+                sort_timeline(dets);
+            }
+        }
+    }
+
+    fn hunt_file_raw(&self, path: &Path) -> FileResult {
         let mut res = FileResult {
             path: path.to_path_buf(),
             ..FileResult::default()
@@ -173,7 +194,7 @@ impl Hunter {
         let results: Vec<FileResult> = files
             .par_iter()
             .map(|f| {
-                let r = self.hunt_file(f);
+                let r = self.hunt_file_raw(f);
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                 progress(n, total);
                 r
@@ -187,7 +208,7 @@ impl Hunter {
             report.detections.append(&mut r.detections);
             report.files.push(r);
         }
-        sort_timeline(&mut report.detections);
+        self.finish_detections(&mut report.detections);
         report
     }
 }

@@ -34,7 +34,10 @@ const COLUMNS: &[&str] = &[
 ];
 
 fn ts(d: &Detection) -> String {
-    d.timestamp.as_ref().map(timeparse::format).unwrap_or_default()
+    d.timestamp
+        .as_ref()
+        .map(timeparse::format)
+        .unwrap_or_default()
 }
 
 fn matched_text(d: &Detection) -> String {
@@ -65,12 +68,20 @@ fn row(d: &Detection) -> [String; 12] {
 /// One detection as a JSON object (the `jsonl` line).
 pub fn to_json(d: &Detection) -> Value {
     let mut m = Map::new();
-    m.insert("timestamp".into(), d.timestamp.as_ref().map_or(Value::Null, |t| Value::String(timeparse::format(t))));
+    m.insert(
+        "timestamp".into(),
+        d.timestamp
+            .as_ref()
+            .map_or(Value::Null, |t| Value::String(timeparse::format(t))),
+    );
     m.insert("source".into(), Value::String(d.source.to_string()));
     m.insert("record_id".into(), Value::from(d.record_id));
     m.insert("computer".into(), Value::String(d.computer.clone()));
     m.insert("channel".into(), Value::String(d.channel.clone()));
-    m.insert("event_id".into(), d.event_id.map_or(Value::Null, Value::from));
+    m.insert(
+        "event_id".into(),
+        d.event_id.map_or(Value::Null, Value::from),
+    );
     m.insert("rule_id".into(), Value::String(d.rule_id.clone()));
     m.insert("rule_title".into(), Value::String(d.rule_title.clone()));
     m.insert("level".into(), Value::String(d.level.clone()));
@@ -103,7 +114,11 @@ pub fn write_jsonl(w: &mut dyn Write, dets: &[Detection]) -> io::Result<()> {
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) || s.starts_with(['=', '+', '-', '@']) {
         // Quote, and neutralise spreadsheet formulas with a leading quote.
-        let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
+        let s = if s.starts_with(['=', '+', '-', '@']) {
+            format!("'{s}")
+        } else {
+            s.to_string()
+        };
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_string()
@@ -135,7 +150,16 @@ fn clip(s: &str, n: usize) -> String {
 
 /// Human-readable table (long fields clipped).
 pub fn write_table(w: &mut dyn Write, dets: &[Detection]) -> io::Result<()> {
-    let headers = ["timestamp", "level", "computer", "channel", "event", "rule", "source#record", "matched"];
+    let headers = [
+        "timestamp",
+        "level",
+        "computer",
+        "channel",
+        "event",
+        "rule",
+        "source#record",
+        "matched",
+    ];
     let rows: Vec<[String; 8]> = dets
         .iter()
         .map(|d| {
@@ -197,7 +221,9 @@ pub fn summary(report: &HuntReport, rules: usize, iocs: usize, rule_problems: &[
         report.events(),
         report.skipped_records()
     ));
-    s.push_str(&format!("sigma rules loaded: {rules}; IOCs loaded: {iocs}\n"));
+    s.push_str(&format!(
+        "sigma rules loaded: {rules}; IOCs loaded: {iocs}\n"
+    ));
     s.push_str(&format!("detections: {}\n", report.detections.len()));
     for (level, n) in report.by_level() {
         s.push_str(&format!("  {level}: {n}\n"));
@@ -214,7 +240,11 @@ pub fn summary(report: &HuntReport, rules: usize, iocs: usize, rule_problems: &[
     }
     for f in &report.files {
         if f.skipped > 0 {
-            s.push_str(&format!("skipped {} record(s) in {}\n", f.skipped, f.path.display()));
+            s.push_str(&format!(
+                "skipped {} record(s) in {}\n",
+                f.skipped,
+                f.path.display()
+            ));
             for p in f.problems.iter().take(5) {
                 s.push_str(&format!("    {p}\n"));
             }

@@ -65,10 +65,10 @@ impl Record {
             return Some(v);
         }
         for (sigma, real) in self.aliases {
-            if *sigma == path {
-                if let Some(v) = lookup(&self.fields, real) {
-                    return Some(v);
-                }
+            if *sigma == path
+                && let Some(v) = lookup(&self.fields, real)
+            {
+                return Some(v);
             }
         }
         self.fields

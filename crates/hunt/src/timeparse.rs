@@ -25,13 +25,14 @@ pub fn parse_any(s: &str) -> Option<Timestamp> {
             .ok()
             .map(|z| z.timestamp());
     }
-    if let Ok(secs) = s.parse::<f64>() {
-        if secs.is_finite() && secs > 0.0 {
-            // Milliseconds when the number is too large to be seconds.
-            let secs = if secs > 1.0e11 { secs / 1000.0 } else { secs };
-            #[allow(clippy::cast_possible_truncation)]
-            return Timestamp::from_millisecond((secs * 1000.0) as i64).ok();
-        }
+    if let Ok(secs) = s.parse::<f64>()
+        && secs.is_finite()
+        && secs > 0.0
+    {
+        // Milliseconds when the number is too large to be seconds.
+        let secs = if secs > 1.0e11 { secs / 1000.0 } else { secs };
+        #[allow(clippy::cast_possible_truncation)]
+        return Timestamp::from_millisecond((secs * 1000.0) as i64).ok();
     }
     None
 }
@@ -46,7 +47,10 @@ pub fn parse_clf(s: &str) -> Option<Timestamp> {
 
 /// RFC 3164 `Jun 14 15:16:01` (no year: `year` is used).
 pub fn parse_bsd(s: &str, year: i16) -> Option<Timestamp> {
-    let s = format!("{year} {}", s.split_whitespace().collect::<Vec<_>>().join(" "));
+    let s = format!(
+        "{year} {}",
+        s.split_whitespace().collect::<Vec<_>>().join(" ")
+    );
     let dt = jiff::fmt::strtime::parse("%Y %b %d %H:%M:%S", &s)
         .ok()?
         .to_datetime()

@@ -10,7 +10,12 @@ use khien_hunt::sigma::SigmaSet;
 fn corpus() -> PathBuf {
     let p = std::env::var_os("KHIEN_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus")));
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/corpus"
+            ))
+        });
     assert!(
         p.join("sigma/regression_data").is_dir(),
         "test corpus not found at {} (set KHIEN_CORPUS)",
@@ -43,10 +48,11 @@ fn read_info(p: &Path) -> (String, usize) {
         } else if !line.starts_with(' ') {
             in_meta = false;
         }
-        if in_meta && id.is_none() {
-            if let Some(v) = t.strip_prefix("- id:").or_else(|| t.strip_prefix("id:")) {
-                id = Some(v.trim().trim_matches('\'').trim_matches('"').to_string());
-            }
+        if in_meta
+            && id.is_none()
+            && let Some(v) = t.strip_prefix("- id:").or_else(|| t.strip_prefix("id:"))
+        {
+            id = Some(v.trim().trim_matches('\'').trim_matches('"').to_string());
         }
         if let Some(v) = t.strip_prefix("match_count:") {
             count = v.trim().parse().unwrap();
@@ -96,28 +102,44 @@ fn sigma_regression_cases_all_85() {
         let case_dir = info.parent().unwrap();
         let rel = case_dir.strip_prefix(&reg).unwrap();
         let rule_path = root.join(format!("{}.yml", rel.display()));
-        let sigma = SigmaSet::load(&[rule_path.clone()]);
+        let sigma = SigmaSet::load(std::slice::from_ref(&rule_path));
         if sigma.rule_count() != 1 {
             failures.push(format!(
                 "{}: rule not loaded: errors {:?} skipped {:?}",
                 rel.display(),
-                sigma.errors.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
+                sigma
+                    .errors
+                    .iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>(),
                 sigma.skipped
             ));
             continue;
         }
-        let hunter = Hunter { sigma: Some(sigma), ..Hunter::default() };
+        let hunter = Hunter {
+            sigma: Some(sigma),
+            ..Hunter::default()
+        };
         let evtx = case_dir.join(format!("{rule_id}.evtx"));
         let res = hunter.hunt_file(&evtx);
-        let got = res.detections.iter().filter(|d| d.rule_id == rule_id).count();
+        let got = res
+            .detections
+            .iter()
+            .filter(|d| d.rule_id == rule_id)
+            .count();
         let rel_s = rel.display().to_string();
         let known = KNOWN_COUNT_MISMATCH.iter().find(|k| k.0 == rel_s);
         if let Some(k) = known {
             assert_eq!(k.1, expected, "{rel_s}: info.yml changed");
             if got == expected {
-                failures.push(format!("{rel_s}: now matches info.yml; remove it from KNOWN_COUNT_MISMATCH"));
+                failures.push(format!(
+                    "{rel_s}: now matches info.yml; remove it from KNOWN_COUNT_MISMATCH"
+                ));
             } else if got != k.2 {
-                failures.push(format!("{rel_s}: expected {} (pinned, see KNOWN_COUNT_MISMATCH), got {got}", k.2));
+                failures.push(format!(
+                    "{rel_s}: expected {} (pinned, see KNOWN_COUNT_MISMATCH), got {got}",
+                    k.2
+                ));
             }
             exact_mismatch.push(rel_s.clone());
         } else if got != expected || res.error.is_some() {
@@ -131,9 +153,16 @@ fn sigma_regression_cases_all_85() {
         // The .json rendering of the same events must give the same count.
         let json = case_dir.join(format!("{rule_id}.json"));
         let jres = hunter.hunt_file(&json);
-        let jgot = jres.detections.iter().filter(|d| d.rule_id == rule_id).count();
+        let jgot = jres
+            .detections
+            .iter()
+            .filter(|d| d.rule_id == rule_id)
+            .count();
         if jgot != got {
-            failures.push(format!("{rel_s}: .json gave {jgot}, .evtx gave {got} (json events {})", jres.events));
+            failures.push(format!(
+                "{rel_s}: .json gave {jgot}, .evtx gave {got} (json events {})",
+                jres.events
+            ));
         }
     }
     println!(
@@ -143,7 +172,12 @@ fn sigma_regression_cases_all_85() {
         exact_mismatch,
         failures.len()
     );
-    assert!(failures.is_empty(), "{} of 85 regression cases failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of 85 regression cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
@@ -175,14 +209,23 @@ fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
         .collect()
 }
 
-fn ids_for(dets: &[khien_hunt::detection::Detection], rule: &str) -> std::collections::BTreeSet<u64> {
-    dets.iter().filter(|d| d.rule_id == rule).map(|d| d.record_id).collect()
+fn ids_for(
+    dets: &[khien_hunt::detection::Detection],
+    rule: &str,
+) -> std::collections::BTreeSet<u64> {
+    dets.iter()
+        .filter(|d| d.rule_id == rule)
+        .map(|d| d.record_id)
+        .collect()
 }
 
 #[test]
 fn linux_auth_logs_match_loghub_ground_truth() {
     let c = corpus().join("logs/linux");
-    let hunter = Hunter { sigma: Some(SigmaSet::load(&[PathBuf::from("builtin")])), ..Hunter::default() };
+    let hunter = Hunter {
+        sigma: Some(SigmaSet::load(&[PathBuf::from("builtin")])),
+        ..Hunter::default()
+    };
     const INVALID: &str = "6f3c1a52-0c55-4f4e-9a51-000000000001";
     const FAILED: &str = "6f3c1a52-0c55-4f4e-9a51-000000000002";
     const PAM: &str = "6f3c1a52-0c55-4f4e-9a51-000000000003";
@@ -202,15 +245,34 @@ fn linux_auth_logs_match_loghub_ground_truth() {
     };
     let exp_invalid = lines(&|t| t.starts_with("Invalid user "));
     let exp_failed = lines(&|t| t.starts_with("Failed ") || t.contains("[ Failed password"));
-    let exp_pam = lines(&|t| t.contains("authentication failure;") && !t.contains("more authentication"));
+    let exp_pam =
+        lines(&|t| t.contains("authentication failure;") && !t.contains("more authentication"));
     let exp_breakin = lines(&|t| t.contains("POSSIBLE BREAK-IN ATTEMPT"));
-    let exp_toomany = lines(&|t| t.contains("more authentication failure") || t.contains("Too many authentication failures"));
+    let exp_toomany = lines(&|t| {
+        t.contains("more authentication failure") || t.contains("Too many authentication failures")
+    });
     assert_eq!(exp_invalid.len(), 113);
-    assert_eq!(ids_for(&res.detections, INVALID), exp_invalid, "invalid user lines");
-    assert_eq!(ids_for(&res.detections, FAILED), exp_failed, "failed password lines");
+    assert_eq!(
+        ids_for(&res.detections, INVALID),
+        exp_invalid,
+        "invalid user lines"
+    );
+    assert_eq!(
+        ids_for(&res.detections, FAILED),
+        exp_failed,
+        "failed password lines"
+    );
     assert_eq!(ids_for(&res.detections, PAM), exp_pam, "PAM failure lines");
-    assert_eq!(ids_for(&res.detections, BREAKIN), exp_breakin, "break-in lines");
-    assert_eq!(ids_for(&res.detections, TOOMANY), exp_toomany, "too many failures lines");
+    assert_eq!(
+        ids_for(&res.detections, BREAKIN),
+        exp_breakin,
+        "break-in lines"
+    );
+    assert_eq!(
+        ids_for(&res.detections, TOOMANY),
+        exp_toomany,
+        "too many failures lines"
+    );
 
     // Linux_2k: sshd(pam_unix) authentication failures (the brute force).
     let res = hunter.hunt_file(&c.join("Linux_2k.log"));
@@ -218,11 +280,18 @@ fn linux_auth_logs_match_loghub_ground_truth() {
     let rows = csv_rows(&c.join("Linux_2k.log_structured.csv"));
     let exp: std::collections::BTreeSet<u64> = rows
         .iter()
-        .filter(|r| r["Component"].starts_with("sshd") && r["EventTemplate"].starts_with("authentication failure;"))
+        .filter(|r| {
+            r["Component"].starts_with("sshd")
+                && r["EventTemplate"].starts_with("authentication failure;")
+        })
         .map(|r| r["LineId"].parse().unwrap())
         .collect();
     assert_eq!(exp.len(), 489);
-    assert_eq!(ids_for(&res.detections, PAM), exp, "Linux_2k sshd PAM failures");
+    assert_eq!(
+        ids_for(&res.detections, PAM),
+        exp,
+        "Linux_2k sshd PAM failures"
+    );
     // Every line but one malformed one (line 899) parses.
     assert_eq!(res.events, 1999);
     assert_eq!(res.skipped, 1);
@@ -237,7 +306,11 @@ fn temp_dir(name: &str) -> PathBuf {
 
 fn ioc_set() -> khien_hunt::ioc::IocSet {
     let c = corpus();
-    khien_hunt::ioc::load::load_set(&[c.join("stix/examples"), c.join("stix/legacy_2.0"), c.join("misp/events")])
+    khien_hunt::ioc::load::load_set(&[
+        c.join("stix/examples"),
+        c.join("stix/legacy_2.0"),
+        c.join("misp/events"),
+    ])
 }
 
 #[test]
@@ -246,7 +319,16 @@ fn ioc_sets_from_stix_and_misp_match_positives_and_nothing_in_control() {
     let set = ioc_set();
     assert!(set.errors.is_empty(), "{:?}", set.errors);
     assert!(set.len() > 400, "only {} IOCs", set.len());
-    for k in [IocType::Ipv4, IocType::Cidr, IocType::Domain, IocType::Md5, IocType::Sha1, IocType::Sha256, IocType::Url, IocType::FileName] {
+    for k in [
+        IocType::Ipv4,
+        IocType::Cidr,
+        IocType::Domain,
+        IocType::Md5,
+        IocType::Sha1,
+        IocType::Sha256,
+        IocType::Url,
+        IocType::FileName,
+    ] {
         assert!(set.iocs.iter().any(|i| i.kind == k), "no {k:?} IOC loaded");
     }
     // One positive event per indicator (AND groups: one event with all
@@ -262,8 +344,12 @@ fn ioc_sets_from_stix_and_misp_match_positives_and_nothing_in_control() {
             IocType::Cidr => {
                 let c = khien_hunt::ioc::net::Cidr::parse(&ioc.value).unwrap();
                 match c.addr {
-                    std::net::IpAddr::V4(a) => std::net::Ipv4Addr::from(u32::from(a) + 1).to_string(),
-                    std::net::IpAddr::V6(a) => std::net::Ipv6Addr::from(u128::from(a) + 1).to_string(),
+                    std::net::IpAddr::V4(a) => {
+                        std::net::Ipv4Addr::from(u32::from(a) + 1).to_string()
+                    }
+                    std::net::IpAddr::V6(a) => {
+                        std::net::Ipv6Addr::from(u128::from(a) + 1).to_string()
+                    }
                 }
             }
             IocType::FileName => format!("C:\\Users\\x\\AppData\\{}", ioc.value),
@@ -274,7 +360,12 @@ fn ioc_sets_from_stix_and_misp_match_positives_and_nothing_in_control() {
             if !done_groups.insert(g) {
                 continue;
             }
-            let members: Vec<String> = set.iocs.iter().filter(|i| i.group == Some(g)).map(|i| i.value.clone()).collect();
+            let members: Vec<String> = set
+                .iocs
+                .iter()
+                .filter(|i| i.group == Some(g))
+                .map(|i| i.value.clone())
+                .collect();
             ev["event"]["others"] = serde_json::json!(members);
         }
         lines.push(ev.to_string());
@@ -282,36 +373,55 @@ fn ioc_sets_from_stix_and_misp_match_positives_and_nothing_in_control() {
     }
     let pos = dir.join("positives.jsonl");
     std::fs::write(&pos, lines.join("\n")).unwrap();
-    let hunter = Hunter { ioc: Some(set), ..Hunter::default() };
+    let hunter = Hunter {
+        ioc: Some(set),
+        ..Hunter::default()
+    };
     let res = hunter.hunt_file(&pos);
     assert_eq!(res.events as usize, lines.len());
     let mut missing = Vec::new();
     for (line, value) in &expect {
-        let ok = res
-            .detections
-            .iter()
-            .any(|d| d.record_id == *line && d.rule_title.contains(value.as_str()) && d.rule_id.starts_with("ioc:"));
+        let ok = res.detections.iter().any(|d| {
+            d.record_id == *line
+                && d.rule_title.contains(value.as_str())
+                && d.rule_id.starts_with("ioc:")
+        });
         if !ok {
             missing.push(value.clone());
         }
     }
-    assert!(missing.is_empty(), "{} IOCs did not match their event: {missing:?}", missing.len());
+    assert!(
+        missing.is_empty(),
+        "{} IOCs did not match their event: {missing:?}",
+        missing.len()
+    );
     assert!(res.detections.iter().all(|d| d.computer == "ws1"));
 
     // Control set: near misses plus every real log in the corpus.
     let near = [
         "nothugesoft.org hugesoft.org.evil.test", // label prefix and suffix
-        "001dd76872d80801692ff942308c64e6aa",       // hash inside a longer hex string
-        "223.168.0.1 and 58.248.0.1",               // just outside 223.166.0.0/15 and 58.246.0.0/15
-        "10.0.0.1 192.168.1.1 127.0.0.1",           // warning-list (private) addresses
-        "conhost.exe svchost.exe",                  // warning-list file names
+        "001dd76872d80801692ff942308c64e6aa",     // hash inside a longer hex string
+        "223.168.0.1 and 58.248.0.1",             // just outside 223.166.0.0/15 and 58.246.0.0/15
+        "10.0.0.1 192.168.1.1 127.0.0.1",         // warning-list (private) addresses
+        "conhost.exe svchost.exe",                // warning-list file names
     ];
     let ctl = dir.join("control.jsonl");
-    std::fs::write(&ctl, near.iter().map(|n| serde_json::json!({"msg": n}).to_string()).collect::<Vec<_>>().join("\n")).unwrap();
+    std::fs::write(
+        &ctl,
+        near.iter()
+            .map(|n| serde_json::json!({"msg": n}).to_string())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+    .unwrap();
     let c = corpus();
     let report = hunter.hunt(&[ctl, c.join("logs"), c.join("evtx")], &|_, _| {});
     assert!(report.events() > 10_000);
-    let hits: Vec<String> = report.detections.iter().map(|d| format!("{}#{} {}", d.source, d.record_id, d.rule_title)).collect();
+    let hits: Vec<String> = report
+        .detections
+        .iter()
+        .map(|d| format!("{}#{} {}", d.source, d.record_id, d.rule_title))
+        .collect();
     assert!(hits.is_empty(), "control set produced IOC hits: {hits:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -321,7 +431,10 @@ fn corrupt_evtx_chunk_is_skipped_and_rest_is_hunted() {
     let c = corpus();
     let src = c.join("evtx/attack_samples/Lateral_Movement/LM_5145_Remote_FileCopy.evtx");
     let mut bytes = std::fs::read(&src).unwrap();
-    let hunter = Hunter { sigma: Some(SigmaSet::load(&[c.join("sigma/rules")])), ..Hunter::default() };
+    let hunter = Hunter {
+        sigma: Some(SigmaSet::load(&[c.join("sigma/rules")])),
+        ..Hunter::default()
+    };
     let clean = hunter.hunt_file(&src);
     assert!(clean.events > 500 && clean.skipped == 0);
     // Trash the second chunk (file header 4 KiB, chunks 64 KiB each):
@@ -342,14 +455,23 @@ fn corrupt_evtx_chunk_is_skipped_and_rest_is_hunted() {
     assert!(res.error.is_none(), "{:?}", res.error);
     assert!(res.skipped >= 1, "corruption not reported: {res:?}");
     assert!(!res.problems.is_empty());
-    assert!(res.events > 300 && res.events < clean.events, "events {} of {}", res.events, clean.events);
+    assert!(
+        res.events > 300 && res.events < clean.events,
+        "events {} of {}",
+        res.events,
+        clean.events
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn bad_rule_files_are_reported_with_file_and_line_and_others_load() {
     let dir = temp_dir("rules");
-    std::fs::write(dir.join("broken.yml"), "title: x\ndetection:\n  sel: [unclosed\n  condition: sel\n").unwrap();
+    std::fs::write(
+        dir.join("broken.yml"),
+        "title: x\ndetection:\n  sel: [unclosed\n  condition: sel\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.join("unsupported.yml"),
         "title: Unknown modifier\nlogsource: {product: windows, category: process_creation}\ndetection:\n  sel:\n    Image|frobnicate: x\n  condition: sel\n",
@@ -363,9 +485,19 @@ fn bad_rule_files_are_reported_with_file_and_line_and_others_load() {
     let set = SigmaSet::load(&[dir.clone(), dir.join("missing.yml")]);
     assert_eq!(set.rule_count(), 1);
     let errs: Vec<String> = set.errors.iter().map(|e| e.to_string()).collect();
-    assert!(errs.iter().any(|e| e.contains("broken.yml") && e.contains("line")), "{errs:?}");
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("broken.yml") && e.contains("line")),
+        "{errs:?}"
+    );
     assert!(errs.iter().any(|e| e.contains("missing.yml")), "{errs:?}");
-    assert!(set.skipped.iter().any(|s| s.path.ends_with("unsupported.yml")), "{:?}", set.skipped);
+    assert!(
+        set.skipped
+            .iter()
+            .any(|s| s.path.ends_with("unsupported.yml")),
+        "{:?}",
+        set.skipped
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -396,27 +528,58 @@ fn cli_outputs_and_exit_codes() {
 
     // JSON lines, timeline order, required keys, time window.
     let out = dir.join("out.jsonl");
-    let mut a = args(vec![c.join("evtx/attack_samples/Defense_Evasion"), c.join("logs/linux/OpenSSH_2k.log")]);
+    let mut a = args(vec![
+        c.join("evtx/attack_samples/Defense_Evasion"),
+        c.join("logs/linux/OpenSSH_2k.log"),
+    ]);
     a.sigma = vec![c.join("sigma/rules"), PathBuf::from("builtin")];
     a.output = Some(out.clone());
     assert_eq!(run_code(a), 0);
     let text = std::fs::read_to_string(&out).unwrap();
-    let rows: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert!(rows.len() > 100);
     for r in &rows {
-        for k in ["timestamp", "source", "computer", "channel", "event_id", "rule_id", "rule_title", "level", "author", "matched"] {
+        for k in [
+            "timestamp",
+            "source",
+            "computer",
+            "channel",
+            "event_id",
+            "rule_id",
+            "rule_title",
+            "level",
+            "author",
+            "matched",
+        ] {
             assert!(r.get(k).is_some(), "missing {k} in {r}");
         }
     }
-    let times: Vec<&str> = rows.iter().filter_map(|r| r["timestamp"].as_str()).collect();
-    assert!(times.windows(2).all(|w| w[0] <= w[1]), "not in timeline order");
-    assert!(rows.iter().any(|r| r["rule_id"] == "d99b79d2-0a6f-4f46-ad8b-260b6e17f982" && r["author"].as_str().is_some_and(|a| !a.is_empty())));
+    let times: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r["timestamp"].as_str())
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "not in timeline order"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r["rule_id"] == "d99b79d2-0a6f-4f46-ad8b-260b6e17f982"
+                && r["author"].as_str().is_some_and(|a| !a.is_empty()))
+    );
 
     // CSV with BOM; missing input makes exit code 1 but the rest is hunted.
     let out = dir.join("out.csv");
     let mut a = args(vec![c.join("logs/web"), dir.join("does-not-exist.log")]);
     a.ioc = vec![dir.join("iocs.txt")];
-    std::fs::write(dir.join("iocs.txt"), "# test\n192.168.105.83\n!192.168.0.0/16\n!nodefault\n").unwrap();
+    std::fs::write(
+        dir.join("iocs.txt"),
+        "# test\n192.168.105.83\n!192.168.0.0/16\n!nodefault\n",
+    )
+    .unwrap();
     a.format = khien_hunt::output::OutputFormat::Csv;
     a.output = Some(out.clone());
     assert_eq!(run_code(a), 1);
@@ -427,8 +590,14 @@ fn cli_outputs_and_exit_codes() {
     let out = dir.join("window.jsonl");
     let mut a = args(vec![c.join("logs/linux/OpenSSH_2k.log")]);
     a.sigma = vec![PathBuf::from("builtin")];
-    a.from = Some(format!("{}-12-10T07:00:00Z", year_of(&c.join("logs/linux/OpenSSH_2k.log"))));
-    a.to = Some(format!("{}-12-10T07:30:00Z", year_of(&c.join("logs/linux/OpenSSH_2k.log"))));
+    a.from = Some(format!(
+        "{}-12-10T07:00:00Z",
+        year_of(&c.join("logs/linux/OpenSSH_2k.log"))
+    ));
+    a.to = Some(format!(
+        "{}-12-10T07:30:00Z",
+        year_of(&c.join("logs/linux/OpenSSH_2k.log"))
+    ));
     a.output = Some(out.clone());
     assert_eq!(run_code(a), 0);
     let n = std::fs::read_to_string(&out).unwrap().lines().count();
@@ -438,21 +607,35 @@ fn cli_outputs_and_exit_codes() {
 
 fn year_of(p: &Path) -> i16 {
     let m = std::fs::metadata(p).unwrap().modified().unwrap();
-    jiff::Timestamp::try_from(m).unwrap().to_zoned(jiff::tz::TimeZone::UTC).year()
+    jiff::Timestamp::try_from(m)
+        .unwrap()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .year()
 }
 
 #[test]
 fn web_and_iis_logs_are_parsed() {
     let c = corpus().join("logs/web");
-    let hunter = Hunter { sigma: Some(SigmaSet::load(&[PathBuf::from("builtin")])), ..Hunter::default() };
+    let hunter = Hunter {
+        sigma: Some(SigmaSet::load(&[PathBuf::from("builtin")])),
+        ..Hunter::default()
+    };
     let res = hunter.hunt_file(&c.join("web_attack_and_isp_webshell_localhost_access_log.txt"));
     assert_eq!(res.format, Some(khien_hunt::readers::Format::WebClf));
-    let lines = std::fs::read(c.join("web_attack_and_isp_webshell_localhost_access_log.txt")).unwrap().split(|b| *b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)).count();
+    let lines = std::fs::read(c.join("web_attack_and_isp_webshell_localhost_access_log.txt"))
+        .unwrap()
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .count();
     assert_eq!(lines, 2661);
     assert_eq!(res.events, 2661);
     assert_eq!(res.skipped, 0, "{:?}", res.problems);
     let res = hunter.hunt_file(&c.join("Tunna_rdp_tunnel_IIS.log"));
     assert_eq!(res.format, Some(khien_hunt::readers::Format::WebIis));
-    let data_lines = std::fs::read_to_string(c.join("Tunna_rdp_tunnel_IIS.log")).unwrap().lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).count();
+    let data_lines = std::fs::read_to_string(c.join("Tunna_rdp_tunnel_IIS.log"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .count();
     assert_eq!(res.events as usize, data_lines);
 }

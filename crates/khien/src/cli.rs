@@ -11,7 +11,11 @@ use khien_store::{Clock, Store};
 use crate::config::{self, FileConfig};
 
 #[derive(Parser)]
-#[command(name = "khien", version, about = "Khiên: the province's information-security platform")]
+#[command(
+    name = "khien",
+    version,
+    about = "Khiên: the province's information-security platform"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -115,7 +119,11 @@ pub struct Env {
 
 fn env(global: &Global) -> anyhow::Result<Env> {
     let file = config::load_file(global.config.as_deref())?;
-    let data_dir = global.data_dir.clone().or_else(|| file.data_dir.clone()).unwrap_or_else(|| PathBuf::from("khien-data"));
+    let data_dir = global
+        .data_dir
+        .clone()
+        .or_else(|| file.data_dir.clone())
+        .unwrap_or_else(|| PathBuf::from("khien-data"));
     let database_url = config::database_url(global.database_url.as_deref(), &file, &data_dir)?;
     Ok(Env { file, database_url })
 }
@@ -136,13 +144,17 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }
 
 async fn run_async(global: Global, command: Command) -> anyhow::Result<ExitCode> {
     let env = env(&global)?;
     if let Command::Serve(args) = command {
-        return crate::serve::serve(env, args).await.map(|()| ExitCode::SUCCESS);
+        return crate::serve::serve(env, args)
+            .await
+            .map(|()| ExitCode::SUCCESS);
     }
     let store = Store::connect(&env.database_url, wall_clock()).await?;
     let result = match command {
@@ -156,7 +168,9 @@ async fn run_async(global: Global, command: Command) -> anyhow::Result<ExitCode>
             Ok(ExitCode::SUCCESS)
         }
         Command::User { cmd } => user(&store, cmd).await,
-        Command::Audit { cmd: AuditCmd::Verify } => {
+        Command::Audit {
+            cmd: AuditCmd::Verify,
+        } => {
             let r = store.verify_audit().await?;
             match r.first_broken {
                 None => {
@@ -188,36 +202,70 @@ async fn user(store: &Store, cmd: UserCmd) -> anyhow::Result<ExitCode> {
     use khien_web::auth::crypto::{hash_password, password_acceptable};
     let system = store.as_system();
     match cmd {
-        UserCmd::Add { username, name, role, unit, email } => {
+        UserCmd::Add {
+            username,
+            name,
+            role,
+            unit,
+            email,
+        } => {
             let role = Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role}; one of: province_admin, inspector, responder, unit_manager, unit_staff, viewer"))?;
-            let unit = store.unit_by_code(&unit).await?.ok_or_else(|| anyhow::anyhow!("no unit with code {unit}"))?;
+            let unit = store
+                .unit_by_code(&unit)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no unit with code {unit}"))?;
             let password = read_password()?;
             if !password_acceptable(&password) {
                 anyhow::bail!("password too weak: at least 10 characters, not only digits");
             }
             let password_hash = hash_password(&password).map_err(anyhow::Error::msg)?;
             let u = system
-                .create_user(khien_store::accounts::NewUser { username: username.to_lowercase(), display_name: name, email, password_hash, role, unit_id: unit.id })
+                .create_user(khien_store::accounts::NewUser {
+                    username: username.to_lowercase(),
+                    display_name: name,
+                    email,
+                    password_hash,
+                    role,
+                    unit_id: unit.id,
+                })
                 .await?;
             println!("user {} created ({})", u.username, u.role.as_str());
         }
         UserCmd::Passwd { username } => {
-            let creds = store.credentials(&username).await?.ok_or_else(|| anyhow::anyhow!("no user {username}"))?;
+            let creds = store
+                .credentials(&username)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no user {username}"))?;
             let password = read_password()?;
             if !password_acceptable(&password) {
                 anyhow::bail!("password too weak: at least 10 characters, not only digits");
             }
-            store.set_password(&creds.user.id, &hash_password(&password).map_err(anyhow::Error::msg)?, None).await?;
+            store
+                .set_password(
+                    &creds.user.id,
+                    &hash_password(&password).map_err(anyhow::Error::msg)?,
+                    None,
+                )
+                .await?;
             println!("password set for {username}");
         }
         UserCmd::Disable { username } => {
-            let creds = store.credentials(&username).await?.ok_or_else(|| anyhow::anyhow!("no user {username}"))?;
+            let creds = store
+                .credentials(&username)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no user {username}"))?;
             system.set_user_active(&creds.user.id, false).await?;
             println!("user {username} disabled");
         }
         UserCmd::List => {
             for u in system.users().await? {
-                println!("{:<20} {:<15} {:<8} {}", u.username, u.role.as_str(), if u.active { "active" } else { "disabled" }, u.unit_name);
+                println!(
+                    "{:<20} {:<15} {:<8} {}",
+                    u.username,
+                    u.role.as_str(),
+                    if u.active { "active" } else { "disabled" },
+                    u.unit_name
+                );
             }
         }
     }

@@ -24,15 +24,21 @@ pub fn load_file(path: Option<&Path>) -> anyhow::Result<FileConfig> {
         None if Path::new("khien.toml").exists() => PathBuf::from("khien.toml"),
         None => return Ok(FileConfig::default()),
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
     toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 /// The database URL: flag/env first, then the file, then SQLite under the data dir.
-pub fn database_url(flag: Option<&str>, file: &FileConfig, data_dir: &Path) -> anyhow::Result<String> {
+pub fn database_url(
+    flag: Option<&str>,
+    file: &FileConfig,
+    data_dir: &Path,
+) -> anyhow::Result<String> {
     if let Some(u) = flag.map(String::from).or_else(|| file.database_url.clone()) {
         return Ok(u);
     }
-    std::fs::create_dir_all(data_dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", data_dir.display()))?;
     Ok(format!("sqlite://{}", data_dir.join("khien.db").display()))
 }

@@ -9,15 +9,31 @@ use khien_web::{AppState, Metrics, WebConfig};
 use crate::cli::{Env, ServeArgs, wall_clock};
 
 fn init_logging(format: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("KHIEN_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = if format == "json" { builder.json().try_init() } else { builder.try_init() };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KHIEN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 pub async fn serve(env: Env, args: ServeArgs) -> anyhow::Result<()> {
     let file = &env.file;
-    init_logging(args.log_format.as_deref().or(file.log_format.as_deref()).unwrap_or("text"));
-    let listen = args.listen.clone().or_else(|| file.listen.clone()).unwrap_or_else(|| "127.0.0.1:8080".into());
+    init_logging(
+        args.log_format
+            .as_deref()
+            .or(file.log_format.as_deref())
+            .unwrap_or("text"),
+    );
+    let listen = args
+        .listen
+        .clone()
+        .or_else(|| file.listen.clone())
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
     let store = Store::connect(&env.database_url, wall_clock()).await?;
     if args.demo {
         let report = crate::demo::create(&store).await?;
@@ -25,7 +41,11 @@ pub async fn serve(env: Env, args: ServeArgs) -> anyhow::Result<()> {
     }
     let province_name = match &file.province_name {
         Some(n) => n.clone(),
-        None => store.root_unit().await?.map(|u| u.fields.name).unwrap_or_default(),
+        None => store
+            .root_unit()
+            .await?
+            .map(|u| u.fields.name)
+            .unwrap_or_default(),
     };
     let config = WebConfig {
         secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
@@ -33,12 +53,23 @@ pub async fn serve(env: Env, args: ServeArgs) -> anyhow::Result<()> {
         province_name,
         ..WebConfig::default()
     };
-    let state = AppState { store: store.clone(), config: Arc::new(config), metrics: Arc::new(Metrics::default()) };
+    let state = AppState {
+        store: store.clone(),
+        config: Arc::new(config),
+        metrics: Arc::new(Metrics::default()),
+    };
     let app = khien_web::app(state);
-    let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     tracing::info!(address = %listen, backend = ?store.backend, "Khiên is serving");
     println!("Khiên: http://{listen}/");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     tracing::info!("shutting down");
     store.close().await;
     Ok(())
@@ -50,7 +81,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -110,7 +110,11 @@ impl Scoped<'_> {
         let mut sql = Sql::new(&format!("SELECT {USER_COLS}{USER_FROM} WHERE us.id = "));
         sql.text(id);
         self.restrict(&mut sql, &["un.path"]);
-        let row = sql.query().fetch_optional(&self.store.pool).await?.ok_or(StoreError::NotFound)?;
+        let row = sql
+            .query()
+            .fetch_optional(&self.store.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         user_from_row(&row)
     }
 
@@ -146,7 +150,15 @@ impl Scoped<'_> {
             totp_enabled: false,
             created_at: now,
         };
-        tx.record("create", "user", &id, (&unit.id, &unit.path), None::<&User>, Some(&user)).await?;
+        tx.record(
+            "create",
+            "user",
+            &id,
+            (&unit.id, &unit.path),
+            None::<&User>,
+            Some(&user),
+        )
+        .await?;
         tx.commit().await?;
         Ok(user)
     }
@@ -156,13 +168,34 @@ impl Scoped<'_> {
         let before = self.user(id).await?;
         let unit = self.unit(&before.unit_id).await?;
         let mut tx = self.write().await?;
-        sqlx::query("UPDATE users SET active = $1 WHERE id = $2").bind(i16::from(active)).bind(id.to_string()).execute(&mut *tx.tx).await?;
+        sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
+            .bind(i16::from(active))
+            .bind(id.to_string())
+            .execute(&mut *tx.tx)
+            .await?;
         if !active {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id.to_string()).execute(&mut *tx.tx).await?;
-            sqlx::query("UPDATE api_tokens SET revoked = 1 WHERE user_id = $1").bind(id.to_string()).execute(&mut *tx.tx).await?;
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(id.to_string())
+                .execute(&mut *tx.tx)
+                .await?;
+            sqlx::query("UPDATE api_tokens SET revoked = 1 WHERE user_id = $1")
+                .bind(id.to_string())
+                .execute(&mut *tx.tx)
+                .await?;
         }
-        let after = User { active, ..before.clone() };
-        tx.record(if active { "enable" } else { "disable" }, "user", id, (&unit.id, &unit.path), Some(&before), Some(&after)).await?;
+        let after = User {
+            active,
+            ..before.clone()
+        };
+        tx.record(
+            if active { "enable" } else { "disable" },
+            "user",
+            id,
+            (&unit.id, &unit.path),
+            Some(&before),
+            Some(&after),
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -183,10 +216,12 @@ impl Store {
     }
 
     pub async fn credentials(&self, username: &str) -> Result<Option<Credentials>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {USER_COLS}{USER_FROM} WHERE us.username = $1")))
-            .bind(username.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLS}{USER_FROM} WHERE us.username = $1"
+        )))
+        .bind(username.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
         let Some(r) = row else { return Ok(None) };
         Ok(Some(Credentials {
             user: user_from_row(&r)?,
@@ -197,19 +232,29 @@ impl Store {
     }
 
     async fn user_write(&self, user_id: &str) -> Result<(WriteTx, User, String)> {
-        let creds = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {USER_COLS}{USER_FROM} WHERE us.id = $1")))
-            .bind(user_id.to_string())
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let creds = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLS}{USER_FROM} WHERE us.id = $1"
+        )))
+        .bind(user_id.to_string())
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
         let user = user_from_row(&creds)?;
         let path: String = creds.try_get("unit_path")?;
-        let actor = Actor { id: user.id.clone(), name: user.username.clone() };
+        let actor = Actor {
+            id: user.id.clone(),
+            name: user.username.clone(),
+        };
         Ok((WriteTx::begin(self, actor).await?, user, path))
     }
 
     /// Sets a new password hash and ends every other session of the user.
-    pub async fn set_password(&self, user_id: &str, hash: &str, keep_session: Option<&str>) -> Result<()> {
+    pub async fn set_password(
+        &self,
+        user_id: &str,
+        hash: &str,
+        keep_session: Option<&str>,
+    ) -> Result<()> {
         let (mut tx, user, path) = self.user_write(user_id).await?;
         let at = tx.at().to_string();
         sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
@@ -223,7 +268,15 @@ impl Store {
             .bind(keep_session.unwrap_or("").to_string())
             .execute(&mut *tx.tx)
             .await?;
-        tx.record("password_change", "user", user_id, (&user.unit_id, &path), None::<&()>, None::<&()>).await?;
+        tx.record(
+            "password_change",
+            "user",
+            user_id,
+            (&user.unit_id, &path),
+            None::<&()>,
+            None::<&()>,
+        )
+        .await?;
         tx.commit().await
     }
 
@@ -235,8 +288,20 @@ impl Store {
             .bind(user_id.to_string())
             .execute(&mut *tx.tx)
             .await?;
-        let action = if secret.is_some() { "totp_enable" } else { "totp_disable" };
-        tx.record(action, "user", user_id, (&user.unit_id, &path), None::<&()>, None::<&()>).await?;
+        let action = if secret.is_some() {
+            "totp_enable"
+        } else {
+            "totp_disable"
+        };
+        tx.record(
+            action,
+            "user",
+            user_id,
+            (&user.unit_id, &path),
+            None::<&()>,
+            None::<&()>,
+        )
+        .await?;
         tx.commit().await
     }
 
@@ -265,7 +330,15 @@ impl Store {
             .bind(user_agent.map(|s| s.chars().take(300).collect::<String>()))
             .execute(&mut *tx.tx)
             .await?;
-        tx.record("login", "user", user_id, (&user.unit_id, &path), None::<&()>, None::<&()>).await?;
+        tx.record(
+            "login",
+            "user",
+            user_id,
+            (&user.unit_id, &path),
+            None::<&()>,
+            None::<&()>,
+        )
+        .await?;
         tx.commit().await
     }
 
@@ -303,7 +376,10 @@ impl Store {
     }
 
     pub async fn complete_totp(&self, id_hash: &str) -> Result<()> {
-        sqlx::query("UPDATE sessions SET totp_pending = 0 WHERE id_hash = $1").bind(id_hash.to_string()).execute(&self.pool).await?;
+        sqlx::query("UPDATE sessions SET totp_pending = 0 WHERE id_hash = $1")
+            .bind(id_hash.to_string())
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -338,12 +414,25 @@ impl Store {
         if n == 0 {
             return Ok(false);
         }
-        tx.record("logout", "user", user_id, (&user.unit_id, &path), None::<&()>, None::<&()>).await?;
+        tx.record(
+            "logout",
+            "user",
+            user_id,
+            (&user.unit_id, &path),
+            None::<&()>,
+            None::<&()>,
+        )
+        .await?;
         tx.commit().await?;
         Ok(true)
     }
 
-    pub async fn create_api_token(&self, user_id: &str, name: &str, token_hash: &str) -> Result<ApiToken> {
+    pub async fn create_api_token(
+        &self,
+        user_id: &str,
+        name: &str,
+        token_hash: &str,
+    ) -> Result<ApiToken> {
         let (mut tx, user, path) = self.user_write(user_id).await?;
         let id = new_id();
         let now = tx.at().to_string();
@@ -355,8 +444,21 @@ impl Store {
             .bind(now.clone())
             .execute(&mut *tx.tx)
             .await?;
-        let token = ApiToken { id: id.clone(), name: name.to_string(), created_at: now, last_used_at: None };
-        tx.record("create", "api_token", &id, (&user.unit_id, &path), None::<&ApiToken>, Some(&token)).await?;
+        let token = ApiToken {
+            id: id.clone(),
+            name: name.to_string(),
+            created_at: now,
+            last_used_at: None,
+        };
+        tx.record(
+            "create",
+            "api_token",
+            &id,
+            (&user.unit_id, &path),
+            None::<&ApiToken>,
+            Some(&token),
+        )
+        .await?;
         tx.commit().await?;
         Ok(token)
     }
@@ -367,22 +469,39 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
-            .map(|r| Ok(ApiToken { id: r.try_get("id")?, name: r.try_get("name")?, created_at: r.try_get("created_at")?, last_used_at: r.try_get("last_used_at")? }))
+            .map(|r| {
+                Ok(ApiToken {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    created_at: r.try_get("created_at")?,
+                    last_used_at: r.try_get("last_used_at")?,
+                })
+            })
             .collect()
     }
 
     pub async fn revoke_api_token(&self, user_id: &str, token_id: &str) -> Result<bool> {
         let (mut tx, user, path) = self.user_write(user_id).await?;
-        let n = sqlx::query("UPDATE api_tokens SET revoked = 1 WHERE user_id = $1 AND id = $2 AND revoked = 0")
-            .bind(user_id.to_string())
-            .bind(token_id.to_string())
-            .execute(&mut *tx.tx)
-            .await?
-            .rows_affected();
+        let n = sqlx::query(
+            "UPDATE api_tokens SET revoked = 1 WHERE user_id = $1 AND id = $2 AND revoked = 0",
+        )
+        .bind(user_id.to_string())
+        .bind(token_id.to_string())
+        .execute(&mut *tx.tx)
+        .await?
+        .rows_affected();
         if n == 0 {
             return Ok(false);
         }
-        tx.record("revoke", "api_token", token_id, (&user.unit_id, &path), None::<&()>, None::<&()>).await?;
+        tx.record(
+            "revoke",
+            "api_token",
+            token_id,
+            (&user.unit_id, &path),
+            None::<&()>,
+            None::<&()>,
+        )
+        .await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -398,7 +517,11 @@ impl Store {
         let Some(r) = row else { return Ok(None) };
         let user = user_from_row(&r)?;
         let token_id: String = r.try_get("token_id")?;
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(self.now_text()).bind(token_id).execute(&self.pool).await?;
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(self.now_text())
+            .bind(token_id)
+            .execute(&self.pool)
+            .await?;
         Ok(Some(principal(&user, r.try_get("unit_path")?)))
     }
 
@@ -413,22 +536,30 @@ impl Store {
                 .await?;
         }
         // Keep the table small: nothing older than a day matters.
-        sqlx::query("DELETE FROM login_failures WHERE at_ms < $1").bind(at - 86_400_000).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM login_failures WHERE at_ms < $1")
+            .bind(at - 86_400_000)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     pub async fn login_failures_since(&self, key: &str, window_secs: i64) -> Result<i64> {
         let since = (self.now().unix_timestamp() - window_secs) * 1000;
-        Ok(sqlx::query("SELECT COUNT(*) AS n FROM login_failures WHERE throttle_key = $1 AND at_ms >= $2")
-            .bind(key.to_string())
-            .bind(since)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("n")?)
+        Ok(sqlx::query(
+            "SELECT COUNT(*) AS n FROM login_failures WHERE throttle_key = $1 AND at_ms >= $2",
+        )
+        .bind(key.to_string())
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get("n")?)
     }
 
     pub async fn clear_login_failures(&self, key: &str) -> Result<()> {
-        sqlx::query("DELETE FROM login_failures WHERE throttle_key = $1").bind(key.to_string()).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM login_failures WHERE throttle_key = $1")
+            .bind(key.to_string())
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 }

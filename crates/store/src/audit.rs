@@ -21,13 +21,19 @@ pub struct Actor {
 
 impl Actor {
     pub fn system() -> Actor {
-        Actor { id: "system".into(), name: "system".into() }
+        Actor {
+            id: "system".into(),
+            name: "system".into(),
+        }
     }
 }
 
 impl From<&Principal> for Actor {
     fn from(p: &Principal) -> Actor {
-        Actor { id: p.user_id.clone(), name: p.username.clone() }
+        Actor {
+            id: p.user_id.clone(),
+            name: p.username.clone(),
+        }
     }
 }
 
@@ -47,9 +53,19 @@ impl WriteTx {
             Backend::Sqlite => store.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => store.pool.begin().await?,
         };
-        sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut *tx).await?;
-        let row = sqlx::query("SELECT seq, last_hash FROM audit_head WHERE id = 1").fetch_one(&mut *tx).await?;
-        Ok(WriteTx { seq: row.try_get("seq")?, last_hash: row.try_get("last_hash")?, tx, at: store.now_text(), actor })
+        sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1")
+            .execute(&mut *tx)
+            .await?;
+        let row = sqlx::query("SELECT seq, last_hash FROM audit_head WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        Ok(WriteTx {
+            seq: row.try_get("seq")?,
+            last_hash: row.try_get("last_hash")?,
+            tx,
+            at: store.now_text(),
+            actor,
+        })
     }
 
     pub fn at(&self) -> &str {
@@ -170,8 +186,7 @@ pub struct ChainReport {
     pub first_broken: Option<(i64, String)>,
 }
 
-const AUDIT_COLUMNS: &str =
-    "seq, at, actor_id, actor_name, unit_id, action, entity, entity_id, before_json, after_json, prev_hash, hash";
+const AUDIT_COLUMNS: &str = "seq, at, actor_id, actor_name, unit_id, action, entity, entity_id, before_json, after_json, prev_hash, hash";
 
 impl Scoped<'_> {
     /// Audit entries visible to the principal: all for province roles, else those about
@@ -179,9 +194,15 @@ impl Scoped<'_> {
     pub async fn audit(&self, f: &AuditFilter, per_page: i64) -> Result<Page<AuditEntry>> {
         let mut sql = Sql::new(" FROM audit_log WHERE 1=1");
         if let Scope::Subtree { unit_path } = &self.scope {
-            sql.push(" AND unit_path LIKE ").text(format!("{}%", khien_domain::text::like_escape(unit_path))).push(" ESCAPE '\\'");
+            sql.push(" AND unit_path LIKE ")
+                .text(format!("{}%", khien_domain::text::like_escape(unit_path)))
+                .push(" ESCAPE '\\'");
         }
-        for (col, v) in [("entity", &f.entity), ("entity_id", &f.entity_id), ("action", &f.action)] {
+        for (col, v) in [
+            ("entity", &f.entity),
+            ("entity_id", &f.entity_id),
+            ("action", &f.action),
+        ] {
             if !v.trim().is_empty() {
                 sql.push(&format!(" AND {col} = ")).text(v.trim());
             }
@@ -199,10 +220,21 @@ impl Scoped<'_> {
         let mut q = Sql::new(&format!("SELECT {AUDIT_COLUMNS}"));
         q.text.push_str(&sql.text);
         q.args_from(&sql);
-        q.push(" ORDER BY seq DESC LIMIT ").int(per_page).push(" OFFSET ").int((page - 1) * per_page);
+        q.push(" ORDER BY seq DESC LIMIT ")
+            .int(per_page)
+            .push(" OFFSET ")
+            .int((page - 1) * per_page);
         let rows = q.query().fetch_all(&self.store.pool).await?;
-        let items = rows.iter().map(entry_from_row).collect::<Result<Vec<_>>>()?;
-        Ok(Page { items, total, page, per_page })
+        let items = rows
+            .iter()
+            .map(entry_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page {
+            items,
+            total,
+            page,
+            per_page,
+        })
     }
 
     /// The change history of one entity (already scope-checked by the caller fetching it).
@@ -224,8 +256,10 @@ impl Store {
     /// gap), or a truncated tail (the head disagrees with the last row).
     pub async fn verify_audit(&self) -> Result<ChainReport> {
         use futures_util::TryStreamExt;
-        let mut rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq")))
-            .fetch(&self.pool);
+        let mut rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq"
+        )))
+        .fetch(&self.pool);
         let mut prev = GENESIS.to_string();
         let mut expected_seq = 1;
         let mut entries = 0;
@@ -249,23 +283,39 @@ impl Store {
                     before: &e.before,
                     after: &e.after,
                 };
-                (chain_hash(&prev, &content) != e.hash).then(|| "content does not match its hash".to_string())
+                (chain_hash(&prev, &content) != e.hash)
+                    .then(|| "content does not match its hash".to_string())
             };
             if let Some(why) = broken {
-                return Ok(ChainReport { entries, first_broken: Some((e.seq, why)) });
+                return Ok(ChainReport {
+                    entries,
+                    first_broken: Some((e.seq, why)),
+                });
             }
             prev = e.hash;
             expected_seq += 1;
         }
         drop(rows);
-        let head = sqlx::query("SELECT seq, last_hash FROM audit_head WHERE id = 1").fetch_one(&self.pool).await?;
-        let (head_seq, head_hash): (i64, String) = (head.try_get("seq")?, head.try_get("last_hash")?);
+        let head = sqlx::query("SELECT seq, last_hash FROM audit_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        let (head_seq, head_hash): (i64, String) =
+            (head.try_get("seq")?, head.try_get("last_hash")?);
         if head_seq != expected_seq - 1 || head_hash != prev {
             return Ok(ChainReport {
                 entries,
-                first_broken: Some((expected_seq, format!("chain head is at {head_seq}, the log ends at {}", expected_seq - 1))),
+                first_broken: Some((
+                    expected_seq,
+                    format!(
+                        "chain head is at {head_seq}, the log ends at {}",
+                        expected_seq - 1
+                    ),
+                )),
             });
         }
-        Ok(ChainReport { entries, first_broken: None })
+        Ok(ChainReport {
+            entries,
+            first_broken: None,
+        })
     }
 }

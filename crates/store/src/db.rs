@@ -27,7 +27,11 @@ impl Store {
     /// Connects to `sqlite://…` or `postgres://…` and applies pending migrations.
     pub async fn connect(url: &str, clock: Clock) -> Result<Store> {
         install_default_drivers();
-        let backend = if url.starts_with("postgres") { Backend::Postgres } else { Backend::Sqlite };
+        let backend = if url.starts_with("postgres") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        };
         let url = match backend {
             // WAL lets readers run beside the single writer; the busy timeout absorbs the
             // short waits for the write lock; foreign keys are off by default in SQLite.
@@ -48,7 +52,11 @@ impl Store {
                 })
             });
         let pool: Pool<Any> = opts.connect(&url).await?;
-        let store = Store { pool, backend, clock };
+        let store = Store {
+            pool,
+            backend,
+            clock,
+        };
         store.migrate().await?;
         Ok(store)
     }

@@ -33,7 +33,11 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     pub fn pages(&self) -> i64 {
-        if self.per_page <= 0 { 1 } else { ((self.total + self.per_page - 1) / self.per_page).max(1) }
+        if self.per_page <= 0 {
+            1
+        } else {
+            ((self.total + self.per_page - 1) / self.per_page).max(1)
+        }
     }
 }
 

@@ -17,7 +17,11 @@ pub struct Scoped<'a> {
 
 impl Store {
     pub fn scoped(&self, principal: &Principal) -> Scoped<'_> {
-        Scoped { store: self, scope: principal.scope(), principal: principal.clone() }
+        Scoped {
+            store: self,
+            scope: principal.scope(),
+            principal: principal.clone(),
+        }
     }
 }
 
@@ -40,7 +44,10 @@ impl Scoped<'_> {
                 if i > 0 {
                     sql.push(" OR ");
                 }
-                sql.push(expr).push(" LIKE ").text(pattern.clone()).push(" ESCAPE '\\'");
+                sql.push(expr)
+                    .push(" LIKE ")
+                    .text(pattern.clone())
+                    .push(" ESCAPE '\\'");
             }
             sql.push(")");
         }

@@ -3,9 +3,9 @@
 use serde::Serialize;
 use sqlx::Row;
 
+use crate::Scoped;
 use crate::error::Result;
 use crate::sql::Sql;
-use crate::Scoped;
 
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct SystemStats {
@@ -24,17 +24,29 @@ impl Scoped<'_> {
         self.restrict(&mut sql, &["ou.path", "opu.path"]);
         sql.push(&format!(" GROUP BY {column} ORDER BY n DESC"));
         let rows = sql.query().fetch_all(&self.store.pool).await?;
-        rows.iter().map(|r| Ok((r.try_get("k")?, r.try_get("n")?))).collect()
+        rows.iter()
+            .map(|r| Ok((r.try_get("k")?, r.try_get("n")?)))
+            .collect()
     }
 
     pub async fn system_stats(&self) -> Result<SystemStats> {
         let by_type = self.grouped("s.system_type").await?;
         let by_status = self.grouped("s.status").await?;
-        let mut sql = Sql::new("SELECT ou.id AS id, ou.name AS name, COUNT(*) AS n FROM systems s JOIN units ou ON ou.id = s.owner_unit_id JOIN units opu ON opu.id = s.operator_unit_id WHERE 1=1");
+        let mut sql = Sql::new(
+            "SELECT ou.id AS id, ou.name AS name, COUNT(*) AS n FROM systems s JOIN units ou ON ou.id = s.owner_unit_id JOIN units opu ON opu.id = s.operator_unit_id WHERE 1=1",
+        );
         self.restrict(&mut sql, &["ou.path", "opu.path"]);
         sql.push(" GROUP BY ou.id, ou.name ORDER BY n DESC, ou.name LIMIT 10");
         let rows = sql.query().fetch_all(&self.store.pool).await?;
-        let by_unit = rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("name")?, r.try_get("n")?))).collect::<Result<Vec<_>>>()?;
-        Ok(SystemStats { total: by_type.iter().map(|(_, n)| n).sum(), by_type, by_status, by_unit })
+        let by_unit = rows
+            .iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("name")?, r.try_get("n")?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(SystemStats {
+            total: by_type.iter().map(|(_, n)| n).sum(),
+            by_type,
+            by_status,
+            by_unit,
+        })
     }
 }

@@ -42,7 +42,11 @@ const SELECT: &str = "SELECT s.id, s.code, s.name, s.owner_unit_id, s.operator_u
 const FROM: &str = " FROM systems s JOIN units ou ON ou.id = s.owner_unit_id JOIN units opu ON opu.id = s.operator_unit_id LEFT JOIN systems hs ON hs.id = s.hosting_system_id WHERE 1=1";
 
 fn lines(s: &str) -> Vec<String> {
-    s.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect()
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 fn from_row(r: &AnyRow) -> Result<System> {
@@ -60,7 +64,10 @@ fn from_row(r: &AnyRow) -> Result<System> {
             status: SystemStatus::parse(&status).unwrap_or(SystemStatus::Planning),
             go_live_date: r.try_get("go_live_date")?,
             hosting_system_id: r.try_get("hosting_system_id")?,
-            information_types: info.split(',').filter_map(|t| InfoType::parse(t.trim())).collect(),
+            information_types: info
+                .split(',')
+                .filter_map(|t| InfoType::parse(t.trim()))
+                .collect(),
             personal_subjects: r.try_get("personal_subjects")?,
             sensitive_subjects: r.try_get("sensitive_subjects")?,
             handles_admin_procedures: r.try_get::<i16, _>("handles_admin_procedures")? != 0,
@@ -79,8 +86,38 @@ fn from_row(r: &AnyRow) -> Result<System> {
     })
 }
 
+/// Binds a system's columns in the order both INSERT and UPDATE list them.
+fn bind_fields<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    f: &SystemFields,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    q.bind(f.code.clone())
+        .bind(f.name.clone())
+        .bind(fold(&f.name))
+        .bind(f.owner_unit_id.clone())
+        .bind(f.operator_unit_id.clone())
+        .bind(f.system_type.as_str().to_string())
+        .bind(f.status.as_str().to_string())
+        .bind(f.go_live_date.clone())
+        .bind(f.hosting_system_id.clone())
+        .bind(f.information_types_text())
+        .bind(f.personal_subjects)
+        .bind(f.sensitive_subjects)
+        .bind(i16::from(f.handles_admin_procedures))
+        .bind(i16::from(f.requires_24x7))
+        .bind(f.urls.join("\n"))
+        .bind(f.ip_ranges.join("\n"))
+        .bind(f.description.clone())
+}
+
 fn invalid(field: &'static str, key: &'static str, detail: &str) -> StoreError {
-    StoreError::Invalid(Invalid { errors: vec![FieldError { field, key, detail: detail.to_string() }] })
+    StoreError::Invalid(Invalid {
+        errors: vec![FieldError {
+            field,
+            key,
+            detail: detail.to_string(),
+        }],
+    })
 }
 
 impl Scoped<'_> {
@@ -90,10 +127,16 @@ impl Scoped<'_> {
         let q = fold(&f.q);
         if !q.is_empty() {
             let pat = format!("%{}%", like_escape(&q));
-            sql.push(" AND (s.name_norm LIKE ").text(pat.clone()).push(" ESCAPE '\\' OR LOWER(COALESCE(s.code, '')) LIKE ").text(pat).push(" ESCAPE '\\')");
+            sql.push(" AND (s.name_norm LIKE ")
+                .text(pat.clone())
+                .push(" ESCAPE '\\' OR LOWER(COALESCE(s.code, '')) LIKE ")
+                .text(pat)
+                .push(" ESCAPE '\\')");
         }
         if !f.unit_id.trim().is_empty() {
-            sql.push(" AND ou.path LIKE (SELECT path FROM units WHERE id = ").text(f.unit_id.trim()).push(") || '%'");
+            sql.push(" AND ou.path LIKE (SELECT path FROM units WHERE id = ")
+                .text(f.unit_id.trim())
+                .push(") || '%'");
         }
         if let Some(t) = SystemType::parse(f.system_type.trim()) {
             sql.push(" AND s.system_type = ").text(t.as_str());
@@ -110,7 +153,11 @@ impl Scoped<'_> {
         let mut count = Sql::new("SELECT COUNT(*) AS n");
         count.text.push_str(&base.text);
         count.args_from(&base);
-        let total: i64 = count.query().fetch_one(&self.store.pool).await?.try_get("n")?;
+        let total: i64 = count
+            .query()
+            .fetch_one(&self.store.pool)
+            .await?
+            .try_get("n")?;
         let order = match f.sort.as_str() {
             "owner" => "ou.name_norm",
             "type" => "s.system_type",
@@ -126,18 +173,30 @@ impl Scoped<'_> {
         q.push(&format!(" ORDER BY {order} {dir}, s.id"));
         let page = f.page.max(1);
         if let Some(n) = per_page {
-            q.push(" LIMIT ").int(n).push(" OFFSET ").int((page - 1) * n);
+            q.push(" LIMIT ")
+                .int(n)
+                .push(" OFFSET ")
+                .int((page - 1) * n);
         }
         let rows = q.query().fetch_all(&self.store.pool).await?;
         let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
-        Ok(Page { items, total, page, per_page: per_page.unwrap_or(total.max(1)) })
+        Ok(Page {
+            items,
+            total,
+            page,
+            per_page: per_page.unwrap_or(total.max(1)),
+        })
     }
 
     pub async fn system(&self, id: &str) -> Result<System> {
         let mut sql = Sql::new(SELECT);
         sql.push(FROM).push(" AND s.id = ").text(id);
         self.restrict(&mut sql, &["ou.path", "opu.path"]);
-        let row = sql.query().fetch_optional(&self.store.pool).await?.ok_or(StoreError::NotFound)?;
+        let row = sql
+            .query()
+            .fetch_optional(&self.store.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let mut s = from_row(&row)?;
         let comps = sqlx::query("SELECT vendor, product, version, cpe FROM system_components WHERE system_id = $1 ORDER BY position")
             .bind(id.to_string())
@@ -160,12 +219,16 @@ impl Scoped<'_> {
     /// Systems a new system may be hosted on: those in scope plus every shared
     /// infrastructure system of the province (data centres, clouds).
     pub async fn hosting_candidates(&self) -> Result<Vec<(String, String)>> {
-        let mut sql = Sql::new("SELECT s.id, s.name FROM systems s JOIN units ou ON ou.id = s.owner_unit_id JOIN units opu ON opu.id = s.operator_unit_id WHERE (s.system_type = 'infrastructure'");
+        let mut sql = Sql::new(
+            "SELECT s.id, s.name FROM systems s JOIN units ou ON ou.id = s.owner_unit_id JOIN units opu ON opu.id = s.operator_unit_id WHERE (s.system_type = 'infrastructure'",
+        );
         sql.push(" OR (1=1");
         self.restrict(&mut sql, &["ou.path", "opu.path"]);
         sql.push(")) AND s.status <> 'retired' ORDER BY s.name_norm");
         let rows = sql.query().fetch_all(&self.store.pool).await?;
-        rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("name")?))).collect()
+        rows.iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
+            .collect()
     }
 
     /// Checks the references of a system: owner in scope, operator an active unit,
@@ -173,19 +236,30 @@ impl Scoped<'_> {
     async fn check_refs(&self, f: &SystemFields, self_id: Option<&str>) -> Result<String> {
         let owner = match self.unit(&f.owner_unit_id).await {
             Ok(u) if u.active => u,
-            Ok(_) | Err(StoreError::NotFound) => return Err(invalid("owner_unit_id", "err.unit_scope", &f.owner_unit_id)),
+            Ok(_) | Err(StoreError::NotFound) => {
+                return Err(invalid("owner_unit_id", "err.unit_scope", &f.owner_unit_id));
+            }
             Err(e) => return Err(e),
         };
-        let operator_ok: i64 = sqlx::query("SELECT COUNT(*) AS n FROM units WHERE id = $1 AND active = 1")
-            .bind(f.operator_unit_id.clone())
-            .fetch_one(&self.store.pool)
-            .await?
-            .try_get("n")?;
+        let operator_ok: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM units WHERE id = $1 AND active = 1")
+                .bind(f.operator_unit_id.clone())
+                .fetch_one(&self.store.pool)
+                .await?
+                .try_get("n")?;
         if operator_ok == 0 {
-            return Err(invalid("operator_unit_id", "err.unit_unknown", &f.operator_unit_id));
+            return Err(invalid(
+                "operator_unit_id",
+                "err.unit_unknown",
+                &f.operator_unit_id,
+            ));
         }
         if let Some(h) = &f.hosting_system_id {
-            let allowed = self.hosting_candidates().await?.iter().any(|(id, _)| id == h);
+            let allowed = self
+                .hosting_candidates()
+                .await?
+                .iter()
+                .any(|(id, _)| id == h);
             if !allowed || Some(h.as_str()) == self_id {
                 return Err(invalid("hosting_system_id", "err.hosting", h));
             }
@@ -194,7 +268,10 @@ impl Scoped<'_> {
     }
 
     async fn write_components(tx: &mut WriteTx, id: &str, comps: &[Component]) -> Result<()> {
-        sqlx::query("DELETE FROM system_components WHERE system_id = $1").bind(id.to_string()).execute(&mut *tx.tx).await?;
+        sqlx::query("DELETE FROM system_components WHERE system_id = $1")
+            .bind(id.to_string())
+            .execute(&mut *tx.tx)
+            .await?;
         for (i, c) in comps.iter().enumerate() {
             sqlx::query("INSERT INTO system_components (id, system_id, position, vendor, product, version, cpe) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                 .bind(new_id())
@@ -213,34 +290,26 @@ impl Scoped<'_> {
     async fn insert(&self, tx: &mut WriteTx, f: &SystemFields, owner_path: &str) -> Result<String> {
         let id = new_id();
         let now = tx.at().to_string();
-        sqlx::query(
+        let q = sqlx::query(
             "INSERT INTO systems (id, code, name, name_norm, owner_unit_id, operator_unit_id, system_type, status, go_live_date, hosting_system_id, information_types, personal_subjects, sensitive_subjects, handles_admin_procedures, requires_24x7, urls, ip_ranges, description, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
         )
-        .bind(id.clone())
-        .bind(f.code.clone())
-        .bind(f.name.clone())
-        .bind(fold(&f.name))
-        .bind(f.owner_unit_id.clone())
-        .bind(f.operator_unit_id.clone())
-        .bind(f.system_type.as_str().to_string())
-        .bind(f.status.as_str().to_string())
-        .bind(f.go_live_date.clone())
-        .bind(f.hosting_system_id.clone())
-        .bind(f.information_types_text())
-        .bind(f.personal_subjects)
-        .bind(f.sensitive_subjects)
-        .bind(i16::from(f.handles_admin_procedures))
-        .bind(i16::from(f.requires_24x7))
-        .bind(f.urls.join("\n"))
-        .bind(f.ip_ranges.join("\n"))
-        .bind(f.description.clone())
-        .bind(now.clone())
-        .bind(now)
-        .execute(&mut *tx.tx)
-        .await?;
+        .bind(id.clone());
+        bind_fields(q, f)
+            .bind(now.clone())
+            .bind(now)
+            .execute(&mut *tx.tx)
+            .await?;
         Self::write_components(tx, &id, &f.components).await?;
-        tx.record("create", "system", &id, (&f.owner_unit_id, owner_path), None::<&SystemFields>, Some(f)).await?;
+        tx.record(
+            "create",
+            "system",
+            &id,
+            (&f.owner_unit_id, owner_path),
+            None::<&SystemFields>,
+            Some(f),
+        )
+        .await?;
         Ok(id)
     }
 
@@ -271,32 +340,24 @@ impl Scoped<'_> {
         let before = self.system(id).await?;
         let owner_path = self.check_refs(f, Some(id)).await?;
         let mut tx = self.write().await?;
-        sqlx::query(
+        let q = sqlx::query(
             "UPDATE systems SET code = $1, name = $2, name_norm = $3, owner_unit_id = $4, operator_unit_id = $5, system_type = $6, status = $7, go_live_date = $8, hosting_system_id = $9, information_types = $10, personal_subjects = $11, sensitive_subjects = $12, handles_admin_procedures = $13, requires_24x7 = $14, urls = $15, ip_ranges = $16, description = $17, updated_at = $18 WHERE id = $19",
-        )
-        .bind(f.code.clone())
-        .bind(f.name.clone())
-        .bind(fold(&f.name))
-        .bind(f.owner_unit_id.clone())
-        .bind(f.operator_unit_id.clone())
-        .bind(f.system_type.as_str().to_string())
-        .bind(f.status.as_str().to_string())
-        .bind(f.go_live_date.clone())
-        .bind(f.hosting_system_id.clone())
-        .bind(f.information_types_text())
-        .bind(f.personal_subjects)
-        .bind(f.sensitive_subjects)
-        .bind(i16::from(f.handles_admin_procedures))
-        .bind(i16::from(f.requires_24x7))
-        .bind(f.urls.join("\n"))
-        .bind(f.ip_ranges.join("\n"))
-        .bind(f.description.clone())
-        .bind(tx.at().to_string())
-        .bind(id.to_string())
-        .execute(&mut *tx.tx)
-        .await?;
+        );
+        bind_fields(q, f)
+            .bind(tx.at().to_string())
+            .bind(id.to_string())
+            .execute(&mut *tx.tx)
+            .await?;
         Self::write_components(&mut tx, id, &f.components).await?;
-        tx.record("update", "system", id, (&f.owner_unit_id, &owner_path), Some(&before.fields), Some(f)).await?;
+        tx.record(
+            "update",
+            "system",
+            id,
+            (&f.owner_unit_id, &owner_path),
+            Some(&before.fields),
+            Some(f),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

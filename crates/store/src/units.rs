@@ -100,7 +100,11 @@ impl Scoped<'_> {
         let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM units u WHERE u.id = "));
         sql.text(id);
         self.restrict(&mut sql, &["u.path"]);
-        let row = sql.query().fetch_optional(&self.store.pool).await?.ok_or(StoreError::NotFound)?;
+        let row = sql
+            .query()
+            .fetch_optional(&self.store.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         from_row(&row)
     }
 
@@ -113,7 +117,10 @@ impl Scoped<'_> {
             None => return Err(StoreError::Forbidden),
         };
         let id = new_id();
-        let path = format!("{}{id}/", parent.as_ref().map(|p| p.path.as_str()).unwrap_or("/"));
+        let path = format!(
+            "{}{id}/",
+            parent.as_ref().map(|p| p.path.as_str()).unwrap_or("/")
+        );
         let mut tx = self.write().await?;
         let now = tx.at().to_string();
         let q = sqlx::query(
@@ -138,7 +145,15 @@ impl Scoped<'_> {
             created_at: now.clone(),
             updated_at: now,
         };
-        tx.record("create", "unit", &id, (&id, &path), None::<&Unit>, Some(&unit)).await?;
+        tx.record(
+            "create",
+            "unit",
+            &id,
+            (&id, &path),
+            None::<&Unit>,
+            Some(&unit),
+        )
+        .await?;
         tx.commit().await?;
         Ok(unit)
     }
@@ -159,8 +174,20 @@ impl Scoped<'_> {
             .execute(&mut *tx.tx)
             .await
             .map_err(|e| StoreError::unique(e, "err.unit_code_taken"))?;
-        let after = Unit { fields: fields.clone(), updated_at: now, ..before.clone() };
-        tx.record("update", "unit", id, (id, &before.path), Some(&before), Some(&after)).await?;
+        let after = Unit {
+            fields: fields.clone(),
+            updated_at: now,
+            ..before.clone()
+        };
+        tx.record(
+            "update",
+            "unit",
+            id,
+            (id, &before.path),
+            Some(&before),
+            Some(&after),
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -180,13 +207,18 @@ impl Scoped<'_> {
         let pattern = format!("{}%", khien_domain::text::like_escape(&unit.path));
         // The audit's unit_path is a derived filter column outside the hashed content,
         // so re-pointing it keeps the moved unit's history visible to its new parents.
-        for table in ["units SET path = $1 || substr(path, CAST($2 AS INTEGER)) WHERE path", "audit_log SET unit_path = $1 || substr(unit_path, CAST($2 AS INTEGER)) WHERE unit_path"] {
-            sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table} LIKE $3 ESCAPE '\\'")))
-                .bind(new_path.clone())
-                .bind(old_len + 1)
-                .bind(pattern.clone())
-                .execute(&mut *tx.tx)
-                .await?;
+        for table in [
+            "units SET path = $1 || substr(path, CAST($2 AS INTEGER)) WHERE path",
+            "audit_log SET unit_path = $1 || substr(unit_path, CAST($2 AS INTEGER)) WHERE unit_path",
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE {table} LIKE $3 ESCAPE '\\'"
+            )))
+            .bind(new_path.clone())
+            .bind(old_len + 1)
+            .bind(pattern.clone())
+            .execute(&mut *tx.tx)
+            .await?;
         }
         sqlx::query("UPDATE units SET parent_id = $1, updated_at = $2 WHERE id = $3")
             .bind(parent.id.clone())
@@ -194,8 +226,21 @@ impl Scoped<'_> {
             .bind(unit.id.clone())
             .execute(&mut *tx.tx)
             .await?;
-        let after = Unit { parent_id: Some(parent.id.clone()), path: new_path.clone(), updated_at: now, ..unit.clone() };
-        tx.record("move", "unit", id, (id, &new_path), Some(&unit), Some(&after)).await?;
+        let after = Unit {
+            parent_id: Some(parent.id.clone()),
+            path: new_path.clone(),
+            updated_at: now,
+            ..unit.clone()
+        };
+        tx.record(
+            "move",
+            "unit",
+            id,
+            (id, &new_path),
+            Some(&unit),
+            Some(&after),
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -225,9 +270,21 @@ impl Scoped<'_> {
             .bind(id.to_string())
             .execute(&mut *tx.tx)
             .await?;
-        let after = Unit { active, updated_at: now, ..unit.clone() };
+        let after = Unit {
+            active,
+            updated_at: now,
+            ..unit.clone()
+        };
         let action = if active { "activate" } else { "deactivate" };
-        tx.record(action, "unit", id, (id, &unit.path), Some(&unit), Some(&after)).await?;
+        tx.record(
+            action,
+            "unit",
+            id,
+            (id, &unit.path),
+            Some(&unit),
+            Some(&after),
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -251,7 +308,9 @@ impl Store {
         let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM units u WHERE u.active = 1"));
         let q = fold(query);
         if !q.is_empty() {
-            sql.push(" AND u.name_norm LIKE ").text(format!("%{}%", khien_domain::text::like_escape(&q))).push(" ESCAPE '\\'");
+            sql.push(" AND u.name_norm LIKE ")
+                .text(format!("%{}%", khien_domain::text::like_escape(&q)))
+                .push(" ESCAPE '\\'");
         }
         sql.push(" ORDER BY u.name_norm");
         let rows = sql.query().fetch_all(&self.pool).await?;
@@ -272,10 +331,12 @@ impl Store {
 
     /// Unscoped lookup for the platform itself (sign-in, CLI).
     pub async fn unit_by_code(&self, code: &str) -> Result<Option<Unit>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM units u WHERE u.code = $1")))
-            .bind(code.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM units u WHERE u.code = $1"
+        )))
+        .bind(code.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(from_row).transpose()
     }
 
@@ -293,14 +354,20 @@ impl Store {
 fn tree_order(mut units: Vec<Unit>) -> Vec<Unit> {
     units.sort_by(|a, b| fold(&a.fields.name).cmp(&fold(&b.fields.name)));
     let ids: std::collections::HashSet<String> = units.iter().map(|u| u.id.clone()).collect();
-    let mut children: std::collections::HashMap<Option<String>, Vec<Unit>> = std::collections::HashMap::new();
+    let mut children: std::collections::HashMap<Option<String>, Vec<Unit>> =
+        std::collections::HashMap::new();
     for u in units {
         // A unit whose parent is out of scope is a root of the visible forest.
         let key = u.parent_id.clone().filter(|p| ids.contains(p));
         children.entry(key).or_default().push(u);
     }
     let mut out = Vec::new();
-    let mut stack: Vec<Unit> = children.remove(&None).unwrap_or_default().into_iter().rev().collect();
+    let mut stack: Vec<Unit> = children
+        .remove(&None)
+        .unwrap_or_default()
+        .into_iter()
+        .rev()
+        .collect();
     while let Some(u) = stack.pop() {
         if let Some(kids) = children.remove(&Some(u.id.clone())) {
             stack.extend(kids.into_iter().rev());

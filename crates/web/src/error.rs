@@ -8,7 +8,9 @@ use khien_store::StoreError;
 #[derive(Debug)]
 pub enum AppError {
     /// Not signed in: HTML goes to the sign-in page, the API answers 401.
-    Unauthenticated { api: bool },
+    Unauthenticated {
+        api: bool,
+    },
     Forbidden,
     NotFound,
     /// A bad request with a catalogue key.
@@ -87,7 +89,10 @@ impl IntoResponse for AppError {
             return Redirect::to("/login").into_response();
         }
         let mut resp = (self.status(), self.code()).into_response();
-        resp.extensions_mut().insert(ErrorInfo { code: self.code(), key: self.message_key() });
+        resp.extensions_mut().insert(ErrorInfo {
+            code: self.code(),
+            key: self.message_key(),
+        });
         resp
     }
 }

@@ -60,7 +60,10 @@ impl T {
     where
         'static: 'a,
     {
-        catalogue(self.lang).get(key).map(String::as_str).unwrap_or(key)
+        catalogue(self.lang)
+            .get(key)
+            .map(String::as_str)
+            .unwrap_or(key)
     }
 
     /// `{0}`-style substitution.
@@ -113,7 +116,10 @@ mod tests {
     fn used_keys() -> BTreeSet<String> {
         let root = concat!(env!("CARGO_MANIFEST_DIR"));
         let mut out = BTreeSet::new();
-        let mut stack = vec![std::path::PathBuf::from(format!("{root}/templates")), std::path::PathBuf::from(format!("{root}/src"))];
+        let mut stack = vec![
+            std::path::PathBuf::from(format!("{root}/templates")),
+            std::path::PathBuf::from(format!("{root}/src")),
+        ];
         while let Some(dir) = stack.pop() {
             for entry in std::fs::read_dir(&dir).unwrap() {
                 let path = entry.unwrap().path();
@@ -138,22 +144,66 @@ mod tests {
     fn catalogues_have_the_same_keys_and_cover_every_use() {
         let vi = keys(VI_SOURCE);
         let en = keys(EN_SOURCE);
-        assert_eq!(vi.difference(&en).collect::<Vec<_>>(), Vec::<&String>::new(), "keys only in vi");
-        assert_eq!(en.difference(&vi).collect::<Vec<_>>(), Vec::<&String>::new(), "keys only in en");
+        assert_eq!(
+            vi.difference(&en).collect::<Vec<_>>(),
+            Vec::<&String>::new(),
+            "keys only in vi"
+        );
+        assert_eq!(
+            en.difference(&vi).collect::<Vec<_>>(),
+            Vec::<&String>::new(),
+            "keys only in en"
+        );
         let used = used_keys();
         assert!(used.len() > 100, "found {} keys in use", used.len());
         let missing: Vec<_> = used.difference(&vi).collect();
-        assert!(missing.is_empty(), "keys used but not in the catalogues: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "keys used but not in the catalogues: {missing:?}"
+        );
         // Enumerations shown through `label(prefix, value)` are complete too.
         for (prefix, values) in [
-            ("role", khien_domain::Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>()),
-            ("unit_kind", khien_domain::units::UnitKind::ALL.iter().map(|k| k.as_str()).collect()),
-            ("system_type", khien_domain::systems::SystemType::ALL.iter().map(|k| k.as_str()).collect()),
-            ("status", khien_domain::systems::SystemStatus::ALL.iter().map(|k| k.as_str()).collect()),
-            ("info", khien_domain::systems::InfoType::ALL.iter().map(|k| k.as_str()).collect()),
+            (
+                "role",
+                khien_domain::Role::ALL
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+            (
+                "unit_kind",
+                khien_domain::units::UnitKind::ALL
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect(),
+            ),
+            (
+                "system_type",
+                khien_domain::systems::SystemType::ALL
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect(),
+            ),
+            (
+                "status",
+                khien_domain::systems::SystemStatus::ALL
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect(),
+            ),
+            (
+                "info",
+                khien_domain::systems::InfoType::ALL
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect(),
+            ),
         ] {
             for v in values {
-                assert!(vi.contains(&format!("{prefix}.{v}")), "{prefix}.{v} missing");
+                assert!(
+                    vi.contains(&format!("{prefix}.{v}")),
+                    "{prefix}.{v} missing"
+                );
             }
         }
         let t = T { lang: Lang::Vi };

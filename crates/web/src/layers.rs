@@ -16,9 +16,18 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 pub fn wrap(router: axum::Router<AppState>, state: AppState) -> Router {
     router
         .layer(middleware::from_fn_with_state(state.clone(), csrf_guard))
-        .layer(middleware::from_fn_with_state(state.clone(), crate::pages::render_errors))
-        .layer(middleware::from_fn_with_state(state.clone(), resolve_identity))
-        .layer(middleware::from_fn_with_state(state.clone(), count_and_secure))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::pages::render_errors,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            resolve_identity,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            count_and_secure,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -40,10 +49,22 @@ async fn count_and_secure(State(state): State<AppState>, req: Request, next: Nex
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(h, header::X_FRAME_OPTIONS, "DENY");
     set(h, header::REFERRER_POLICY, "same-origin");
-    set(h, HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=(), payment=()");
-    set(h, HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
+    set(
+        h,
+        HeaderName::from_static("permissions-policy"),
+        "camera=(), microphone=(), geolocation=(), payment=()",
+    );
+    set(
+        h,
+        HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
     if state.config.secure_cookies {
-        set(h, header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains");
+        set(
+            h,
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        );
     }
     if !h.contains_key(header::CACHE_CONTROL) {
         set(h, header::CACHE_CONTROL, "no-store");

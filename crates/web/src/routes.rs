@@ -34,26 +34,59 @@ pub struct Routes {
 
 impl Default for Routes {
     fn default() -> Self {
-        Routes { router: Router::new(), table: Vec::new() }
+        Routes {
+            router: Router::new(),
+            table: Vec::new(),
+        }
     }
 }
 
 impl Routes {
-    fn add(mut self, method: &'static str, path: &'static str, roles: &'static [&'static str], tenancy: Tenancy, mr: MethodRouter<AppState>) -> Self {
+    fn add(
+        mut self,
+        method: &'static str,
+        path: &'static str,
+        roles: &'static [&'static str],
+        tenancy: Tenancy,
+        mr: MethodRouter<AppState>,
+    ) -> Self {
         self.router = self.router.route(path, mr);
-        self.table.push(RouteInfo { method, path, roles, tenancy });
+        self.table.push(RouteInfo {
+            method,
+            path,
+            roles,
+            tenancy,
+        });
         self
     }
 
-    pub fn get<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, roles: &'static [&'static str], tenancy: Tenancy, h: H) -> Self {
+    pub fn get<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        roles: &'static [&'static str],
+        tenancy: Tenancy,
+        h: H,
+    ) -> Self {
         self.add("GET", path, roles, tenancy, get(h))
     }
 
-    pub fn post<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, roles: &'static [&'static str], tenancy: Tenancy, h: H) -> Self {
+    pub fn post<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        roles: &'static [&'static str],
+        tenancy: Tenancy,
+        h: H,
+    ) -> Self {
         self.add("POST", path, roles, tenancy, post(h))
     }
 
-    pub fn put<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, roles: &'static [&'static str], tenancy: Tenancy, h: H) -> Self {
+    pub fn put<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        roles: &'static [&'static str],
+        tenancy: Tenancy,
+        h: H,
+    ) -> Self {
         self.add("PUT", path, roles, tenancy, put(h))
     }
 

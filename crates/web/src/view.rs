@@ -26,16 +26,24 @@ pub struct Chrome {
 
 impl Chrome {
     pub fn can_edit_systems(&self) -> bool {
-        self.user.as_ref().is_some_and(|u| u.role.can_edit_systems())
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.role.can_edit_systems())
     }
     pub fn can_edit_units(&self) -> bool {
         self.user.as_ref().is_some_and(|u| u.role.can_edit_units())
     }
     pub fn is_admin(&self) -> bool {
-        self.user.as_ref().is_some_and(|u| u.role == Role::ProvinceAdmin)
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.role == Role::ProvinceAdmin)
     }
     pub fn nav_class(&self, prefix: &str) -> &'static str {
-        let active = if prefix == "/" { self.path == "/" } else { self.path.starts_with(prefix) };
+        let active = if prefix == "/" {
+            self.path == "/"
+        } else {
+            self.path.starts_with(prefix)
+        };
         if active { "active" } else { "" }
     }
     pub fn other_lang(&self) -> &'static str {
@@ -59,28 +67,58 @@ impl Chrome {
     }
     /// Messages for one field, in the user's language.
     pub fn errors_for(&self, errors: &[FieldError], field: &str) -> Vec<String> {
-        errors.iter().filter(|e| e.field == field).map(|e| field_message(&self.t, e)).collect()
+        errors
+            .iter()
+            .filter(|e| e.field == field)
+            .map(|e| field_message(&self.t, e))
+            .collect()
     }
 }
 
 pub fn field_message(t: &T, e: &FieldError) -> String {
-    if e.detail.is_empty() { t.s(e.key).to_string() } else { format!("{} ({})", t.s(e.key), e.detail) }
+    if e.detail.is_empty() {
+        t.s(e.key).to_string()
+    } else {
+        format!("{} ({})", t.s(e.key), e.detail)
+    }
 }
 
 impl FromRequestParts<AppState> for Chrome {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let lang = parts.extensions.get::<Lang>().copied().unwrap_or(Lang::Vi);
         let identity = parts.extensions.get::<Identity>();
         let (user, csrf) = match identity {
-            Some(Identity { principal, via: Via::Session { csrf, .. } }) => {
-                (Some(UserChip { display_name: principal.display_name.clone(), role: principal.role }), csrf.clone())
-            }
-            Some(Identity { via: Via::PendingTotp { csrf, .. }, .. }) => (None, csrf.clone()),
-            _ => (None, crate::auth::cookie(&parts.headers, crate::auth::PRE_COOKIE).unwrap_or_default()),
+            Some(Identity {
+                principal,
+                via: Via::Session { csrf, .. },
+            }) => (
+                Some(UserChip {
+                    display_name: principal.display_name.clone(),
+                    role: principal.role,
+                }),
+                csrf.clone(),
+            ),
+            Some(Identity {
+                via: Via::PendingTotp { csrf, .. },
+                ..
+            }) => (None, csrf.clone()),
+            _ => (
+                None,
+                crate::auth::cookie(&parts.headers, crate::auth::PRE_COOKIE).unwrap_or_default(),
+            ),
         };
-        Ok(Chrome { t: T { lang }, user, csrf, path: parts.uri.path().to_string(), province: state.config.province_name.clone() })
+        Ok(Chrome {
+            t: T { lang },
+            user,
+            csrf,
+            path: parts.uri.path().to_string(),
+            province: state.config.province_name.clone(),
+        })
     }
 }
 
@@ -90,5 +128,9 @@ pub fn render<P: askama::Template>(page: &P) -> AppResult<Html<String>> {
 
 /// Page links for list pages: keeps the current query, changes `page`.
 pub fn page_href(base_query: &str, page: i64) -> String {
-    if base_query.is_empty() { format!("?page={page}") } else { format!("?{base_query}&page={page}") }
+    if base_query.is_empty() {
+        format!("?page={page}")
+    } else {
+        format!("?{base_query}&page={page}")
+    }
 }

@@ -37,25 +37,39 @@ pub fn load_set(paths: &[PathBuf]) -> IocSet {
     for p in files {
         // Inside directories, only files that look like IOC lists.
         let explicit = paths.iter().any(|x| x == &p);
-        let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        let ext = p
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
         if !explicit && !matches!(ext.as_str(), "json" | "txt" | "csv" | "ioc" | "stix") {
             continue;
         }
         match load_file(&p, &mut loaded) {
-            Err(HuntError::Parse { path, message }) if !explicit && message.starts_with("JSON is neither") => {
-                loaded.unsupported.push(format!("{}: {message}", path.display()));
+            Err(HuntError::Parse { path, message })
+                if !explicit && message.starts_with("JSON is neither") =>
+            {
+                loaded
+                    .unsupported
+                    .push(format!("{}: {message}", path.display()));
             }
             Err(e) => errors.push(e),
             Ok(()) => {}
         }
     }
     let mut opts = if loaded.no_default_warning_list {
-        IocOptions { exclude_nets: Vec::new(), exclude_domains: Vec::new(), exclude_filenames: Vec::new() }
+        IocOptions {
+            exclude_nets: Vec::new(),
+            exclude_domains: Vec::new(),
+            exclude_filenames: Vec::new(),
+        }
     } else {
         IocOptions::default()
     };
-    opts.exclude_nets.extend(loaded.exclude_nets.iter().copied());
-    opts.exclude_domains.extend(loaded.exclude_domains.iter().cloned());
+    opts.exclude_nets
+        .extend(loaded.exclude_nets.iter().copied());
+    opts.exclude_domains
+        .extend(loaded.exclude_domains.iter().cloned());
     let mut set = IocSet::build(std::mem::take(&mut loaded.iocs), &opts);
     set.dropped.extend(loaded.unsupported);
     set.errors = errors;
@@ -67,24 +81,44 @@ pub fn load_file(path: &Path, out: &mut Loaded) -> Result<(), HuntError> {
     let bytes = std::fs::read(path).map_err(|e| HuntError::io(path, e))?;
     let text = String::from_utf8_lossy(&bytes);
     let text = text.trim_start_matches('\u{feff}');
-    let origin = path.file_name().and_then(|n| n.to_str()).unwrap_or("ioc").to_string();
+    let origin = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("ioc")
+        .to_string();
     let t = text.trim_start();
     if t.starts_with('{') || t.starts_with('[') {
         let v: Value = serde_json::from_str(text).map_err(|e| {
-            HuntError::parse(path, format!("invalid JSON at line {} column {}: {e}", e.line(), e.column()))
+            HuntError::parse(
+                path,
+                format!(
+                    "invalid JSON at line {} column {}: {e}",
+                    e.line(),
+                    e.column()
+                ),
+            )
         })?;
         if is_stix(&v) {
             load_stix(&v, &origin, out);
             return Ok(());
         }
         if load_misp(&v, &origin, out) == 0 {
-            return Err(HuntError::parse(path, "JSON is neither a STIX bundle nor a MISP event"));
+            return Err(HuntError::parse(
+                path,
+                "JSON is neither a STIX bundle nor a MISP event",
+            ));
         }
         return Ok(());
     }
     let first = t.lines().next().unwrap_or("").to_ascii_lowercase();
-    let is_csv = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("csv"))
-        || (first.contains(',') && first.split(',').any(|c| c.trim().trim_matches('"') == "type"));
+    let is_csv = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+        || (first.contains(',')
+            && first
+                .split(',')
+                .any(|c| c.trim().trim_matches('"') == "type"));
     if is_csv {
         load_csv(text, &origin, path, out)
     } else {
@@ -116,19 +150,22 @@ pub fn refang(s: &str) -> String {
         .replace("hXXp", "http")
 }
 
-static DOMAIN: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"^(?i)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})\.?$").ok());
+static DOMAIN: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r"^(?i)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})\.?$").ok()
+});
 static FILE_EXT: &[&str] = &[
-    "exe", "dll", "sys", "ps1", "psm1", "bat", "cmd", "vbs", "vbe", "js", "jse", "hta", "scr", "lnk", "doc", "docx",
-    "docm", "xls", "xlsx", "xlsm", "ppt", "pptx", "pdf", "rar", "7z", "iso", "img", "msi", "jar", "elf", "bin", "tmp",
-    "dat", "cpl", "ocx", "wsf", "rtf", "apk", "dmg", "so", "php", "jsp", "aspx", "asp",
+    "exe", "dll", "sys", "ps1", "psm1", "bat", "cmd", "vbs", "vbe", "js", "jse", "hta", "scr",
+    "lnk", "doc", "docx", "docm", "xls", "xlsx", "xlsm", "ppt", "pptx", "pdf", "rar", "7z", "iso",
+    "img", "msi", "jar", "elf", "bin", "tmp", "dat", "cpl", "ocx", "wsf", "rtf", "apk", "dmg",
+    "so", "php", "jsp", "aspx", "asp",
 ];
 
 /// Recognises an indicator's type from its text.
 pub fn classify(raw: &str) -> Option<(IocType, String)> {
     let v = refang(raw);
     let v = v.trim_matches(|c| c == '"' || c == '\'');
-    if v.is_empty() || v.contains(char::is_whitespace) && !v.to_ascii_uppercase().starts_with("HK") {
+    if v.is_empty() || v.contains(char::is_whitespace) && !v.to_ascii_uppercase().starts_with("HK")
+    {
         return None;
     }
     if Cidr::parse(v).is_some() {
@@ -136,11 +173,18 @@ pub fn classify(raw: &str) -> Option<(IocType, String)> {
     }
     let unbr = v.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = unbr.parse::<std::net::IpAddr>() {
-        let kind = if ip.is_ipv4() { IocType::Ipv4 } else { IocType::Ipv6 };
+        let kind = if ip.is_ipv4() {
+            IocType::Ipv4
+        } else {
+            IocType::Ipv6
+        };
         return Some((kind, ip.to_string()));
     }
     let lower = v.to_ascii_lowercase();
-    if ["http://", "https://", "ftp://"].iter().any(|p| lower.starts_with(p)) {
+    if ["http://", "https://", "ftp://"]
+        .iter()
+        .any(|p| lower.starts_with(p))
+    {
         return Some((IocType::Url, v.to_string()));
     }
     if v.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -152,14 +196,25 @@ pub fn classify(raw: &str) -> Option<(IocType, String)> {
         };
     }
     let upper = v.to_ascii_uppercase();
-    if ["HKLM\\", "HKCU\\", "HKU\\", "HKCR\\", "HKEY_", "\\REGISTRY\\"].iter().any(|p| upper.starts_with(p)) {
+    if [
+        "HKLM\\",
+        "HKCU\\",
+        "HKU\\",
+        "HKCR\\",
+        "HKEY_",
+        "\\REGISTRY\\",
+    ]
+    .iter()
+    .any(|p| upper.starts_with(p))
+    {
         return Some((IocType::RegistryKey, v.to_string()));
     }
-    if let Some((_, ext)) = lower.rsplit_once('.') {
-        if FILE_EXT.contains(&ext) && !lower.contains('/') {
-            let name = v.rsplit(['\\']).next().unwrap_or(v);
-            return Some((IocType::FileName, name.to_string()));
-        }
+    if let Some((_, ext)) = lower.rsplit_once('.')
+        && FILE_EXT.contains(&ext)
+        && !lower.contains('/')
+    {
+        let name = v.rsplit(['\\']).next().unwrap_or(v);
+        return Some((IocType::FileName, name.to_string()));
     }
     if DOMAIN.as_ref().is_some_and(|r| r.is_match(v)) {
         return Some((IocType::Domain, lower.trim_end_matches('.').to_string()));
@@ -180,7 +235,10 @@ fn load_text(text: &str, origin: &str, out: &mut Loaded) {
             } else if let Some(c) = Cidr::parse(ex) {
                 out.exclude_nets.push(c);
             } else if let Ok(ip) = ex.parse::<std::net::IpAddr>() {
-                out.exclude_nets.push(Cidr { addr: ip, prefix: if ip.is_ipv4() { 32 } else { 128 } });
+                out.exclude_nets.push(Cidr {
+                    addr: ip,
+                    prefix: if ip.is_ipv4() { 32 } else { 128 },
+                });
             } else {
                 out.exclude_domains.push(ex.to_ascii_lowercase());
             }
@@ -188,7 +246,10 @@ fn load_text(text: &str, origin: &str, out: &mut Loaded) {
         }
         match classify(line) {
             Some((kind, v)) => out.iocs.push(ioc(kind, &v, origin)),
-            None => out.unsupported.push(format!("{origin}:{}: unrecognised indicator {line:?}", n + 1)),
+            None => out.unsupported.push(format!(
+                "{origin}:{}: unrecognised indicator {line:?}",
+                n + 1
+            )),
         }
     }
 }
@@ -196,7 +257,9 @@ fn load_text(text: &str, origin: &str, out: &mut Loaded) {
 /// Maps a type name (CSV column, MISP attribute type) to our type.
 pub fn type_from_name(name: &str) -> Option<IocType> {
     Some(match name.trim().to_ascii_lowercase().as_str() {
-        "ip" | "ipv4" | "ipv4-addr" | "ip-dst" | "ip-src" | "ip-dst|port" | "ip-src|port" => IocType::Ipv4,
+        "ip" | "ipv4" | "ipv4-addr" | "ip-dst" | "ip-src" | "ip-dst|port" | "ip-src|port" => {
+            IocType::Ipv4
+        }
         "ipv6" | "ipv6-addr" => IocType::Ipv6,
         "cidr" | "network" | "subnet" => IocType::Cidr,
         "domain" | "hostname" | "fqdn" | "domain-name" | "host" => IocType::Domain,
@@ -228,7 +291,11 @@ fn typed(kind: IocType, raw: &str) -> Option<(IocType, String)> {
                 _ => None,
             }
         }
-        IocType::Domain => Some((IocType::Domain, v.to_ascii_lowercase().trim_end_matches('.').to_string())).filter(|(_, v)| !v.is_empty() && !v.contains(' ')),
+        IocType::Domain => Some((
+            IocType::Domain,
+            v.to_ascii_lowercase().trim_end_matches('.').to_string(),
+        ))
+        .filter(|(_, v)| !v.is_empty() && !v.contains(' ')),
         _ => Some((kind, v)).filter(|(_, v)| !v.is_empty()),
     }
 }
@@ -254,20 +321,32 @@ fn split_csv_line(line: &str) -> Vec<String> {
 }
 
 fn load_csv(text: &str, origin: &str, path: &Path, out: &mut Loaded) -> Result<(), HuntError> {
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
-    let Some((_, header)) = lines.next() else { return Ok(()) };
-    let cols: Vec<String> = split_csv_line(header).iter().map(|c| c.trim().to_ascii_lowercase()).collect();
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let Some((_, header)) = lines.next() else {
+        return Ok(());
+    };
+    let cols: Vec<String> = split_csv_line(header)
+        .iter()
+        .map(|c| c.trim().to_ascii_lowercase())
+        .collect();
     let find = |names: &[&str]| cols.iter().position(|c| names.contains(&c.as_str()));
     let type_col = find(&["type", "ioc_type", "indicator_type", "kind"]);
     let value_col = find(&["value", "indicator", "ioc", "observable"]);
     let (Some(tc), Some(vc)) = (type_col, value_col) else {
-        return Err(HuntError::parse(path, "CSV needs a header with 'type' and 'value' columns"));
+        return Err(HuntError::parse(
+            path,
+            "CSV needs a header with 'type' and 'value' columns",
+        ));
     };
     let tag_col = find(&["tags", "tag", "comment", "description"]);
     for (n, line) in lines {
         let row = split_csv_line(line);
         let (Some(t), Some(v)) = (row.get(tc), row.get(vc)) else {
-            out.unsupported.push(format!("{origin}:{}: short row", n + 1));
+            out.unsupported
+                .push(format!("{origin}:{}: short row", n + 1));
             continue;
         };
         let parsed = match type_from_name(t) {
@@ -282,7 +361,10 @@ fn load_csv(text: &str, origin: &str, path: &Path, out: &mut Loaded) -> Result<(
                 }
                 out.iocs.push(i);
             }
-            None => out.unsupported.push(format!("{origin}:{}: unsupported type {t:?} / value {v:?}", n + 1)),
+            None => out.unsupported.push(format!(
+                "{origin}:{}: unsupported type {t:?} / value {v:?}",
+                n + 1
+            )),
         }
     }
     Ok(())
@@ -291,7 +373,9 @@ fn load_csv(text: &str, origin: &str, path: &Path, out: &mut Loaded) -> Result<(
 fn is_stix(v: &Value) -> bool {
     v.get("type").and_then(Value::as_str) == Some("bundle")
         || v.get("spec_version").is_some()
-        || v.get("id").and_then(Value::as_str).is_some_and(|i| i.contains("--"))
+        || v.get("id")
+            .and_then(Value::as_str)
+            .is_some_and(|i| i.contains("--"))
         || v.get("type").and_then(Value::as_str) == Some("indicator")
         || v.get("objects").is_some_and(Value::is_array)
 }
@@ -336,9 +420,15 @@ fn load_stix(v: &Value, origin: &str, out: &mut Loaded) {
         }
         let id = o.get("id").and_then(Value::as_str).unwrap_or("indicator");
         let name = o.get("name").and_then(Value::as_str).unwrap_or(id);
-        let Some(pattern) = o.get("pattern").and_then(Value::as_str) else { continue };
-        if o.get("pattern_type").and_then(Value::as_str).is_some_and(|t| t != "stix") {
-            out.unsupported.push(format!("{origin}: {name}: pattern_type is not stix"));
+        let Some(pattern) = o.get("pattern").and_then(Value::as_str) else {
+            continue;
+        };
+        if o.get("pattern_type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t != "stix")
+        {
+            out.unsupported
+                .push(format!("{origin}: {name}: pattern_type is not stix"));
             continue;
         }
         let author = o
@@ -389,7 +479,9 @@ pub fn parse_stix_pattern(p: &str) -> Result<Vec<Vec<(IocType, String)>>, String
     let mut last_end = 0;
     let mut any = false;
     for c in re.captures_iter(p) {
-        let (Some(m), Some(obj), Some(prop), Some(op), Some(val)) = (c.get(0), c.get(1), c.get(2), c.get(3), c.get(4)) else {
+        let (Some(m), Some(obj), Some(prop), Some(op), Some(val)) =
+            (c.get(0), c.get(1), c.get(2), c.get(3), c.get(4))
+        else {
             continue;
         };
         let between = &p[last_end..m.start()];
@@ -401,8 +493,13 @@ pub fn parse_stix_pattern(p: &str) -> Result<Vec<Vec<(IocType, String)>>, String
         if between.contains(" NOT ") || op.as_str() != "=" {
             return Err(format!("operator {} not supported", op.as_str()));
         }
-        let kind = stix_path_type(obj.as_str(), prop.as_str())
-            .ok_or_else(|| format!("object path {}:{} not supported", obj.as_str(), prop.as_str()))?;
+        let kind = stix_path_type(obj.as_str(), prop.as_str()).ok_or_else(|| {
+            format!(
+                "object path {}:{} not supported",
+                obj.as_str(),
+                prop.as_str()
+            )
+        })?;
         let value = val.as_str().replace("\\'", "'").replace("\\\\", "\\");
         let (kind, value) = typed(kind, &value).ok_or_else(|| format!("bad value {value:?}"))?;
         if let Some(g) = groups.last_mut() {
@@ -432,7 +529,10 @@ fn load_misp(v: &Value, origin: &str, out: &mut Loaded) -> usize {
     collect_misp_events(v, &mut events, 0);
     let found = events.len();
     for ev in events {
-        let info = ev.get("info").and_then(Value::as_str).unwrap_or("MISP event");
+        let info = ev
+            .get("info")
+            .and_then(Value::as_str)
+            .unwrap_or("MISP event");
         let label = format!("{origin}: {info}");
         let author = ev
             .pointer("/Orgc/name")
@@ -443,9 +543,18 @@ fn load_misp(v: &Value, origin: &str, out: &mut Loaded) -> usize {
         let tags: Vec<String> = ev
             .get("Tag")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|t| t.get("name")?.as_str().map(str::to_string)).take(10).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|t| t.get("name")?.as_str().map(str::to_string))
+                    .take(10)
+                    .collect()
+            })
             .unwrap_or_default();
-        let mut attrs: Vec<&Value> = ev.get("Attribute").and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default();
+        let mut attrs: Vec<&Value> = ev
+            .get("Attribute")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().collect())
+            .unwrap_or_default();
         if let Some(objs) = ev.get("Object").and_then(Value::as_array) {
             for o in objs {
                 if let Some(a) = o.get("Attribute").and_then(Value::as_array) {
@@ -457,7 +566,8 @@ fn load_misp(v: &Value, origin: &str, out: &mut Loaded) -> usize {
             let t = a.get("type").and_then(Value::as_str).unwrap_or("");
             let val = a.get("value").and_then(Value::as_str).unwrap_or("");
             if !truthy(a.get("to_ids")) {
-                out.unsupported.push(format!("{label}: {t} {val:?}: to_ids is false"));
+                out.unsupported
+                    .push(format!("{label}: {t} {val:?}: to_ids is false"));
                 continue;
             }
             let parts: Vec<(IocType, &str)> = match t {
@@ -482,7 +592,8 @@ fn load_misp(v: &Value, origin: &str, out: &mut Loaded) -> usize {
                 },
             };
             if parts.is_empty() {
-                out.unsupported.push(format!("{label}: attribute type {t} not supported"));
+                out.unsupported
+                    .push(format!("{label}: attribute type {t} not supported"));
             }
             for (kind, value) in parts {
                 match typed(kind, value) {
@@ -492,7 +603,9 @@ fn load_misp(v: &Value, origin: &str, out: &mut Loaded) -> usize {
                         i.tags = tags.clone();
                         out.iocs.push(i);
                     }
-                    None => out.unsupported.push(format!("{label}: bad {t} value {value:?}")),
+                    None => out
+                        .unsupported
+                        .push(format!("{label}: bad {t} value {value:?}")),
                 }
             }
         }
@@ -512,12 +625,15 @@ fn collect_misp_events<'a>(v: &'a Value, out: &mut Vec<&'a Value>, depth: usize)
                 collect_misp_events(r, out, depth + 1);
             } else if m.contains_key("Attribute")
                 || m.contains_key("Object")
-                || (m.contains_key("info") && (m.contains_key("Tag") || m.contains_key("threat_level_id")))
+                || (m.contains_key("info")
+                    && (m.contains_key("Tag") || m.contains_key("threat_level_id")))
             {
                 out.push(v);
             }
         }
-        Value::Array(a) => a.iter().for_each(|x| collect_misp_events(x, out, depth + 1)),
+        Value::Array(a) => a
+            .iter()
+            .for_each(|x| collect_misp_events(x, out, depth + 1)),
         _ => {}
     }
 }
@@ -531,23 +647,38 @@ mod tests {
     fn classify_types() {
         assert_eq!(classify("1.2.3.4").unwrap().0, IocType::Ipv4);
         assert_eq!(classify("10.0.0.0/8").unwrap().0, IocType::Cidr);
-        assert_eq!(classify("evil[.]com").unwrap(), (IocType::Domain, "evil.com".into()));
+        assert_eq!(
+            classify("evil[.]com").unwrap(),
+            (IocType::Domain, "evil.com".into())
+        );
         assert_eq!(classify("hxxps://evil.com/a").unwrap().0, IocType::Url);
-        assert_eq!(classify("001DD76872D80801692FF942308C64E6").unwrap().0, IocType::Md5);
+        assert_eq!(
+            classify("001DD76872D80801692FF942308C64E6").unwrap().0,
+            IocType::Md5
+        );
         assert_eq!(classify("mimikatz.exe").unwrap().0, IocType::FileName);
-        assert_eq!(classify(r"HKLM\Software\Evil").unwrap().0, IocType::RegistryKey);
+        assert_eq!(
+            classify(r"HKLM\Software\Evil").unwrap().0,
+            IocType::RegistryKey
+        );
         assert_eq!(classify("2001:db8::1").unwrap().0, IocType::Ipv6);
         assert!(classify("not an ioc").is_none());
     }
 
     #[test]
     fn stix_patterns() {
-        let g = parse_stix_pattern("[domain-name:value = 'a.com' OR ipv4-addr:value = '1.2.3.4']").unwrap();
+        let g = parse_stix_pattern("[domain-name:value = 'a.com' OR ipv4-addr:value = '1.2.3.4']")
+            .unwrap();
         assert_eq!(g.len(), 2);
         let g = parse_stix_pattern("[file:hashes.'SHA-256' = 'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f' AND file:name = 'x.exe']").unwrap();
         assert_eq!(g.len(), 1);
         assert_eq!(g[0].len(), 2);
         assert!(parse_stix_pattern("[x509-certificate:issuer = 'CN=WEBMAIL']").is_err());
-        assert!(parse_stix_pattern("[ipv4-addr:value = '1.2.3.4'] FOLLOWEDBY [ipv4-addr:value = '5.6.7.8']").is_err());
+        assert!(
+            parse_stix_pattern(
+                "[ipv4-addr:value = '1.2.3.4'] FOLLOWEDBY [ipv4-addr:value = '5.6.7.8']"
+            )
+            .is_err()
+        );
     }
 }

@@ -79,9 +79,18 @@ pub struct IocOptions {
 impl Default for IocOptions {
     fn default() -> Self {
         IocOptions {
-            exclude_nets: net::DEFAULT_WARNING_NETS.iter().filter_map(|s| Cidr::parse(s)).collect(),
-            exclude_domains: net::DEFAULT_WARNING_DOMAINS.iter().map(|s| s.to_string()).collect(),
-            exclude_filenames: net::DEFAULT_WARNING_FILENAMES.iter().map(|s| s.to_string()).collect(),
+            exclude_nets: net::DEFAULT_WARNING_NETS
+                .iter()
+                .filter_map(|s| Cidr::parse(s))
+                .collect(),
+            exclude_domains: net::DEFAULT_WARNING_DOMAINS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            exclude_filenames: net::DEFAULT_WARNING_FILENAMES
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
         }
     }
 }
@@ -109,7 +118,12 @@ impl IocSet {
         let mut seen: HashMap<(IocType, String, Option<usize>), usize> = HashMap::new();
         for ioc in iocs {
             if let Some(why) = warning_listed(&ioc, opts) {
-                set.dropped.push(format!("{} {} ({}): {why}", ioc.kind.name(), ioc.value, ioc.origin));
+                set.dropped.push(format!(
+                    "{} {} ({}): {why}",
+                    ioc.kind.name(),
+                    ioc.value,
+                    ioc.origin
+                ));
                 continue;
             }
             let key = (ioc.kind, ioc.value.to_ascii_lowercase(), ioc.group);
@@ -165,8 +179,12 @@ impl IocSet {
         rec.visit_strings(&mut |field, value| {
             if let Some(ac) = &self.ac {
                 for m in ac.find_overlapping_iter(value) {
-                    let Some(&idx) = self.pattern_ioc.get(m.pattern().as_usize()) else { continue };
-                    let Some(ioc) = self.iocs.get(idx) else { continue };
+                    let Some(&idx) = self.pattern_ioc.get(m.pattern().as_usize()) else {
+                        continue;
+                    };
+                    let Some(ioc) = self.iocs.get(idx) else {
+                        continue;
+                    };
                     if boundary_ok(ioc.kind, value.as_bytes(), m.start(), m.end()) {
                         hits.push((idx, field.to_string(), value.to_string()));
                     }
@@ -211,7 +229,9 @@ impl IocSet {
                 j += 1;
             }
             i = j;
-            let Some(ioc) = self.iocs.get(idx) else { continue };
+            let Some(ioc) = self.iocs.get(idx) else {
+                continue;
+            };
             if let Some(g) = ioc.group {
                 let need = self.groups.get(&g).copied().unwrap_or(0);
                 if group_hits.get(&g).map_or(0, Vec::len) < need {
@@ -272,13 +292,19 @@ fn boundary_ok(kind: IocType, s: &[u8], start: usize, end: usize) -> bool {
     let after = s.get(end).copied();
     match kind {
         IocType::Md5 | IocType::Sha1 | IocType::Sha256 => {
-            !before.is_some_and(|b| b.is_ascii_alphanumeric()) && !after.is_some_and(|b| b.is_ascii_alphanumeric())
+            !before.is_some_and(|b| b.is_ascii_alphanumeric())
+                && !after.is_some_and(|b| b.is_ascii_alphanumeric())
         }
         IocType::Ipv4 | IocType::Ipv6 => {
-            let bad = |b: u8| b.is_ascii_hexdigit() || b == b':' || b == b'.' && kind == IocType::Ipv6;
-            let before_ok = !before.is_some_and(|b| b.is_ascii_digit() || b == b'.' || (kind == IocType::Ipv6 && bad(b)));
-            let after_digit = after.is_some_and(|b| b.is_ascii_digit() || (kind == IocType::Ipv6 && bad(b)));
-            let after_dot_digit = after == Some(b'.') && s.get(end + 1).is_some_and(|b| b.is_ascii_digit());
+            let bad =
+                |b: u8| b.is_ascii_hexdigit() || b == b':' || b == b'.' && kind == IocType::Ipv6;
+            let before_ok = !before.is_some_and(|b| {
+                b.is_ascii_digit() || b == b'.' || (kind == IocType::Ipv6 && bad(b))
+            });
+            let after_digit =
+                after.is_some_and(|b| b.is_ascii_digit() || (kind == IocType::Ipv6 && bad(b)));
+            let after_dot_digit =
+                after == Some(b'.') && s.get(end + 1).is_some_and(|b| b.is_ascii_digit());
             before_ok && !after_digit && !after_dot_digit
         }
         IocType::Domain => {
@@ -297,59 +323,17 @@ fn boundary_ok(kind: IocType, s: &[u8], start: usize, end: usize) -> bool {
             before_ok && after_ok
         }
         IocType::FileName => {
-            let before_ok = before.is_none_or(|b| matches!(b, b'\\' | b'/' | b' ' | b'"' | b'\'' | b'=' | b':' | b'>' | b'\t' | b','));
+            let before_ok = before.is_none_or(|b| {
+                matches!(
+                    b,
+                    b'\\' | b'/' | b' ' | b'"' | b'\'' | b'=' | b':' | b'>' | b'\t' | b','
+                )
+            });
             let after_ok = after.is_none_or(|b| !(is_word(b) || b == b'.' || b == b'-'));
             before_ok && after_ok
         }
         IocType::RegistryKey => after.is_none_or(|b| b == b'\\' || !is_word(b)),
         IocType::Url | IocType::Cidr => true,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-    use crate::record::RecordKind;
-    use serde_json::Value;
-    use std::sync::Arc;
-
-    fn ioc(kind: IocType, v: &str) -> Ioc {
-        Ioc { kind, value: v.into(), origin: "t".into(), author: String::new(), tags: vec![], level: "high".into(), group: None }
-    }
-
-    fn hits(set: &IocSet, text: &str) -> Vec<String> {
-        let mut r = Record::new(Arc::from("x"), 1, RecordKind::Json);
-        r.fields.insert("msg".into(), Value::String(text.into()));
-        let mut out = Vec::new();
-        set.evaluate(&r, &mut out);
-        out.into_iter().map(|d| d.rule_title).collect()
-    }
-
-    #[test]
-    fn boundaries() {
-        let set = IocSet::build(
-            vec![
-                ioc(IocType::Domain, "evil.com"),
-                ioc(IocType::Md5, "001dd76872d80801692ff942308c64e6"),
-                ioc(IocType::Ipv4, "1.2.3.4"),
-                ioc(IocType::Cidr, "223.166.0.0/15"),
-                ioc(IocType::Ipv4, "10.1.1.1"),
-                ioc(IocType::FileName, "mimikatz.exe"),
-            ],
-            &IocOptions::default(),
-        );
-        assert_eq!(set.len(), 5, "{:?}", set.dropped);
-        assert_eq!(hits(&set, "GET http://a.b.EVIL.com/x").len(), 1);
-        assert!(hits(&set, "notevil.com").is_empty());
-        assert!(hits(&set, "evil.com.au").is_empty());
-        assert_eq!(hits(&set, "hash 001DD76872D80801692FF942308C64E6").len(), 1);
-        assert!(hits(&set, "001dd76872d80801692ff942308c64e6ab").is_empty());
-        assert!(hits(&set, "11.2.3.45").is_empty());
-        assert_eq!(hits(&set, "src=1.2.3.4:80").len(), 1);
-        assert_eq!(hits(&set, "from 223.167.9.9 port").len(), 1);
-        assert_eq!(hits(&set, r"C:\tools\Mimikatz.exe").len(), 1);
-        assert!(hits(&set, r"C:\tools\notmimikatz.exe").is_empty());
     }
 }
 
@@ -385,5 +369,60 @@ fn warning_listed(ioc: &Ioc, opts: &IocOptions) -> Option<String> {
                 .map(|f| format!("warning-list file name {f}"))
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::record::RecordKind;
+    use serde_json::Value;
+    use std::sync::Arc;
+
+    fn ioc(kind: IocType, v: &str) -> Ioc {
+        Ioc {
+            kind,
+            value: v.into(),
+            origin: "t".into(),
+            author: String::new(),
+            tags: vec![],
+            level: "high".into(),
+            group: None,
+        }
+    }
+
+    fn hits(set: &IocSet, text: &str) -> Vec<String> {
+        let mut r = Record::new(Arc::from("x"), 1, RecordKind::Json);
+        r.fields.insert("msg".into(), Value::String(text.into()));
+        let mut out = Vec::new();
+        set.evaluate(&r, &mut out);
+        out.into_iter().map(|d| d.rule_title).collect()
+    }
+
+    #[test]
+    fn boundaries() {
+        let set = IocSet::build(
+            vec![
+                ioc(IocType::Domain, "evil.com"),
+                ioc(IocType::Md5, "001dd76872d80801692ff942308c64e6"),
+                ioc(IocType::Ipv4, "1.2.3.4"),
+                ioc(IocType::Cidr, "223.166.0.0/15"),
+                ioc(IocType::Ipv4, "10.1.1.1"),
+                ioc(IocType::FileName, "mimikatz.exe"),
+            ],
+            &IocOptions::default(),
+        );
+        assert_eq!(set.len(), 5, "{:?}", set.dropped);
+        assert_eq!(hits(&set, "GET http://a.b.EVIL.com/x").len(), 1);
+        assert!(hits(&set, "notevil.com").is_empty());
+        assert!(hits(&set, "evil.com.au").is_empty());
+        assert_eq!(hits(&set, "hash 001DD76872D80801692FF942308C64E6").len(), 1);
+        assert!(hits(&set, "001dd76872d80801692ff942308c64e6ab").is_empty());
+        assert!(hits(&set, "11.2.3.45").is_empty());
+        assert_eq!(hits(&set, "src=1.2.3.4:80").len(), 1);
+        assert_eq!(hits(&set, "from 223.167.9.9 port").len(), 1);
+        assert_eq!(hits(&set, r"C:\tools\Mimikatz.exe").len(), 1);
+        assert!(hits(&set, r"C:\tools\notmimikatz.exe").is_empty());
     }
 }

@@ -21,11 +21,19 @@ impl Cidr {
     pub fn contains(&self, ip: &IpAddr) -> bool {
         match (self.addr, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = if self.prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(self.prefix)) };
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - u32::from(self.prefix))
+                };
                 u32::from(net) & mask == u32::from(*ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = if self.prefix == 0 { 0 } else { u128::MAX << (128 - u32::from(self.prefix)) };
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - u32::from(self.prefix))
+                };
                 u128::from(net) & mask == u128::from(*ip) & mask
             }
             _ => false,
@@ -81,11 +89,34 @@ pub const DEFAULT_WARNING_DOMAINS: &[&str] = &[
 
 /// Windows system binary names: as file-name IOCs they match every host.
 pub const DEFAULT_WARNING_FILENAMES: &[&str] = &[
-    "cmd.exe", "conhost.exe", "csrss.exe", "dllhost.exe", "explorer.exe", "lsass.exe", "mshta.exe",
-    "msiexec.exe", "notepad.exe", "powershell.exe", "regsvr32.exe", "rundll32.exe", "services.exe",
-    "smss.exe", "svchost.exe", "taskhost.exe", "taskhostw.exe", "wininit.exe", "winlogon.exe",
-    "wscript.exe", "cscript.exe", "spoolsv.exe", "wmiprvse.exe", "iexplore.exe", "kernel32.dll",
-    "ntdll.dll", "user32.dll", "advapi32.dll",
+    "cmd.exe",
+    "conhost.exe",
+    "csrss.exe",
+    "dllhost.exe",
+    "explorer.exe",
+    "lsass.exe",
+    "mshta.exe",
+    "msiexec.exe",
+    "notepad.exe",
+    "powershell.exe",
+    "regsvr32.exe",
+    "rundll32.exe",
+    "services.exe",
+    "smss.exe",
+    "svchost.exe",
+    "taskhost.exe",
+    "taskhostw.exe",
+    "wininit.exe",
+    "winlogon.exe",
+    "wscript.exe",
+    "cscript.exe",
+    "spoolsv.exe",
+    "wmiprvse.exe",
+    "iexplore.exe",
+    "kernel32.dll",
+    "ntdll.dll",
+    "user32.dll",
+    "advapi32.dll",
 ];
 
 /// Scans `s` for IPv4 and IPv6 literals.
@@ -94,17 +125,18 @@ pub fn find_ips(s: &str, out: &mut Vec<IpAddr>) {
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
-        let start_ok = i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.' || b[i - 1] == b':');
+        let start_ok =
+            i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.' || b[i - 1] == b':');
         if start_ok && (c.is_ascii_hexdigit() || c == b':') {
             let mut j = i;
             while j < b.len() && (b[j].is_ascii_hexdigit() || b[j] == b'.' || b[j] == b':') {
                 j += 1;
             }
             let tok = s[i..j].trim_end_matches(['.', ':']);
-            if tok.len() >= 7 {
-                if let Ok(ip) = tok.parse::<IpAddr>() {
-                    out.push(ip);
-                }
+            if tok.len() >= 7
+                && let Ok(ip) = tok.parse::<IpAddr>()
+            {
+                out.push(ip);
             }
             i = j.max(i + 1);
         } else {
@@ -124,7 +156,10 @@ mod tests {
         assert!(c.contains(&"223.167.1.2".parse().unwrap()));
         assert!(!c.contains(&"223.168.0.1".parse().unwrap()));
         let mut v = Vec::new();
-        find_ips("from 173.234.31.186 port 22, [fe80::1] and 1.2.3.4.5", &mut v);
+        find_ips(
+            "from 173.234.31.186 port 22, [fe80::1] and 1.2.3.4.5",
+            &mut v,
+        );
         assert_eq!(v.len(), 2);
     }
 }

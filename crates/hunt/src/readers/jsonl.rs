@@ -100,7 +100,14 @@ const TIME_KEYS: &[&str] = &[
     "date",
     "ts",
 ];
-const HOST_KEYS: &[&str] = &["Computer", "hostname", "host.name", "host", "agent.name", "Hostname"];
+const HOST_KEYS: &[&str] = &[
+    "Computer",
+    "hostname",
+    "host.name",
+    "host",
+    "agent.name",
+    "Hostname",
+];
 
 /// Converts one parsed JSON value into a record.
 pub fn to_record(v: Value, source: &Arc<str>, n: u64) -> Option<Record> {
@@ -117,7 +124,11 @@ pub fn to_record(v: Value, source: &Arc<str>, n: u64) -> Option<Record> {
     if rec.timestamp.is_none() {
         rec.timestamp = TIME_KEYS
             .iter()
-            .find_map(|k| rec.get(k).and_then(Value::as_str).and_then(timeparse::parse_any))
+            .find_map(|k| {
+                rec.get(k)
+                    .and_then(Value::as_str)
+                    .and_then(timeparse::parse_any)
+            })
             .or_else(|| {
                 rec.get("winlog.time_created")
                     .and_then(Value::as_str)
@@ -136,7 +147,11 @@ pub fn to_record(v: Value, source: &Arc<str>, n: u64) -> Option<Record> {
 fn generic(obj: Map<String, Value>, rec: &mut Record) {
     rec.fields = obj;
     // Flat Windows events (NXLog, Sysmon-as-JSON) carry Channel + EventID.
-    let channel = rec.fields.get("Channel").and_then(Value::as_str).map(str::to_string);
+    let channel = rec
+        .fields
+        .get("Channel")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let eid = rec.fields.get("EventID").and_then(as_i64);
     if let (Some(c), Some(id)) = (channel, eid) {
         rec.kind = RecordKind::Windows;
@@ -144,9 +159,11 @@ fn generic(obj: Map<String, Value>, rec: &mut Record) {
         rec.channel = c;
         rec.event_id = Some(id);
         if let Some(t) = rec.fields.get("TimeCreated").and_then(|t| {
-            t.as_str()
-                .map(str::to_string)
-                .or_else(|| t.pointer("/#attributes/SystemTime").and_then(Value::as_str).map(str::to_string))
+            t.as_str().map(str::to_string).or_else(|| {
+                t.pointer("/#attributes/SystemTime")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
         }) {
             rec.timestamp = timeparse::parse_any(&t);
         }

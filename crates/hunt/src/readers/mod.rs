@@ -94,19 +94,36 @@ pub fn detect_bytes(head: &[u8]) -> Format {
         }
     }
     // Look at the first few non-empty lines (the last may be cut short).
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(10).collect();
-    if lines.iter().any(|l| l.starts_with("#Software: Microsoft Internet Information Services") || l.starts_with("#Fields:")) {
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(10)
+        .collect();
+    if lines.iter().any(|l| {
+        l.starts_with("#Software: Microsoft Internet Information Services")
+            || l.starts_with("#Fields:")
+    }) {
         return Format::WebIis;
     }
-    let check: Vec<&str> = if lines.len() > 1 { lines[..lines.len() - 1].to_vec() } else { lines };
+    let check: Vec<&str> = if lines.len() > 1 {
+        lines[..lines.len() - 1].to_vec()
+    } else {
+        lines
+    };
     if check.is_empty() {
         return Format::Unknown;
     }
-    let web = check.iter().filter(|l| weblog::parse_clf_line(l).is_some()).count();
+    let web = check
+        .iter()
+        .filter(|l| weblog::parse_clf_line(l).is_some())
+        .count();
     if web * 2 > check.len() {
         return Format::WebClf;
     }
-    let sys = check.iter().filter(|l| syslog::looks_like_syslog(l)).count();
+    let sys = check
+        .iter()
+        .filter(|l| syslog::looks_like_syslog(l))
+        .count();
     if sys * 2 > check.len() {
         return Format::Syslog;
     }
@@ -129,10 +146,7 @@ pub fn read_file(
 }
 
 /// Lines of a text file, decoded lossily (a bad byte never stops a read).
-pub(crate) fn for_each_line(
-    path: &Path,
-    mut f: impl FnMut(u64, &str),
-) -> Result<(), HuntError> {
+pub(crate) fn for_each_line(path: &Path, mut f: impl FnMut(u64, &str)) -> Result<(), HuntError> {
     use std::io::BufRead;
     let file = File::open(path).map_err(|e| HuntError::io(path, e))?;
     let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
@@ -149,7 +163,11 @@ pub(crate) fn for_each_line(
         n += 1;
         let line = String::from_utf8_lossy(&buf);
         let line = line.trim_end_matches(['\n', '\r']);
-        let line = if n == 1 { line.trim_start_matches('\u{feff}') } else { line };
+        let line = if n == 1 {
+            line.trim_start_matches('\u{feff}')
+        } else {
+            line
+        };
         f(n, line);
     }
     Ok(())

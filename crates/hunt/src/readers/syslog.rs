@@ -19,13 +19,17 @@ fn re(p: &str) -> Option<Regex> {
 }
 
 static RFC3164: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    re(r"^(?:<(\d{1,3})>)?([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) (\S+) ([^:\[\s]+(?:\([^)]*\))?)(?:\[(\d+)\])?(?: [\d.]+)?: ?(.*)$")
+    re(
+        r"^(?:<(\d{1,3})>)?([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) (\S+) ([^:\[\s]+(?:\([^)]*\))?)(?:\[(\d+)\])?(?: [\d.]+)?: ?(.*)$",
+    )
 });
 static RFC5424: LazyLock<Option<Regex>> = LazyLock::new(|| {
     re(r"^<(\d{1,3})>\d{1,2} (\S+) (\S+) (\S+) (\S+) (\S+) (-|(?:\[.*?\])+) ?(.*)$")
 });
 static ISO: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    re(r"^(?:<(\d{1,3})>)?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) (\S+) ([^:\[\s]+(?:\([^)]*\))?)(?:\[(\d+)\])?: ?(.*)$")
+    re(
+        r"^(?:<(\d{1,3})>)?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) (\S+) ([^:\[\s]+(?:\([^)]*\))?)(?:\[(\d+)\])?: ?(.*)$",
+    )
 });
 
 /// True when the line parses as one of the syslog forms.
@@ -129,7 +133,13 @@ mod tests {
     #[test]
     fn parses_forms() {
         let s: Arc<str> = Arc::from("t");
-        let r = parse_line("Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186", &s, 1, 2017).unwrap();
+        let r = parse_line(
+            "Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186",
+            &s,
+            1,
+            2017,
+        )
+        .unwrap();
         assert_eq!(r.channel, "sshd");
         assert_eq!(r.fields["auth_event"], "invalid_user");
         assert_eq!(r.fields["user"], "webmaster");

@@ -20,17 +20,41 @@ fn pat(event: &'static str, p: &str) -> Pat {
 /// sshd / PAM patterns, first match wins. Named groups become fields.
 static SSHD: LazyLock<Vec<Pat>> = LazyLock::new(|| {
     vec![
-        pat("failed_password", r"^(?:message repeated \d+ times: \[ )?Failed (?:password|publickey|none|keyboard-interactive/pam) for (?P<invalid>invalid user )?(?P<user>.*?) from (?P<src_ip>\S+) port (?P<src_port>\d+)"),
-        pat("accepted", r"^Accepted (?P<method>\S+) for (?P<user>\S+) from (?P<src_ip>\S+) port (?P<src_port>\d+)"),
-        pat("invalid_user", r"^Invalid user (?P<user>.*?) from (?P<src_ip>\S+)(?: port (?P<src_port>\d+))?\s*$"),
+        pat(
+            "failed_password",
+            r"^(?:message repeated \d+ times: \[ )?Failed (?:password|publickey|none|keyboard-interactive/pam) for (?P<invalid>invalid user )?(?P<user>.*?) from (?P<src_ip>\S+) port (?P<src_port>\d+)",
+        ),
+        pat(
+            "accepted",
+            r"^Accepted (?P<method>\S+) for (?P<user>\S+) from (?P<src_ip>\S+) port (?P<src_port>\d+)",
+        ),
+        pat(
+            "invalid_user",
+            r"^Invalid user (?P<user>.*?) from (?P<src_ip>\S+)(?: port (?P<src_port>\d+))?\s*$",
+        ),
         pat("break_in_attempt", r"POSSIBLE BREAK-IN ATTEMPT"),
-        pat("too_many_failures", r"(?:Too many authentication failures for (?P<user>\S+)|more authentication failures?;.*?rhost=(?P<src_ip>\S*))"),
-        pat("auth_failure", r"authentication failure;.*?rhost=(?P<src_ip>\S*)(?:\s+user=(?P<user>\S+))?"),
+        pat(
+            "too_many_failures",
+            r"(?:Too many authentication failures for (?P<user>\S+)|more authentication failures?;.*?rhost=(?P<src_ip>\S*))",
+        ),
+        pat(
+            "auth_failure",
+            r"authentication failure;.*?rhost=(?P<src_ip>\S*)(?:\s+user=(?P<user>\S+))?",
+        ),
         pat("session_opened", r"session opened for user (?P<user>\S+)"),
         pat("session_closed", r"session closed for user (?P<user>\S+)"),
-        pat("disconnect", r"Received disconnect from (?P<src_ip>\S+?)(?::| port)"),
-        pat("connection_closed", r"Connection closed by (?:authenticating user \S+ )?(?P<src_ip>\S+)"),
-        pat("no_identification", r"Did not receive identification string from (?P<src_ip>\S+)"),
+        pat(
+            "disconnect",
+            r"Received disconnect from (?P<src_ip>\S+?)(?::| port)",
+        ),
+        pat(
+            "connection_closed",
+            r"Connection closed by (?:authenticating user \S+ )?(?P<src_ip>\S+)",
+        ),
+        pat(
+            "no_identification",
+            r"Did not receive identification string from (?P<src_ip>\S+)",
+        ),
     ]
 });
 
@@ -41,10 +65,19 @@ static SUDO: LazyLock<Option<Regex>> = LazyLock::new(|| {
 });
 static SU: LazyLock<Vec<Pat>> = LazyLock::new(|| {
     vec![
-        pat("su_failed", r"(?:FAILED su for (?P<target_user>\S+) by (?P<user>\S+)|'su (?P<target_user2>\S+)' failed for (?P<user2>\S+))"),
+        pat(
+            "su_failed",
+            r"(?:FAILED su for (?P<target_user>\S+) by (?P<user>\S+)|'su (?P<target_user2>\S+)' failed for (?P<user2>\S+))",
+        ),
         pat("su", r"\(to (?P<target_user>\S+)\) (?P<user>\S+) on"),
-        pat("session_opened", r"session opened for user (?P<target_user>\S+) by (?P<user>\S*)"),
-        pat("auth_failure", r"authentication failure;.*?ruser=(?P<user>\S*)"),
+        pat(
+            "session_opened",
+            r"session opened for user (?P<target_user>\S+) by (?P<user>\S*)",
+        ),
+        pat(
+            "auth_failure",
+            r"authentication failure;.*?ruser=(?P<user>\S*)",
+        ),
     ]
 });
 
@@ -83,12 +116,12 @@ pub fn extract(program: &str, msg: &str, f: &mut Map<String, Value>) {
         .map_or(msg, |(_, rest)| rest);
     match program {
         "sshd" => {
-            if apply(&SSHD, msg, f) && f.get("auth_event").and_then(Value::as_str) == Some("break_in_attempt") {
-                if let Some(c) = BREAKIN_IP.as_ref().and_then(|r| r.captures(msg)) {
-                    if let Some(m) = c.name("src_ip") {
-                        f.insert("src_ip".into(), Value::String(m.as_str().into()));
-                    }
-                }
+            if apply(&SSHD, msg, f)
+                && f.get("auth_event").and_then(Value::as_str) == Some("break_in_attempt")
+                && let Some(c) = BREAKIN_IP.as_ref().and_then(|r| r.captures(msg))
+                && let Some(m) = c.name("src_ip")
+            {
+                f.insert("src_ip".into(), Value::String(m.as_str().into()));
             }
         }
         "sudo" => {

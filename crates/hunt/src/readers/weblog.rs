@@ -90,7 +90,10 @@ pub fn read(path: &Path, sink: &mut dyn FnMut(Record)) -> Result<ReadStats, Hunt
 
 fn clf_record(f: Map<String, Value>, source: &Arc<str>, n: u64) -> Record {
     let mut rec = Record::new(source.clone(), n, RecordKind::Web);
-    rec.timestamp = f.get("date").and_then(Value::as_str).and_then(timeparse::parse_clf);
+    rec.timestamp = f
+        .get("date")
+        .and_then(Value::as_str)
+        .and_then(timeparse::parse_clf);
     rec.channel = "access".into();
     rec.fields = f;
     rec
@@ -118,7 +121,11 @@ fn parse_iis_line(names: &[String], line: &str, source: &Arc<str>, n: u64) -> Op
         if v == "-" {
             continue;
         }
-        let v = if k == "cs-user-agent" { v.replace('+', " ") } else { v.to_string() };
+        let v = if k == "cs-user-agent" {
+            v.replace('+', " ")
+        } else {
+            v.to_string()
+        };
         f.insert(k.clone(), Value::String(v));
     }
     if let (Some(d), Some(t)) = (

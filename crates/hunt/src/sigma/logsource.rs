@@ -49,7 +49,10 @@ fn windows_category(cat: &str) -> Option<&'static [Target]> {
         "create_stream_hash" => &[(SYSMON, &[15])],
         "pipe_created" => &[(SYSMON, &[17, 18])],
         "wmi_event" => &[(SYSMON, &[19, 20, 21])],
-        "dns_query" => &[(SYSMON, &[22]), ("microsoft-windows-dns-client/operational", &[3008])],
+        "dns_query" => &[
+            (SYSMON, &[22]),
+            ("microsoft-windows-dns-client/operational", &[3008]),
+        ],
         "clipboard_capture" => &[(SYSMON, &[24])],
         "process_tampering" => &[(SYSMON, &[25])],
         "sysmon_status" => &[(SYSMON, &[4, 16])],
@@ -59,7 +62,10 @@ fn windows_category(cat: &str) -> Option<&'static [Target]> {
         "ps_classic_start" => &[(PS_CLASSIC, &[400])],
         "ps_classic_provider_start" => &[(PS_CLASSIC, &[600])],
         "ps_classic_script" => &[(PS_CLASSIC, &[800])],
-        "antivirus" => &[("microsoft-windows-windows defender/operational", &[1006, 1015, 1116, 1117])],
+        "antivirus" => &[(
+            "microsoft-windows-windows defender/operational",
+            &[1006, 1015, 1116, 1117],
+        )],
         _ => return None,
     })
 }
@@ -109,7 +115,19 @@ fn windows_service(svc: &str) -> Option<&'static str> {
 fn linux_service(svc: &str) -> &'static [&'static str] {
     match svc {
         "sshd" => &["sshd"],
-        "auth" => &["sshd", "sudo", "su", "login", "systemd-logind", "passwd", "useradd", "usermod", "groupadd", "cron", "CRON"],
+        "auth" => &[
+            "sshd",
+            "sudo",
+            "su",
+            "login",
+            "systemd-logind",
+            "passwd",
+            "useradd",
+            "usermod",
+            "groupadd",
+            "cron",
+            "CRON",
+        ],
         "sudo" => &["sudo"],
         "su" => &["su"],
         "cron" => &["cron", "CRON", "crond"],

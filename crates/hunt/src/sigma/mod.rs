@@ -1,6 +1,7 @@
 //! Sigma rules: loading (rsigma-parser), compilation and evaluation
 //! (rsigma-eval), routed by logsource (see [`logsource`]).
 
+pub mod correlation;
 pub mod logsource;
 
 use std::collections::HashMap;
@@ -8,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rsigma_eval::{CompiledRule, Engine, ResultBody, compile_rule};
-use rsigma_parser::{SigmaRule, parse_sigma_yaml};
+use rsigma_parser::{CorrelationRule, SigmaRule, parse_sigma_yaml};
+
+use correlation::Correlation;
 use serde_json::Value;
 
 use crate::detection::Detection;
@@ -19,6 +22,8 @@ use crate::record::{Record, SigmaView, value_text};
 #[derive(Debug, Clone)]
 pub struct RuleMeta {
     pub id: String,
+    /// Sigma `name` (what correlation rules may refer to).
+    pub name: Option<String>,
     pub title: String,
     pub level: String,
     pub author: String,
@@ -46,13 +51,21 @@ pub struct SigmaSet {
     pub errors: Vec<HuntError>,
     /// Remarks about loaded rules (e.g. unmapped logsource).
     pub notes: Vec<String>,
+    /// Loaded correlation rules.
+    pub correlations: Vec<Correlation>,
+    pending_corr: Vec<(CorrelationRule, PathBuf)>,
+    /// Base rule -> (stored name, event field) to keep for correlations.
+    captures: HashMap<usize, Vec<(String, String)>>,
 }
 
 const IDX_ATTR: &str = "khien.rule_index";
 
 /// Rules shipped with Khiên (loaded with `--sigma builtin`): Linux auth
 /// events extracted by the syslog reader.
-pub const BUILTIN_RULES: &[(&str, &str)] = &[("builtin/linux_auth.yml", include_str!("../../rules/linux_auth.yml"))];
+pub const BUILTIN_RULES: &[(&str, &str)] = &[(
+    "builtin/linux_auth.yml",
+    include_str!("../../rules/linux_auth.yml"),
+)];
 
 impl SigmaSet {
     /// Loads every `.yml`/`.yaml` under the given files and directories.
@@ -90,7 +103,8 @@ impl SigmaSet {
                 return;
             }
         };
-        let parsed_any = !coll.rules.is_empty() || !coll.correlations.is_empty() || !coll.filters.is_empty();
+        let parsed_any =
+            !coll.rules.is_empty() || !coll.correlations.is_empty() || !coll.filters.is_empty();
         for msg in &coll.errors {
             if msg.starts_with("YAML parse error") {
                 self.errors.push(HuntError::parse(path, msg.clone()));
@@ -105,11 +119,7 @@ impl SigmaSet {
             }
         }
         for c in &coll.correlations {
-            self.skipped.push(SkippedRule {
-                path: path.to_path_buf(),
-                title: c.title.clone(),
-                reason: "correlation rules are not supported yet".into(),
-            });
+            self.pending_corr.push((c.clone(), path.to_path_buf()));
         }
         for f in &coll.filters {
             self.skipped.push(SkippedRule {
@@ -141,31 +151,91 @@ impl SigmaSet {
         compiled.custom_attributes = Arc::new(attrs);
         self.metas.push(RuleMeta {
             id: rule.id.clone().unwrap_or_else(|| rule.title.clone()),
+            name: rule.name.clone(),
             title: rule.title.clone(),
-            level: rule.level.as_ref().map_or("informational", |l| l.as_str()).to_string(),
+            level: rule
+                .level
+                .as_ref()
+                .map_or("informational", |l| l.as_str())
+                .to_string(),
             author: rule.author.clone().unwrap_or_default(),
             tags: rule.tags.clone(),
             path: path.to_path_buf(),
         });
         let targets = logsource::rule_keys(&rule.logsource);
         if let Some(note) = targets.note {
-            self.notes.push(format!("{} ({}): {note}", rule.title, path.display()));
+            self.notes
+                .push(format!("{} ({}): {note}", rule.title, path.display()));
         }
         for key in targets.keys {
             self.pending.entry(key).or_default().push(compiled.clone());
         }
     }
 
-    /// Builds one engine per routing key. Call after the last `add_yaml`.
+    /// Builds one engine per routing key and resolves correlation rules.
+    /// Call after the last `add_yaml`.
     pub fn finish(&mut self) {
+        for (c, path) in std::mem::take(&mut self.pending_corr) {
+            let meta = RuleMeta {
+                id: c.id.clone().unwrap_or_else(|| c.title.clone()),
+                name: c.name.clone(),
+                title: c.title.clone(),
+                level: c.level.as_ref().map_or("medium", |l| l.as_str()).to_string(),
+                author: c.author.clone().unwrap_or_default(),
+                tags: c.tags.clone(),
+                path: path.clone(),
+            };
+            let metas = &self.metas;
+            let resolve = |r: &str| -> Vec<usize> {
+                metas
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, m)| m.id == r || m.name.as_deref() == Some(r))
+                    .map(|(i, _)| i)
+                    .collect()
+            };
+            match Correlation::new(&c, meta, &resolve) {
+                Ok((corr, caps)) => {
+                    for (idx, store, field) in caps {
+                        let v = self.captures.entry(idx).or_default();
+                        if !v.contains(&(store.clone(), field.clone())) {
+                            v.push((store, field));
+                        }
+                    }
+                    self.correlations.push(corr);
+                }
+                Err(reason) => self.skipped.push(SkippedRule { path, title: c.title.clone(), reason }),
+            }
+        }
         for (key, rules) in self.pending.drain() {
             let engine = self.engines.entry(key).or_default();
             engine.extend_compiled_rules(rules);
         }
     }
 
+    /// Detection rules plus correlation rules loaded.
     pub fn rule_count(&self) -> usize {
-        self.metas.len()
+        self.metas.len() + self.correlations.len()
+    }
+
+    /// Adds correlation hits to time-ordered detections and drops the
+    /// matches of base rules that only feed `generate: false` correlations.
+    pub fn correlate(&self, dets: &mut Vec<Detection>) {
+        if self.correlations.is_empty() {
+            return;
+        }
+        let mut hits = Vec::new();
+        for c in &self.correlations {
+            hits.extend(c.run(dets));
+        }
+        let suppressed: Vec<usize> = (0..self.metas.len())
+            .filter(|i| {
+                let users: Vec<&Correlation> = self.correlations.iter().filter(|c| c.rules.contains(i)).collect();
+                !users.is_empty() && users.iter().all(|c| !c.generate)
+            })
+            .collect();
+        dets.retain(|d| !d.rule_index.is_some_and(|i| suppressed.contains(&i)));
+        dets.extend(hits);
     }
 
     /// Evaluates the rules that apply to `rec`, pushing detections.
@@ -175,7 +245,9 @@ impl SigmaSet {
         let view = SigmaView(rec);
         let mut seen: Vec<usize> = Vec::new();
         for key in keys.iter() {
-            let Some(engine) = self.engines.get(key) else { continue };
+            let Some(engine) = self.engines.get(key) else {
+                continue;
+            };
             for res in engine.evaluate(&view) {
                 let Some(idx) = res
                     .header
@@ -190,8 +262,17 @@ impl SigmaSet {
                     continue;
                 }
                 seen.push(idx);
-                let Some(meta) = self.metas.get(idx) else { continue };
+                let Some(meta) = self.metas.get(idx) else {
+                    continue;
+                };
                 let mut d = Detection::for_record(rec);
+                d.rule_index = Some(idx);
+                if let Some(caps) = self.captures.get(&idx) {
+                    for (store, field) in caps {
+                        let v = rec.get(field).map(value_text).unwrap_or_default();
+                        d.context.push((store.clone(), v));
+                    }
+                }
                 d.rule_id = meta.id.clone();
                 d.rule_title = meta.title.clone();
                 d.level = meta.level.clone();

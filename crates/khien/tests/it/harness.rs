@@ -6,7 +6,7 @@ use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, Response, StatusCode};
 use khien_domain::Role;
-use khien_domain::systems::{SystemInput};
+use khien_domain::systems::SystemInput;
 use khien_domain::units::UnitInput;
 use khien_store::accounts::NewUser;
 use khien_store::{Backend, Store};
@@ -17,7 +17,11 @@ use tower::ServiceExt;
 /// PostgreSQL database when KHIEN_TEST_DATABASE_URL points at a server. Without it the
 /// suite fails, unless KHIEN_TEST_SQLITE_ONLY=1 says so explicitly.
 pub async fn stores() -> Vec<Store> {
-    stores_with_url().await.into_iter().map(|(s, _)| s).collect()
+    stores_with_url()
+        .await
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect()
 }
 
 /// Like [`stores`], with each database's URL (for running the `khien` binary on it).
@@ -25,11 +29,16 @@ pub async fn stores_with_url() -> Vec<(Store, String)> {
     let mut out = Vec::new();
     let dir = tempdir();
     let url = format!("sqlite://{}/khien.db", dir.display());
-    out.push((Store::connect(&url, clock()).await.expect("sqlite store"), url));
+    out.push((
+        Store::connect(&url, clock()).await.expect("sqlite store"),
+        url,
+    ));
     match std::env::var("KHIEN_TEST_DATABASE_URL") {
         Ok(base) => out.push(fresh_postgres(&base).await),
         Err(_) if std::env::var("KHIEN_TEST_SQLITE_ONLY").as_deref() == Ok("1") => {}
-        Err(_) => panic!("KHIEN_TEST_DATABASE_URL is not set: the suite must run on PostgreSQL too (scripts/test starts one). Set KHIEN_TEST_SQLITE_ONLY=1 to run SQLite alone on purpose."),
+        Err(_) => panic!(
+            "KHIEN_TEST_DATABASE_URL is not set: the suite must run on PostgreSQL too (scripts/test starts one). Set KHIEN_TEST_SQLITE_ONLY=1 to run SQLite alone on purpose."
+        ),
     }
     out
 }
@@ -47,15 +56,28 @@ pub fn tempdir() -> std::path::PathBuf {
 fn uuid_like() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    format!("{}-{}-{}", std::process::id(), t, N.fetch_add(1, Ordering::Relaxed))
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "{}-{}-{}",
+        std::process::id(),
+        t,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 async fn fresh_postgres(base: &str) -> (Store, String) {
     sqlx::any::install_default_drivers();
     let name = format!("khien_t_{}", uuid_like().replace('-', "_"));
-    let admin = sqlx::AnyPool::connect(base).await.expect("connect to KHIEN_TEST_DATABASE_URL");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.unwrap();
+    let admin = sqlx::AnyPool::connect(base)
+        .await
+        .expect("connect to KHIEN_TEST_DATABASE_URL");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .unwrap();
     admin.close().await;
     let (prefix, _) = base.rsplit_once('/').unwrap();
     let url = format!("{prefix}/{name}");
@@ -65,8 +87,15 @@ async fn fresh_postgres(base: &str) -> (Store, String) {
 }
 
 pub fn app(store: &Store) -> Router {
-    let config = WebConfig { max_body_bytes: 2 * 1024 * 1024, ..WebConfig::default() };
-    khien_web::app(AppState { store: store.clone(), config: Arc::new(config), metrics: Arc::new(Metrics::default()) })
+    let config = WebConfig {
+        max_body_bytes: 2 * 1024 * 1024,
+        ..WebConfig::default()
+    };
+    khien_web::app(AppState {
+        store: store.clone(),
+        config: Arc::new(config),
+        metrics: Arc::new(Metrics::default()),
+    })
 }
 
 pub const PASSWORD: &str = "Mật-khẩu-thử-2026";
@@ -90,7 +119,13 @@ pub struct World {
 pub const FOREIGN: &str = "NGOAIPHAMVI";
 
 pub fn unit_input(code: &str, name: &str, kind: &str) -> UnitInput {
-    UnitInput { code: code.into(), name: name.into(), kind: kind.into(), report_email: format!("{}@example.gov.vn", code.to_lowercase()), ..Default::default() }
+    UnitInput {
+        code: code.into(),
+        name: name.into(),
+        kind: kind.into(),
+        report_email: format!("{}@example.gov.vn", code.to_lowercase()),
+        ..Default::default()
+    }
 }
 
 pub fn system_input(name: &str, owner: &str) -> SystemInput {
@@ -107,28 +142,103 @@ pub fn system_input(name: &str, owner: &str) -> SystemInput {
 
 pub async fn world(store: &Store) -> World {
     let sys = store.as_system();
-    let root = sys.create_unit(None, &unit_input("ROOT", "Ủy ban nhân dân tỉnh Thử", "province").validate().unwrap()).await.unwrap();
-    let a = sys.create_unit(Some(&root.id), &unit_input("A", "Sở Thử Nghiệm", "department").validate().unwrap()).await.unwrap();
-    let a1 = sys.create_unit(Some(&a.id), &unit_input("A1", "Phòng Thử Nghiệm", "other").validate().unwrap()).await.unwrap();
-    let b = sys.create_unit(Some(&root.id), &unit_input("B", &format!("Sở {FOREIGN} Bên Ngoài"), "department").validate().unwrap()).await.unwrap();
-    let b1 = sys.create_unit(Some(&b.id), &unit_input("B1", &format!("Phòng {FOREIGN} Con"), "other").validate().unwrap()).await.unwrap();
-    let sys_a = sys.create_system(&system_input("Hệ thống của Sở Thử Nghiệm", &a.id).validate().unwrap()).await.unwrap();
-    let sys_b = sys.create_system(&system_input(&format!("Hệ thống {FOREIGN}"), &b.id).validate().unwrap()).await.unwrap();
+    let root = sys
+        .create_unit(
+            None,
+            &unit_input("ROOT", "Ủy ban nhân dân tỉnh Thử", "province")
+                .validate()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let a = sys
+        .create_unit(
+            Some(&root.id),
+            &unit_input("A", "Sở Thử Nghiệm", "department")
+                .validate()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let a1 = sys
+        .create_unit(
+            Some(&a.id),
+            &unit_input("A1", "Phòng Thử Nghiệm", "other")
+                .validate()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let b = sys
+        .create_unit(
+            Some(&root.id),
+            &unit_input("B", &format!("Sở {FOREIGN} Bên Ngoài"), "department")
+                .validate()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let b1 = sys
+        .create_unit(
+            Some(&b.id),
+            &unit_input("B1", &format!("Phòng {FOREIGN} Con"), "other")
+                .validate()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let sys_a = sys
+        .create_system(
+            &system_input("Hệ thống của Sở Thử Nghiệm", &a.id)
+                .validate()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let sys_b = sys
+        .create_system(
+            &system_input(&format!("Hệ thống {FOREIGN}"), &b.id)
+                .validate()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
     let hash = khien_web::auth::crypto::hash_password(PASSWORD).unwrap();
     let mut users_a = Vec::new();
     for role in Role::ALL {
         let u = sys
-            .create_user(NewUser { username: format!("a.{}", role.as_str().replace('_', "")), display_name: format!("Người dùng {}", role.as_str()), email: None, password_hash: hash.clone(), role, unit_id: a.id.clone() })
+            .create_user(NewUser {
+                username: format!("a.{}", role.as_str().replace('_', "")),
+                display_name: format!("Người dùng {}", role.as_str()),
+                email: None,
+                password_hash: hash.clone(),
+                role,
+                unit_id: a.id.clone(),
+            })
             .await
             .unwrap();
         users_a.push((role, u.id));
     }
     let ub = sys
-        .create_user(NewUser { username: "b.staff".into(), display_name: format!("Cán bộ {FOREIGN}"), email: None, password_hash: hash.clone(), role: Role::UnitStaff, unit_id: b.id.clone() })
+        .create_user(NewUser {
+            username: "b.staff".into(),
+            display_name: format!("Cán bộ {FOREIGN}"),
+            email: None,
+            password_hash: hash.clone(),
+            role: Role::UnitStaff,
+            unit_id: b.id.clone(),
+        })
         .await
         .unwrap();
     let (session_token, _) = sign_in_direct(store, &ub.id).await;
-    let token = store.create_api_token(&ub.id, "b token", &khien_web::auth::crypto::sha256_hex("khien_btoken")).await.unwrap();
+    let token = store
+        .create_api_token(
+            &ub.id,
+            "b token",
+            &khien_web::auth::crypto::sha256_hex("khien_btoken"),
+        )
+        .await
+        .unwrap();
     World {
         root: root.id,
         a: a.id,
@@ -149,7 +259,18 @@ pub async fn sign_in_direct(store: &Store, user_id: &str) -> (String, String) {
     let token = khien_web::auth::crypto::random_token().unwrap();
     let csrf = khien_web::auth::crypto::random_token().unwrap();
     let expires = khien_domain::time_fmt::to_rfc3339(store.now() + time::Duration::hours(1));
-    store.create_session(user_id, &khien_web::auth::crypto::sha256_hex(&token), &csrf, false, &expires, None, None).await.unwrap();
+    store
+        .create_session(
+            user_id,
+            &khien_web::auth::crypto::sha256_hex(&token),
+            &csrf,
+            false,
+            &expires,
+            None,
+            None,
+        )
+        .await
+        .unwrap();
     (token, csrf)
 }
 
@@ -169,23 +290,42 @@ pub struct Reply {
 impl Client {
     pub async fn signed_in(store: &Store, user_id: &str) -> Client {
         let (token, csrf) = sign_in_direct(store, user_id).await;
-        Client { app: app(store), cookie: Some(format!("khien_session={token}")), csrf }
+        Client {
+            app: app(store),
+            cookie: Some(format!("khien_session={token}")),
+            csrf,
+        }
     }
 
     pub fn anonymous(store: &Store) -> Client {
-        Client { app: app(store), cookie: None, csrf: String::new() }
+        Client {
+            app: app(store),
+            cookie: None,
+            csrf: String::new(),
+        }
     }
 
     pub async fn send(&self, req: Request<Body>) -> Reply {
         let resp: Response<Body> = self.app.clone().oneshot(req).await.unwrap();
         let status = resp.status();
         let headers = resp.headers().clone();
-        let bytes = to_bytes(resp.into_body(), usize::MAX).await.unwrap().to_vec();
-        Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned(), bytes }
+        let bytes = to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes,
+        }
     }
 
     fn builder(&self, method: &str, path: &str) -> axum::http::request::Builder {
-        let mut b = Request::builder().method(method).uri(path).header("host", "localhost");
+        let mut b = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", "localhost");
         if let Some(c) = &self.cookie {
             b = b.header("cookie", c.clone());
         }
@@ -193,7 +333,8 @@ impl Client {
     }
 
     pub async fn get(&self, path: &str) -> Reply {
-        self.send(self.builder("GET", path).body(Body::empty()).unwrap()).await
+        self.send(self.builder("GET", path).body(Body::empty()).unwrap())
+            .await
     }
 
     /// A form post carrying the CSRF token, as the browser sends it.
@@ -201,15 +342,32 @@ impl Client {
         let mut all: Vec<(&str, &str)> = vec![("_csrf", self.csrf.as_str())];
         all.extend_from_slice(pairs);
         let body = serde_urlencoded::to_string(&all).unwrap();
-        self.send(self.builder("POST", path).header("content-type", "application/x-www-form-urlencoded").body(Body::from(body)).unwrap()).await
+        self.send(
+            self.builder("POST", path)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
     }
 
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
-        self.send(self.builder("POST", path).header("content-type", content_type).body(Body::from(body)).unwrap()).await
+        self.send(
+            self.builder("POST", path)
+                .header("content-type", content_type)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
     }
 
     pub async fn json(&self, method: &str, path: &str, body: &serde_json::Value) -> Reply {
-        let req = self.builder(method, path).header("content-type", "application/json").header("x-csrf-token", self.csrf.clone()).body(Body::from(body.to_string())).unwrap();
+        let req = self
+            .builder(method, path)
+            .header("content-type", "application/json")
+            .header("x-csrf-token", self.csrf.clone())
+            .body(Body::from(body.to_string()))
+            .unwrap();
         self.send(req).await
     }
 
@@ -217,23 +375,47 @@ impl Client {
     pub async fn upload(&self, path: &str, filename: &str, bytes: &[u8]) -> Reply {
         let boundary = "----khientestboundary";
         let mut body = Vec::new();
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{}\r\n", self.csrf).as_bytes());
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{}\r\n",
+                self.csrf
+            )
+            .as_bytes(),
+        );
         body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
         body.extend_from_slice(bytes);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        self.post_raw(path, &format!("multipart/form-data; boundary={boundary}"), body).await
+        self.post_raw(
+            path,
+            &format!("multipart/form-data; boundary={boundary}"),
+            body,
+        )
+        .await
     }
 }
 
 /// The audit chain head: any audited write moves it.
 pub async fn audit_seq(store: &Store) -> i64 {
     use sqlx::Row;
-    sqlx::query("SELECT seq FROM audit_head WHERE id = 1").fetch_one(store.raw_pool()).await.unwrap().try_get("seq").unwrap()
+    sqlx::query("SELECT seq FROM audit_head WHERE id = 1")
+        .fetch_one(store.raw_pool())
+        .await
+        .unwrap()
+        .try_get("seq")
+        .unwrap()
 }
 
 /// An XLSX of systems with the template's Vietnamese headers.
 pub fn systems_xlsx(rows: &[[&str; 7]]) -> Vec<u8> {
-    let headers = ["Tên", "Mã đơn vị chủ quản", "Loại hệ thống", "Trạng thái", "Ngày đưa vào vận hành", "Loại thông tin xử lý", "Dải địa chỉ IP"];
+    let headers = [
+        "Tên",
+        "Mã đơn vị chủ quản",
+        "Loại hệ thống",
+        "Trạng thái",
+        "Ngày đưa vào vận hành",
+        "Loại thông tin xử lý",
+        "Dải địa chỉ IP",
+    ];
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
     for (c, h) in headers.iter().enumerate() {

@@ -8,10 +8,20 @@ use crate::harness::{Client, audit_seq, stores, world};
 async fn oversized_bodies_get_413() {
     for store in stores().await {
         let w = world(&store).await;
-        let c = Client::signed_in(&store, &w.users_a.iter().find(|(r, _)| *r == Role::UnitStaff).unwrap().1).await;
+        let c = Client::signed_in(
+            &store,
+            &w.users_a
+                .iter()
+                .find(|(r, _)| *r == Role::UnitStaff)
+                .unwrap()
+                .1,
+        )
+        .await;
         let before = audit_seq(&store).await;
         let big = vec![b'a'; 3 * 1024 * 1024];
-        let r = c.post_raw("/systems", "application/x-www-form-urlencoded", big).await;
+        let r = c
+            .post_raw("/systems", "application/x-www-form-urlencoded", big)
+            .await;
         assert_eq!(r.status, 413);
         assert!(r.body.contains("quá lớn"), "{}", r.body);
         assert_eq!(audit_seq(&store).await, before);
@@ -23,27 +33,78 @@ async fn html_is_escaped_and_metacharacters_are_stored_as_typed() {
     let nasty = r#"<script>alert("x")</script> O'Brien; DROP TABLE units;-- 100% _x_ \ "quoted""#;
     for store in stores().await {
         let w = world(&store).await;
-        let c = Client::signed_in(&store, &w.users_a.iter().find(|(r, _)| *r == Role::ProvinceAdmin).unwrap().1).await;
-        let r = c.post_form("/units", &[("parent_id", &w.a), ("code", "NASTY"), ("name", nasty), ("kind", "other"), ("report_other", nasty)]).await;
+        let c = Client::signed_in(
+            &store,
+            &w.users_a
+                .iter()
+                .find(|(r, _)| *r == Role::ProvinceAdmin)
+                .unwrap()
+                .1,
+        )
+        .await;
+        let r = c
+            .post_form(
+                "/units",
+                &[
+                    ("parent_id", &w.a),
+                    ("code", "NASTY"),
+                    ("name", nasty),
+                    ("kind", "other"),
+                    ("report_other", nasty),
+                ],
+            )
+            .await;
         assert_eq!(r.status, 303, "{}", r.body);
-        let id = r.headers.get("location").unwrap().to_str().unwrap().trim_start_matches("/units/").to_string();
+        let id = r
+            .headers
+            .get("location")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .trim_start_matches("/units/")
+            .to_string();
         let stored = store.as_system().unit(&id).await.unwrap();
         assert_eq!(stored.fields.name, nasty, "stored exactly as typed");
         let page = c.get(&format!("/units/{id}")).await;
         assert!(!page.body.contains("<script>alert"), "HTML must be escaped");
         assert!(page.body.contains("&#60;script&#62;") || page.body.contains("&lt;script&gt;"));
-        let r = c.post_form("/systems", &[("name", nasty), ("owner_unit_id", &id), ("system_type", "other"), ("status", "planning")]).await;
+        let r = c
+            .post_form(
+                "/systems",
+                &[
+                    ("name", nasty),
+                    ("owner_unit_id", &id),
+                    ("system_type", "other"),
+                    ("status", "planning"),
+                ],
+            )
+            .await;
         assert_eq!(r.status, 303, "{}", r.body);
         // LIKE wildcards in a search are literal.
         let found = c.get("/systems?q=100%25+_x_").await;
-        assert!(found.body.contains(">1 hệ thống<"), "the % and _ are matched literally");
+        assert!(
+            found.body.contains(">1 hệ thống<"),
+            "the % and _ are matched literally"
+        );
         let wild = c.get("/systems?q=_").await;
-        assert!(wild.body.contains(">1 hệ thống<"), "'_' matches only names containing '_'");
-        assert!(store.as_system().units(true).await.unwrap().len() >= 6, "the units table is still there");
+        assert!(
+            wild.body.contains(">1 hệ thống<"),
+            "'_' matches only names containing '_'"
+        );
+        assert!(
+            store.as_system().units(true).await.unwrap().len() >= 6,
+            "the units table is still there"
+        );
         let contacts = Client::anonymous(&store).get("/contacts").await;
         assert!(!contacts.body.contains("<script>alert"));
         // Malformed JSON to the API: a JSON error, not a crash.
-        let bad = c.json("POST", "/api/v1/systems", &serde_json::json!("not an object")).await;
+        let bad = c
+            .json(
+                "POST",
+                "/api/v1/systems",
+                &serde_json::json!("not an object"),
+            )
+            .await;
         assert!(bad.status.is_client_error());
         let v: serde_json::Value = serde_json::from_str(&bad.body).unwrap();
         assert!(v["error"].is_string());
@@ -51,7 +112,15 @@ async fn html_is_escaped_and_metacharacters_are_stored_as_typed() {
         let inv = c.json("POST", "/api/v1/systems", &serde_json::json!({ "name": "", "owner_unit_id": id, "system_type": "cloud", "status": "operating", "ip_ranges": "999.1.1.1" })).await;
         assert_eq!(inv.status, 422);
         let v: serde_json::Value = serde_json::from_str(&inv.body).unwrap();
-        let fields: Vec<&str> = v["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
-        assert_eq!(fields, vec!["name", "system_type", "go_live_date", "ip_ranges"]);
+        let fields: Vec<&str> = v["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            fields,
+            vec!["name", "system_type", "go_live_date", "ip_ranges"]
+        );
     }
 }

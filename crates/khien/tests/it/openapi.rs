@@ -9,12 +9,24 @@ fn openapi_matches_the_snapshot() {
         std::fs::create_dir_all(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/api")).unwrap();
         std::fs::write(path, &doc).unwrap();
     }
-    let snapshot = std::fs::read_to_string(path).expect("docs/api/openapi.json missing: run with KHIEN_UPDATE_SNAPSHOTS=1");
-    assert!(snapshot == doc, "the API changed: review and run with KHIEN_UPDATE_SNAPSHOTS=1 to accept");
+    let snapshot = std::fs::read_to_string(path)
+        .expect("docs/api/openapi.json missing: run with KHIEN_UPDATE_SNAPSHOTS=1");
+    assert!(
+        snapshot == doc,
+        "the API changed: review and run with KHIEN_UPDATE_SNAPSHOTS=1 to accept"
+    );
     let v: serde_json::Value = serde_json::from_str(&doc).unwrap();
     assert_eq!(v["openapi"], "3.1.0");
     // Every API route of the router is documented.
-    for r in khien_web::route_table().iter().filter(|r| r.path.starts_with("/api/")) {
-        assert!(v["paths"][r.path][r.method.to_lowercase()].is_object(), "{} {} missing", r.method, r.path);
+    for r in khien_web::route_table()
+        .iter()
+        .filter(|r| r.path.starts_with("/api/"))
+    {
+        assert!(
+            v["paths"][r.path][r.method.to_lowercase()].is_object(),
+            "{} {} missing",
+            r.method,
+            r.path
+        );
     }
 }

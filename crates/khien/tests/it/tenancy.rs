@@ -29,11 +29,16 @@ fn path_for(r: &RouteInfo, w: &World) -> String {
     } else {
         String::new()
     };
-    r.path.replace("{id}", &id).replace("{name}", "khien.css").replace("{code}", "en")
+    r.path
+        .replace("{id}", &id)
+        .replace("{name}", "khien.css")
+        .replace("{code}", "en")
 }
 
 fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
-    let form = |pairs: &[(&'static str, &str)]| Recipe::Form(pairs.iter().map(|(k, v)| (*k, v.to_string())).collect());
+    let form = |pairs: &[(&'static str, &str)]| {
+        Recipe::Form(pairs.iter().map(|(k, v)| (*k, v.to_string())).collect())
+    };
     let system_json = serde_json::json!({ "name": "Chiếm quyền", "owner_unit_id": w.b, "system_type": "internal", "status": "planning" });
     let unit_json = serde_json::json!({ "parent_id": w.b, "code": "HIJACK", "name": "Chiếm quyền", "kind": "other" });
     Some(match (r.method, r.path) {
@@ -41,24 +46,70 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
         ("POST", "/login") => form(&[("username", "b.staff"), ("password", "sai mật khẩu")]),
         ("POST", "/login/totp") => form(&[("code", "000000")]),
         ("POST", "/logout") => form(&[]),
-        ("POST", "/account/password") => form(&[("current", "sai"), ("new", "mật khẩu mới 2026"), ("confirm", "mật khẩu mới 2026")]),
-        ("POST", "/account/sessions/{id}/revoke") | ("POST", "/account/tokens/{id}/revoke") => form(&[]),
-        ("POST", "/account/totp") => form(&[("secret", "JBSWY3DPEHPK3PXPJBSWY3DP"), ("code", "000000")]),
+        ("POST", "/account/password") => form(&[
+            ("current", "sai"),
+            ("new", "mật khẩu mới 2026"),
+            ("confirm", "mật khẩu mới 2026"),
+        ]),
+        ("POST", "/account/sessions/{id}/revoke") | ("POST", "/account/tokens/{id}/revoke") => {
+            form(&[])
+        }
+        ("POST", "/account/totp") => {
+            form(&[("secret", "JBSWY3DPEHPK3PXPJBSWY3DP"), ("code", "000000")])
+        }
         ("POST", "/account/totp/disable") => form(&[("password", "sai")]),
         ("POST", "/account/tokens") => form(&[("name", "khóa của tôi")]),
-        ("POST", "/units") => form(&[("parent_id", &w.b), ("code", "HIJACK"), ("name", "Chiếm quyền"), ("kind", "other")]),
-        ("POST", "/units/{id}") => form(&[("parent_id", &w.root), ("code", "B"), ("name", "Đã sửa trái phép"), ("kind", "department")]),
+        ("POST", "/units") => form(&[
+            ("parent_id", &w.b),
+            ("code", "HIJACK"),
+            ("name", "Chiếm quyền"),
+            ("kind", "other"),
+        ]),
+        ("POST", "/units/{id}") => form(&[
+            ("parent_id", &w.root),
+            ("code", "B"),
+            ("name", "Đã sửa trái phép"),
+            ("kind", "department"),
+        ]),
         ("POST", "/units/{id}/move") => form(&[("parent_id", &w.a)]),
         ("POST", "/units/{id}/active") => form(&[("active", "0")]),
-        ("POST", "/systems") => form(&[("name", "Chiếm quyền"), ("owner_unit_id", &w.b), ("system_type", "internal"), ("status", "planning")]),
-        ("POST", "/systems/{id}") => form(&[("name", "Đã sửa trái phép"), ("owner_unit_id", &w.a), ("system_type", "internal"), ("status", "planning")]),
-        ("POST", "/systems/import") => Recipe::Upload(systems_xlsx(&[["Chiếm quyền", "B", "internal", "planning", "", "", ""]])),
-        ("POST", "/users") => form(&[("username", "hijack"), ("display_name", "X"), ("role", "unit_staff"), ("unit_id", &w.b), ("password", "mật khẩu dài 2026")]),
+        ("POST", "/systems") => form(&[
+            ("name", "Chiếm quyền"),
+            ("owner_unit_id", &w.b),
+            ("system_type", "internal"),
+            ("status", "planning"),
+        ]),
+        ("POST", "/systems/{id}") => form(&[
+            ("name", "Đã sửa trái phép"),
+            ("owner_unit_id", &w.a),
+            ("system_type", "internal"),
+            ("status", "planning"),
+        ]),
+        ("POST", "/systems/import") => Recipe::Upload(systems_xlsx(&[[
+            "Chiếm quyền",
+            "B",
+            "internal",
+            "planning",
+            "",
+            "",
+            "",
+        ]])),
+        ("POST", "/users") => form(&[
+            ("username", "hijack"),
+            ("display_name", "X"),
+            ("role", "unit_staff"),
+            ("unit_id", &w.b),
+            ("password", "mật khẩu dài 2026"),
+        ]),
         ("POST", "/users/{id}/active") => form(&[("active", "0")]),
         ("POST", "/api/v1/units") => Recipe::Json(unit_json),
-        ("PUT", "/api/v1/units/{id}") => Recipe::Json(serde_json::json!({ "code": "B", "name": "Đã sửa trái phép", "kind": "department" })),
+        ("PUT", "/api/v1/units/{id}") => Recipe::Json(
+            serde_json::json!({ "code": "B", "name": "Đã sửa trái phép", "kind": "department" }),
+        ),
         ("POST", "/api/v1/systems") => Recipe::Json(system_json),
-        ("PUT", "/api/v1/systems/{id}") => Recipe::Json(serde_json::json!({ "name": "Đã sửa trái phép", "owner_unit_id": w.a, "system_type": "internal", "status": "planning" })),
+        ("PUT", "/api/v1/systems/{id}") => Recipe::Json(
+            serde_json::json!({ "name": "Đã sửa trái phép", "owner_unit_id": w.a, "system_type": "internal", "status": "planning" }),
+        ),
         _ => return None,
     })
 }
@@ -66,79 +117,106 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
 #[tokio::test]
 async fn no_route_crosses_the_unit_boundary_for_any_role() {
     let routes = khien_web::route_table();
-    assert!(routes.len() > 40, "the route table lists {} routes", routes.len());
+    assert!(
+        routes.len() > 40,
+        "the route table lists {} routes",
+        routes.len()
+    );
     for store in stores().await {
         let w = world(&store).await;
         let mut failures = Vec::new();
         // Unit roles first, over every route, while unit B is intact; then the province
         // roles, whose legitimate writes (renaming or moving B) would blur the markers.
         for province_pass in [false, true] {
-        for r in &routes {
-            let Some(recipe) = recipe(r, &w) else {
-                if !province_pass {
-                    failures.push(format!("{} {}: no request recipe in tenancy.rs — add one", r.method, r.path));
-                }
-                continue;
-            };
-            for (role, user_id) in w.users_a.iter().filter(|(role, _)| role.is_province_wide() == province_pass) {
-                let client = Client::signed_in(&store, user_id).await;
-                let before = audit_seq(&store).await;
-                let path = path_for(r, &w);
-                let reply = match &recipe {
-                    Recipe::Get => client.get(&path).await,
-                    Recipe::Form(pairs) => {
-                        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                        client.post_form(&path, &pairs).await
+            for r in &routes {
+                let Some(recipe) = recipe(r, &w) else {
+                    if !province_pass {
+                        failures.push(format!(
+                            "{} {}: no request recipe in tenancy.rs — add one",
+                            r.method, r.path
+                        ));
                     }
-                    Recipe::Json(v) => client.json(r.method, &path, v).await,
-                    Recipe::Upload(bytes) => client.upload(&path, "x.xlsx", bytes).await,
+                    continue;
                 };
-                let wrote = audit_seq(&store).await != before;
-                let who = format!("{} {} as {}", r.method, r.path, role.as_str());
-                let allowed = r.roles.contains(&role.as_str());
-                let status = reply.status.as_u16();
-                if r.tenancy != Tenancy::Public && !allowed && status != 403 {
-                    failures.push(format!("{who}: role not declared for the route but got {status}"));
+                for (role, user_id) in w
+                    .users_a
+                    .iter()
+                    .filter(|(role, _)| role.is_province_wide() == province_pass)
+                {
+                    let client = Client::signed_in(&store, user_id).await;
+                    let before = audit_seq(&store).await;
+                    let path = path_for(r, &w);
+                    let reply = match &recipe {
+                        Recipe::Get => client.get(&path).await,
+                        Recipe::Form(pairs) => {
+                            let pairs: Vec<(&str, &str)> =
+                                pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                            client.post_form(&path, &pairs).await
+                        }
+                        Recipe::Json(v) => client.json(r.method, &path, v).await,
+                        Recipe::Upload(bytes) => client.upload(&path, "x.xlsx", bytes).await,
+                    };
+                    let wrote = audit_seq(&store).await != before;
+                    let who = format!("{} {} as {}", r.method, r.path, role.as_str());
+                    let allowed = r.roles.contains(&role.as_str());
+                    let status = reply.status.as_u16();
+                    if r.tenancy != Tenancy::Public && !allowed && status != 403 {
+                        failures.push(format!(
+                            "{who}: role not declared for the route but got {status}"
+                        ));
+                    }
+                    match r.tenancy {
+                        Tenancy::Public => {}
+                        Tenancy::Own => {
+                            // Own-account routes may write, but only to the caller's own account.
+                            if r.path.contains("{id}") && status < 400 {
+                                failures.push(format!(
+                                    "{who}: acted on another user's session or token ({status})"
+                                ));
+                            }
+                        }
+                        Tenancy::Unit if role.is_province_wide() => {
+                            if !allowed && wrote {
+                                failures
+                                    .push(format!("{who}: forbidden role wrote to the database"));
+                            }
+                        }
+                        Tenancy::Unit => {
+                            if wrote {
+                                failures.push(format!(
+                                    "{who}: a unit role wrote to a foreign unit ({status})"
+                                ));
+                            }
+                            if reply.body.contains(FOREIGN) {
+                                failures.push(format!(
+                                    "{who}: foreign data in the response ({status})"
+                                ));
+                            }
+                            if r.path.contains("{id}") && status < 400 {
+                                failures.push(format!("{who}: a foreign object answered {status}"));
+                            }
+                        }
+                    }
                 }
-                match r.tenancy {
-                    Tenancy::Public => {}
-                    Tenancy::Own => {
-                        // Own-account routes may write, but only to the caller's own account.
-                        if r.path.contains("{id}") && status < 400 {
-                            failures.push(format!("{who}: acted on another user's session or token ({status})"));
-                        }
-                    }
-                    Tenancy::Unit if role.is_province_wide() => {
-                        if !allowed && wrote {
-                            failures.push(format!("{who}: forbidden role wrote to the database"));
-                        }
-                    }
-                    Tenancy::Unit => {
-                        if wrote {
-                            failures.push(format!("{who}: a unit role wrote to a foreign unit ({status})"));
-                        }
-                        if reply.body.contains(FOREIGN) {
-                            failures.push(format!("{who}: foreign data in the response ({status})"));
-                        }
-                        if r.path.contains("{id}") && status < 400 {
-                            failures.push(format!("{who}: a foreign object answered {status}"));
-                        }
-                    }
+            }
+            if !province_pass {
+                // The foreign user's session and token survived every unit-role request
+                // (province admins may later disable that user legitimately).
+                if store.session(&w.user_b_session).await.unwrap().is_none() {
+                    failures.push("a unit role revoked a foreign user's session".into());
+                }
+                if store.api_tokens_of(&w.user_b).await.unwrap().len() != 1 {
+                    failures.push("a unit role revoked a foreign user's API token".into());
                 }
             }
         }
-        if !province_pass {
-            // The foreign user's session and token survived every unit-role request
-            // (province admins may later disable that user legitimately).
-            if store.session(&w.user_b_session).await.unwrap().is_none() {
-                failures.push("a unit role revoked a foreign user's session".into());
-            }
-            if store.api_tokens_of(&w.user_b).await.unwrap().len() != 1 {
-                failures.push("a unit role revoked a foreign user's API token".into());
-            }
-        }
-        }
-        assert!(failures.is_empty(), "{} tenancy failures on {:?}:\n{}", failures.len(), store.backend, failures.join("\n"));
+        assert!(
+            failures.is_empty(),
+            "{} tenancy failures on {:?}:\n{}",
+            failures.len(),
+            store.backend,
+            failures.join("\n")
+        );
         // Sanity: the same unit roles do see their own unit's data.
         for (role, user_id) in &w.users_a {
             if role.is_province_wide() {
@@ -146,12 +224,30 @@ async fn no_route_crosses_the_unit_boundary_for_any_role() {
             }
             let c = Client::signed_in(&store, user_id).await;
             let own = c.get(&format!("/systems/{}", w.sys_a)).await;
-            assert_eq!(own.status, 200, "{} cannot read its own system", role.as_str());
+            assert_eq!(
+                own.status,
+                200,
+                "{} cannot read its own system",
+                role.as_str()
+            );
             let sub = c.get(&format!("/units/{}", w.a1)).await;
-            assert_eq!(sub.status, 200, "{} cannot read its own sub-unit", role.as_str());
+            assert_eq!(
+                sub.status,
+                200,
+                "{} cannot read its own sub-unit",
+                role.as_str()
+            );
         }
-        let inspector = w.users_a.iter().find(|(r, _)| *r == Role::Inspector).unwrap();
+        let inspector = w
+            .users_a
+            .iter()
+            .find(|(r, _)| *r == Role::Inspector)
+            .unwrap();
         let c = Client::signed_in(&store, &inspector.1).await;
-        assert_eq!(c.get(&format!("/units/{}", w.b1)).await.status, 200, "province roles see the whole province");
+        assert_eq!(
+            c.get(&format!("/units/{}", w.b1)).await.status,
+            200,
+            "province roles see the whole province"
+        );
     }
 }

@@ -24,14 +24,44 @@ pub fn routes() -> Routes {
     Routes::default()
         .get("/api/v1/openapi.json", &[], Tenancy::Public, openapi::serve)
         .get("/api/v1/units", any, Tenancy::Unit, records::list_units)
-        .post("/api/v1/units", UnitEditor::NAMES, Tenancy::Unit, records::create_unit)
+        .post(
+            "/api/v1/units",
+            UnitEditor::NAMES,
+            Tenancy::Unit,
+            records::create_unit,
+        )
         .get("/api/v1/units/{id}", any, Tenancy::Unit, records::get_unit)
-        .put("/api/v1/units/{id}", UnitEditor::NAMES, Tenancy::Unit, records::update_unit)
+        .put(
+            "/api/v1/units/{id}",
+            UnitEditor::NAMES,
+            Tenancy::Unit,
+            records::update_unit,
+        )
         .get("/api/v1/systems", any, Tenancy::Unit, records::list_systems)
-        .post("/api/v1/systems", SystemEditor::NAMES, Tenancy::Unit, records::create_system)
-        .get("/api/v1/systems/{id}", any, Tenancy::Unit, records::get_system)
-        .put("/api/v1/systems/{id}", SystemEditor::NAMES, Tenancy::Unit, records::update_system)
-        .get("/api/v1/users", ProvinceAdmin::NAMES, Tenancy::Unit, records::list_users)
+        .post(
+            "/api/v1/systems",
+            SystemEditor::NAMES,
+            Tenancy::Unit,
+            records::create_system,
+        )
+        .get(
+            "/api/v1/systems/{id}",
+            any,
+            Tenancy::Unit,
+            records::get_system,
+        )
+        .put(
+            "/api/v1/systems/{id}",
+            SystemEditor::NAMES,
+            Tenancy::Unit,
+            records::update_system,
+        )
+        .get(
+            "/api/v1/users",
+            ProvinceAdmin::NAMES,
+            Tenancy::Unit,
+            records::list_users,
+        )
         .get("/api/v1/audit", any, Tenancy::Unit, records::list_audit)
 }
 
@@ -40,8 +70,18 @@ pub(crate) fn api_error(e: StoreError) -> Response {
     match e {
         StoreError::Invalid(inv) => {
             let t = T { lang: Lang::En };
-            let errors: Vec<_> = inv.errors.iter().map(|f| json!({ "field": f.field, "code": f.key, "message": field_message(&t, f) })).collect();
-            (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({ "error": "invalid", "errors": errors }))).into_response()
+            let errors: Vec<_> = inv
+                .errors
+                .iter()
+                .map(
+                    |f| json!({ "field": f.field, "code": f.key, "message": field_message(&t, f) }),
+                )
+                .collect();
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(json!({ "error": "invalid", "errors": errors })),
+            )
+                .into_response()
         }
         other => AppError::from(other).into_response(),
     }

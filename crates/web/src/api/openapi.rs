@@ -13,19 +13,49 @@ fn string_props(names: &[&str]) -> Value {
 }
 
 const UNIT_FIELDS: &[&str] = &[
-    "code", "name", "kind", "address", "leader_name", "leader_title", "leader_phone", "leader_email", "security_unit",
-    "security_person", "security_phone", "security_email", "report_phone", "report_email", "report_other",
+    "code",
+    "name",
+    "kind",
+    "address",
+    "leader_name",
+    "leader_title",
+    "leader_phone",
+    "leader_email",
+    "security_unit",
+    "security_person",
+    "security_phone",
+    "security_email",
+    "report_phone",
+    "report_email",
+    "report_other",
 ];
 const SYSTEM_INPUT_FIELDS: &[&str] = &[
-    "name", "code", "owner_unit_id", "operator_unit_id", "system_type", "status", "go_live_date", "hosting_system_id",
-    "information_types", "personal_subjects", "sensitive_subjects", "handles_admin_procedures", "requires_24x7", "urls",
-    "ip_ranges", "components", "description",
+    "name",
+    "code",
+    "owner_unit_id",
+    "operator_unit_id",
+    "system_type",
+    "status",
+    "go_live_date",
+    "hosting_system_id",
+    "information_types",
+    "personal_subjects",
+    "sensitive_subjects",
+    "handles_admin_procedures",
+    "requires_24x7",
+    "urls",
+    "ip_ranges",
+    "components",
+    "description",
 ];
 
 fn schemas() -> Value {
     let mut unit_input = string_props(UNIT_FIELDS);
     if let Some(m) = unit_input.as_object_mut() {
-        m.insert("parent_id".into(), json!({ "type": "string", "description": "Required when creating." }));
+        m.insert(
+            "parent_id".into(),
+            json!({ "type": "string", "description": "Required when creating." }),
+        );
     }
     let mut unit = string_props(UNIT_FIELDS);
     if let Some(m) = unit.as_object_mut() {
@@ -74,16 +104,40 @@ fn schemas() -> Value {
 fn describe(method: &str, path: &str) -> (&'static str, Option<&'static str>, &'static str) {
     match (method, path) {
         ("GET", "/api/v1/openapi.json") => ("This document", None, ""),
-        ("GET", "/api/v1/units") => ("Units in the caller's scope, in tree order", None, "UnitList"),
-        ("POST", "/api/v1/units") => ("Create a unit under a parent in scope", Some("UnitInput"), "Unit"),
+        ("GET", "/api/v1/units") => (
+            "Units in the caller's scope, in tree order",
+            None,
+            "UnitList",
+        ),
+        ("POST", "/api/v1/units") => (
+            "Create a unit under a parent in scope",
+            Some("UnitInput"),
+            "Unit",
+        ),
         ("GET", "/api/v1/units/{id}") => ("One unit", None, "Unit"),
         ("PUT", "/api/v1/units/{id}") => ("Edit a unit", Some("UnitInput"), "Unit"),
-        ("GET", "/api/v1/systems") => ("Information systems (filters q, unit_id, system_type, status; sort, dir, page, per_page)", None, "SystemPage"),
-        ("POST", "/api/v1/systems") => ("Declare an information system", Some("SystemInput"), "System"),
-        ("GET", "/api/v1/systems/{id}") => ("One information system with its components", None, "System"),
-        ("PUT", "/api/v1/systems/{id}") => ("Edit an information system", Some("SystemInput"), "System"),
+        ("GET", "/api/v1/systems") => (
+            "Information systems (filters q, unit_id, system_type, status; sort, dir, page, per_page)",
+            None,
+            "SystemPage",
+        ),
+        ("POST", "/api/v1/systems") => (
+            "Declare an information system",
+            Some("SystemInput"),
+            "System",
+        ),
+        ("GET", "/api/v1/systems/{id}") => {
+            ("One information system with its components", None, "System")
+        }
+        ("PUT", "/api/v1/systems/{id}") => {
+            ("Edit an information system", Some("SystemInput"), "System")
+        }
         ("GET", "/api/v1/users") => ("Users (province administrators)", None, "UserList"),
-        ("GET", "/api/v1/audit") => ("Audit entries in scope (filters entity, entity_id, actor, action, page)", None, "AuditPage"),
+        ("GET", "/api/v1/audit") => (
+            "Audit entries in scope (filters entity, entity_id, actor, action, page)",
+            None,
+            "AuditPage",
+        ),
         _ => ("", None, ""),
     }
 }
@@ -107,7 +161,10 @@ fn response_schema(name: &str) -> Value {
 
 pub fn openapi_document() -> Value {
     let mut paths = Map::new();
-    for r in crate::route_table().iter().filter(|r| r.path.starts_with("/api/")) {
+    for r in crate::route_table()
+        .iter()
+        .filter(|r| r.path.starts_with("/api/"))
+    {
         let (summary, request, response) = describe(r.method, r.path);
         let mut op = json!({
             "summary": summary,

@@ -31,7 +31,11 @@ pub async fn list_units(State(s): State<AppState>, auth: Auth<AnyRole>) -> ApiRe
     ok(json!({ "items": auth.scoped(&s).units(true).await.map_err(err)? }))
 }
 
-pub async fn get_unit(State(s): State<AppState>, auth: Auth<AnyRole>, Path(id): Path<String>) -> ApiResult {
+pub async fn get_unit(
+    State(s): State<AppState>,
+    auth: Auth<AnyRole>,
+    Path(id): Path<String>,
+) -> ApiResult {
     ok(auth.scoped(&s).unit(&id).await.map_err(err)?)
 }
 
@@ -43,20 +47,35 @@ pub struct UnitBody {
     input: UnitInput,
 }
 
-pub async fn create_unit(State(s): State<AppState>, auth: Auth<UnitEditor>, Json(b): Json<UnitBody>) -> ApiResult {
+pub async fn create_unit(
+    State(s): State<AppState>,
+    auth: Auth<UnitEditor>,
+    Json(b): Json<UnitBody>,
+) -> ApiResult {
     let fields = b.input.validate().map_err(|e| err(e.into()))?;
     if fields.kind == khien_domain::units::UnitKind::Province || b.parent_id.is_empty() {
         return Err(AppError::BadRequest("err.parent_required").into_response());
     }
-    let unit = auth.scoped(&s).create_unit(Some(&b.parent_id), &fields).await.map_err(err)?;
+    let unit = auth
+        .scoped(&s)
+        .create_unit(Some(&b.parent_id), &fields)
+        .await
+        .map_err(err)?;
     Ok((StatusCode::CREATED, Json(unit)).into_response())
 }
 
-pub async fn update_unit(State(s): State<AppState>, auth: Auth<UnitEditor>, Path(id): Path<String>, Json(input): Json<UnitInput>) -> ApiResult {
+pub async fn update_unit(
+    State(s): State<AppState>,
+    auth: Auth<UnitEditor>,
+    Path(id): Path<String>,
+    Json(input): Json<UnitInput>,
+) -> ApiResult {
     let scoped = auth.scoped(&s);
     let before = scoped.unit(&id).await.map_err(err)?;
     let fields = input.validate().map_err(|e| err(e.into()))?;
-    if (fields.kind == khien_domain::units::UnitKind::Province) != (before.fields.kind == khien_domain::units::UnitKind::Province) {
+    if (fields.kind == khien_domain::units::UnitKind::Province)
+        != (before.fields.kind == khien_domain::units::UnitKind::Province)
+    {
         return Err(AppError::BadRequest("err.root_kind").into_response());
     }
     ok(scoped.update_unit(&id, &fields).await.map_err(err)?)
@@ -70,23 +89,52 @@ pub struct ListQuery {
     per_page: i64,
 }
 
-pub async fn list_systems(State(s): State<AppState>, auth: Auth<AnyRole>, Query(q): Query<ListQuery>) -> ApiResult {
-    let per_page = if q.per_page <= 0 { 50 } else { q.per_page.min(500) };
-    ok(auth.scoped(&s).systems(&q.filter, Some(per_page)).await.map_err(err)?)
+pub async fn list_systems(
+    State(s): State<AppState>,
+    auth: Auth<AnyRole>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult {
+    let per_page = if q.per_page <= 0 {
+        50
+    } else {
+        q.per_page.min(500)
+    };
+    ok(auth
+        .scoped(&s)
+        .systems(&q.filter, Some(per_page))
+        .await
+        .map_err(err)?)
 }
 
-pub async fn get_system(State(s): State<AppState>, auth: Auth<AnyRole>, Path(id): Path<String>) -> ApiResult {
+pub async fn get_system(
+    State(s): State<AppState>,
+    auth: Auth<AnyRole>,
+    Path(id): Path<String>,
+) -> ApiResult {
     ok(auth.scoped(&s).system(&id).await.map_err(err)?)
 }
 
-pub async fn create_system(State(s): State<AppState>, auth: Auth<SystemEditor>, Json(input): Json<SystemInput>) -> ApiResult {
+pub async fn create_system(
+    State(s): State<AppState>,
+    auth: Auth<SystemEditor>,
+    Json(input): Json<SystemInput>,
+) -> ApiResult {
     let fields = input.validate().map_err(|e| err(e.into()))?;
     let scoped = auth.scoped(&s);
     let id = scoped.create_system(&fields).await.map_err(err)?;
-    Ok((StatusCode::CREATED, Json(scoped.system(&id).await.map_err(err)?)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(scoped.system(&id).await.map_err(err)?),
+    )
+        .into_response())
 }
 
-pub async fn update_system(State(s): State<AppState>, auth: Auth<SystemEditor>, Path(id): Path<String>, Json(input): Json<SystemInput>) -> ApiResult {
+pub async fn update_system(
+    State(s): State<AppState>,
+    auth: Auth<SystemEditor>,
+    Path(id): Path<String>,
+    Json(input): Json<SystemInput>,
+) -> ApiResult {
     let scoped = auth.scoped(&s);
     scoped.system(&id).await.map_err(err)?;
     let fields = input.validate().map_err(|e| err(e.into()))?;
@@ -98,6 +146,10 @@ pub async fn list_users(State(s): State<AppState>, auth: Auth<ProvinceAdmin>) ->
     ok(json!({ "items": auth.scoped(&s).users().await.map_err(err)? }))
 }
 
-pub async fn list_audit(State(s): State<AppState>, auth: Auth<AnyRole>, Query(f): Query<AuditFilter>) -> ApiResult {
+pub async fn list_audit(
+    State(s): State<AppState>,
+    auth: Auth<AnyRole>,
+    Query(f): Query<AuditFilter>,
+) -> ApiResult {
     ok(auth.scoped(&s).audit(&f, 100).await.map_err(err)?)
 }

@@ -6,12 +6,17 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 pub fn hash_password(password: &str) -> Result<String, String> {
-    Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| e.to_string())
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
     match PasswordHash::new(hash) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }
@@ -41,7 +46,11 @@ pub fn sha256_hex(s: &str) -> String {
 
 /// Constant-time comparison for tokens.
 pub fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 const B32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -67,7 +76,9 @@ pub fn base32_decode(s: &str) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     let (mut buf, mut bits) = (0u32, 0u32);
     for c in s.chars().filter(|c| !c.is_whitespace() && *c != '=') {
-        let v = B32.iter().position(|&x| char::from(x) == c.to_ascii_uppercase())? as u32;
+        let v = B32
+            .iter()
+            .position(|&x| char::from(x) == c.to_ascii_uppercase())? as u32;
         buf = (buf << 5) | v;
         bits += 5;
         if bits >= 8 {
@@ -93,7 +104,8 @@ pub fn totp_at(secret_b32: &str, unix_secs: i64) -> Option<String> {
     let h = mac.finalize().into_bytes();
     let off = usize::from(*h.last()? & 0x0f);
     let slice = h.get(off..off + 4)?;
-    let code = (u32::from_be_bytes([slice[0], slice[1], slice[2], slice[3]]) & 0x7fff_ffff) % 1_000_000;
+    let code =
+        (u32::from_be_bytes([slice[0], slice[1], slice[2], slice[3]]) & 0x7fff_ffff) % 1_000_000;
     Some(format!("{code:06}"))
 }
 
@@ -116,7 +128,10 @@ mod tests {
         assert_eq!(totp_at(&secret, 2_000_000_000).as_deref(), Some("279037"));
         assert!(totp_verify(&secret, "287082", 59 + 30));
         assert!(!totp_verify(&secret, "287082", 59 + 90));
-        assert_eq!(base32_decode(&secret).as_deref(), Some(&b"12345678901234567890"[..]));
+        assert_eq!(
+            base32_decode(&secret).as_deref(),
+            Some(&b"12345678901234567890"[..])
+        );
     }
 
     #[test]

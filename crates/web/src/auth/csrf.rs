@@ -5,8 +5,8 @@
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{FromRequest, Multipart, Request, State};
-use axum::http::header::{CONTENT_TYPE, HOST, ORIGIN};
 use axum::http::Method;
+use axum::http::header::{CONTENT_TYPE, HOST, ORIGIN};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -26,14 +26,24 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
         None => cookie(req.headers(), PRE_COOKIE),
     };
     if let Some(origin) = req.headers().get(ORIGIN).and_then(|o| o.to_str().ok()) {
-        let host = req.headers().get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+        let host = req
+            .headers()
+            .get(HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("");
         let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or("");
         if origin == "null" || origin_host != host {
             return AppError::Csrf.into_response();
         }
     }
-    let Some(expected) = expected else { return AppError::Csrf.into_response() };
-    let header_token = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).map(String::from);
+    let Some(expected) = expected else {
+        return AppError::Csrf.into_response();
+    };
+    let header_token = req
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
     let (req, presented) = match header_token {
         Some(t) => (req, Some(t)),
         None => match token_from_body(req, state.config.max_body_bytes).await {
@@ -49,8 +59,16 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
 
 /// Reads the `_csrf` field from a form or multipart body, then rebuilds the request with
 /// the same bytes for the handler. The body limit has already been applied.
-async fn token_from_body(req: Request, limit: usize) -> Result<(Request, Option<String>), Response> {
-    let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+async fn token_from_body(
+    req: Request,
+    limit: usize,
+) -> Result<(Request, Option<String>), Response> {
+    let content_type = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     let (parts, body) = req.into_parts();
     let bytes = match to_bytes(body, limit).await {
         Ok(b) => b,
@@ -59,7 +77,12 @@ async fn token_from_body(req: Request, limit: usize) -> Result<(Request, Option<
     let token = if content_type.starts_with("application/x-www-form-urlencoded") {
         serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
             .ok()
-            .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v))
+            .and_then(|pairs| {
+                pairs
+                    .into_iter()
+                    .find(|(k, _)| k == "_csrf")
+                    .map(|(_, v)| v)
+            })
     } else if content_type.starts_with("multipart/form-data") {
         let probe = Request::from_parts(parts.clone(), Body::from(bytes.clone()));
         match Multipart::from_request(probe, &()).await {

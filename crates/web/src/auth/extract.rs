@@ -41,17 +41,30 @@ impl<A: Access> Auth<A> {
 impl<A: Access + Send + Sync> FromRequestParts<AppState> for Auth<A> {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let api = parts.uri.path().starts_with("/api/");
-        let identity = parts.extensions.get::<Identity>().ok_or(AppError::Unauthenticated { api })?;
+        let identity = parts
+            .extensions
+            .get::<Identity>()
+            .ok_or(AppError::Unauthenticated { api })?;
         let session = match &identity.via {
-            Via::Session { id_hash, csrf } => Some(SessionCtx { id_hash: id_hash.clone(), csrf: csrf.clone() }),
+            Via::Session { id_hash, csrf } => Some(SessionCtx {
+                id_hash: id_hash.clone(),
+                csrf: csrf.clone(),
+            }),
             Via::PendingTotp { .. } => return Err(AppError::Unauthenticated { api }),
             Via::Token => None,
         };
         if !A::ROLES.contains(&identity.principal.role) {
             return Err(AppError::Forbidden);
         }
-        Ok(Auth { principal: identity.principal.clone(), session, _access: PhantomData })
+        Ok(Auth {
+            principal: identity.principal.clone(),
+            session,
+            _access: PhantomData,
+        })
     }
 }

@@ -17,9 +17,15 @@ pub const LANG_COOKIE: &str = "khien_lang";
 
 #[derive(Debug, Clone)]
 pub enum Via {
-    Session { id_hash: String, csrf: String },
+    Session {
+        id_hash: String,
+        csrf: String,
+    },
     /// A session that still owes its second factor: good only for `/login/totp`.
-    PendingTotp { id_hash: String, csrf: String },
+    PendingTotp {
+        id_hash: String,
+        csrf: String,
+    },
     Token,
 }
 
@@ -30,14 +36,26 @@ pub struct Identity {
 }
 
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get_all(COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
-        let (k, v) = kv.trim().split_once('=')?;
-        (k == name).then(|| v.to_string())
-    })
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| {
+            let (k, v) = kv.trim().split_once('=')?;
+            (k == name).then(|| v.to_string())
+        })
 }
 
 /// `Set-Cookie` with the attributes every Khiên cookie carries.
-pub fn set_cookie(headers: &mut HeaderMap, name: &str, value: &str, max_age_secs: i64, secure: bool, http_only: bool) {
+pub fn set_cookie(
+    headers: &mut HeaderMap,
+    name: &str,
+    value: &str,
+    max_age_secs: i64,
+    secure: bool,
+    http_only: bool,
+) {
     let mut c = format!("{name}={value}; Path=/; SameSite=Strict; Max-Age={max_age_secs}");
     if http_only {
         c.push_str("; HttpOnly");
@@ -52,15 +70,28 @@ pub fn set_cookie(headers: &mut HeaderMap, name: &str, value: &str, max_age_secs
 
 /// Resolves the caller (API token or session cookie) and the language, and stores them
 /// in the request's extensions for the extractors.
-pub async fn resolve_identity(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn resolve_identity(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let headers = req.headers();
-    let lang = cookie(headers, LANG_COOKIE).and_then(|l| Lang::parse(&l)).unwrap_or(Lang::Vi);
+    let lang = cookie(headers, LANG_COOKIE)
+        .and_then(|l| Lang::parse(&l))
+        .unwrap_or(Lang::Vi);
     let mut identity = None;
-    let bearer = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
+    let bearer = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
     if let Some(token) = bearer {
         if req.uri().path().starts_with("/api/") {
             if let Ok(Some(principal)) = state.store.api_token_principal(&sha256_hex(token)).await {
-                identity = Some(Identity { principal, via: Via::Token });
+                identity = Some(Identity {
+                    principal,
+                    via: Via::Token,
+                });
             }
         }
     } else if let Some(token) = cookie(headers, SESSION_COOKIE) {
@@ -69,16 +100,29 @@ pub async fn resolve_identity(State(state): State<AppState>, mut req: Request, n
             let now = state.store.now();
             let new_expiry = now + state.config.session_idle;
             // Slide the idle timeout, but write at most once every five minutes.
-            let stale = parse_rfc3339(&s.expires_at).is_none_or(|e| new_expiry - e > time::Duration::minutes(5));
+            let stale = parse_rfc3339(&s.expires_at)
+                .is_none_or(|e| new_expiry - e > time::Duration::minutes(5));
             if stale && !s.totp_pending {
-                let _ = state.store.touch_session(&id_hash, &to_rfc3339(new_expiry)).await;
+                let _ = state
+                    .store
+                    .touch_session(&id_hash, &to_rfc3339(new_expiry))
+                    .await;
             }
             let via = if s.totp_pending {
-                Via::PendingTotp { id_hash, csrf: s.csrf_token }
+                Via::PendingTotp {
+                    id_hash,
+                    csrf: s.csrf_token,
+                }
             } else {
-                Via::Session { id_hash, csrf: s.csrf_token }
+                Via::Session {
+                    id_hash,
+                    csrf: s.csrf_token,
+                }
             };
-            identity = Some(Identity { principal: s.principal, via });
+            identity = Some(Identity {
+                principal: s.principal,
+                via,
+            });
         }
     }
     req.extensions_mut().insert(lang);

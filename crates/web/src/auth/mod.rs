@@ -8,7 +8,9 @@ mod identity;
 
 pub use csrf::csrf_guard;
 pub use extract::{Access, Auth, SessionCtx};
-pub use identity::{Identity, Via, resolve_identity, SESSION_COOKIE, PRE_COOKIE, LANG_COOKIE, cookie, set_cookie};
+pub use identity::{
+    Identity, LANG_COOKIE, PRE_COOKIE, SESSION_COOKIE, Via, cookie, resolve_identity, set_cookie,
+};
 
 /// Role sets that routes declare. Each is both a type (for the extractor) and a list
 /// (for the route table).
@@ -26,7 +28,15 @@ pub mod roles {
         };
     }
 
-    access!(AnyRole, ProvinceAdmin, Inspector, Responder, UnitManager, UnitStaff, Viewer);
+    access!(
+        AnyRole,
+        ProvinceAdmin,
+        Inspector,
+        Responder,
+        UnitManager,
+        UnitStaff,
+        Viewer
+    );
     access!(SystemEditor, ProvinceAdmin, UnitManager, UnitStaff);
     access!(UnitEditor, ProvinceAdmin, UnitManager);
     access!(ProvinceAdmin, ProvinceAdmin);

@@ -8,7 +8,10 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::Auth;
-use crate::auth::crypto::{hash_password, new_totp_secret, password_acceptable, random_token, sha256_hex, totp_verify, verify_password};
+use crate::auth::crypto::{
+    hash_password, new_totp_secret, password_acceptable, random_token, sha256_hex, totp_verify,
+    verify_password,
+};
 use crate::auth::roles::AnyRole;
 use crate::error::{AppError, AppResult};
 use crate::view::{Chrome, render};
@@ -29,14 +32,33 @@ struct AccountPage {
     error: Option<String>,
 }
 
-async fn account_page(state: &AppState, auth: &Auth<AnyRole>, c: Chrome, message: Option<String>, error: Option<String>, new_token: Option<String>) -> AppResult<Html<String>> {
+async fn account_page(
+    state: &AppState,
+    auth: &Auth<AnyRole>,
+    c: Chrome,
+    message: Option<String>,
+    error: Option<String>,
+    new_token: Option<String>,
+) -> AppResult<Html<String>> {
     let p = &auth.principal;
-    let creds = state.store.credentials(&p.username).await?.ok_or(AppError::NotFound)?;
-    let totp_secret = if creds.totp_secret.is_some() { String::new() } else { new_totp_secret().map_err(AppError::Internal)? };
+    let creds = state
+        .store
+        .credentials(&p.username)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let totp_secret = if creds.totp_secret.is_some() {
+        String::new()
+    } else {
+        new_totp_secret().map_err(AppError::Internal)?
+    };
     render(&AccountPage {
         username: p.username.clone(),
         sessions: state.store.sessions_of(&p.user_id).await?,
-        current_session: auth.session.as_ref().map(|s| s.id_hash.clone()).unwrap_or_default(),
+        current_session: auth
+            .session
+            .as_ref()
+            .map(|s| s.id_hash.clone())
+            .unwrap_or_default(),
         tokens: state.store.api_tokens_of(&p.user_id).await?,
         totp_enabled: creds.totp_secret.is_some(),
         totp_secret,
@@ -47,7 +69,11 @@ async fn account_page(state: &AppState, auth: &Auth<AnyRole>, c: Chrome, message
     })
 }
 
-pub async fn page(State(state): State<AppState>, auth: Auth<AnyRole>, c: Chrome) -> AppResult<Html<String>> {
+pub async fn page(
+    State(state): State<AppState>,
+    auth: Auth<AnyRole>,
+    c: Chrome,
+) -> AppResult<Html<String>> {
     account_page(&state, &auth, c, None, None, None).await
 }
 
@@ -61,8 +87,17 @@ pub struct PasswordForm {
     confirm: String,
 }
 
-pub async fn change_password(State(state): State<AppState>, auth: Auth<AnyRole>, c: Chrome, Form(f): Form<PasswordForm>) -> AppResult<Response> {
-    let creds = state.store.credentials(&auth.principal.username).await?.ok_or(AppError::NotFound)?;
+pub async fn change_password(
+    State(state): State<AppState>,
+    auth: Auth<AnyRole>,
+    c: Chrome,
+    Form(f): Form<PasswordForm>,
+) -> AppResult<Response> {
+    let creds = state
+        .store
+        .credentials(&auth.principal.username)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let problem = if !verify_password(&f.current, &creds.password_hash) {
         Some("account.wrong_password")
     } else if f.new != f.confirm {
@@ -74,17 +109,34 @@ pub async fn change_password(State(state): State<AppState>, auth: Auth<AnyRole>,
     };
     if let Some(key) = problem {
         let msg = c.t.s(key).to_string();
-        return Ok((axum::http::StatusCode::BAD_REQUEST, account_page(&state, &auth, c, None, Some(msg), None).await?).into_response());
+        return Ok((
+            axum::http::StatusCode::BAD_REQUEST,
+            account_page(&state, &auth, c, None, Some(msg), None).await?,
+        )
+            .into_response());
     }
     let hash = hash_password(&f.new).map_err(AppError::Internal)?;
     let keep = auth.session.as_ref().map(|s| s.id_hash.as_str());
-    state.store.set_password(&auth.principal.user_id, &hash, keep).await?;
+    state
+        .store
+        .set_password(&auth.principal.user_id, &hash, keep)
+        .await?;
     let msg = c.t.s("account.password_changed").to_string();
-    Ok(account_page(&state, &auth, c, Some(msg), None, None).await?.into_response())
+    Ok(account_page(&state, &auth, c, Some(msg), None, None)
+        .await?
+        .into_response())
 }
 
-pub async fn revoke_session(State(state): State<AppState>, auth: Auth<AnyRole>, Path(id): Path<String>) -> AppResult<Redirect> {
-    if !state.store.end_session(&auth.principal.user_id, &id).await? {
+pub async fn revoke_session(
+    State(state): State<AppState>,
+    auth: Auth<AnyRole>,
+    Path(id): Path<String>,
+) -> AppResult<Redirect> {
+    if !state
+        .store
+        .end_session(&auth.principal.user_id, &id)
+        .await?
+    {
         return Err(AppError::NotFound);
     }
     Ok(Redirect::to("/account"))
@@ -99,15 +151,29 @@ pub struct TotpEnable {
 }
 
 /// Enrols a second factor: the user proves their authenticator has the secret.
-pub async fn enable_totp(State(state): State<AppState>, auth: Auth<AnyRole>, c: Chrome, Form(f): Form<TotpEnable>) -> AppResult<Response> {
+pub async fn enable_totp(
+    State(state): State<AppState>,
+    auth: Auth<AnyRole>,
+    c: Chrome,
+    Form(f): Form<TotpEnable>,
+) -> AppResult<Response> {
     let now = state.store.now().unix_timestamp();
     if f.secret.len() < 16 || !totp_verify(&f.secret, &f.code, now) {
         let msg = c.t.s("account.totp_bad_code").to_string();
-        return Ok((axum::http::StatusCode::BAD_REQUEST, account_page(&state, &auth, c, None, Some(msg), None).await?).into_response());
+        return Ok((
+            axum::http::StatusCode::BAD_REQUEST,
+            account_page(&state, &auth, c, None, Some(msg), None).await?,
+        )
+            .into_response());
     }
-    state.store.set_totp(&auth.principal.user_id, Some(f.secret.trim())).await?;
+    state
+        .store
+        .set_totp(&auth.principal.user_id, Some(f.secret.trim()))
+        .await?;
     let msg = c.t.s("account.totp_enabled").to_string();
-    Ok(account_page(&state, &auth, c, Some(msg), None, None).await?.into_response())
+    Ok(account_page(&state, &auth, c, Some(msg), None, None)
+        .await?
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -116,11 +182,24 @@ pub struct ConfirmPassword {
     password: String,
 }
 
-pub async fn disable_totp(State(state): State<AppState>, auth: Auth<AnyRole>, c: Chrome, Form(f): Form<ConfirmPassword>) -> AppResult<Response> {
-    let creds = state.store.credentials(&auth.principal.username).await?.ok_or(AppError::NotFound)?;
+pub async fn disable_totp(
+    State(state): State<AppState>,
+    auth: Auth<AnyRole>,
+    c: Chrome,
+    Form(f): Form<ConfirmPassword>,
+) -> AppResult<Response> {
+    let creds = state
+        .store
+        .credentials(&auth.principal.username)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if !verify_password(&f.password, &creds.password_hash) {
         let msg = c.t.s("account.wrong_password").to_string();
-        return Ok((axum::http::StatusCode::BAD_REQUEST, account_page(&state, &auth, c, None, Some(msg), None).await?).into_response());
+        return Ok((
+            axum::http::StatusCode::BAD_REQUEST,
+            account_page(&state, &auth, c, None, Some(msg), None).await?,
+        )
+            .into_response());
     }
     state.store.set_totp(&auth.principal.user_id, None).await?;
     Ok(Redirect::to("/account").into_response())
@@ -133,19 +212,41 @@ pub struct TokenForm {
 }
 
 /// Creates an API token; its value is shown once and only its hash is stored.
-pub async fn create_token(State(state): State<AppState>, auth: Auth<AnyRole>, c: Chrome, Form(f): Form<TokenForm>) -> AppResult<Response> {
+pub async fn create_token(
+    State(state): State<AppState>,
+    auth: Auth<AnyRole>,
+    c: Chrome,
+    Form(f): Form<TokenForm>,
+) -> AppResult<Response> {
     let name = f.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         let msg = c.t.s("account.token_name").to_string();
-        return Ok((axum::http::StatusCode::BAD_REQUEST, account_page(&state, &auth, c, None, Some(msg), None).await?).into_response());
+        return Ok((
+            axum::http::StatusCode::BAD_REQUEST,
+            account_page(&state, &auth, c, None, Some(msg), None).await?,
+        )
+            .into_response());
     }
     let token = format!("khien_{}", random_token().map_err(AppError::Internal)?);
-    state.store.create_api_token(&auth.principal.user_id, name, &sha256_hex(&token)).await?;
-    Ok(account_page(&state, &auth, c, None, None, Some(token)).await?.into_response())
+    state
+        .store
+        .create_api_token(&auth.principal.user_id, name, &sha256_hex(&token))
+        .await?;
+    Ok(account_page(&state, &auth, c, None, None, Some(token))
+        .await?
+        .into_response())
 }
 
-pub async fn revoke_token(State(state): State<AppState>, auth: Auth<AnyRole>, Path(id): Path<String>) -> AppResult<Redirect> {
-    if !state.store.revoke_api_token(&auth.principal.user_id, &id).await? {
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    auth: Auth<AnyRole>,
+    Path(id): Path<String>,
+) -> AppResult<Redirect> {
+    if !state
+        .store
+        .revoke_api_token(&auth.principal.user_id, &id)
+        .await?
+    {
         return Err(AppError::NotFound);
     }
     Ok(Redirect::to("/account"))

@@ -25,7 +25,18 @@ impl AuditPage {
     }
 }
 
-pub async fn page(State(state): State<AppState>, auth: Auth<AnyRole>, c: Chrome, Query(filter): Query<AuditFilter>, RawQuery(raw): RawQuery) -> AppResult<Html<String>> {
+pub async fn page(
+    State(state): State<AppState>,
+    auth: Auth<AnyRole>,
+    c: Chrome,
+    Query(filter): Query<AuditFilter>,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Html<String>> {
     let page = auth.scoped(&state).audit(&filter, 50).await?;
-    render(&AuditPage { c, filter, page, base_query: super::systems::base_query(raw.as_deref()) })
+    render(&AuditPage {
+        c,
+        filter,
+        page,
+        base_query: super::systems::base_query(raw.as_deref()),
+    })
 }

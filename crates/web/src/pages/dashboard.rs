@@ -21,7 +21,15 @@ pub struct Bar {
 fn bars(items: impl Iterator<Item = (String, i64, String)>) -> Vec<Bar> {
     let items: Vec<_> = items.collect();
     let max = items.iter().map(|(_, v, _)| *v).max().unwrap_or(1).max(1);
-    items.into_iter().map(|(label, value, href)| Bar { label, value, pct: value * 100 / max, href }).collect()
+    items
+        .into_iter()
+        .map(|(label, value, href)| Bar {
+            label,
+            value,
+            pct: value * 100 / max,
+            href,
+        })
+        .collect()
 }
 
 #[derive(askama::Template)]
@@ -38,16 +46,55 @@ pub struct Chart {
     pub bars: Vec<Bar>,
 }
 
-pub async fn home(State(state): State<AppState>, auth: Auth<AnyRole>, c: Chrome) -> AppResult<Html<String>> {
+pub async fn home(
+    State(state): State<AppState>,
+    auth: Auth<AnyRole>,
+    c: Chrome,
+) -> AppResult<Html<String>> {
     let stats = auth.scoped(&state).system_stats().await?;
     let t = c.t;
-    let by_type = bars(stats.by_type.iter().map(|(k, n)| (t.label("system_type", k), *n, format!("/systems?system_type={k}"))));
-    let by_status = bars(stats.by_status.iter().map(|(k, n)| (t.label("status", k), *n, format!("/systems?status={k}"))));
-    let by_unit = bars(stats.by_unit.iter().map(|(id, name, n)| (name.clone(), *n, format!("/systems?unit_id={id}"))));
+    let by_type = bars(stats.by_type.iter().map(|(k, n)| {
+        (
+            t.label("system_type", k),
+            *n,
+            format!("/systems?system_type={k}"),
+        )
+    }));
+    let by_status = bars(
+        stats
+            .by_status
+            .iter()
+            .map(|(k, n)| (t.label("status", k), *n, format!("/systems?status={k}"))),
+    );
+    let by_unit = bars(
+        stats
+            .by_unit
+            .iter()
+            .map(|(id, name, n)| (name.clone(), *n, format!("/systems?unit_id={id}"))),
+    );
     let charts = vec![
-        Chart { title: t.s("dash.by_type").into(), bars: by_type },
-        Chart { title: t.s("dash.by_status").into(), bars: bars(stats.by_status.iter().map(|(k, n)| (t.label("status", k), *n, format!("/systems?status={k}")))) },
-        Chart { title: t.s("dash.by_unit").into(), bars: by_unit },
+        Chart {
+            title: t.s("dash.by_type").into(),
+            bars: by_type,
+        },
+        Chart {
+            title: t.s("dash.by_status").into(),
+            bars: bars(
+                stats
+                    .by_status
+                    .iter()
+                    .map(|(k, n)| (t.label("status", k), *n, format!("/systems?status={k}"))),
+            ),
+        },
+        Chart {
+            title: t.s("dash.by_unit").into(),
+            bars: by_unit,
+        },
     ];
-    render(&Dashboard { c, stats, status_kpis: by_status, charts })
+    render(&Dashboard {
+        c,
+        stats,
+        status_kpis: by_status,
+        charts,
+    })
 }

@@ -40,12 +40,32 @@ pub fn routes() -> Routes {
         .post("/logout", any, Tenancy::Own, session::logout)
         .get("/", any, Tenancy::Unit, dashboard::home)
         .get("/account", any, Tenancy::Own, account::page)
-        .post("/account/password", any, Tenancy::Own, account::change_password)
-        .post("/account/sessions/{id}/revoke", any, Tenancy::Own, account::revoke_session)
+        .post(
+            "/account/password",
+            any,
+            Tenancy::Own,
+            account::change_password,
+        )
+        .post(
+            "/account/sessions/{id}/revoke",
+            any,
+            Tenancy::Own,
+            account::revoke_session,
+        )
         .post("/account/totp", any, Tenancy::Own, account::enable_totp)
-        .post("/account/totp/disable", any, Tenancy::Own, account::disable_totp)
+        .post(
+            "/account/totp/disable",
+            any,
+            Tenancy::Own,
+            account::disable_totp,
+        )
         .post("/account/tokens", any, Tenancy::Own, account::create_token)
-        .post("/account/tokens/{id}/revoke", any, Tenancy::Own, account::revoke_token)
+        .post(
+            "/account/tokens/{id}/revoke",
+            any,
+            Tenancy::Own,
+            account::revoke_token,
+        )
         .get("/units", any, Tenancy::Unit, units::tree)
         .get("/units/new", unit, Tenancy::Unit, units::new_form)
         .post("/units", unit, Tenancy::Unit, units::create)
@@ -53,13 +73,33 @@ pub fn routes() -> Routes {
         .get("/units/{id}/edit", unit, Tenancy::Unit, units::edit_form)
         .post("/units/{id}", unit, Tenancy::Unit, units::update)
         .post("/units/{id}/move", admin, Tenancy::Unit, units::move_unit)
-        .post("/units/{id}/active", admin, Tenancy::Unit, units::set_active)
+        .post(
+            "/units/{id}/active",
+            admin,
+            Tenancy::Unit,
+            units::set_active,
+        )
         .get("/systems", any, Tenancy::Unit, systems::list)
         .get("/systems/new", sys, Tenancy::Unit, systems::new_form)
         .post("/systems", sys, Tenancy::Unit, systems::create)
-        .get("/systems/export.xlsx", any, Tenancy::Unit, systems_xlsx::export)
-        .get("/systems/template.xlsx", any, Tenancy::Unit, systems_xlsx::template)
-        .get("/systems/import", sys, Tenancy::Unit, systems_xlsx::import_form)
+        .get(
+            "/systems/export.xlsx",
+            any,
+            Tenancy::Unit,
+            systems_xlsx::export,
+        )
+        .get(
+            "/systems/template.xlsx",
+            any,
+            Tenancy::Unit,
+            systems_xlsx::template,
+        )
+        .get(
+            "/systems/import",
+            sys,
+            Tenancy::Unit,
+            systems_xlsx::import_form,
+        )
         .post("/systems/import", sys, Tenancy::Unit, systems_xlsx::import)
         .get("/systems/{id}", any, Tenancy::Unit, systems::detail)
         .get("/systems/{id}/edit", sys, Tenancy::Unit, systems::edit_form)
@@ -67,7 +107,12 @@ pub fn routes() -> Routes {
         .get("/audit", any, Tenancy::Unit, audit::page)
         .get("/users", admin, Tenancy::Unit, users::list)
         .post("/users", admin, Tenancy::Unit, users::create)
-        .post("/users/{id}/active", admin, Tenancy::Unit, users::set_active)
+        .post(
+            "/users/{id}/active",
+            admin,
+            Tenancy::Unit,
+            users::set_active,
+        )
 }
 
 #[derive(askama::Template)]
@@ -86,15 +131,37 @@ pub async fn render_errors(State(_): State<AppState>, req: Request, next: Next) 
     let api = req.uri().path().starts_with("/api/");
     let resp = next.run(req).await;
     let status = resp.status();
-    let info = resp.extensions().get::<ErrorInfo>().cloned().or_else(|| match status.as_u16() {
-        404 => Some(ErrorInfo { code: "not_found", key: "err.not_found" }),
-        405 => Some(ErrorInfo { code: "method_not_allowed", key: "err.method" }),
-        413 => Some(ErrorInfo { code: "payload_too_large", key: "err.too_large" }),
-        415 | 422 | 400 => Some(ErrorInfo { code: "bad_request", key: "err.bad_request" }),
-        _ => None,
-    });
+    let info = resp
+        .extensions()
+        .get::<ErrorInfo>()
+        .cloned()
+        .or_else(|| match status.as_u16() {
+            404 => Some(ErrorInfo {
+                code: "not_found",
+                key: "err.not_found",
+            }),
+            405 => Some(ErrorInfo {
+                code: "method_not_allowed",
+                key: "err.method",
+            }),
+            413 => Some(ErrorInfo {
+                code: "payload_too_large",
+                key: "err.too_large",
+            }),
+            415 | 422 | 400 => Some(ErrorInfo {
+                code: "bad_request",
+                key: "err.bad_request",
+            }),
+            _ => None,
+        });
     let Some(info) = info else { return resp };
-    if resp.headers().get(axum::http::header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html") || v.as_bytes().starts_with(b"application/json")) {
+    if resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| {
+            v.as_bytes().starts_with(b"text/html") || v.as_bytes().starts_with(b"application/json")
+        })
+    {
         return resp;
     }
     let t = T { lang };
@@ -102,7 +169,12 @@ pub async fn render_errors(State(_): State<AppState>, req: Request, next: Next) 
         let body = serde_json::json!({ "error": info.code, "message": t.s(info.key) });
         return (status, axum::Json(body)).into_response();
     }
-    let page = ErrorPage { t, status: status.as_u16(), code: info.code, message: t.s(info.key).to_string() };
+    let page = ErrorPage {
+        t,
+        status: status.as_u16(),
+        code: info.code,
+        message: t.s(info.key).to_string(),
+    };
     match askama::Template::render(&page) {
         Ok(html) => (status, Html(html)).into_response(),
         Err(_) => status.into_response(),

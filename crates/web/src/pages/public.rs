@@ -35,7 +35,11 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         m.responses_5xx.load(Ordering::Relaxed),
         m.login_failures.load(Ordering::Relaxed),
     );
-    ([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+    (
+        [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        body,
+    )
+        .into_response()
 }
 
 #[derive(Deserialize, Default)]
@@ -45,11 +49,26 @@ pub struct Next {
 }
 
 /// Sets the language cookie and returns to the page the user was on (same site only).
-pub async fn switch_lang(State(state): State<AppState>, Path(code): Path<String>, Query(q): Query<Next>) -> Response {
+pub async fn switch_lang(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<Next>,
+) -> Response {
     let lang = Lang::parse(&code).unwrap_or(Lang::Vi);
-    let next = if q.next.starts_with('/') && !q.next.starts_with("//") && !q.next.contains('\\') { q.next } else { "/".into() };
+    let next = if q.next.starts_with('/') && !q.next.starts_with("//") && !q.next.contains('\\') {
+        q.next
+    } else {
+        "/".into()
+    };
     let mut headers = HeaderMap::new();
-    set_cookie(&mut headers, LANG_COOKIE, lang.code(), 365 * 86400, state.config.secure_cookies, false);
+    set_cookie(
+        &mut headers,
+        LANG_COOKIE,
+        lang.code(),
+        365 * 86400,
+        state.config.secure_cookies,
+        false,
+    );
     if let Ok(v) = next.parse() {
         headers.insert(LOCATION, v);
     }
@@ -70,7 +89,15 @@ pub struct Search {
     q: String,
 }
 
-pub async fn contacts(State(state): State<AppState>, c: Chrome, Query(s): Query<Search>) -> AppResult<Html<String>> {
+pub async fn contacts(
+    State(state): State<AppState>,
+    c: Chrome,
+    Query(s): Query<Search>,
+) -> AppResult<Html<String>> {
     let contacts = state.store.contact_points(&s.q).await?;
-    render(&ContactsPage { c, q: s.q, contacts })
+    render(&ContactsPage {
+        c,
+        q: s.q,
+        contacts,
+    })
 }

@@ -6,9 +6,9 @@ use std::net::SocketAddr;
 use axum::Form;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::HeaderMap;
+use axum::http::StatusCode;
 use axum::http::header::{LOCATION, USER_AGENT};
 use axum::http::request::Parts;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use khien_domain::time_fmt::to_rfc3339;
 use serde::Deserialize;
@@ -30,7 +30,11 @@ pub struct ClientIp(pub String);
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "local".into());
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "local".into());
         Ok(ClientIp(ip))
     }
 }
@@ -58,13 +62,32 @@ fn see_other(to: &str, headers: HeaderMap) -> Response {
     (StatusCode::SEE_OTHER, headers).into_response()
 }
 
-pub async fn login_form(State(state): State<AppState>, mut c: Chrome, headers: HeaderMap) -> AppResult<Response> {
+pub async fn login_form(
+    State(state): State<AppState>,
+    mut c: Chrome,
+    headers: HeaderMap,
+) -> AppResult<Response> {
     let mut out = HeaderMap::new();
     if c.csrf.is_empty() || cookie(&headers, PRE_COOKIE).is_none() {
         c.csrf = random_token().map_err(AppError::Internal)?;
-        set_cookie(&mut out, PRE_COOKIE, &c.csrf, 3600, state.config.secure_cookies, true);
+        set_cookie(
+            &mut out,
+            PRE_COOKIE,
+            &c.csrf,
+            3600,
+            state.config.secure_cookies,
+            true,
+        );
     }
-    Ok((out, render(&LoginPage { c, username: String::new(), error: None })?).into_response())
+    Ok((
+        out,
+        render(&LoginPage {
+            c,
+            username: String::new(),
+            error: None,
+        })?,
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -76,8 +99,14 @@ pub struct LoginForm {
 }
 
 async fn throttled(state: &AppState, keys: &[String]) -> AppResult<bool> {
-    let user = state.store.login_failures_since(&keys[0], WINDOW_SECS).await?;
-    let ip = state.store.login_failures_since(&keys[1], WINDOW_SECS).await?;
+    let user = state
+        .store
+        .login_failures_since(&keys[0], WINDOW_SECS)
+        .await?;
+    let ip = state
+        .store
+        .login_failures_since(&keys[1], WINDOW_SECS)
+        .await?;
     Ok(user >= MAX_FAILURES_PER_USER || ip >= MAX_FAILURES_PER_IP)
 }
 
@@ -87,12 +116,26 @@ async fn fail(state: &AppState, keys: &[String]) -> AppResult<()> {
     Ok(())
 }
 
-pub async fn login(State(state): State<AppState>, c: Chrome, ClientIp(ip): ClientIp, headers: HeaderMap, Form(f): Form<LoginForm>) -> AppResult<Response> {
+pub async fn login(
+    State(state): State<AppState>,
+    c: Chrome,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> AppResult<Response> {
     let username = f.username.trim().to_lowercase();
     let keys = [format!("user:{username}"), format!("ip:{ip}")];
     let refuse = |c: Chrome, key: &str| -> AppResult<Response> {
         let error = Some(c.t.s(key).to_string());
-        Ok((StatusCode::UNAUTHORIZED, render(&LoginPage { c, username: f.username.clone(), error })?).into_response())
+        Ok((
+            StatusCode::UNAUTHORIZED,
+            render(&LoginPage {
+                c,
+                username: f.username.clone(),
+                error,
+            })?,
+        )
+            .into_response())
     };
     if throttled(&state, &keys).await? {
         fail(&state, &keys).await?;
@@ -116,17 +159,47 @@ pub async fn login(State(state): State<AppState>, c: Chrome, ClientIp(ip): Clien
     let pending = creds.totp_secret.is_some();
     let expires = to_rfc3339(state.store.now() + state.config.session_idle);
     let ua = headers.get(USER_AGENT).and_then(|v| v.to_str().ok());
-    state.store.create_session(&creds.user.id, &sha256_hex(&token), &csrf, pending, &expires, Some(&ip), ua).await?;
+    state
+        .store
+        .create_session(
+            &creds.user.id,
+            &sha256_hex(&token),
+            &csrf,
+            pending,
+            &expires,
+            Some(&ip),
+            ua,
+        )
+        .await?;
     let mut out = HeaderMap::new();
     let max_age = state.config.session_idle.whole_seconds();
-    set_cookie(&mut out, SESSION_COOKIE, &token, max_age, state.config.secure_cookies, true);
-    set_cookie(&mut out, PRE_COOKIE, "", 0, state.config.secure_cookies, true);
+    set_cookie(
+        &mut out,
+        SESSION_COOKIE,
+        &token,
+        max_age,
+        state.config.secure_cookies,
+        true,
+    );
+    set_cookie(
+        &mut out,
+        PRE_COOKIE,
+        "",
+        0,
+        state.config.secure_cookies,
+        true,
+    );
     Ok(see_other(if pending { "/login/totp" } else { "/" }, out))
 }
 
 fn pending(identity: Option<&Identity>) -> Option<(&Identity, &str)> {
     match identity {
-        Some(i @ Identity { via: Via::PendingTotp { id_hash, .. }, .. }) => Some((i, id_hash.as_str())),
+        Some(
+            i @ Identity {
+                via: Via::PendingTotp { id_hash, .. },
+                ..
+            },
+        ) => Some((i, id_hash.as_str())),
         _ => None,
     }
 }
@@ -144,14 +217,28 @@ pub struct TotpForm {
     code: String,
 }
 
-pub async fn totp_submit(State(state): State<AppState>, c: Chrome, ClientIp(ip): ClientIp, ext: axum::http::Extensions, Form(f): Form<TotpForm>) -> AppResult<Response> {
+pub async fn totp_submit(
+    State(state): State<AppState>,
+    c: Chrome,
+    ClientIp(ip): ClientIp,
+    ext: axum::http::Extensions,
+    Form(f): Form<TotpForm>,
+) -> AppResult<Response> {
     let Some((identity, id_hash)) = pending(ext.get::<Identity>()) else {
         return Ok(see_other("/login", HeaderMap::new()));
     };
-    let keys = [format!("user:{}", identity.principal.username), format!("ip:{ip}")];
-    let secret = state.store.credentials(&identity.principal.username).await?.and_then(|cr| cr.totp_secret);
+    let keys = [
+        format!("user:{}", identity.principal.username),
+        format!("ip:{ip}"),
+    ];
+    let secret = state
+        .store
+        .credentials(&identity.principal.username)
+        .await?
+        .and_then(|cr| cr.totp_secret);
     let now = state.store.now().unix_timestamp();
-    let ok = !throttled(&state, &keys).await? && secret.is_some_and(|s| totp_verify(&s, &f.code, now));
+    let ok =
+        !throttled(&state, &keys).await? && secret.is_some_and(|s| totp_verify(&s, &f.code, now));
     if !ok {
         fail(&state, &keys).await?;
         let error = Some(c.t.s("login.totp_failed").to_string());
@@ -163,9 +250,19 @@ pub async fn totp_submit(State(state): State<AppState>, c: Chrome, ClientIp(ip):
 
 pub async fn logout(State(state): State<AppState>, auth: Auth<AnyRole>) -> AppResult<Response> {
     if let Some(s) = &auth.session {
-        state.store.end_session(&auth.principal.user_id, &s.id_hash).await?;
+        state
+            .store
+            .end_session(&auth.principal.user_id, &s.id_hash)
+            .await?;
     }
     let mut out = HeaderMap::new();
-    set_cookie(&mut out, SESSION_COOKIE, "", 0, state.config.secure_cookies, true);
+    set_cookie(
+        &mut out,
+        SESSION_COOKIE,
+        "",
+        0,
+        state.config.secure_cookies,
+        true,
+    );
     Ok(see_other("/login", out))
 }

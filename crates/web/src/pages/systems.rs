@@ -41,23 +41,50 @@ impl ListPage {
     }
     /// Link that sorts by `key`, flipping direction when already sorted by it.
     fn sort_link(&self, key: &str) -> String {
-        let dir = if self.filter.sort == key && self.filter.dir != "desc" { "desc" } else { "asc" };
-        let f = SystemFilter { sort: key.to_string(), dir: dir.to_string(), page: 0, ..self.filter.clone() };
+        let dir = if self.filter.sort == key && self.filter.dir != "desc" {
+            "desc"
+        } else {
+            "asc"
+        };
+        let f = SystemFilter {
+            sort: key.to_string(),
+            dir: dir.to_string(),
+            page: 0,
+            ..self.filter.clone()
+        };
         format!("?{}", serde_urlencoded::to_string(&f).unwrap_or_default())
     }
 }
 
 pub fn base_query(raw: Option<&str>) -> String {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or("")).unwrap_or_default();
-    let kept: Vec<(String, String)> = pairs.into_iter().filter(|(k, v)| k != "page" && !v.is_empty()).collect();
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(raw.unwrap_or("")).unwrap_or_default();
+    let kept: Vec<(String, String)> = pairs
+        .into_iter()
+        .filter(|(k, v)| k != "page" && !v.is_empty())
+        .collect();
     serde_urlencoded::to_string(kept).unwrap_or_default()
 }
 
-pub async fn list(State(state): State<AppState>, auth: Auth<AnyRole>, c: Chrome, Query(filter): Query<SystemFilter>, RawQuery(raw): RawQuery) -> AppResult<Html<String>> {
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth<AnyRole>,
+    c: Chrome,
+    Query(filter): Query<SystemFilter>,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Html<String>> {
     let scoped = auth.scoped(&state);
     let page = scoped.systems(&filter, Some(PER_PAGE)).await?;
     let units = scoped.units(false).await?;
-    render(&ListPage { c, filter, page, units, types: SystemType::ALL, statuses: SystemStatus::ALL, base_query: base_query(raw.as_deref()) })
+    render(&ListPage {
+        c,
+        filter,
+        page,
+        units,
+        types: SystemType::ALL,
+        statuses: SystemStatus::ALL,
+        base_query: base_query(raw.as_deref()),
+    })
 }
 
 #[derive(askama::Template)]
@@ -68,7 +95,12 @@ struct DetailPage {
     history: Vec<AuditEntry>,
 }
 
-pub async fn detail(State(state): State<AppState>, auth: Auth<AnyRole>, c: Chrome, Path(id): Path<String>) -> AppResult<Html<String>> {
+pub async fn detail(
+    State(state): State<AppState>,
+    auth: Auth<AnyRole>,
+    c: Chrome,
+    Path(id): Path<String>,
+) -> AppResult<Html<String>> {
     let scoped = auth.scoped(&state);
     let s = scoped.system(&id).await?;
     let history = scoped.history("system", &id).await?;
@@ -91,16 +123,31 @@ struct FormPage {
 
 impl FormPage {
     fn has_info(&self, t: &InfoType) -> bool {
-        self.input.information_types.split([',', '\n']).any(|x| x.trim() == t.as_str())
+        self.input
+            .information_types
+            .split([',', '\n'])
+            .any(|x| x.trim() == t.as_str())
     }
     fn checked(v: &Option<String>) -> bool {
         khien_domain::systems::parse_flag(v.as_deref()).unwrap_or(false)
     }
 }
 
-async fn form_page(state: &AppState, auth: &Auth<SystemEditor>, c: Chrome, system_id: Option<String>, input: SystemInput, errors: Vec<FieldError>) -> AppResult<FormPage> {
+async fn form_page(
+    state: &AppState,
+    auth: &Auth<SystemEditor>,
+    c: Chrome,
+    system_id: Option<String>,
+    input: SystemInput,
+    errors: Vec<FieldError>,
+) -> AppResult<FormPage> {
     let scoped = auth.scoped(state);
-    let hosts = scoped.hosting_candidates().await?.into_iter().filter(|(id, _)| Some(id) != system_id.as_ref()).collect();
+    let hosts = scoped
+        .hosting_candidates()
+        .await?
+        .into_iter()
+        .filter(|(id, _)| Some(id) != system_id.as_ref())
+        .collect();
     Ok(FormPage {
         c,
         system_id,
@@ -114,7 +161,11 @@ async fn form_page(state: &AppState, auth: &Auth<SystemEditor>, c: Chrome, syste
     })
 }
 
-pub async fn new_form(State(state): State<AppState>, auth: Auth<SystemEditor>, c: Chrome) -> AppResult<Html<String>> {
+pub async fn new_form(
+    State(state): State<AppState>,
+    auth: Auth<SystemEditor>,
+    c: Chrome,
+) -> AppResult<Html<String>> {
     let input = SystemInput {
         owner_unit_id: auth.principal.unit_id.clone(),
         system_type: "internal".into(),
@@ -155,7 +206,13 @@ pub fn system_input_from_form(body: &str) -> SystemInput {
     input
 }
 
-async fn save(state: &AppState, auth: &Auth<SystemEditor>, c: Chrome, id: Option<String>, input: SystemInput) -> AppResult<Response> {
+async fn save(
+    state: &AppState,
+    auth: &Auth<SystemEditor>,
+    c: Chrome,
+    id: Option<String>,
+    input: SystemInput,
+) -> AppResult<Response> {
     let scoped = auth.scoped(state);
     if let Some(id) = &id {
         scoped.system(id).await?;
@@ -177,16 +234,32 @@ async fn save(state: &AppState, auth: &Auth<SystemEditor>, c: Chrome, id: Option
     }
 }
 
-pub async fn create(State(state): State<AppState>, auth: Auth<SystemEditor>, c: Chrome, body: String) -> AppResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth<SystemEditor>,
+    c: Chrome,
+    body: String,
+) -> AppResult<Response> {
     save(&state, &auth, c, None, system_input_from_form(&body)).await
 }
 
-pub async fn edit_form(State(state): State<AppState>, auth: Auth<SystemEditor>, c: Chrome, Path(id): Path<String>) -> AppResult<Html<String>> {
+pub async fn edit_form(
+    State(state): State<AppState>,
+    auth: Auth<SystemEditor>,
+    c: Chrome,
+    Path(id): Path<String>,
+) -> AppResult<Html<String>> {
     let s = auth.scoped(&state).system(&id).await?;
     let input = SystemInput::from(&s.fields);
     render(&form_page(&state, &auth, c, Some(id), input, vec![]).await?)
 }
 
-pub async fn update(State(state): State<AppState>, auth: Auth<SystemEditor>, c: Chrome, Path(id): Path<String>, body: String) -> AppResult<Response> {
+pub async fn update(
+    State(state): State<AppState>,
+    auth: Auth<SystemEditor>,
+    c: Chrome,
+    Path(id): Path<String>,
+    body: String,
+) -> AppResult<Response> {
     save(&state, &auth, c, Some(id), system_input_from_form(&body)).await
 }

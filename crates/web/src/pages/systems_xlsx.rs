@@ -48,31 +48,68 @@ fn columns(t: &T, with_choices: bool) -> Vec<Column> {
         .iter()
         .map(|(key, width)| {
             let choices: Vec<String> = match (*key, with_choices) {
-                ("system_type", true) => SystemType::ALL.iter().map(|v| t.label("system_type", v.as_str())).collect(),
-                ("status", true) => SystemStatus::ALL.iter().map(|v| t.label("status", v.as_str())).collect(),
-                ("handles_admin_procedures" | "requires_24x7", true) => vec![t.s("common.yes").into(), t.s("common.no").into()],
+                ("system_type", true) => SystemType::ALL
+                    .iter()
+                    .map(|v| t.label("system_type", v.as_str()))
+                    .collect(),
+                ("status", true) => SystemStatus::ALL
+                    .iter()
+                    .map(|v| t.label("status", v.as_str()))
+                    .collect(),
+                ("handles_admin_procedures" | "requires_24x7", true) => {
+                    vec![t.s("common.yes").into(), t.s("common.no").into()]
+                }
                 _ => vec![],
             };
-            Column { header: t.s(&format!("field.{key}")).to_string(), width: *width, choices }
+            Column {
+                header: t.s(&format!("field.{key}")).to_string(),
+                width: *width,
+                choices,
+            }
         })
         .collect()
 }
 
 fn xlsx_response(bytes: Vec<u8>, filename: &str) -> Response {
-    ([(CONTENT_TYPE, XLSX_MIME.to_string()), (CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\""))], bytes).into_response()
+    (
+        [
+            (CONTENT_TYPE, XLSX_MIME.to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 fn guide(t: &T) -> Guide {
-    let mut lines = vec![(t.s("import.guide_title").to_string(), t.s("import.guide_intro").to_string())];
+    let mut lines = vec![(
+        t.s("import.guide_title").to_string(),
+        t.s("import.guide_intro").to_string(),
+    )];
     for (key, _) in COLUMNS {
-        lines.push((t.s(&format!("field.{key}")).to_string(), t.s(&format!("help.{key}")).to_string()));
+        lines.push((
+            t.s(&format!("field.{key}")).to_string(),
+            t.s(&format!("help.{key}")).to_string(),
+        ));
     }
-    Guide { sheet_name: t.s("import.guide_sheet").to_string(), lines }
+    Guide {
+        sheet_name: t.s("import.guide_sheet").to_string(),
+        lines,
+    }
 }
 
 pub async fn template(auth: Auth<AnyRole>, c: Chrome) -> AppResult<Response> {
     let _ = auth;
-    let bytes = write_table(c.t.s("import.sheet"), &columns(&c.t, true), &[], Some(&guide(&c.t))).map_err(|e| AppError::Internal(e.to_string()))?;
+    let bytes = write_table(
+        c.t.s("import.sheet"),
+        &columns(&c.t, true),
+        &[],
+        Some(&guide(&c.t)),
+    )
+    .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(xlsx_response(bytes, "khien-mau-he-thong.xlsx"))
 }
 
@@ -89,8 +126,15 @@ fn export_row(t: &T, s: &System, codes: &HashMap<String, String>) -> Vec<String>
         codes.get(&f.operator_unit_id).cloned().unwrap_or_default(),
         t.label("system_type", f.system_type.as_str()),
         t.label("status", f.status.as_str()),
-        f.go_live_date.as_deref().map(khien_domain::time_fmt::display_date).unwrap_or_default(),
-        f.information_types.iter().map(|i| t.label("info", i.as_str())).collect::<Vec<_>>().join(", "),
+        f.go_live_date
+            .as_deref()
+            .map(khien_domain::time_fmt::display_date)
+            .unwrap_or_default(),
+        f.information_types
+            .iter()
+            .map(|i| t.label("info", i.as_str()))
+            .collect::<Vec<_>>()
+            .join(", "),
         f.personal_subjects.to_string(),
         f.sensitive_subjects.to_string(),
         yes_no(t, f.handles_admin_procedures),
@@ -102,13 +146,30 @@ fn export_row(t: &T, s: &System, codes: &HashMap<String, String>) -> Vec<String>
     ]
 }
 
-pub async fn export(State(state): State<AppState>, auth: Auth<AnyRole>, c: Chrome, Query(filter): Query<SystemFilter>) -> AppResult<Response> {
+pub async fn export(
+    State(state): State<AppState>,
+    auth: Auth<AnyRole>,
+    c: Chrome,
+    Query(filter): Query<SystemFilter>,
+) -> AppResult<Response> {
     let scoped = auth.scoped(&state);
     let page = scoped.systems(&filter, None).await?;
     // Codes of every unit a listed system points to; operators may lie outside the scope.
-    let codes: HashMap<String, String> = state.store.as_system().units(true).await?.into_iter().map(|u| (u.id, u.fields.code)).collect();
-    let rows: Vec<Vec<String>> = page.items.iter().map(|s| export_row(&c.t, s, &codes)).collect();
-    let bytes = write_table(c.t.s("import.sheet"), &columns(&c.t, false), &rows, None).map_err(|e| AppError::Internal(e.to_string()))?;
+    let codes: HashMap<String, String> = state
+        .store
+        .as_system()
+        .units(true)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.fields.code))
+        .collect();
+    let rows: Vec<Vec<String>> = page
+        .items
+        .iter()
+        .map(|s| export_row(&c.t, s, &codes))
+        .collect();
+    let bytes = write_table(c.t.s("import.sheet"), &columns(&c.t, false), &rows, None)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(xlsx_response(bytes, "khien-he-thong.xlsx"))
 }
 
@@ -130,7 +191,12 @@ impl ImportPage {
 
 pub async fn import_form(auth: Auth<SystemEditor>, c: Chrome) -> AppResult<Html<String>> {
     let _ = auth;
-    render(&ImportPage { c, errors: vec![], error: None, imported: None })
+    render(&ImportPage {
+        c,
+        errors: vec![],
+        error: None,
+        imported: None,
+    })
 }
 
 /// Maps a cell to a code: accepts the code itself or its label in either language,
@@ -140,14 +206,22 @@ fn code_of(prefix: &str, cell: &str, codes: &[&str]) -> Option<String> {
     if let Some(c) = codes.iter().find(|c| fold(c) == want) {
         return Some((*c).to_string());
     }
-    labels_for(prefix).into_iter().find(|(code, label)| fold(label) == want && codes.contains(&code.as_str())).map(|(code, _)| code)
+    labels_for(prefix)
+        .into_iter()
+        .find(|(code, label)| fold(label) == want && codes.contains(&code.as_str()))
+        .map(|(code, _)| code)
 }
 
 fn bad_request(page: ImportPage) -> AppResult<Response> {
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }
 
-pub async fn import(State(state): State<AppState>, auth: Auth<SystemEditor>, c: Chrome, mut mp: Multipart) -> AppResult<Response> {
+pub async fn import(
+    State(state): State<AppState>,
+    auth: Auth<SystemEditor>,
+    c: Chrome,
+    mut mp: Multipart,
+) -> AppResult<Response> {
     let mut file = None;
     while let Ok(Some(field)) = mp.next_field().await {
         if field.name() == Some("file") {
@@ -156,9 +230,16 @@ pub async fn import(State(state): State<AppState>, auth: Auth<SystemEditor>, c: 
     }
     let fail = |c: Chrome, key: &str| {
         let error = Some(c.t.s(key).to_string());
-        bad_request(ImportPage { c, errors: vec![], error, imported: None })
+        bad_request(ImportPage {
+            c,
+            errors: vec![],
+            error,
+            imported: None,
+        })
     };
-    let Some(bytes) = file.filter(|b| !b.is_empty()) else { return fail(c, "import.no_file") };
+    let Some(bytes) = file.filter(|b| !b.is_empty()) else {
+        return fail(c, "import.no_file");
+    };
     let table = match read_first_sheet(&bytes, MAX_IMPORT_ROWS) {
         Ok(t) => t,
         Err(XlsxError::TooManyRows(_)) => return fail(c, "import.too_many_rows"),
@@ -169,8 +250,18 @@ pub async fn import(State(state): State<AppState>, auth: Auth<SystemEditor>, c: 
     for (i, h) in table.headers.iter().enumerate() {
         let h = fold(h);
         for (key, _) in COLUMNS {
-            let vi = fold(T { lang: crate::i18n::Lang::Vi }.s(&format!("field.{key}")));
-            let en = fold(T { lang: crate::i18n::Lang::En }.s(&format!("field.{key}")));
+            let vi = fold(
+                T {
+                    lang: crate::i18n::Lang::Vi,
+                }
+                .s(&format!("field.{key}")),
+            );
+            let en = fold(
+                T {
+                    lang: crate::i18n::Lang::En,
+                }
+                .s(&format!("field.{key}")),
+            );
             if h == vi || h == en || h == *key {
                 index.insert(key, i);
             }
@@ -183,8 +274,20 @@ pub async fn import(State(state): State<AppState>, auth: Auth<SystemEditor>, c: 
         return fail(c, "import.empty");
     }
     let scoped = auth.scoped(&state);
-    let unit_ids: HashMap<String, String> = scoped.units(false).await?.into_iter().map(|u| (fold(&u.fields.code), u.id)).collect();
-    let all_ids: HashMap<String, String> = state.store.as_system().units(false).await?.into_iter().map(|u| (fold(&u.fields.code), u.id)).collect();
+    let unit_ids: HashMap<String, String> = scoped
+        .units(false)
+        .await?
+        .into_iter()
+        .map(|u| (fold(&u.fields.code), u.id))
+        .collect();
+    let all_ids: HashMap<String, String> = state
+        .store
+        .as_system()
+        .units(false)
+        .await?
+        .into_iter()
+        .map(|u| (fold(&u.fields.code), u.id))
+        .collect();
     let header_of = |field: &str| c.t.s(&format!("field.{field}")).to_string();
     let mut errors = Vec::new();
     let mut good: Vec<SystemFields> = Vec::new();
@@ -192,26 +295,40 @@ pub async fn import(State(state): State<AppState>, auth: Auth<SystemEditor>, c: 
     let status_codes: Vec<&str> = SystemStatus::ALL.iter().map(|v| v.as_str()).collect();
     let info_codes: Vec<&str> = InfoType::ALL.iter().map(|v| v.as_str()).collect();
     for (row_no, cells) in &table.rows {
-        let get = |key: &str| index.get(key).and_then(|i| cells.get(*i)).map(|s| s.trim().to_string()).unwrap_or_default();
-        let mut row_errors: Vec<(String, String)> = Vec::new();
-        let mut resolve_unit = |key: &str, map: &HashMap<String, String>, required: bool| -> String {
-            let code = get(key);
-            if code.is_empty() {
-                if required {
-                    row_errors.push((header_of(key), c.t.s("err.required").to_string()));
-                }
-                return String::new();
-            }
-            map.get(&fold(&code)).cloned().unwrap_or_else(|| {
-                row_errors.push((header_of(key), format!("{} ({code})", c.t.s("err.unit_code_unknown"))));
-                String::new()
-            })
+        let get = |key: &str| {
+            index
+                .get(key)
+                .and_then(|i| cells.get(*i))
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default()
         };
+        let mut row_errors: Vec<(String, String)> = Vec::new();
+        let mut resolve_unit =
+            |key: &str, map: &HashMap<String, String>, required: bool| -> String {
+                let code = get(key);
+                if code.is_empty() {
+                    if required {
+                        row_errors.push((header_of(key), c.t.s("err.required").to_string()));
+                    }
+                    return String::new();
+                }
+                map.get(&fold(&code)).cloned().unwrap_or_else(|| {
+                    row_errors.push((
+                        header_of(key),
+                        format!("{} ({code})", c.t.s("err.unit_code_unknown")),
+                    ));
+                    String::new()
+                })
+            };
         let owner = resolve_unit("owner_unit_code", &unit_ids, true);
         let operator = resolve_unit("operator_unit_code", &all_ids, false);
         let mapped = |prefix: &str, key: &str, codes: &[&str]| {
             let raw = get(key);
-            if raw.is_empty() { String::new() } else { code_of(prefix, &raw, codes).unwrap_or(raw) }
+            if raw.is_empty() {
+                String::new()
+            } else {
+                code_of(prefix, &raw, codes).unwrap_or(raw)
+            }
         };
         let info = get("information_types")
             .split([',', ';', '\n'])
@@ -224,7 +341,13 @@ pub async fn import(State(state): State<AppState>, auth: Auth<SystemEditor>, c: 
             let raw = get(key);
             let yes = fold(c.t.s("common.yes"));
             let no = fold(c.t.s("common.no"));
-            Some(if fold(&raw) == yes { "1".to_string() } else if fold(&raw) == no { "0".to_string() } else { raw })
+            Some(if fold(&raw) == yes {
+                "1".to_string()
+            } else if fold(&raw) == no {
+                "0".to_string()
+            } else {
+                raw
+            })
         };
         let input = SystemInput {
             name: get("name"),
@@ -266,13 +389,33 @@ pub async fn import(State(state): State<AppState>, auth: Auth<SystemEditor>, c: 
         errors.extend(row_errors.into_iter().map(|(col, msg)| (*row_no, col, msg)));
     }
     if !errors.is_empty() {
-        return bad_request(ImportPage { c, errors, error: Some(String::new()), imported: None });
+        return bad_request(ImportPage {
+            c,
+            errors,
+            error: Some(String::new()),
+            imported: None,
+        });
     }
     match scoped.import_systems(&good).await {
-        Ok(ids) => render(&ImportPage { c, errors: vec![], error: None, imported: Some(ids.len()) }).map(IntoResponse::into_response),
+        Ok(ids) => render(&ImportPage {
+            c,
+            errors: vec![],
+            error: None,
+            imported: Some(ids.len()),
+        })
+        .map(IntoResponse::into_response),
         Err(StoreError::Invalid(inv)) => {
-            let errors = inv.errors.iter().map(|e| (0, header_of(e.field), field_message(&c.t, e))).collect();
-            bad_request(ImportPage { c, errors, error: Some(String::new()), imported: None })
+            let errors = inv
+                .errors
+                .iter()
+                .map(|e| (0, header_of(e.field), field_message(&c.t, e)))
+                .collect();
+            bad_request(ImportPage {
+                c,
+                errors,
+                error: Some(String::new()),
+                imported: None,
+            })
         }
         Err(e) => Err(e.into()),
     }

@@ -31,10 +31,19 @@ pub struct TreeQuery {
     inactive: String,
 }
 
-pub async fn tree(State(state): State<AppState>, auth: Auth<AnyRole>, c: Chrome, Query(q): Query<TreeQuery>) -> AppResult<Html<String>> {
+pub async fn tree(
+    State(state): State<AppState>,
+    auth: Auth<AnyRole>,
+    c: Chrome,
+    Query(q): Query<TreeQuery>,
+) -> AppResult<Html<String>> {
     let show_inactive = q.inactive == "1";
     let units = auth.scoped(&state).units(show_inactive).await?;
-    render(&TreePage { c, units, show_inactive })
+    render(&TreePage {
+        c,
+        units,
+        show_inactive,
+    })
 }
 
 #[derive(askama::Template)]
@@ -50,7 +59,13 @@ struct DetailPage {
     error: Option<String>,
 }
 
-async fn detail_page(state: &AppState, auth: &Auth<AnyRole>, c: Chrome, id: &str, error: Option<String>) -> AppResult<DetailPage> {
+async fn detail_page(
+    state: &AppState,
+    auth: &Auth<AnyRole>,
+    c: Chrome,
+    id: &str,
+    error: Option<String>,
+) -> AppResult<DetailPage> {
     let scoped = auth.scoped(state);
     let unit = scoped.unit(id).await?;
     let all = scoped.units(true).await?;
@@ -58,13 +73,37 @@ async fn detail_page(state: &AppState, auth: &Auth<AnyRole>, c: Chrome, id: &str
         Some(p) => all.iter().find(|u| &u.id == p).cloned(),
         None => None,
     };
-    let children = all.iter().filter(|u| u.parent_id.as_deref() == Some(id)).cloned().collect();
-    let move_targets = if c.is_admin() { all.iter().filter(|u| !u.path.starts_with(&unit.path) && u.active).cloned().collect() } else { Vec::new() };
+    let children = all
+        .iter()
+        .filter(|u| u.parent_id.as_deref() == Some(id))
+        .cloned()
+        .collect();
+    let move_targets = if c.is_admin() {
+        all.iter()
+            .filter(|u| !u.path.starts_with(&unit.path) && u.active)
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
     let history = scoped.history("unit", id).await?;
-    Ok(DetailPage { c, unit, parent, children, move_targets, history, error })
+    Ok(DetailPage {
+        c,
+        unit,
+        parent,
+        children,
+        move_targets,
+        history,
+        error,
+    })
 }
 
-pub async fn detail(State(state): State<AppState>, auth: Auth<AnyRole>, c: Chrome, Path(id): Path<String>) -> AppResult<Html<String>> {
+pub async fn detail(
+    State(state): State<AppState>,
+    auth: Auth<AnyRole>,
+    c: Chrome,
+    Path(id): Path<String>,
+) -> AppResult<Html<String>> {
     render(&detail_page(&state, &auth, c, &id, None).await?)
 }
 
@@ -82,7 +121,11 @@ struct FormPage {
 }
 
 fn kinds(auth_is_admin: bool) -> Vec<&'static str> {
-    UnitKind::ALL.iter().filter(|k| auth_is_admin || **k != UnitKind::Province).map(|k| k.as_str()).collect()
+    UnitKind::ALL
+        .iter()
+        .filter(|k| auth_is_admin || **k != UnitKind::Province)
+        .map(|k| k.as_str())
+        .collect()
 }
 
 #[derive(Deserialize, Default)]
@@ -91,11 +134,27 @@ pub struct NewQuery {
     parent: String,
 }
 
-pub async fn new_form(State(state): State<AppState>, auth: Auth<UnitEditor>, c: Chrome, Query(q): Query<NewQuery>) -> AppResult<Html<String>> {
+pub async fn new_form(
+    State(state): State<AppState>,
+    auth: Auth<UnitEditor>,
+    c: Chrome,
+    Query(q): Query<NewQuery>,
+) -> AppResult<Html<String>> {
     let parents = auth.scoped(&state).units(false).await?;
-    let input = UnitInput { kind: "department".into(), ..Default::default() };
+    let input = UnitInput {
+        kind: "department".into(),
+        ..Default::default()
+    };
     let kinds = kinds(c.is_admin());
-    render(&FormPage { c, unit_id: None, parent_id: q.parent, parents, input, kinds, errors: vec![] })
+    render(&FormPage {
+        c,
+        unit_id: None,
+        parent_id: q.parent,
+        parents,
+        input,
+        kinds,
+        errors: vec![],
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -106,22 +165,46 @@ pub struct UnitForm {
     input: UnitInput,
 }
 
-async fn form_error(state: &AppState, auth: &Auth<UnitEditor>, c: Chrome, unit_id: Option<String>, form: UnitForm, errors: Vec<FieldError>) -> AppResult<Response> {
+async fn form_error(
+    state: &AppState,
+    auth: &Auth<UnitEditor>,
+    c: Chrome,
+    unit_id: Option<String>,
+    form: UnitForm,
+    errors: Vec<FieldError>,
+) -> AppResult<Response> {
     let parents = auth.scoped(state).units(false).await?;
     let kinds = kinds(c.is_admin());
-    let page = FormPage { c, unit_id, parent_id: form.parent_id, parents, input: form.input, kinds, errors };
+    let page = FormPage {
+        c,
+        unit_id,
+        parent_id: form.parent_id,
+        parents,
+        input: form.input,
+        kinds,
+        errors,
+    };
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }
 
 fn conflict_as_field(e: StoreError) -> Result<Vec<FieldError>, AppError> {
     match e {
         StoreError::Invalid(inv) => Ok(inv.errors),
-        StoreError::Conflict(key) => Ok(vec![FieldError { field: "code", key, detail: String::new() }]),
+        StoreError::Conflict(key) => Ok(vec![FieldError {
+            field: "code",
+            key,
+            detail: String::new(),
+        }]),
         other => Err(other.into()),
     }
 }
 
-pub async fn create(State(state): State<AppState>, auth: Auth<UnitEditor>, c: Chrome, Form(form): Form<UnitForm>) -> AppResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth<UnitEditor>,
+    c: Chrome,
+    Form(form): Form<UnitForm>,
+) -> AppResult<Response> {
     let fields = match form.input.validate() {
         Ok(f) => f,
         Err(inv) => return form_error(&state, &auth, c, None, form, inv.errors).await,
@@ -131,7 +214,19 @@ pub async fn create(State(state): State<AppState>, auth: Auth<UnitEditor>, c: Ch
     }
     let parent = Some(form.parent_id.as_str()).filter(|p| !p.is_empty());
     if parent.is_none() {
-        return form_error(&state, &auth, c, None, form, vec![FieldError { field: "parent_id", key: "err.required", detail: String::new() }]).await;
+        return form_error(
+            &state,
+            &auth,
+            c,
+            None,
+            form,
+            vec![FieldError {
+                field: "parent_id",
+                key: "err.required",
+                detail: String::new(),
+            }],
+        )
+        .await;
     }
     match auth.scoped(&state).create_unit(parent, &fields).await {
         Ok(u) => Ok(Redirect::to(&format!("/units/{}", u.id)).into_response()),
@@ -143,15 +238,34 @@ pub async fn create(State(state): State<AppState>, auth: Auth<UnitEditor>, c: Ch
     }
 }
 
-pub async fn edit_form(State(state): State<AppState>, auth: Auth<UnitEditor>, c: Chrome, Path(id): Path<String>) -> AppResult<Html<String>> {
+pub async fn edit_form(
+    State(state): State<AppState>,
+    auth: Auth<UnitEditor>,
+    c: Chrome,
+    Path(id): Path<String>,
+) -> AppResult<Html<String>> {
     let scoped = auth.scoped(&state);
     let unit = scoped.unit(&id).await?;
     let input = UnitInput::from(&unit.fields);
     let kinds = kinds(c.is_admin() || unit.fields.kind == UnitKind::Province);
-    render(&FormPage { c, unit_id: Some(unit.id), parent_id: unit.parent_id.unwrap_or_default(), parents: vec![], input, kinds, errors: vec![] })
+    render(&FormPage {
+        c,
+        unit_id: Some(unit.id),
+        parent_id: unit.parent_id.unwrap_or_default(),
+        parents: vec![],
+        input,
+        kinds,
+        errors: vec![],
+    })
 }
 
-pub async fn update(State(state): State<AppState>, auth: Auth<UnitEditor>, c: Chrome, Path(id): Path<String>, Form(form): Form<UnitForm>) -> AppResult<Response> {
+pub async fn update(
+    State(state): State<AppState>,
+    auth: Auth<UnitEditor>,
+    c: Chrome,
+    Path(id): Path<String>,
+    Form(form): Form<UnitForm>,
+) -> AppResult<Response> {
     let scoped = auth.scoped(&state);
     let before = scoped.unit(&id).await?;
     let fields = match form.input.validate() {
@@ -177,7 +291,12 @@ pub struct MoveForm {
     parent_id: String,
 }
 
-pub async fn move_unit(State(state): State<AppState>, auth: Auth<ProvinceAdmin>, Path(id): Path<String>, Form(f): Form<MoveForm>) -> AppResult<Redirect> {
+pub async fn move_unit(
+    State(state): State<AppState>,
+    auth: Auth<ProvinceAdmin>,
+    Path(id): Path<String>,
+    Form(f): Form<MoveForm>,
+) -> AppResult<Redirect> {
     auth.scoped(&state).move_unit(&id, &f.parent_id).await?;
     Ok(Redirect::to(&format!("/units/{id}")))
 }
@@ -188,7 +307,14 @@ pub struct ActiveForm {
     active: String,
 }
 
-pub async fn set_active(State(state): State<AppState>, auth: Auth<ProvinceAdmin>, Path(id): Path<String>, Form(f): Form<ActiveForm>) -> AppResult<Redirect> {
-    auth.scoped(&state).set_unit_active(&id, f.active == "1").await?;
+pub async fn set_active(
+    State(state): State<AppState>,
+    auth: Auth<ProvinceAdmin>,
+    Path(id): Path<String>,
+    Form(f): Form<ActiveForm>,
+) -> AppResult<Redirect> {
+    auth.scoped(&state)
+        .set_unit_active(&id, f.active == "1")
+        .await?;
     Ok(Redirect::to(&format!("/units/{id}")))
 }

@@ -39,21 +39,60 @@ pub struct UserForm {
     password: String,
 }
 
-async fn page(state: &AppState, auth: &Auth<ProvinceAdmin>, c: Chrome, form: UserForm, error: Option<String>) -> AppResult<UsersPage> {
+async fn page(
+    state: &AppState,
+    auth: &Auth<ProvinceAdmin>,
+    c: Chrome,
+    form: UserForm,
+    error: Option<String>,
+) -> AppResult<UsersPage> {
     let scoped = auth.scoped(state);
-    Ok(UsersPage { c, users: scoped.users().await?, units: scoped.units(false).await?, roles: Role::ALL, form: UserForm { password: String::new(), ..form }, error })
+    Ok(UsersPage {
+        c,
+        users: scoped.users().await?,
+        units: scoped.units(false).await?,
+        roles: Role::ALL,
+        form: UserForm {
+            password: String::new(),
+            ..form
+        },
+        error,
+    })
 }
 
-pub async fn list(State(state): State<AppState>, auth: Auth<ProvinceAdmin>, c: Chrome) -> AppResult<Html<String>> {
-    render(&page(&state, &auth, c, UserForm { role: "unit_staff".into(), ..Default::default() }, None).await?)
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth<ProvinceAdmin>,
+    c: Chrome,
+) -> AppResult<Html<String>> {
+    render(
+        &page(
+            &state,
+            &auth,
+            c,
+            UserForm {
+                role: "unit_staff".into(),
+                ..Default::default()
+            },
+            None,
+        )
+        .await?,
+    )
 }
 
 /// A username: 3–40 characters of a–z, 0–9, `.`, `_`, `-`.
 pub fn valid_username(u: &str) -> bool {
-    (3..=40).contains(&u.len()) && u.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+    (3..=40).contains(&u.len())
+        && u.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
 }
 
-pub async fn create(State(state): State<AppState>, auth: Auth<ProvinceAdmin>, c: Chrome, Form(f): Form<UserForm>) -> AppResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth<ProvinceAdmin>,
+    c: Chrome,
+    Form(f): Form<UserForm>,
+) -> AppResult<Response> {
     let username = f.username.trim().to_lowercase();
     let role = Role::parse(&f.role);
     let problem = if !valid_username(&username) {
@@ -71,7 +110,14 @@ pub async fn create(State(state): State<AppState>, auth: Auth<ProvinceAdmin>, c:
         (None, Some(role)) => {
             let hash = hash_password(&f.password).map_err(AppError::Internal)?;
             let email = Some(f.email.trim().to_string()).filter(|e| !e.is_empty());
-            let new = NewUser { username, display_name: f.display_name.trim().to_string(), email, password_hash: hash, role, unit_id: f.unit_id.clone() };
+            let new = NewUser {
+                username,
+                display_name: f.display_name.trim().to_string(),
+                email,
+                password_hash: hash,
+                role,
+                unit_id: f.unit_id.clone(),
+            };
             match auth.scoped(&state).create_user(new).await {
                 Ok(_) => return Ok(Redirect::to("/users").into_response()),
                 Err(StoreError::Conflict(k)) => k,
@@ -82,7 +128,11 @@ pub async fn create(State(state): State<AppState>, auth: Auth<ProvinceAdmin>, c:
         _ => problem.unwrap_or("err.invalid"),
     };
     let msg = c.t.s(outcome).to_string();
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page(&state, &auth, c, f, Some(msg)).await?)?).into_response())
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        render(&page(&state, &auth, c, f, Some(msg)).await?)?,
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -91,10 +141,17 @@ pub struct ActiveForm {
     active: String,
 }
 
-pub async fn set_active(State(state): State<AppState>, auth: Auth<ProvinceAdmin>, Path(id): Path<String>, Form(f): Form<ActiveForm>) -> AppResult<Redirect> {
+pub async fn set_active(
+    State(state): State<AppState>,
+    auth: Auth<ProvinceAdmin>,
+    Path(id): Path<String>,
+    Form(f): Form<ActiveForm>,
+) -> AppResult<Redirect> {
     if id == auth.principal.user_id {
         return Err(AppError::BadRequest("users.self_disable"));
     }
-    auth.scoped(&state).set_user_active(&id, f.active == "1").await?;
+    auth.scoped(&state)
+        .set_user_active(&id, f.active == "1")
+        .await?;
     Ok(Redirect::to("/users"))
 }
