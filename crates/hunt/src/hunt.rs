@@ -144,11 +144,9 @@ impl Hunter {
     /// Sorts, then applies correlation rules (which need time order).
     pub fn finish_detections(&self, dets: &mut Vec<Detection>) {
         sort_timeline(dets);
-        if let Some(s) = &self.sigma {
-            if !s.correlations.is_empty() {
-                s.correlate(dets);
-                sort_timeline(dets);
-            }
+        if let Some(s) = self.sigma.as_ref().filter(|s| !s.correlations.is_empty()) {
+            s.correlate(dets);
+            sort_timeline(dets);
         }
     }
 

@@ -639,3 +639,63 @@ fn web_and_iis_logs_are_parsed() {
         .count();
     assert_eq!(res.events as usize, data_lines);
 }
+
+/// The built-in correlation (>= 10 failed SSH/PAM authentications from one
+/// source within 5 minutes) against the same computation done on loghub's
+/// structured CSV.
+#[test]
+fn ssh_brute_force_correlation_matches_csv_computation() {
+    let c = corpus().join("logs/linux");
+    let hunter = Hunter { sigma: Some(SigmaSet::load(&[PathBuf::from("builtin")])), ..Hunter::default() };
+    const BRUTE: &str = "6f3c1a52-0c55-4f4e-9a51-000000000006";
+    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    for (log, csv, month_col, day_col) in [
+        ("OpenSSH_2k.log", "OpenSSH_2k.log_structured.csv", "Date", "Day"),
+        ("Linux_2k.log", "Linux_2k.log_structured.csv", "Month", "Date"),
+    ] {
+        let rows = csv_rows(&c.join(csv));
+        let mut expected: Vec<(u64, String)> = Vec::new();
+        let mut windows: std::collections::HashMap<String, Vec<i64>> = std::collections::HashMap::new();
+        let mut events: Vec<(i64, u64, String)> = Vec::new();
+        for r in &rows {
+            let t = &r["EventTemplate"];
+            let content = &r["Content"];
+            let is_failed = t.starts_with("Failed ") || t.contains("[ Failed password");
+            let is_pam = t.contains("authentication failure;")
+                && !t.contains("more authentication")
+                // Linux_2k's Component is the program (OpenSSH_2k's is the host).
+                && (log != "Linux_2k.log" || r["Component"].starts_with("sshd"));
+            let ip = if is_failed {
+                content.split(" from ").nth(1).and_then(|s| s.split_whitespace().next()).unwrap_or("")
+            } else if is_pam {
+                content.split("rhost=").nth(1).and_then(|s| s.split_whitespace().next()).unwrap_or("")
+            } else {
+                continue;
+            };
+            let month = months.iter().position(|m| *m == r[month_col]).unwrap() as i64;
+            let day: i64 = r[day_col].parse().unwrap();
+            let hms: Vec<i64> = r["Time"].split(':').map(|x| x.parse().unwrap()).collect();
+            let secs = ((month * 31 + day) * 24 + hms[0]) * 3600 + hms[1] * 60 + hms[2];
+            events.push((secs, r["LineId"].parse().unwrap(), ip.to_string()));
+        }
+        events.sort();
+        for (secs, line, ip) in events {
+            let w = windows.entry(ip.clone()).or_default();
+            w.push(secs);
+            w.retain(|t| *t >= secs - 300);
+            if w.len() >= 10 {
+                expected.push((line, ip));
+                w.clear();
+            }
+        }
+        let res = hunter.hunt_file(&c.join(log));
+        let got: Vec<(u64, String)> = res
+            .detections
+            .iter()
+            .filter(|d| d.rule_id == BRUTE)
+            .map(|d| (d.record_id, d.matched.iter().find(|(k, _)| k == "src_ip").map(|(_, v)| v.clone()).unwrap_or_default()))
+            .collect();
+        assert!(!expected.is_empty());
+        assert_eq!(got, expected, "{log}");
+    }
+}

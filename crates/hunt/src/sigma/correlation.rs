@@ -20,6 +20,9 @@ enum Kind {
     TemporalOrdered,
 }
 
+/// A field a base rule must keep: (rule index, stored name, event field).
+pub type Capture = (usize, String, String);
+
 /// A correlation ready to run.
 #[derive(Debug, Clone)]
 pub struct Correlation {
@@ -47,7 +50,7 @@ impl Correlation {
         c: &CorrelationRule,
         meta: RuleMeta,
         resolve: &dyn Fn(&str) -> Vec<usize>,
-    ) -> Result<(Correlation, Vec<(usize, String, String)>), String> {
+    ) -> Result<(Correlation, Vec<Capture>), String> {
         let kind = match c.correlation_type {
             CorrelationType::EventCount => Kind::EventCount,
             CorrelationType::ValueCount => Kind::ValueCount,
@@ -89,10 +92,9 @@ impl Correlation {
         }
         for name in &wanted {
             let alias = c.aliases.iter().find(|a| &a.alias == name);
-            for (pos, r) in c.rules.iter().enumerate() {
+            for r in &c.rules {
                 let event_field = alias.and_then(|a| a.mapping.get(r)).cloned().unwrap_or_else(|| name.clone());
                 for idx in resolve(r) {
-                    let _ = pos;
                     captures.push((idx, field_key(name), event_field.clone()));
                 }
             }

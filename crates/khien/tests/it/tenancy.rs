@@ -106,6 +106,8 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
         ("PUT", "/api/v1/units/{id}") => Recipe::Json(
             serde_json::json!({ "code": "B", "name": "Đã sửa trái phép", "kind": "department" }),
         ),
+        ("POST", "/api/v1/units/{id}/move") => Recipe::Json(serde_json::json!({ "parent_id": w.a })),
+        ("POST", "/api/v1/units/{id}/active") => Recipe::Json(serde_json::json!({ "active": false })),
         ("POST", "/api/v1/systems") => Recipe::Json(system_json),
         ("PUT", "/api/v1/systems/{id}") => Recipe::Json(
             serde_json::json!({ "name": "Đã sửa trái phép", "owner_unit_id": w.a, "system_type": "internal", "status": "planning" }),

@@ -37,6 +37,8 @@ pub fn routes() -> Routes {
             Tenancy::Unit,
             records::update_unit,
         )
+        .post("/api/v1/units/{id}/move", ProvinceAdmin::NAMES, Tenancy::Unit, records::move_unit)
+        .post("/api/v1/units/{id}/active", ProvinceAdmin::NAMES, Tenancy::Unit, records::set_unit_active)
         .get("/api/v1/systems", any, Tenancy::Unit, records::list_systems)
         .post(
             "/api/v1/systems",

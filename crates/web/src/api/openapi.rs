@@ -68,6 +68,8 @@ fn schemas() -> Value {
     json!({
         "Unit": { "type": "object", "properties": unit },
         "UnitInput": { "type": "object", "required": ["code", "name", "kind"], "properties": unit_input },
+        "UnitMove": { "type": "object", "required": ["parent_id"], "properties": { "parent_id": { "type": "string" } } },
+        "UnitActive": { "type": "object", "required": ["active"], "properties": { "active": { "type": "boolean" } } },
         "SystemInput": {
             "type": "object",
             "required": ["name", "owner_unit_id", "system_type", "status"],
@@ -116,6 +118,8 @@ fn describe(method: &str, path: &str) -> (&'static str, Option<&'static str>, &'
         ),
         ("GET", "/api/v1/units/{id}") => ("One unit", None, "Unit"),
         ("PUT", "/api/v1/units/{id}") => ("Edit a unit", Some("UnitInput"), "Unit"),
+        ("POST", "/api/v1/units/{id}/move") => ("Move a unit (and its sub-units) under another parent", Some("UnitMove"), "Unit"),
+        ("POST", "/api/v1/units/{id}/active") => ("Deactivate or reactivate a unit", Some("UnitActive"), "Unit"),
         ("GET", "/api/v1/systems") => (
             "Information systems (filters q, unit_id, system_type, status; sort, dir, page, per_page)",
             None,

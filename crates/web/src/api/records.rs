@@ -81,6 +81,24 @@ pub async fn update_unit(
     ok(scoped.update_unit(&id, &fields).await.map_err(err)?)
 }
 
+#[derive(Deserialize)]
+pub struct MoveBody {
+    parent_id: String,
+}
+
+pub async fn move_unit(State(s): State<AppState>, auth: Auth<ProvinceAdmin>, Path(id): Path<String>, Json(b): Json<MoveBody>) -> ApiResult {
+    ok(auth.scoped(&s).move_unit(&id, &b.parent_id).await.map_err(err)?)
+}
+
+#[derive(Deserialize)]
+pub struct ActiveBody {
+    active: bool,
+}
+
+pub async fn set_unit_active(State(s): State<AppState>, auth: Auth<ProvinceAdmin>, Path(id): Path<String>, Json(b): Json<ActiveBody>) -> ApiResult {
+    ok(auth.scoped(&s).set_unit_active(&id, b.active).await.map_err(err)?)
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct ListQuery {
