@@ -1,6 +1,17 @@
-//! Documents Khiên reads and writes. For now: XLSX tables (templates, exports) and the
-//! reading side of XLSX imports. DOCX and PDF come with the reports.
+//! Documents Khiên reads and writes: XLSX tables (templates, exports, the reading side of
+//! imports) and the state-format reports (DOCX, and the Form 08 table as XLSX).
+//!
+//! Every renderer is a pure function from plain data to bytes: no database, no clock,
+//! no file system. The caller gives all Vietnamese strings and all dates.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod annual;
+pub mod docx_style;
+pub mod dossier;
+pub mod error;
+pub mod vn_format;
 pub mod xlsx;
+
+pub use docx_style::{DocHeader, Signature};
+pub use error::DocError;

@@ -5,7 +5,10 @@
 //! `audit`, …) so that one word finds a feature in every layer.
 
 pub mod audit;
+pub mod dossiers;
 pub mod error;
+pub mod levels;
+pub mod plans;
 pub mod roles;
 pub mod systems;
 pub mod text;

@@ -39,6 +39,9 @@ pub struct HuntArgs {
     pub paths: Vec<PathBuf>,
 }
 
+/// Detections held in memory before spilling to temporary files.
+const MEM_DETECTIONS: usize = 100_000;
+
 /// Exit codes: 0 ok, 1 some input or rule failed to read, 2 usage error.
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_INPUT_ERROR: u8 = 1;
@@ -155,33 +158,29 @@ fn hunt_with(args: &HuntArgs, from: Option<jiff::Timestamp>, to: Option<jiff::Ti
             b.set_position(done);
         }
     };
-    let report = hunter.hunt(&args.paths, &progress);
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(p) => match std::fs::File::create(p) {
+            Ok(f) => Box::new(std::io::BufWriter::new(f)),
+            Err(e) => {
+                eprintln!("error: cannot write output {}: {e}", p.display());
+                return EXIT_INPUT_ERROR;
+            }
+        },
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let format = args.format;
+    let mut write_failed = output::begin(&mut out, format).is_err();
+    let report = hunter.hunt_stream(&args.paths, &progress, MEM_DETECTIONS, &mut |d| {
+        output::write_one(&mut out, format, d)
+    });
+    if out.flush().is_err() {
+        write_failed = true;
+    }
+    drop(out);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    if report.had_errors() {
-        failed = true;
-    }
-
-    let written = match &args.output {
-        Some(p) => std::fs::File::create(p)
-            .map_err(|e| format!("{}: {e}", p.display()))
-            .and_then(|f| {
-                let mut w = std::io::BufWriter::new(f);
-                output::write(&mut w, args.format, &report.detections)
-                    .and_then(|()| w.flush())
-                    .map_err(|e| format!("{}: {e}", p.display()))
-            }),
-        None => {
-            let stdout = std::io::stdout();
-            let mut w = std::io::BufWriter::new(stdout.lock());
-            output::write(&mut w, args.format, &report.detections)
-                .and_then(|()| w.flush())
-                .map_err(|e| format!("stdout: {e}"))
-        }
-    };
-    if let Err(e) = written {
-        eprintln!("error: cannot write output: {e}");
+    if report.had_errors() || write_failed {
         failed = true;
     }
     eprint!("{}", output::summary(&report, rules, ioc_count, &problems));

@@ -3,15 +3,15 @@
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::record::Record;
 
 /// One hit, ready for output. `rule_id` is the Sigma id (or title when the
-/// rule has none) or `ioc:TYPE` for IOC hits.
-#[derive(Debug, Clone, Serialize)]
+/// rule has none) or `ioc:TYPE` for IOC hits. (Its serde form is the
+/// internal spill format; the output format is [`crate::output::to_json`].)
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Detection {
-    #[serde(serialize_with = "ser_ts")]
     pub timestamp: Option<Timestamp>,
     pub source: Arc<str>,
     pub record_id: u64,
@@ -26,18 +26,9 @@ pub struct Detection {
     /// (field, value) pairs that matched.
     pub matched: Vec<(String, String)>,
     /// Sigma rule index in its [`crate::sigma::SigmaSet`] (for correlation).
-    #[serde(skip)]
     pub rule_index: Option<usize>,
     /// Field values kept for correlation rules (group-by, value fields).
-    #[serde(skip)]
     pub context: Vec<(String, String)>,
-}
-
-fn ser_ts<S: serde::Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => s.serialize_str(&crate::timeparse::format(t)),
-        None => s.serialize_none(),
-    }
 }
 
 impl Detection {
@@ -72,4 +63,19 @@ pub fn level_rank(level: &str) -> u8 {
         "informational" => 1,
         _ => 0,
     }
+}
+
+/// Timeline order: time (untimed last), then source, record, rule.
+pub fn timeline_cmp(a: &Detection, b: &Detection) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    match (a.timestamp, b.timestamp) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+    .then_with(|| a.source.cmp(&b.source))
+    .then_with(|| a.record_id.cmp(&b.record_id))
+    .then_with(|| a.rule_id.cmp(&b.rule_id))
+    .then_with(|| a.rule_title.cmp(&b.rule_title))
 }

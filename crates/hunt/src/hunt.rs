@@ -4,17 +4,19 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use jiff::Timestamp;
 use rayon::prelude::*;
 
-use crate::detection::{Detection, level_rank};
+use crate::detection::{Detection, level_rank, timeline_cmp};
 use crate::error::HuntError;
 use crate::ioc::IocSet;
 use crate::readers::{self, Format};
 use crate::record::Record;
 use crate::sigma::SigmaSet;
+use crate::spill::Spill;
 
 /// What to hunt with, and the time window.
 #[derive(Default)]
@@ -37,12 +39,36 @@ pub struct FileResult {
     pub detections: Vec<Detection>,
 }
 
+/// Detection counters of a hunt.
+#[derive(Debug, Default, Clone)]
+pub struct Counts {
+    pub total: u64,
+    pub by_level: BTreeMap<(u8, String), usize>,
+    pub by_rule: BTreeMap<(String, String), usize>,
+}
+
+impl Counts {
+    pub fn add(&mut self, d: &Detection) {
+        self.total += 1;
+        *self
+            .by_level
+            .entry((level_rank(&d.level), d.level.clone()))
+            .or_default() += 1;
+        *self
+            .by_rule
+            .entry((d.rule_id.clone(), d.rule_title.clone()))
+            .or_default() += 1;
+    }
+}
+
 /// Result of a whole hunt.
 #[derive(Debug, Default)]
 pub struct HuntReport {
     pub files: Vec<FileResult>,
-    /// All detections, in timeline order.
+    /// All detections, in timeline order ([`Hunter::hunt`] only; empty
+    /// after [`Hunter::hunt_stream`]).
     pub detections: Vec<Detection>,
+    pub counts: Counts,
     /// Files that were not logs we know (skipped, not an error).
     pub unrecognised: Vec<PathBuf>,
     /// Input paths that could not be walked.
@@ -136,7 +162,7 @@ impl Hunter {
     /// Hunts one file on its own: detections in timeline order, with
     /// correlation rules applied within the file.
     pub fn hunt_file(&self, path: &Path) -> FileResult {
-        let mut r = self.hunt_file_raw(path);
+        let mut r = self.hunt_file_raw(path, &mut |_| {});
         self.finish_detections(&mut r.detections);
         r
     }
@@ -150,7 +176,9 @@ impl Hunter {
         }
     }
 
-    fn hunt_file_raw(&self, path: &Path) -> FileResult {
+    /// Hunts one file; `flush` is handed the detection buffer whenever it
+    /// grows past a few thousand (it may take them), and at the end.
+    fn hunt_file_raw(&self, path: &Path, flush: &mut dyn FnMut(&mut Vec<Detection>)) -> FileResult {
         let mut res = FileResult {
             path: path.to_path_buf(),
             ..FileResult::default()
@@ -168,62 +196,130 @@ impl Hunter {
         }
         let mut keys = Vec::new();
         let mut dets = Vec::new();
-        let read = readers::read_file(path, format, &mut |rec| {
-            self.check_record(&rec, &mut keys, &mut dets);
-        });
+        // A reader or a dependency must never take the hunt down: a panic
+        // while reading one file becomes that file's error.
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let r = readers::read_file(path, format, &mut |rec| {
+                self.check_record(&rec, &mut keys, &mut dets);
+                if dets.len() >= 4096 {
+                    flush(&mut dets);
+                }
+            });
+            flush(&mut dets);
+            r
+        }));
         match read {
-            Ok(stats) => {
+            Ok(Ok(stats)) => {
                 res.events = stats.events;
                 res.skipped = stats.skipped;
                 res.problems = stats.problems;
             }
-            Err(e) => res.error = Some(e.to_string()),
+            Ok(Err(e)) => res.error = Some(e.to_string()),
+            Err(p) => {
+                let msg = p
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                res.error = Some(format!(
+                    "{}: internal error while reading: {msg}",
+                    path.display()
+                ));
+            }
         }
         res.detections = dets;
         res
     }
 
-    /// Hunts all inputs in parallel; `progress` is called after each file.
+    /// Hunts all inputs in parallel and keeps every detection in memory
+    /// (timeline order). For large inputs use [`Hunter::hunt_stream`].
     pub fn hunt(&self, paths: &[PathBuf], progress: &(dyn Fn(u64, u64) + Sync)) -> HuntReport {
+        let mut all = Vec::new();
+        let mut report = self.hunt_stream(paths, progress, usize::MAX, &mut |d| {
+            all.push(d.clone());
+            Ok(())
+        });
+        report.detections = all;
+        report
+    }
+
+    /// Hunts all inputs in parallel (one file per task) and hands each
+    /// detection to `sink` in timeline order, correlations applied. At most
+    /// `mem_limit` detections are held in memory; beyond that they are
+    /// sorted into temporary files and merged. `progress(done, total)` is
+    /// called after each file.
+    pub fn hunt_stream(
+        &self,
+        paths: &[PathBuf],
+        progress: &(dyn Fn(u64, u64) + Sync),
+        mem_limit: usize,
+        sink: &mut dyn FnMut(&Detection) -> std::io::Result<()>,
+    ) -> HuntReport {
         let mut report = HuntReport::default();
         let files = collect_inputs(paths, &mut report.errors);
         let total = files.len() as u64;
         let done = AtomicU64::new(0);
+        let spill = Mutex::new(Spill::new(mem_limit));
         let results: Vec<FileResult> = files
             .par_iter()
             .map(|f| {
-                let r = self.hunt_file_raw(f);
+                let r = self.hunt_file_raw(f, &mut |dets| {
+                    if let Ok(mut s) = spill.lock() {
+                        s.push_all(dets);
+                    }
+                });
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                 progress(n, total);
                 r
             })
             .collect();
-        for mut r in results {
+        for r in results {
             if r.format == Some(Format::Unknown) {
                 report.unrecognised.push(r.path.clone());
                 continue;
             }
-            report.detections.append(&mut r.detections);
             report.files.push(r);
         }
-        self.finish_detections(&mut report.detections);
+        let spill = match spill.into_inner() {
+            Ok(s) => s,
+            Err(p) => p.into_inner(),
+        };
+        if let Some(e) = &spill.error {
+            report.errors.push(e.clone());
+        }
+        let mut correlator = self
+            .sigma
+            .as_ref()
+            .filter(|s| !s.correlations.is_empty())
+            .map(|s| s.correlator());
+        let mut hits = Vec::new();
+        let mut write_error = None;
+        for d in spill.into_sorted() {
+            let keep = match &mut correlator {
+                Some(c) => c.feed(&d, &mut hits),
+                None => true,
+            };
+            if keep {
+                report.counts.add(&d);
+                if write_error.is_none() {
+                    write_error = sink(&d).err();
+                }
+            }
+            for h in hits.drain(..) {
+                report.counts.add(&h);
+                if write_error.is_none() {
+                    write_error = sink(&h).err();
+                }
+            }
+        }
+        if let Some(e) = write_error {
+            report.errors.push(format!("cannot write output: {e}"));
+        }
         report
     }
 }
 
 /// Timeline order: time (untimed last), then source, record, rule.
 pub fn sort_timeline(d: &mut [Detection]) {
-    d.sort_by(|a, b| {
-        let ta = a.timestamp.map(|t| (0, t));
-        let tb = b.timestamp.map(|t| (0, t));
-        match (ta, tb) {
-            (Some(x), Some(y)) => x.cmp(&y),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
-        }
-        .then_with(|| a.source.cmp(&b.source))
-        .then_with(|| a.record_id.cmp(&b.record_id))
-        .then_with(|| a.rule_id.cmp(&b.rule_id))
-    });
+    d.sort_by(timeline_cmp);
 }

@@ -14,6 +14,7 @@ pub mod output;
 pub mod readers;
 pub mod record;
 pub mod sigma;
+pub mod spill;
 pub mod timeparse;
 
 pub use cli::{HuntArgs, run};

@@ -103,14 +103,6 @@ pub fn to_json(d: &Detection) -> Value {
     Value::Object(m)
 }
 
-pub fn write_jsonl(w: &mut dyn Write, dets: &[Detection]) -> io::Result<()> {
-    for d in dets {
-        serde_json::to_writer(&mut *w, &to_json(d))?;
-        w.write_all(b"\n")?;
-    }
-    Ok(())
-}
-
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) || s.starts_with(['=', '+', '-', '@']) {
         // Quote, and neutralise spreadsheet formulas with a leading quote.
@@ -125,19 +117,6 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// CSV with a UTF-8 BOM and CRLF line ends, so Excel opens it as UTF-8.
-pub fn write_csv(w: &mut dyn Write, dets: &[Detection]) -> io::Result<()> {
-    w.write_all("\u{feff}".as_bytes())?;
-    w.write_all(COLUMNS.join(",").as_bytes())?;
-    w.write_all(b"\r\n")?;
-    for d in dets {
-        let line: Vec<String> = row(d).iter().map(|f| csv_field(f)).collect();
-        w.write_all(line.join(",").as_bytes())?;
-        w.write_all(b"\r\n")?;
-    }
-    Ok(())
-}
-
 fn clip(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_string()
@@ -148,66 +127,89 @@ fn clip(s: &str, n: usize) -> String {
     }
 }
 
-/// Human-readable table (long fields clipped).
-pub fn write_table(w: &mut dyn Write, dets: &[Detection]) -> io::Result<()> {
-    let headers = [
-        "timestamp",
-        "level",
-        "computer",
-        "channel",
-        "event",
-        "rule",
-        "source#record",
-        "matched",
-    ];
-    let rows: Vec<[String; 8]> = dets
-        .iter()
-        .map(|d| {
-            let src = d.source.rsplit('/').next().unwrap_or(&d.source);
-            [
-                ts(d),
-                d.level.clone(),
-                clip(&d.computer, 24),
-                clip(&d.channel, 28),
-                d.event_id.map(|e| e.to_string()).unwrap_or_default(),
-                clip(&d.rule_title, 48),
-                clip(&format!("{src}#{}", d.record_id), 40),
-                clip(&matched_text(d), 80),
-            ]
-        })
-        .collect();
-    let mut widths = headers.map(|h| h.chars().count());
-    for r in &rows {
-        for (i, c) in r.iter().enumerate() {
-            widths[i] = widths[i].max(c.chars().count());
+/// Table columns: (header, width); the last one is not padded.
+const TABLE: &[(&str, usize)] = &[
+    ("timestamp", 27),
+    ("level", 13),
+    ("computer", 20),
+    ("channel", 24),
+    ("event", 5),
+    ("rule", 44),
+    ("source#record", 36),
+    ("matched", 100),
+];
+
+fn table_line(w: &mut dyn Write, cells: &[String]) -> io::Result<()> {
+    let mut out = String::new();
+    for (i, (c, (_, width))) in cells.iter().zip(TABLE).enumerate() {
+        if i > 0 {
+            out.push_str("  ");
+        }
+        let c = clip(c, *width);
+        let n = c.chars().count();
+        out.push_str(&c);
+        if i + 1 < TABLE.len() {
+            out.push_str(&" ".repeat(width.saturating_sub(n)));
         }
     }
-    let line = |w: &mut dyn Write, cells: &[String]| -> io::Result<()> {
-        let mut out = String::new();
-        for (i, c) in cells.iter().enumerate() {
-            if i > 0 {
-                out.push_str("  ");
-            }
-            out.push_str(c);
-            if i + 1 < cells.len() {
-                out.push_str(&" ".repeat(widths[i].saturating_sub(c.chars().count())));
-            }
-        }
-        writeln!(w, "{}", out.trim_end())
-    };
-    line(w, &headers.map(String::from))?;
-    for r in &rows {
-        line(w, r)?;
-    }
-    Ok(())
+    writeln!(w, "{}", out.trim_end())
 }
 
-pub fn write(w: &mut dyn Write, format: OutputFormat, dets: &[Detection]) -> io::Result<()> {
+/// Writes the header (CSV: UTF-8 BOM and column names; table: headings).
+pub fn begin(w: &mut dyn Write, format: OutputFormat) -> io::Result<()> {
     match format {
-        OutputFormat::Table => write_table(w, dets),
-        OutputFormat::Csv => write_csv(w, dets),
-        OutputFormat::Jsonl => write_jsonl(w, dets),
+        OutputFormat::Csv => {
+            // BOM and CRLF line ends, so Excel opens it as UTF-8.
+            w.write_all("\u{feff}".as_bytes())?;
+            w.write_all(COLUMNS.join(",").as_bytes())?;
+            w.write_all(b"\r\n")
+        }
+        OutputFormat::Table => table_line(
+            w,
+            &TABLE.iter().map(|(h, _)| h.to_string()).collect::<Vec<_>>(),
+        ),
+        OutputFormat::Jsonl => Ok(()),
     }
+}
+
+/// Writes one detection.
+pub fn write_one(w: &mut dyn Write, format: OutputFormat, d: &Detection) -> io::Result<()> {
+    match format {
+        OutputFormat::Jsonl => {
+            serde_json::to_writer(&mut *w, &to_json(d))?;
+            w.write_all(b"\n")
+        }
+        OutputFormat::Csv => {
+            let line: Vec<String> = row(d).iter().map(|f| csv_field(f)).collect();
+            w.write_all(line.join(",").as_bytes())?;
+            w.write_all(b"\r\n")
+        }
+        OutputFormat::Table => {
+            let src = d.source.rsplit(['/', '\\']).next().unwrap_or(&d.source);
+            table_line(
+                w,
+                &[
+                    ts(d),
+                    d.level.clone(),
+                    d.computer.clone(),
+                    d.channel.clone(),
+                    d.event_id.map(|e| e.to_string()).unwrap_or_default(),
+                    d.rule_title.clone(),
+                    format!("{src}#{}", d.record_id),
+                    matched_text(d),
+                ],
+            )
+        }
+    }
+}
+
+/// Writes a whole list (header included).
+pub fn write(w: &mut dyn Write, format: OutputFormat, dets: &[Detection]) -> io::Result<()> {
+    begin(w, format)?;
+    for d in dets {
+        write_one(w, format, d)?;
+    }
+    Ok(())
 }
 
 /// End-of-run summary text.
@@ -224,7 +226,7 @@ pub fn summary(report: &HuntReport, rules: usize, iocs: usize, rule_problems: &[
     s.push_str(&format!(
         "sigma rules loaded: {rules}; IOCs loaded: {iocs}\n"
     ));
-    s.push_str(&format!("detections: {}\n", report.detections.len()));
+    s.push_str(&format!("detections: {}\n", report.counts.total));
     for (level, n) in report.by_level() {
         s.push_str(&format!("  {level}: {n}\n"));
     }

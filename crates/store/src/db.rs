@@ -21,6 +21,7 @@ pub struct Store {
     pub(crate) pool: AnyPool,
     pub backend: Backend,
     clock: Clock,
+    pub blobs: crate::blobs::Blobs,
 }
 
 impl Store {
@@ -56,9 +57,16 @@ impl Store {
             pool,
             backend,
             clock,
+            blobs: crate::blobs::Blobs::new("khien-data/blobs"),
         };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// Where uploaded files go (content-addressed); normally `<data dir>/blobs`.
+    pub fn with_blob_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Store {
+        self.blobs = crate::blobs::Blobs::new(dir);
+        self
     }
 
     pub async fn migrate(&self) -> Result<()> {

@@ -9,8 +9,13 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod blobs;
 mod db;
+pub mod dossiers;
 pub mod error;
+pub mod levels;
+pub mod overview;
+pub mod plans;
 mod scope;
 mod sql;
 pub mod stats;

@@ -338,6 +338,16 @@ impl Scoped<'_> {
 
     pub async fn update_system(&self, id: &str, f: &SystemFields) -> Result<()> {
         let before = self.system(id).await?;
+        // The go-live gate: a system becomes operating only with an approved level and a
+        // fully implemented plan, or an exception on record (Circular 12 Art 9.6;
+        // Decree 331 Art 30.6).
+        if f.status == SystemStatus::Operating && before.fields.status != SystemStatus::Operating {
+            let blockers = self.go_live_blockers(id).await?;
+            if !blockers.is_empty() {
+                let errors = blockers.into_iter().map(|key| FieldError { field: "status", key, detail: String::new() }).collect();
+                return Err(StoreError::Invalid(Invalid { errors }));
+            }
+        }
         let owner_path = self.check_refs(f, Some(id)).await?;
         let mut tx = self.write().await?;
         let q = sqlx::query(

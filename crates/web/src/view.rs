@@ -30,6 +30,9 @@ impl Chrome {
             .as_ref()
             .is_some_and(|u| u.role.can_edit_systems())
     }
+    pub fn role_is_province(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.role.is_province_wide())
+    }
     pub fn can_edit_units(&self) -> bool {
         self.user.as_ref().is_some_and(|u| u.role.can_edit_units())
     }

@@ -8,6 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
+pub use super::stix::parse_stix_pattern;
+
 use regex::Regex;
 use serde_json::Value;
 
@@ -24,7 +26,7 @@ pub struct Loaded {
     pub exclude_nets: Vec<Cidr>,
     pub exclude_domains: Vec<String>,
     pub no_default_warning_list: bool,
-    next_group: usize,
+    pub(super) next_group: usize,
 }
 
 /// Loads IOC files and builds the set (warning list applied).
@@ -98,11 +100,11 @@ pub fn load_file(path: &Path, out: &mut Loaded) -> Result<(), HuntError> {
                 ),
             )
         })?;
-        if is_stix(&v) {
-            load_stix(&v, &origin, out);
+        if super::stix::is_stix(&v) {
+            super::stix::load_stix(&v, &origin, out);
             return Ok(());
         }
-        if load_misp(&v, &origin, out) == 0 {
+        if super::misp::load_misp(&v, &origin, out) == 0 {
             return Err(HuntError::parse(
                 path,
                 "JSON is neither a STIX bundle nor a MISP event",
@@ -127,7 +129,7 @@ pub fn load_file(path: &Path, out: &mut Loaded) -> Result<(), HuntError> {
     }
 }
 
-fn ioc(kind: IocType, value: &str, origin: &str) -> Ioc {
+pub(super) fn ioc(kind: IocType, value: &str, origin: &str) -> Ioc {
     Ioc {
         kind,
         value: value.to_string(),
@@ -274,7 +276,7 @@ pub fn type_from_name(name: &str) -> Option<IocType> {
 }
 
 /// Normalises a value given its declared type (IP vs CIDR, v4 vs v6).
-fn typed(kind: IocType, raw: &str) -> Option<(IocType, String)> {
+pub(super) fn typed(kind: IocType, raw: &str) -> Option<(IocType, String)> {
     let v = refang(raw);
     match kind {
         IocType::Ipv4 | IocType::Ipv6 | IocType::Cidr => {
@@ -368,274 +370,6 @@ fn load_csv(text: &str, origin: &str, path: &Path, out: &mut Loaded) -> Result<(
         }
     }
     Ok(())
-}
-
-fn is_stix(v: &Value) -> bool {
-    v.get("type").and_then(Value::as_str) == Some("bundle")
-        || v.get("spec_version").is_some()
-        || v.get("id")
-            .and_then(Value::as_str)
-            .is_some_and(|i| i.contains("--"))
-        || v.get("type").and_then(Value::as_str) == Some("indicator")
-        || v.get("objects").is_some_and(Value::is_array)
-}
-
-static STIX_CMP: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"([a-z0-9-]+):([A-Za-z0-9_.'\-\[\]*]+)\s*(=|!=|>=|<=|>|<|LIKE|MATCHES|IN|ISSUBSET|ISSUPERSET)\s*'((?:[^'\\]|\\.)*)'").ok()
-});
-
-/// STIX object path -> our type.
-fn stix_path_type(object: &str, prop: &str) -> Option<IocType> {
-    let prop = prop.replace('\'', "").to_ascii_lowercase();
-    Some(match (object, prop.as_str()) {
-        ("ipv4-addr", "value") => IocType::Ipv4,
-        ("ipv6-addr", "value") => IocType::Ipv6,
-        ("domain-name", "value") => IocType::Domain,
-        ("url", "value") => IocType::Url,
-        ("file", "name") => IocType::FileName,
-        ("file", p) if p.starts_with("hashes.") => match &p[7..] {
-            "md5" => IocType::Md5,
-            "sha-1" | "sha1" => IocType::Sha1,
-            "sha-256" | "sha256" => IocType::Sha256,
-            _ => return None,
-        },
-        ("windows-registry-key", "key") => IocType::RegistryKey,
-        _ => return None,
-    })
-}
-
-fn load_stix(v: &Value, origin: &str, out: &mut Loaded) {
-    let objects: Vec<&Value> = match v.get("objects").and_then(Value::as_array) {
-        Some(a) => a.iter().collect(),
-        None => vec![v],
-    };
-    let identities: std::collections::HashMap<&str, &str> = objects
-        .iter()
-        .filter(|o| o.get("type").and_then(Value::as_str) == Some("identity"))
-        .filter_map(|o| Some((o.get("id")?.as_str()?, o.get("name")?.as_str()?)))
-        .collect();
-    for o in objects {
-        if o.get("type").and_then(Value::as_str) != Some("indicator") {
-            continue;
-        }
-        let id = o.get("id").and_then(Value::as_str).unwrap_or("indicator");
-        let name = o.get("name").and_then(Value::as_str).unwrap_or(id);
-        let Some(pattern) = o.get("pattern").and_then(Value::as_str) else {
-            continue;
-        };
-        if o.get("pattern_type")
-            .and_then(Value::as_str)
-            .is_some_and(|t| t != "stix")
-        {
-            out.unsupported
-                .push(format!("{origin}: {name}: pattern_type is not stix"));
-            continue;
-        }
-        let author = o
-            .get("created_by_ref")
-            .and_then(Value::as_str)
-            .and_then(|r| identities.get(r).copied())
-            .unwrap_or("")
-            .to_string();
-        let mut tags: Vec<String> = Vec::new();
-        for key in ["labels", "indicator_types"] {
-            if let Some(a) = o.get(key).and_then(Value::as_array) {
-                tags.extend(a.iter().filter_map(Value::as_str).map(str::to_string));
-            }
-        }
-        match parse_stix_pattern(pattern) {
-            Ok(groups) => {
-                let label = format!("{origin}: {name}");
-                for group in groups {
-                    let gid = if group.len() > 1 {
-                        out.next_group += 1;
-                        Some(out.next_group)
-                    } else {
-                        None
-                    };
-                    for (kind, value) in group {
-                        let mut i = ioc(kind, &value, &label);
-                        i.author = author.clone();
-                        i.tags = tags.clone();
-                        i.group = gid;
-                        out.iocs.push(i);
-                    }
-                }
-            }
-            Err(why) => out.unsupported.push(format!("{origin}: {name}: {why}")),
-        }
-    }
-}
-
-/// Parses `[a:b = 'x' OR c:d = 'y'] AND [...]` into OR-of-AND groups.
-pub fn parse_stix_pattern(p: &str) -> Result<Vec<Vec<(IocType, String)>>, String> {
-    for q in ["FOLLOWEDBY", "WITHIN", "REPEATS", "START ", " STOP "] {
-        if p.contains(q) {
-            return Err(format!("qualifier/operator {} not supported", q.trim()));
-        }
-    }
-    let re = STIX_CMP.as_ref().ok_or("pattern regex unavailable")?;
-    let mut groups: Vec<Vec<(IocType, String)>> = vec![Vec::new()];
-    let mut last_end = 0;
-    let mut any = false;
-    for c in re.captures_iter(p) {
-        let (Some(m), Some(obj), Some(prop), Some(op), Some(val)) =
-            (c.get(0), c.get(1), c.get(2), c.get(3), c.get(4))
-        else {
-            continue;
-        };
-        let between = &p[last_end..m.start()];
-        if any && between.contains(" OR ") {
-            groups.push(Vec::new());
-        } else if any && !between.contains(" AND ") {
-            return Err("unsupported pattern structure".into());
-        }
-        if between.contains(" NOT ") || op.as_str() != "=" {
-            return Err(format!("operator {} not supported", op.as_str()));
-        }
-        let kind = stix_path_type(obj.as_str(), prop.as_str()).ok_or_else(|| {
-            format!(
-                "object path {}:{} not supported",
-                obj.as_str(),
-                prop.as_str()
-            )
-        })?;
-        let value = val.as_str().replace("\\'", "'").replace("\\\\", "\\");
-        let (kind, value) = typed(kind, &value).ok_or_else(|| format!("bad value {value:?}"))?;
-        if let Some(g) = groups.last_mut() {
-            g.push((kind, value));
-        }
-        any = true;
-        last_end = m.end();
-    }
-    if !any {
-        return Err("no comparison found".into());
-    }
-    Ok(groups.into_iter().filter(|g| !g.is_empty()).collect())
-}
-
-fn truthy(v: Option<&Value>) -> bool {
-    match v {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => s == "1" || s.eq_ignore_ascii_case("true"),
-        Some(Value::Number(n)) => n.as_i64() == Some(1),
-        _ => false,
-    }
-}
-
-/// Returns the number of MISP events found.
-fn load_misp(v: &Value, origin: &str, out: &mut Loaded) -> usize {
-    let mut events: Vec<&Value> = Vec::new();
-    collect_misp_events(v, &mut events, 0);
-    let found = events.len();
-    for ev in events {
-        let info = ev
-            .get("info")
-            .and_then(Value::as_str)
-            .unwrap_or("MISP event");
-        let label = format!("{origin}: {info}");
-        let author = ev
-            .pointer("/Orgc/name")
-            .or_else(|| ev.pointer("/Org/name"))
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let tags: Vec<String> = ev
-            .get("Tag")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|t| t.get("name")?.as_str().map(str::to_string))
-                    .take(10)
-                    .collect()
-            })
-            .unwrap_or_default();
-        let mut attrs: Vec<&Value> = ev
-            .get("Attribute")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().collect())
-            .unwrap_or_default();
-        if let Some(objs) = ev.get("Object").and_then(Value::as_array) {
-            for o in objs {
-                if let Some(a) = o.get("Attribute").and_then(Value::as_array) {
-                    attrs.extend(a.iter());
-                }
-            }
-        }
-        for a in attrs {
-            let t = a.get("type").and_then(Value::as_str).unwrap_or("");
-            let val = a.get("value").and_then(Value::as_str).unwrap_or("");
-            if !truthy(a.get("to_ids")) {
-                out.unsupported
-                    .push(format!("{label}: {t} {val:?}: to_ids is false"));
-                continue;
-            }
-            let parts: Vec<(IocType, &str)> = match t {
-                "domain|ip" => {
-                    let (d, ip) = val.split_once('|').unwrap_or((val, ""));
-                    vec![(IocType::Domain, d), (IocType::Ipv4, ip)]
-                }
-                "filename|md5" | "filename|sha1" | "filename|sha256" | "malware-sample" => {
-                    let (f, h) = val.split_once('|').unwrap_or((val, ""));
-                    let hk = match t.rsplit('|').next() {
-                        Some("sha1") => IocType::Sha1,
-                        Some("sha256") => IocType::Sha256,
-                        _ => IocType::Md5,
-                    };
-                    vec![(IocType::FileName, f), (hk, h)]
-                }
-                "regkey|value" => vec![(IocType::RegistryKey, val.split('|').next().unwrap_or(""))],
-                "uri" => Vec::new(),
-                other => match type_from_name(other) {
-                    Some(k) => vec![(k, val)],
-                    None => Vec::new(),
-                },
-            };
-            if parts.is_empty() {
-                out.unsupported
-                    .push(format!("{label}: attribute type {t} not supported"));
-            }
-            for (kind, value) in parts {
-                match typed(kind, value) {
-                    Some((kind, value)) => {
-                        let mut i = ioc(kind, &value, &label);
-                        i.author = author.clone();
-                        i.tags = tags.clone();
-                        out.iocs.push(i);
-                    }
-                    None => out
-                        .unsupported
-                        .push(format!("{label}: bad {t} value {value:?}")),
-                }
-            }
-        }
-    }
-    found
-}
-
-fn collect_misp_events<'a>(v: &'a Value, out: &mut Vec<&'a Value>, depth: usize) {
-    if depth > 4 {
-        return;
-    }
-    match v {
-        Value::Object(m) => {
-            if let Some(ev) = m.get("Event") {
-                out.push(ev);
-            } else if let Some(r) = m.get("response") {
-                collect_misp_events(r, out, depth + 1);
-            } else if m.contains_key("Attribute")
-                || m.contains_key("Object")
-                || (m.contains_key("info")
-                    && (m.contains_key("Tag") || m.contains_key("threat_level_id")))
-            {
-                out.push(v);
-            }
-        }
-        Value::Array(a) => a
-            .iter()
-            .for_each(|x| collect_misp_events(x, out, depth + 1)),
-        _ => {}
-    }
 }
 
 #[cfg(test)]

@@ -7,12 +7,14 @@
 //! literal found in the event.
 
 pub mod load;
+mod misp;
 pub mod net;
+mod stix;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use crate::detection::Detection;
 use crate::record::Record;
@@ -158,7 +160,14 @@ impl IocSet {
             set.ac = AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::Standard)
+                .kind(Some(AhoCorasickKind::DFA))
                 .build(&patterns)
+                .or_else(|_| {
+                    AhoCorasickBuilder::new()
+                        .ascii_case_insensitive(true)
+                        .match_kind(MatchKind::Standard)
+                        .build(&patterns)
+                })
                 .ok();
         }
         set

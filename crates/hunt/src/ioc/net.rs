@@ -134,6 +134,7 @@ pub fn find_ips(s: &str, out: &mut Vec<IpAddr>) {
             }
             let tok = s[i..j].trim_end_matches(['.', ':']);
             if tok.len() >= 7
+                && tok.contains(['.', ':'])
                 && let Ok(ip) = tok.parse::<IpAddr>()
             {
                 out.push(ip);

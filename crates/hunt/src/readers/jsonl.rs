@@ -126,8 +126,8 @@ pub fn to_record(v: Value, source: &Arc<str>, n: u64) -> Option<Record> {
             .iter()
             .find_map(|k| {
                 rec.get(k)
-                    .and_then(Value::as_str)
-                    .and_then(timeparse::parse_any)
+                    .map(crate::record::value_text)
+                    .and_then(|t| timeparse::parse_any(&t))
             })
             .or_else(|| {
                 rec.get("winlog.time_created")
@@ -173,5 +173,75 @@ fn generic(obj: Map<String, Value>, rec: &mut Record) {
             .find_map(|k| rec.get(k).and_then(Value::as_str).map(str::to_string))
             .unwrap_or_default();
         rec.event_id = rec.get("EventID").and_then(as_i64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    fn rec(v: Value) -> Record {
+        to_record(v, &Arc::from("t.json"), 7).unwrap()
+    }
+
+    #[test]
+    fn shapes() {
+        let wlb = rec(json!({
+            "@timestamp": "2024-05-01T10:00:00.000Z",
+            "host": {"name": "ws1"},
+            "winlog": {"channel": "Microsoft-Windows-Sysmon/Operational", "event_id": 1, "computer_name": "ws1.corp",
+                       "event_data": {"Image": "C:\\x\\cmd.exe", "CommandLine": "cmd /c whoami"}}
+        }));
+        assert_eq!(wlb.kind, RecordKind::Windows);
+        assert_eq!(wlb.event_id, Some(1));
+        assert_eq!(wlb.computer, "ws1.corp");
+        assert_eq!(
+            wlb.get("Image").and_then(Value::as_str),
+            Some("C:\\x\\cmd.exe")
+        );
+        assert_eq!(
+            wlb.get("winlog.event_data.CommandLine")
+                .and_then(Value::as_str),
+            Some("cmd /c whoami")
+        );
+        assert_eq!(
+            crate::timeparse::format(&wlb.timestamp.unwrap()),
+            "2024-05-01T10:00:00Z"
+        );
+
+        let wazuh = rec(json!({
+            "timestamp": "2024-05-01T10:00:00.000+0000",
+            "agent": {"name": "dc1"},
+            "data": {"win": {"system": {"channel": "Security", "eventID": "4688", "computer": "dc1.corp"},
+                             "eventdata": {"newProcessName": "C:\\Windows\\System32\\whoami.exe"}}}
+        }));
+        assert_eq!(wazuh.kind, RecordKind::Windows);
+        assert_eq!(wazuh.event_id, Some(4688));
+        assert_eq!(
+            wazuh.get("Image").and_then(Value::as_str),
+            Some("C:\\Windows\\System32\\whoami.exe")
+        );
+
+        let flat = rec(
+            json!({"Channel": "Security", "EventID": 4624, "Computer": "dc1", "TargetUserName": "bob"}),
+        );
+        assert_eq!(flat.kind, RecordKind::Windows);
+        assert_eq!(flat.computer, "dc1");
+
+        let generic = rec(
+            json!({"ts": 1714557600, "hostname": "web1", "http": {"request": {"method": "GET"}}}),
+        );
+        assert_eq!(generic.kind, RecordKind::Json);
+        assert_eq!(generic.computer, "web1");
+        assert_eq!(
+            generic.get("http.request.method").and_then(Value::as_str),
+            Some("GET")
+        );
+        assert_eq!(
+            crate::timeparse::format(&generic.timestamp.unwrap()),
+            "2024-05-01T10:00:00Z"
+        );
     }
 }

@@ -41,14 +41,30 @@ pub fn looks_like_syslog(line: &str) -> bool {
 
 pub fn read(path: &Path, sink: &mut dyn FnMut(Record)) -> Result<ReadStats, HuntError> {
     let source: Arc<str> = Arc::from(path.display().to_string());
-    let year = default_year(path);
+    let reference = file_time(path);
+    let year = reference.to_zoned(jiff::tz::TimeZone::UTC).year();
+    // A year-less date later than the file itself is from the year before.
+    let latest = reference
+        .checked_add(jiff::SignedDuration::from_hours(48))
+        .unwrap_or(reference);
     let mut stats = ReadStats::default();
     for_each_line(path, |n, line| {
         if line.trim().is_empty() {
             return;
         }
         match parse_line(line, &source, n, year) {
-            Some(r) => {
+            Some(mut r) => {
+                let yearless = line
+                    .trim_start_matches(|c: char| c == '<' || c == '>' || c.is_ascii_digit())
+                    .starts_with(|c: char| c.is_ascii_uppercase());
+                if yearless && r.timestamp.is_some_and(|t| t > latest) {
+                    r.timestamp = r.timestamp.and_then(|t| {
+                        t.to_zoned(jiff::tz::TimeZone::UTC)
+                            .checked_sub(jiff::Span::new().years(1))
+                            .ok()
+                            .map(|z| z.timestamp())
+                    });
+                }
                 stats.events += 1;
                 sink(r);
             }
@@ -58,16 +74,104 @@ pub fn read(path: &Path, sink: &mut dyn FnMut(Record)) -> Result<ReadStats, Hunt
     Ok(stats)
 }
 
-/// RFC 3164 has no year: take the file's modification year, else this year.
-fn default_year(path: &Path) -> i16 {
-    let from_mtime = std::fs::metadata(path)
+/// RFC 3164 has no year: it is taken from the file's modification time
+/// (else now); dates after that time belong to the year before.
+fn file_time(path: &Path) -> jiff::Timestamp {
+    std::fs::metadata(path)
         .and_then(|m| m.modified())
         .ok()
-        .and_then(|t| jiff::Timestamp::try_from(t).ok());
-    from_mtime
+        .and_then(|t| jiff::Timestamp::try_from(t).ok())
         .unwrap_or_else(jiff::Timestamp::now)
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .year()
+}
+
+struct Bsd<'a> {
+    pri: Option<&'a str>,
+    timestamp: Option<jiff::Timestamp>,
+    host: &'a str,
+    program: &'a str,
+    pid: Option<&'a str>,
+    msg: &'a str,
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+fn num(s: &str) -> Option<i8> {
+    s.trim_start().parse().ok()
+}
+
+/// Hand-written RFC 3164 parser for the common case (the regexes handle
+/// the rest).
+fn fast_3164(line: &str, year: i16) -> Option<Bsd<'_>> {
+    let (pri, rest) = match line.strip_prefix('<') {
+        Some(r) => {
+            let (p, r) = r.split_once('>')?;
+            if p.is_empty() || p.len() > 3 || !p.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            (Some(p), r)
+        }
+        None => (None, line),
+    };
+    let b = rest.as_bytes();
+    if b.len() < 17
+        || b[3] != b' '
+        || b[6] != b' '
+        || b[9] != b':'
+        || b[12] != b':'
+        || b[15] != b' '
+    {
+        return None;
+    }
+    let month = MONTHS.iter().position(|m| rest.get(0..3) == Some(*m))?;
+    let day = num(rest.get(4..6)?)?;
+    let (h, mi, se) = (
+        num(rest.get(7..9)?)?,
+        num(rest.get(10..12)?)?,
+        num(rest.get(13..15)?)?,
+    );
+    let month = i8::try_from(month + 1).ok()?;
+    let timestamp = jiff::civil::DateTime::new(year, month, day, h, mi, se, 0)
+        .ok()
+        .and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC).ok())
+        .map(|z| z.timestamp());
+    let rest = &rest[16..];
+    let (host, rest) = rest.split_once(' ')?;
+    if host.is_empty() {
+        return None;
+    }
+    let end = rest.find([':', '[', ' ', '\t'])?;
+    let program = &rest[..end];
+    if program.is_empty() {
+        return None;
+    }
+    let mut rest = &rest[end..];
+    let mut pid = None;
+    if let Some(r) = rest.strip_prefix('[') {
+        let (p, r) = r.split_once(']')?;
+        pid = Some(p);
+        rest = r;
+    }
+    if let Some(r) = rest.strip_prefix(' ') {
+        // `syslogd 1.4.1:` style version after the program name.
+        let (v, r) = r.split_once(':')?;
+        if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            return None;
+        }
+        rest = r;
+    } else {
+        rest = rest.strip_prefix(':')?;
+    }
+    let msg = rest.strip_prefix(' ').unwrap_or(rest);
+    Some(Bsd {
+        pri,
+        timestamp,
+        host,
+        program,
+        pid,
+        msg,
+    })
 }
 
 /// Parses one syslog line into a record.
@@ -75,7 +179,14 @@ pub fn parse_line(line: &str, source: &Arc<str>, n: u64, year: i16) -> Option<Re
     let mut rec = Record::new(source.clone(), n, RecordKind::Syslog);
     let mut f = Map::new();
     let (pri, host, program, pid, msg);
-    if let Some(c) = RFC5424.as_ref().and_then(|r| r.captures(line)) {
+    if let Some(p) = fast_3164(line, year) {
+        pri = p.pri;
+        rec.timestamp = p.timestamp;
+        host = p.host;
+        program = p.program;
+        pid = p.pid;
+        msg = p.msg;
+    } else if let Some(c) = RFC5424.as_ref().and_then(|r| r.captures(line)) {
         pri = c.get(1).map(|m| m.as_str());
         rec.timestamp = timeparse::parse_any(c.get(2)?.as_str());
         host = c.get(3)?.as_str();

@@ -7,12 +7,29 @@ use serde_json::{Map, Value};
 
 struct Pat {
     event: &'static str,
+    /// A literal the message must contain (cheap check before the regex).
+    needle: &'static str,
     re: Option<Regex>,
 }
 
 fn pat(event: &'static str, p: &str) -> Pat {
+    let needle = match event {
+        "failed_password" => "Failed ",
+        "accepted" => "Accepted ",
+        "invalid_user" => "Invalid user ",
+        "break_in_attempt" => "BREAK-IN",
+        "too_many_failures" | "auth_failure" => "authentication failure",
+        "session_opened" => "session opened",
+        "session_closed" => "session closed",
+        "disconnect" => "Received disconnect",
+        "connection_closed" => "Connection closed",
+        "no_identification" => "Did not receive",
+        "su" => "(to ",
+        _ => "",
+    };
     Pat {
         event,
+        needle,
         re: Regex::new(p).ok(),
     }
 }
@@ -83,6 +100,9 @@ static SU: LazyLock<Vec<Pat>> = LazyLock::new(|| {
 
 fn apply(pats: &[Pat], msg: &str, f: &mut Map<String, Value>) -> bool {
     for p in pats {
+        if !msg.contains(p.needle) {
+            continue;
+        }
         let Some(re) = &p.re else { continue };
         let Some(c) = re.captures(msg) else { continue };
         f.insert("auth_event".into(), Value::String(p.event.into()));

@@ -59,17 +59,29 @@ impl Correlation {
             other => return Err(format!("correlation type {} not supported", other.as_str())),
         };
         let (predicates, field) = match &c.condition {
-            CorrelationCondition::Threshold { predicates, field, .. } => {
-                (predicates.clone(), field.as_ref().and_then(|f| f.first().cloned()))
+            CorrelationCondition::Threshold {
+                predicates, field, ..
+            } => (
+                predicates.clone(),
+                field.as_ref().and_then(|f| f.first().cloned()),
+            ),
+            CorrelationCondition::Extended(_)
+                if matches!(kind, Kind::Temporal | Kind::TemporalOrdered) =>
+            {
+                return Err(
+                    "extended boolean conditions in temporal correlations not supported".into(),
+                );
             }
-            CorrelationCondition::Extended(_) if matches!(kind, Kind::Temporal | Kind::TemporalOrdered) => {
-                return Err("extended boolean conditions in temporal correlations not supported".into());
+            CorrelationCondition::Extended(_) => {
+                return Err("extended condition not supported".into());
             }
-            CorrelationCondition::Extended(_) => return Err("extended condition not supported".into()),
         };
-        let has_lower = predicates
-            .iter()
-            .any(|(op, _)| matches!(op, ConditionOperator::Gt | ConditionOperator::Gte | ConditionOperator::Eq));
+        let has_lower = predicates.iter().any(|(op, _)| {
+            matches!(
+                op,
+                ConditionOperator::Gt | ConditionOperator::Gte | ConditionOperator::Eq
+            )
+        });
         if !matches!(kind, Kind::Temporal | Kind::TemporalOrdered) && !has_lower {
             return Err("conditions with only an upper bound (lt/lte/neq) not supported".into());
         }
@@ -80,7 +92,9 @@ impl Correlation {
         for r in &c.rules {
             let found = resolve(r);
             if found.is_empty() {
-                return Err(format!("referenced rule {r} not loaded (or is a correlation)"));
+                return Err(format!(
+                    "referenced rule {r} not loaded (or is a correlation)"
+                ));
             }
             rules.extend(found);
         }
@@ -93,7 +107,10 @@ impl Correlation {
         for name in &wanted {
             let alias = c.aliases.iter().find(|a| &a.alias == name);
             for r in &c.rules {
-                let event_field = alias.and_then(|a| a.mapping.get(r)).cloned().unwrap_or_else(|| name.clone());
+                let event_field = alias
+                    .and_then(|a| a.mapping.get(r))
+                    .cloned()
+                    .unwrap_or_else(|| name.clone());
                 for idx in resolve(r) {
                     captures.push((idx, field_key(name), event_field.clone()));
                 }
@@ -126,66 +143,80 @@ impl Correlation {
         })
     }
 
-    /// Runs over time-ordered detections, returning correlation hits.
-    pub fn run(&self, dets: &[Detection]) -> Vec<Detection> {
-        let mut out = Vec::new();
-        let mut windows: HashMap<Vec<String>, VecDeque<(Timestamp, usize, String)>> = HashMap::new();
-        let span = jiff::SignedDuration::from_secs(self.span_secs);
-        for d in dets {
-            let (Some(t), Some(idx)) = (d.timestamp, d.rule_index) else { continue };
-            if !self.rules.contains(&idx) {
-                continue;
-            }
-            let ctx = |name: &str| -> String {
-                d.context.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
-            };
-            let key: Vec<String> = self.group_by.iter().map(|g| ctx(g)).collect();
-            let value = self.field.as_deref().map(ctx).unwrap_or_default();
-            let w = windows.entry(key.clone()).or_default();
-            w.push_back((t, idx, value));
-            let oldest = t.checked_sub(span).unwrap_or(t);
-            while w.front().is_some_and(|(ft, _, _)| *ft < oldest) {
-                w.pop_front();
-            }
-            let (fired, count) = match self.kind {
-                Kind::EventCount => (self.holds(w.len() as u64), w.len() as u64),
-                Kind::ValueCount => {
-                    let mut vals: Vec<&str> = w.iter().map(|(_, _, v)| v.as_str()).filter(|v| !v.is_empty()).collect();
-                    vals.sort_unstable();
-                    vals.dedup();
-                    (self.holds(vals.len() as u64), vals.len() as u64)
-                }
-                Kind::Temporal => {
-                    let all = self.rules.iter().all(|r| w.iter().any(|(_, i, _)| i == r));
-                    (all, w.len() as u64)
-                }
-                Kind::TemporalOrdered => {
-                    let mut next = 0;
-                    for (_, i, _) in w.iter() {
-                        if self.rules.get(next) == Some(i) {
-                            next += 1;
-                        }
-                    }
-                    (next == self.rules.len(), w.len() as u64)
-                }
-            };
-            if fired {
-                let mut hit = d.clone();
-                hit.rule_id = self.meta.id.clone();
-                hit.rule_title = self.meta.title.clone();
-                hit.level = self.meta.level.clone();
-                hit.author = self.meta.author.clone();
-                hit.tags = self.meta.tags.clone();
-                hit.rule_index = None;
-                hit.matched = self.group_by.iter().cloned().zip(key).collect();
-                hit.matched.push(("count".into(), count.to_string()));
-                if let Some(f) = &self.field {
-                    hit.matched.push(("field".into(), f.clone()));
-                }
-                out.push(hit);
-                w.clear();
-            }
+    /// Feeds one detection (in timeline order); returns a hit when the
+    /// correlation fires on it.
+    pub fn feed(&self, state: &mut CorrState, d: &Detection) -> Option<Detection> {
+        let (Some(t), Some(idx)) = (d.timestamp, d.rule_index) else {
+            return None;
+        };
+        if !self.rules.contains(&idx) {
+            return None;
         }
-        out
+        let ctx = |name: &str| -> String {
+            d.context
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        let key: Vec<String> = self.group_by.iter().map(|g| ctx(g)).collect();
+        let value = self.field.as_deref().map(ctx).unwrap_or_default();
+        let span = jiff::SignedDuration::from_secs(self.span_secs);
+        let w = state.windows.entry(key.clone()).or_default();
+        w.push_back((t, idx, value));
+        let oldest = t.checked_sub(span).unwrap_or(t);
+        while w.front().is_some_and(|(ft, _, _)| *ft < oldest) {
+            w.pop_front();
+        }
+        let (fired, count) = match self.kind {
+            Kind::EventCount => (self.holds(w.len() as u64), w.len() as u64),
+            Kind::ValueCount => {
+                let mut vals: Vec<&str> = w
+                    .iter()
+                    .map(|(_, _, v)| v.as_str())
+                    .filter(|v| !v.is_empty())
+                    .collect();
+                vals.sort_unstable();
+                vals.dedup();
+                (self.holds(vals.len() as u64), vals.len() as u64)
+            }
+            Kind::Temporal => {
+                let all = self.rules.iter().all(|r| w.iter().any(|(_, i, _)| i == r));
+                (all, w.len() as u64)
+            }
+            Kind::TemporalOrdered => {
+                let mut next = 0;
+                for (_, i, _) in w.iter() {
+                    if self.rules.get(next) == Some(i) {
+                        next += 1;
+                    }
+                }
+                (next == self.rules.len(), w.len() as u64)
+            }
+        };
+        if !fired {
+            return None;
+        }
+        w.clear();
+        let mut hit = d.clone();
+        hit.rule_id = self.meta.id.clone();
+        hit.rule_title = self.meta.title.clone();
+        hit.level = self.meta.level.clone();
+        hit.author = self.meta.author.clone();
+        hit.tags = self.meta.tags.clone();
+        hit.rule_index = None;
+        hit.context = Vec::new();
+        hit.matched = self.group_by.iter().cloned().zip(key).collect();
+        hit.matched.push(("count".into(), count.to_string()));
+        if let Some(f) = &self.field {
+            hit.matched.push(("field".into(), f.clone()));
+        }
+        Some(hit)
     }
+}
+
+/// Open windows of one correlation, per group.
+#[derive(Debug, Default)]
+pub struct CorrState {
+    windows: HashMap<Vec<String>, VecDeque<(Timestamp, usize, String)>>,
 }

@@ -180,7 +180,11 @@ impl SigmaSet {
                 id: c.id.clone().unwrap_or_else(|| c.title.clone()),
                 name: c.name.clone(),
                 title: c.title.clone(),
-                level: c.level.as_ref().map_or("medium", |l| l.as_str()).to_string(),
+                level: c
+                    .level
+                    .as_ref()
+                    .map_or("medium", |l| l.as_str())
+                    .to_string(),
                 author: c.author.clone().unwrap_or_default(),
                 tags: c.tags.clone(),
                 path: path.clone(),
@@ -204,7 +208,11 @@ impl SigmaSet {
                     }
                     self.correlations.push(corr);
                 }
-                Err(reason) => self.skipped.push(SkippedRule { path, title: c.title.clone(), reason }),
+                Err(reason) => self.skipped.push(SkippedRule {
+                    path,
+                    title: c.title.clone(),
+                    reason,
+                }),
             }
         }
         for (key, rules) in self.pending.drain() {
@@ -224,18 +232,39 @@ impl SigmaSet {
         if self.correlations.is_empty() {
             return;
         }
-        let mut hits = Vec::new();
-        for c in &self.correlations {
-            hits.extend(c.run(dets));
+        let mut c = self.correlator();
+        let mut out = Vec::with_capacity(dets.len());
+        for d in dets.drain(..) {
+            let mut hits = Vec::new();
+            if c.feed(&d, &mut hits) {
+                out.push(d);
+            }
+            out.extend(hits);
         }
-        let suppressed: Vec<usize> = (0..self.metas.len())
-            .filter(|i| {
-                let users: Vec<&Correlation> = self.correlations.iter().filter(|c| c.rules.contains(i)).collect();
-                !users.is_empty() && users.iter().all(|c| !c.generate)
+        *dets = out;
+    }
+
+    /// Streaming correlation over detections in timeline order.
+    pub fn correlator(&self) -> Correlator<'_> {
+        let suppressed = (0..self.metas.len())
+            .map(|i| {
+                let mut users = self
+                    .correlations
+                    .iter()
+                    .filter(|c| c.rules.contains(&i))
+                    .peekable();
+                users.peek().is_some() && users.all(|c| !c.generate)
             })
             .collect();
-        dets.retain(|d| !d.rule_index.is_some_and(|i| suppressed.contains(&i)));
-        dets.extend(hits);
+        Correlator {
+            set: self,
+            states: self
+                .correlations
+                .iter()
+                .map(|_| correlation::CorrState::default())
+                .collect(),
+            suppressed,
+        }
     }
 
     /// Evaluates the rules that apply to `rec`, pushing detections.
@@ -292,6 +321,27 @@ impl SigmaSet {
     }
 }
 
+/// Runs the correlation rules over a time-ordered detection stream.
+pub struct Correlator<'a> {
+    set: &'a SigmaSet,
+    states: Vec<correlation::CorrState>,
+    suppressed: Vec<bool>,
+}
+
+impl Correlator<'_> {
+    /// Feeds one detection; pushes correlation hits to `hits`. Returns
+    /// false when the detection itself should not be reported.
+    pub fn feed(&mut self, d: &Detection, hits: &mut Vec<Detection>) -> bool {
+        for (c, st) in self.set.correlations.iter().zip(self.states.iter_mut()) {
+            if let Some(h) = c.feed(st, d) {
+                hits.push(h);
+            }
+        }
+        !d.rule_index
+            .is_some_and(|i| self.suppressed.get(i).copied().unwrap_or(false))
+    }
+}
+
 /// Rule files under a path, sorted.
 fn collect_rule_files(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), HuntError> {
     let meta = std::fs::metadata(p).map_err(|e| HuntError::io(p, e))?;
@@ -317,3 +367,6 @@ fn collect_rule_files(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), HuntError>
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

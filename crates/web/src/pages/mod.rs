@@ -4,6 +4,10 @@
 mod account;
 mod audit;
 mod dashboard;
+mod dossiers;
+mod levels;
+mod plans;
+mod province;
 mod public;
 mod session;
 mod systems;
@@ -104,6 +108,21 @@ pub fn routes() -> Routes {
         .get("/systems/{id}", any, Tenancy::Unit, systems::detail)
         .get("/systems/{id}/edit", sys, Tenancy::Unit, systems::edit_form)
         .post("/systems/{id}", sys, Tenancy::Unit, systems::update)
+        .get("/systems/{id}/level", any, Tenancy::Unit, levels::wizard)
+        .post("/systems/{id}/level", sys, Tenancy::Unit, levels::determine)
+        .post("/systems/{id}/dossiers", sys, Tenancy::Unit, levels::new_dossier)
+        .get("/systems/{id}/plan", any, Tenancy::Unit, plans::page)
+        .post("/systems/{id}/plan/{key}", sys, Tenancy::Unit, plans::set_requirement)
+        .post("/systems/{id}/plan/{key}/evidence", sys, Tenancy::Unit, plans::add_evidence)
+        .get("/systems/{id}/evidence/{att}", any, Tenancy::Unit, plans::evidence_file)
+        .post("/systems/{id}/go-live-exception", admin, Tenancy::Unit, plans::grant_exception)
+        .get("/dossiers/{id}", any, Tenancy::Unit, dossiers::page)
+        .post("/dossiers/{id}/files", any, Tenancy::Unit, dossiers::attach)
+        .get("/dossiers/{id}/files/{att}", any, Tenancy::Unit, dossiers::download)
+        .post("/dossiers/{id}/regulation", sys, Tenancy::Unit, dossiers::regulation)
+        .post("/dossiers/{id}/{action}", any, Tenancy::Unit, dossiers::transition)
+        .get("/levels", any, Tenancy::Unit, province::page)
+        .post("/levels/targets", admin, Tenancy::Unit, province::set_targets)
         .get("/audit", any, Tenancy::Unit, audit::page)
         .get("/users", admin, Tenancy::Unit, users::list)
         .post("/users", admin, Tenancy::Unit, users::create)

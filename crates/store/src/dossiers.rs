@@ -1,0 +1,365 @@
+//! Level dossiers: versions per system, the workflow with its checks, attachments and
+//! history. Who may move a dossier is decided by `domain::dossiers` from the regime.
+
+use khien_domain::dossiers::{DossierStatus, Transition, check_transition};
+use khien_levels::load_regime;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::error::{Result, StoreError};
+use crate::{Scoped, new_id};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Dossier {
+    pub id: String,
+    pub system_id: String,
+    pub assessment_id: String,
+    pub regime: String,
+    pub level: u8,
+    pub version: i64,
+    pub status: DossierStatus,
+    pub stage_started: String,
+    pub return_reason: Option<String>,
+    pub appraisal_ref: Option<String>,
+    pub appraisal_opinion: Option<String>,
+    pub regulation_no: Option<String>,
+    pub regulation_date: Option<String>,
+    pub decision_no: Option<String>,
+    pub decision_date: Option<String>,
+    pub decision_by: Option<String>,
+    pub superseded: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DossierEvent {
+    pub at: String,
+    pub actor_name: String,
+    pub transition: String,
+    pub from_status: String,
+    pub to_status: String,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Attachment {
+    pub id: String,
+    pub part: String,
+    pub filename: String,
+    pub sha256: String,
+    pub size: i64,
+    pub effective_date: Option<String>,
+    pub expiry_date: Option<String>,
+    pub uploaded_at: String,
+    pub uploaded_by: String,
+}
+
+/// What a transition records besides the new status.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct TransitionData {
+    pub reason: String,
+    pub appraisal_ref: String,
+    pub appraisal_opinion: String,
+    pub decision_no: String,
+    pub decision_date: String,
+    pub decision_by: String,
+}
+
+const COLUMNS: &str = "id, system_id, assessment_id, regime, level, version, status, stage_started, return_reason, appraisal_ref, appraisal_opinion, regulation_no, regulation_date, decision_no, decision_date, decision_by, superseded, created_at, updated_at";
+
+fn from_row(r: &AnyRow) -> Result<Dossier> {
+    let status: String = r.try_get("status")?;
+    let level: i16 = r.try_get("level")?;
+    Ok(Dossier {
+        id: r.try_get("id")?,
+        system_id: r.try_get("system_id")?,
+        assessment_id: r.try_get("assessment_id")?,
+        regime: r.try_get("regime")?,
+        level: u8::try_from(level).unwrap_or(0),
+        version: r.try_get("version")?,
+        status: DossierStatus::parse(&status).unwrap_or(DossierStatus::Draft),
+        stage_started: r.try_get("stage_started")?,
+        return_reason: r.try_get("return_reason")?,
+        appraisal_ref: r.try_get("appraisal_ref")?,
+        appraisal_opinion: r.try_get("appraisal_opinion")?,
+        regulation_no: r.try_get("regulation_no")?,
+        regulation_date: r.try_get("regulation_date")?,
+        decision_no: r.try_get("decision_no")?,
+        decision_date: r.try_get("decision_date")?,
+        decision_by: r.try_get("decision_by")?,
+        superseded: r.try_get::<i16, _>("superseded")? != 0,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+pub(crate) fn attachment_from_row(r: &AnyRow) -> Result<Attachment> {
+    Ok(Attachment {
+        id: r.try_get("id")?,
+        part: r.try_get("part")?,
+        filename: r.try_get("filename")?,
+        sha256: r.try_get("sha256")?,
+        size: r.try_get("size")?,
+        effective_date: r.try_get("effective_date")?,
+        expiry_date: r.try_get("expiry_date")?,
+        uploaded_at: r.try_get("uploaded_at")?,
+        uploaded_by: r.try_get("uploaded_by")?,
+    })
+}
+
+fn conflict(key: &'static str) -> StoreError {
+    StoreError::Conflict(key)
+}
+
+impl Scoped<'_> {
+    pub async fn dossier(&self, id: &str) -> Result<Dossier> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM dossiers WHERE id = $1")))
+            .bind(id.to_string())
+            .fetch_optional(&self.store.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let d = from_row(&row)?;
+        // Visible only through its system, which applies the scope.
+        self.system(&d.system_id).await?;
+        Ok(d)
+    }
+
+    /// Every version for a system, newest first.
+    pub async fn dossiers_of(&self, system_id: &str) -> Result<Vec<Dossier>> {
+        self.system(system_id).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM dossiers WHERE system_id = $1 ORDER BY version DESC")))
+            .bind(system_id.to_string())
+            .fetch_all(&self.store.pool)
+            .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// Starts a new dossier version from a determination. An unfinished earlier version
+    /// is superseded; an approved one stays in force until the new one is approved.
+    pub async fn create_dossier(&self, assessment_id: &str) -> Result<Dossier> {
+        let a = self.assessment(assessment_id).await?;
+        let system = self.system(&a.system_id).await?;
+        let existing = self.dossiers_of(&a.system_id).await?;
+        let version = existing.iter().map(|d| d.version).max().unwrap_or(0) + 1;
+        let mut tx = self.write().await?;
+        let now = tx.at().to_string();
+        let today = now.get(..10).unwrap_or("").to_string();
+        for old in existing.iter().filter(|d| d.status != DossierStatus::Approved && !d.superseded) {
+            sqlx::query("UPDATE dossiers SET superseded = 1, updated_at = $1 WHERE id = $2").bind(now.clone()).bind(old.id.clone()).execute(&mut *tx.tx).await?;
+        }
+        let id = new_id();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO dossiers ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, $9, $10)"
+        )))
+        .bind(id.clone())
+        .bind(a.system_id.clone())
+        .bind(a.id.clone())
+        .bind(a.regime.clone())
+        .bind(i16::from(a.level))
+        .bind(version)
+        .bind(DossierStatus::Draft.as_str().to_string())
+        .bind(today)
+        .bind(now.clone())
+        .bind(now)
+        .execute(&mut *tx.tx)
+        .await?;
+        tx.record("create", "dossier", &id, (&system.fields.owner_unit_id, &system.owner_path), None::<&()>, Some(&serde_json::json!({ "system": a.system_id, "regime": a.regime, "level": a.level, "version": version }))).await?;
+        tx.commit().await?;
+        self.dossier(&id).await
+    }
+
+    pub async fn attachments(&self, owner_kind: &str, owner_id: &str) -> Result<Vec<Attachment>> {
+        let rows = sqlx::query("SELECT id, part, filename, sha256, size, effective_date, expiry_date, uploaded_at, uploaded_by FROM attachments WHERE owner_kind = $1 AND owner_id = $2 ORDER BY uploaded_at")
+            .bind(owner_kind.to_string())
+            .bind(owner_id.to_string())
+            .fetch_all(&self.store.pool)
+            .await?;
+        rows.iter().map(attachment_from_row).collect()
+    }
+
+    /// Stores a file (content-addressed) and links it to an owner; audited.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn attach(&self, owner_kind: &str, owner_id: &str, part: &str, filename: &str, bytes: &[u8], dates: (Option<String>, Option<String>), audit_unit: (&str, &str)) -> Result<Attachment> {
+        let sha = self.store.blobs.put(bytes).map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
+        let mut tx = self.write().await?;
+        let a = Attachment {
+            id: new_id(),
+            part: part.to_string(),
+            filename: filename.chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(200).collect(),
+            sha256: sha,
+            size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+            effective_date: dates.0,
+            expiry_date: dates.1,
+            uploaded_at: tx.at().to_string(),
+            uploaded_by: self.principal.username.clone(),
+        };
+        sqlx::query("INSERT INTO attachments (id, owner_kind, owner_id, part, filename, sha256, size, effective_date, expiry_date, uploaded_at, uploaded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+            .bind(a.id.clone())
+            .bind(owner_kind.to_string())
+            .bind(owner_id.to_string())
+            .bind(a.part.clone())
+            .bind(a.filename.clone())
+            .bind(a.sha256.clone())
+            .bind(a.size)
+            .bind(a.effective_date.clone())
+            .bind(a.expiry_date.clone())
+            .bind(a.uploaded_at.clone())
+            .bind(a.uploaded_by.clone())
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.record("attach", owner_kind, owner_id, audit_unit, None::<&()>, Some(&a)).await?;
+        tx.commit().await?;
+        Ok(a)
+    }
+
+    /// Attaches a file to a dossier part; only while the dossier is a draft or returned.
+    pub async fn attach_to_dossier(&self, dossier_id: &str, part: &str, filename: &str, bytes: &[u8]) -> Result<Attachment> {
+        let d = self.dossier(dossier_id).await?;
+        let regime = load_regime(&d.regime).map_err(|_| conflict("dossier.err_regime"))?;
+        if !regime.dossier_for(d.level).any(|p| p.key == part) {
+            return Err(conflict("dossier.err_part"));
+        }
+        let editable = matches!(d.status, DossierStatus::Draft | DossierStatus::Returned) || (part == "expert_opinion" && d.status == DossierStatus::Submitted);
+        if !editable {
+            return Err(conflict("dossier.err_locked"));
+        }
+        let system = self.system(&d.system_id).await?;
+        self.attach("dossier", dossier_id, part, filename, bytes, (None, None), (&system.fields.owner_unit_id, &system.owner_path)).await
+    }
+
+    /// Records the system's security regulation decision (required before approval).
+    pub async fn set_regulation(&self, dossier_id: &str, number: &str, date: &str) -> Result<Dossier> {
+        let d = self.dossier(dossier_id).await?;
+        if d.status == DossierStatus::Approved || d.superseded {
+            return Err(conflict("dossier.err_locked"));
+        }
+        let system = self.system(&d.system_id).await?;
+        let mut tx = self.write().await?;
+        sqlx::query("UPDATE dossiers SET regulation_no = $1, regulation_date = $2, updated_at = $3 WHERE id = $4")
+            .bind(number.to_string())
+            .bind(date.to_string())
+            .bind(tx.at().to_string())
+            .bind(dossier_id.to_string())
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.record("regulation", "dossier", dossier_id, (&system.fields.owner_unit_id, &system.owner_path), Some(&d), Some(&serde_json::json!({ "regulation_no": number, "regulation_date": date }))).await?;
+        tx.commit().await?;
+        self.dossier(dossier_id).await
+    }
+
+    pub async fn dossier_events(&self, dossier_id: &str) -> Result<Vec<DossierEvent>> {
+        self.dossier(dossier_id).await?;
+        let rows = sqlx::query("SELECT at, actor_name, transition, from_status, to_status, note FROM dossier_events WHERE dossier_id = $1 ORDER BY at, id")
+            .bind(dossier_id.to_string())
+            .fetch_all(&self.store.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(DossierEvent {
+                    at: r.try_get("at")?,
+                    actor_name: r.try_get("actor_name")?,
+                    transition: r.try_get("transition")?,
+                    from_status: r.try_get("from_status")?,
+                    to_status: r.try_get("to_status")?,
+                    note: r.try_get("note")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Moves a dossier one step, if the regime gives this principal's role that step and
+    /// the dossier holds what the step needs.
+    pub async fn transition(&self, dossier_id: &str, t: Transition, data: &TransitionData) -> Result<Dossier> {
+        let d = self.dossier(dossier_id).await?;
+        if d.superseded {
+            return Err(conflict("dossier.err_locked"));
+        }
+        let regime = load_regime(&d.regime).map_err(|_| conflict("dossier.err_regime"))?;
+        let authority = regime.authority(d.level).ok_or(conflict("dossier.err_regime"))?;
+        check_transition(t, d.status, self.principal.role, authority).map_err(|key| if key == "dossier.err_role" { StoreError::Forbidden } else { conflict(key) })?;
+        let parts: Vec<String> = self.attachments("dossier", dossier_id).await?.into_iter().map(|a| a.part).collect();
+        let required = |expert: bool| -> Vec<String> { regime.dossier_for(d.level).map(|p| p.key.clone()).filter(|k| (k == "expert_opinion") == expert).collect() };
+        let missing = |keys: Vec<String>| keys.iter().any(|k| !parts.contains(k));
+        let filled = |s: &str| !s.trim().is_empty();
+        match t {
+            Transition::Submit if missing(required(false)) => return Err(conflict("dossier.err_parts")),
+            Transition::StartAppraisal if missing(required(true)) => return Err(conflict("dossier.err_expert")),
+            Transition::Return if !filled(&data.reason) => return Err(conflict("dossier.err_reason")),
+            Transition::RecordAppraisal if !filled(&data.appraisal_opinion) => return Err(conflict("dossier.err_opinion")),
+            Transition::Approve if d.regulation_no.as_deref().is_none_or(|s| !filled(s)) => return Err(conflict("dossier.err_regulation")),
+            Transition::Approve if !filled(&data.decision_no) || !filled(&data.decision_by) || khien_domain::time_fmt::parse_user_date(&data.decision_date).is_none() => {
+                return Err(conflict("dossier.err_decision"));
+            }
+            _ => {}
+        }
+        let system = self.system(&d.system_id).await?;
+        let to = t.to();
+        let mut tx = self.write().await?;
+        let now = tx.at().to_string();
+        let today = now.get(..10).unwrap_or("").to_string();
+        let opt = |s: &str| Some(s.trim().to_string()).filter(|x| !x.is_empty());
+        let decision_date = khien_domain::time_fmt::parse_user_date(&data.decision_date).map(khien_domain::time_fmt::iso_date);
+        sqlx::query(
+            "UPDATE dossiers SET status = $1, stage_started = $2, updated_at = $3,
+               return_reason = CASE WHEN $4 = 'return' THEN $5 ELSE return_reason END,
+               appraisal_ref = COALESCE($6, appraisal_ref), appraisal_opinion = COALESCE($7, appraisal_opinion),
+               decision_no = COALESCE($8, decision_no), decision_date = COALESCE($9, decision_date), decision_by = COALESCE($10, decision_by)
+             WHERE id = $11",
+        )
+        .bind(to.as_str().to_string())
+        .bind(today)
+        .bind(now.clone())
+        .bind(t.as_str().to_string())
+        .bind(opt(&data.reason))
+        .bind(opt(&data.appraisal_ref))
+        .bind(opt(&data.appraisal_opinion))
+        .bind(opt(&data.decision_no))
+        .bind(decision_date)
+        .bind(opt(&data.decision_by))
+        .bind(dossier_id.to_string())
+        .execute(&mut *tx.tx)
+        .await?;
+        if t == Transition::Approve {
+            // The newly approved version replaces the one approved before it.
+            sqlx::query("UPDATE dossiers SET superseded = 1 WHERE system_id = $1 AND id <> $2 AND status = 'approved'")
+                .bind(d.system_id.clone())
+                .bind(dossier_id.to_string())
+                .execute(&mut *tx.tx)
+                .await?;
+        }
+        let note = [&data.reason, &data.appraisal_opinion, &data.decision_no].iter().map(|s| s.trim()).find(|s| !s.is_empty()).map(String::from);
+        sqlx::query("INSERT INTO dossier_events (id, dossier_id, at, actor_name, transition, from_status, to_status, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(new_id())
+            .bind(dossier_id.to_string())
+            .bind(now)
+            .bind(self.principal.username.clone())
+            .bind(t.as_str().to_string())
+            .bind(d.status.as_str().to_string())
+            .bind(to.as_str().to_string())
+            .bind(note)
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.record(t.as_str(), "dossier", dossier_id, (&system.fields.owner_unit_id, &system.owner_path), Some(&d), Some(&serde_json::json!({ "status": to.as_str(), "data": { "reason": data.reason, "appraisal_ref": data.appraisal_ref, "appraisal_opinion": data.appraisal_opinion, "decision_no": data.decision_no, "decision_date": data.decision_date, "decision_by": data.decision_by } }))).await?;
+        tx.commit().await?;
+        self.dossier(dossier_id).await
+    }
+
+    /// The approved, current dossier of a system, if any.
+    pub async fn approved_dossier(&self, system_id: &str) -> Result<Option<Dossier>> {
+        Ok(self.dossiers_of(system_id).await?.into_iter().find(|d| d.status == DossierStatus::Approved && !d.superseded))
+    }
+
+    /// Every dossier in scope that is not superseded (for the province view).
+    pub async fn current_dossiers(&self) -> Result<Vec<(Dossier, String)>> {
+        let mut sql = crate::sql::Sql::new(&format!(
+            "SELECT {} , ou.id AS owner_id FROM dossiers d JOIN systems s ON s.id = d.system_id JOIN units ou ON ou.id = s.owner_unit_id JOIN units opu ON opu.id = s.operator_unit_id WHERE d.superseded = 0",
+            COLUMNS.split(", ").map(|c| format!("d.{c}")).collect::<Vec<_>>().join(", ")
+        ));
+        self.restrict(&mut sql, &["ou.path", "opu.path"]);
+        let rows = sql.query().fetch_all(&self.store.pool).await?;
+        rows.iter().map(|r| Ok((from_row(r)?, r.try_get("owner_id")?))).collect()
+    }
+}

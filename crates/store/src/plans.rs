@@ -1,0 +1,242 @@
+//! The security plan of a system: requirement statuses with evidence, inheritance from
+//! the hosting system, go-live exceptions, and province target dates.
+
+use std::collections::HashMap;
+
+use khien_domain::plans::{PlanProgress, ReqStatus, effective};
+use khien_levels::{Catalogue, Requirement, load_regime};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::dossiers::Attachment;
+use crate::error::{Result, StoreError};
+use crate::{Scoped, Store, new_id};
+
+/// The level and regime a plan follows: the approved dossier's, else the latest
+/// determination's (proposed).
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanBasis {
+    pub regime: String,
+    pub level: u8,
+    pub approved: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanItem {
+    pub key: String,
+    pub kind: String,
+    pub group: String,
+    pub title: String,
+    pub item: Option<String>,
+    pub clause: Option<String>,
+    pub status: ReqStatus,
+    /// The hosting system the status is inherited from.
+    pub inherited_from: Option<String>,
+    pub reason: Option<String>,
+    pub responsible: Option<String>,
+    pub due_date: Option<String>,
+    pub evidence: Vec<Attachment>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub basis: PlanBasis,
+    pub catalogue: String,
+    pub items: Vec<PlanItem>,
+    pub progress: PlanProgress,
+    pub exception: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct RequirementUpdate {
+    pub status: String,
+    pub reason: String,
+    pub responsible: String,
+    pub due_date: String,
+}
+
+struct OwnStatus {
+    status: ReqStatus,
+    reason: Option<String>,
+    responsible: Option<String>,
+    due_date: Option<String>,
+}
+
+fn applicable(c: &Catalogue, level: u8) -> Vec<(&Requirement, &khien_levels::catalogue::LevelRef)> {
+    use khien_levels::RequirementKind::*;
+    c.for_level(level).filter(|(r, _)| matches!(r.kind, Management | Plan | Technical | NetworkZone | DesignMeasure)).collect()
+}
+
+impl Scoped<'_> {
+    pub async fn plan_basis(&self, system_id: &str) -> Result<Option<PlanBasis>> {
+        if let Some(d) = self.approved_dossier(system_id).await? {
+            return Ok(Some(PlanBasis { regime: d.regime, level: d.level, approved: true }));
+        }
+        Ok(self.latest_assessment(system_id).await?.map(|a| PlanBasis { regime: a.regime, level: a.level, approved: false }))
+    }
+
+    async fn own_statuses(&self, system_id: &str, catalogue: &str) -> Result<HashMap<String, OwnStatus>> {
+        let rows = sqlx::query("SELECT requirement_key, status, reason, responsible, due_date FROM requirement_status WHERE system_id = $1 AND catalogue = $2")
+            .bind(system_id.to_string())
+            .bind(catalogue.to_string())
+            .fetch_all(&self.store.pool)
+            .await?;
+        let mut out = HashMap::new();
+        for r in rows {
+            let s: String = r.try_get("status")?;
+            out.insert(
+                r.try_get("requirement_key")?,
+                OwnStatus { status: ReqStatus::parse(&s).unwrap_or(ReqStatus::NotStarted), reason: r.try_get("reason")?, responsible: r.try_get("responsible")?, due_date: r.try_get("due_date")? },
+            );
+        }
+        Ok(out)
+    }
+
+    /// The checklist of a system, with inheritance from its host. `None` until the
+    /// system has a determined level.
+    pub async fn plan(&self, system_id: &str) -> Result<Option<Plan>> {
+        let system = self.system(system_id).await?;
+        let Some(basis) = self.plan_basis(system_id).await? else { return Ok(None) };
+        let regime = load_regime(&basis.regime).map_err(|_| StoreError::Conflict("dossier.err_regime"))?;
+        let cat = &regime.catalogue;
+        let own = self.own_statuses(system_id, &cat.id).await?;
+        // The host's own "met" records, read without the caller's scope: a unit hosted
+        // on the provincial data centre inherits from it without seeing the rest of it.
+        let host_met: HashMap<String, bool> = match &system.fields.hosting_system_id {
+            Some(h) => self.store.as_system().own_statuses(h, &cat.id).await?.into_iter().map(|(k, v)| (k, v.status == ReqStatus::Met)).collect(),
+            None => HashMap::new(),
+        };
+        let mut evidence: HashMap<String, Vec<Attachment>> = HashMap::new();
+        for a in self.attachments("evidence", system_id).await? {
+            evidence.entry(a.part.clone()).or_default().push(a);
+        }
+        let host_name = system.hosting_system_name.clone();
+        let items: Vec<PlanItem> = applicable(cat, basis.level)
+            .into_iter()
+            .map(|(r, at)| {
+                let mine = own.get(&r.key);
+                let status = effective(mine.map(|m| m.status), host_met.get(&r.key).copied().unwrap_or(false));
+                PlanItem {
+                    key: r.key.clone(),
+                    kind: format!("{:?}", r.kind),
+                    group: cat.group(&r.group).map(|g| g.title.clone()).unwrap_or_else(|| r.group.clone()),
+                    title: r.title.clone(),
+                    item: at.item.clone(),
+                    clause: at.clause.clone(),
+                    status,
+                    inherited_from: (status == ReqStatus::Inherited).then(|| host_name.clone()).flatten(),
+                    reason: mine.and_then(|m| m.reason.clone()),
+                    responsible: mine.and_then(|m| m.responsible.clone()),
+                    due_date: mine.and_then(|m| m.due_date.clone()),
+                    evidence: evidence.remove(&r.key).unwrap_or_default(),
+                }
+            })
+            .collect();
+        let progress = PlanProgress::of(items.iter().map(|i| i.status));
+        let exception = self.go_live_exception(system_id).await?;
+        Ok(Some(Plan { basis, catalogue: cat.id.clone(), items, progress, exception }))
+    }
+
+    pub async fn set_requirement(&self, system_id: &str, key: &str, u: &RequirementUpdate) -> Result<()> {
+        let system = self.system(system_id).await?;
+        let basis = self.plan_basis(system_id).await?.ok_or(StoreError::Conflict("plan.err_no_level"))?;
+        let regime = load_regime(&basis.regime).map_err(|_| StoreError::Conflict("dossier.err_regime"))?;
+        if !applicable(&regime.catalogue, basis.level).iter().any(|(r, _)| r.key == key) {
+            return Err(StoreError::NotFound);
+        }
+        let status = ReqStatus::parse(u.status.trim()).filter(|s| ReqStatus::SETTABLE.contains(s)).ok_or(StoreError::Conflict("plan.err_status"))?;
+        let opt = |s: &str| Some(s.trim().to_string()).filter(|x| !x.is_empty());
+        if status == ReqStatus::NotApplicable && opt(&u.reason).is_none() {
+            return Err(StoreError::Conflict("plan.err_reason"));
+        }
+        let due = match opt(&u.due_date) {
+            Some(d) => Some(khien_domain::time_fmt::parse_user_date(&d).map(khien_domain::time_fmt::iso_date).ok_or(StoreError::Conflict("err.date"))?),
+            None => None,
+        };
+        let mut tx = self.write().await?;
+        let now = tx.at().to_string();
+        sqlx::query("DELETE FROM requirement_status WHERE system_id = $1 AND catalogue = $2 AND requirement_key = $3")
+            .bind(system_id.to_string())
+            .bind(regime.catalogue.id.clone())
+            .bind(key.to_string())
+            .execute(&mut *tx.tx)
+            .await?;
+        sqlx::query("INSERT INTO requirement_status (id, system_id, catalogue, requirement_key, status, reason, responsible, due_date, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind(new_id())
+            .bind(system_id.to_string())
+            .bind(regime.catalogue.id.clone())
+            .bind(key.to_string())
+            .bind(status.as_str().to_string())
+            .bind(opt(&u.reason))
+            .bind(opt(&u.responsible))
+            .bind(due.clone())
+            .bind(now)
+            .execute(&mut *tx.tx)
+            .await?;
+        let after = serde_json::json!({ "requirement": key, "status": status.as_str(), "reason": u.reason, "responsible": u.responsible, "due_date": due });
+        tx.record("requirement", "system", system_id, (&system.fields.owner_unit_id, &system.owner_path), None::<&()>, Some(&after)).await?;
+        tx.commit().await
+    }
+
+    /// Evidence for a requirement, with the dates it is valid from and until.
+    pub async fn add_evidence(&self, system_id: &str, key: &str, filename: &str, bytes: &[u8], effective: Option<String>, expiry: Option<String>) -> Result<Attachment> {
+        let system = self.system(system_id).await?;
+        self.attach("evidence", system_id, key, filename, bytes, (effective, expiry), (&system.fields.owner_unit_id, &system.owner_path)).await
+    }
+
+    pub async fn go_live_exception(&self, system_id: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT reason FROM go_live_exceptions WHERE system_id = $1 ORDER BY granted_at DESC LIMIT 1")
+            .bind(system_id.to_string())
+            .fetch_optional(&self.store.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get("reason")).transpose()?)
+    }
+
+    /// A province administrator lets a system go live before its level is approved or
+    /// its plan complete, with the reason on record.
+    pub async fn grant_go_live_exception(&self, system_id: &str, reason: &str) -> Result<()> {
+        let system = self.system(system_id).await?;
+        if reason.trim().chars().count() < 10 {
+            return Err(StoreError::Conflict("plan.err_exception_reason"));
+        }
+        let mut tx = self.write().await?;
+        sqlx::query("INSERT INTO go_live_exceptions (id, system_id, reason, granted_by, granted_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(new_id())
+            .bind(system_id.to_string())
+            .bind(reason.trim().to_string())
+            .bind(self.principal.username.clone())
+            .bind(tx.at().to_string())
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.record("go_live_exception", "system", system_id, (&system.fields.owner_unit_id, &system.owner_path), None::<&()>, Some(&serde_json::json!({ "reason": reason.trim() }))).await?;
+        tx.commit().await
+    }
+
+    /// Why a system may not be set to operating now (i18n keys), empty when it may.
+    pub async fn go_live_blockers(&self, system_id: &str) -> Result<Vec<&'static str>> {
+        let plan = self.plan(system_id).await?;
+        let approved = plan.as_ref().is_some_and(|p| p.basis.approved);
+        let progress = plan.as_ref().map(|p| p.progress).unwrap_or_default();
+        let exception = self.go_live_exception(system_id).await?.is_some();
+        Ok(khien_domain::plans::go_live_blockers(approved, &progress, exception))
+    }
+}
+
+impl Store {
+    pub async fn setting(&self, key: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT value FROM settings WHERE key = $1").bind(key.to_string()).fetch_optional(&self.pool).await?;
+        Ok(row.map(|r| r.try_get("value")).transpose()?)
+    }
+}
+
+impl Scoped<'_> {
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        let mut tx = self.write().await?;
+        let now = tx.at().to_string();
+        sqlx::query("DELETE FROM settings WHERE key = $1").bind(key.to_string()).execute(&mut *tx.tx).await?;
+        sqlx::query("INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3)").bind(key.to_string()).bind(value.to_string()).bind(now).execute(&mut *tx.tx).await?;
+        tx.record("set", "setting", key, ("", "/"), None::<&()>, Some(&serde_json::json!({ "value": value }))).await?;
+        tx.commit().await
+    }
+}
