@@ -160,6 +160,88 @@ try {
     await page.screenshot({ path: join(work, "dashboard.png") });
   });
 
+  await run("a level-3 dossier from draft to approved, each step refused to the wrong role", async () => {
+    const pages = {};
+    for (const user of ["canbo.stc", "quanly.stc", "thanhtra", "admin"]) {
+      const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const p = await ctx.newPage();
+      p.on("pageerror", (e) => consoleErrors.push(String(e)));
+      await p.goto(`${BASE}/login`);
+      await p.fill("#username", user);
+      await p.fill("#password", PASSWORD);
+      await p.click("#login-submit");
+      await p.waitForURL(`${BASE}/`);
+      pages[user] = p;
+    }
+    const staff = pages["canbo.stc"], manager = pages["quanly.stc"], inspector = pages["thanhtra"], admin = pages["admin"];
+    // The unit's IT officer declares a new citizen service and determines its level.
+    const name = `Cổng dịch vụ thuế điện tử ${Date.now()}`;
+    await staff.goto(`${BASE}/systems/new`);
+    await staff.fill("#name", name);
+    await staff.selectOption("#system_type", "citizen_business");
+    await staff.selectOption("#status", "building");
+    await staff.check("input[name=information_types][value=personal]");
+    await staff.fill("#personal_subjects", "25000");
+    await staff.click("#save");
+    await staff.waitForSelector("#system-name");
+    await staff.click("#level-link");
+    await staff.selectOption("#regime", "nd85-2016");
+    await staff.click("#determine");
+    await staff.waitForSelector("#proposed-level");
+    assert.match(await staff.textContent("#proposed-level"), /3/);
+    assert.match(await staff.textContent("#criteria"), /Điều 9/);
+    await staff.click("#create-dossier");
+    await staff.waitForSelector("#dossier-status");
+    const dossierUrl = staff.url();
+    assert.match(await staff.textContent("#dossier-status"), /Đang lập/);
+    // The parts, attached by the officer.
+    for (const part of ["overview", "design", "level_justification", "security_plan"]) {
+      const file = join(work, `${part}.pdf`);
+      writeFileSync(file, `%PDF-1.4 ${part}`);
+      await staff.setInputFiles(`input[data-part=${part}]`, file);
+      await Promise.all([staff.waitForNavigation(), staff.click(`form.upload:has(input[data-part=${part}]) button`)]);
+    }
+    // A wrong role is refused at each step, even posting the form by hand.
+    const refused = async (p, action, form = {}) => {
+      await p.goto(dossierUrl);
+      const csrf = await p.getAttribute("input[name=_csrf]", "value");
+      const r = await p.request.post(`${dossierUrl}/${action}`, { form: { _csrf: csrf, ...form }, maxRedirects: 0 });
+      assert.equal(r.status(), 403, `${action} must be refused`);
+    };
+    const status = async (p, re) => { await p.goto(dossierUrl); assert.match(await p.textContent("#dossier-status"), re); };
+    await refused(staff, "submit");
+    await manager.goto(dossierUrl);
+    await Promise.all([manager.waitForNavigation(), manager.click("#act-submit")]);
+    await status(manager, /Đã gửi thẩm định/);
+    assert.match(await manager.textContent("#deadline"), /ngày/);
+    await refused(manager, "start_appraisal");
+    await inspector.goto(dossierUrl);
+    await Promise.all([inspector.waitForNavigation(), inspector.click("#act-start_appraisal")]);
+    await status(inspector, /Đang thẩm định/);
+    await refused(manager, "record_appraisal", { appraisal_opinion: "Đạt" });
+    await inspector.goto(dossierUrl);
+    await inspector.fill("#appraisal-opinion", "Hồ sơ đáp ứng tiêu chí cấp độ 3");
+    await Promise.all([inspector.waitForNavigation(), inspector.click("#act-record_appraisal")]);
+    await status(inspector, /Đã thẩm định/);
+    // The security regulation first, then the decision recorded by an administrator.
+    await staff.goto(dossierUrl);
+    await staff.fill("#regulation-number", "15/QĐ-STC");
+    await staff.fill("#regulation-date", "10/11/2026");
+    await Promise.all([staff.waitForNavigation(), staff.click("#save-regulation")]);
+    const decision = { decision_no: "2345/QĐ-UBND", decision_date: "20/11/2026", decision_by: "Chủ tịch UBND tỉnh" };
+    await refused(inspector, "approve", decision);
+    await refused(manager, "approve", decision);
+    await admin.goto(dossierUrl);
+    await admin.fill("#decision-no", decision.decision_no);
+    await admin.fill("#decision-date", decision.decision_date);
+    await admin.fill("#decision-by", decision.decision_by);
+    await Promise.all([admin.waitForNavigation(), admin.click("#act-approve")]);
+    await status(admin, /Đã phê duyệt/);
+    assert.match(await admin.textContent("#decision"), /2345\/QĐ-UBND, 20\/11\/2026/);
+    assert.equal(await admin.locator("#dossier-events tbody tr").count(), 4, "four steps in the history");
+    for (const p of Object.values(pages)) await p.context().close();
+  });
+
   assert.deepEqual(consoleErrors, [], "no console errors (CSP violations would show here)");
   console.log("browser tests passed");
 } catch (e) {

@@ -115,6 +115,14 @@ pub fn wall_clock() -> Clock {
 pub struct Env {
     pub file: FileConfig,
     pub database_url: String,
+    pub data_dir: PathBuf,
+}
+
+impl Env {
+    /// Connects to the configured database, with uploads under `<data dir>/blobs`.
+    pub async fn store(&self) -> anyhow::Result<Store> {
+        Ok(Store::connect(&self.database_url, wall_clock()).await?.with_blob_dir(self.data_dir.join("blobs")))
+    }
 }
 
 fn env(global: &Global) -> anyhow::Result<Env> {
@@ -125,7 +133,7 @@ fn env(global: &Global) -> anyhow::Result<Env> {
         .or_else(|| file.data_dir.clone())
         .unwrap_or_else(|| PathBuf::from("khien-data"));
     let database_url = config::database_url(global.database_url.as_deref(), &file, &data_dir)?;
-    Ok(Env { file, database_url })
+    Ok(Env { file, database_url, data_dir })
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -156,7 +164,7 @@ async fn run_async(global: Global, command: Command) -> anyhow::Result<ExitCode>
             .await
             .map(|()| ExitCode::SUCCESS);
     }
-    let store = Store::connect(&env.database_url, wall_clock()).await?;
+    let store = env.store().await?;
     let result = match command {
         Command::Migrate => {
             println!("migrations applied");

@@ -3,10 +3,9 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use khien_store::Store;
 use khien_web::{AppState, Metrics, WebConfig};
 
-use crate::cli::{Env, ServeArgs, wall_clock};
+use crate::cli::{Env, ServeArgs};
 
 fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("KHIEN_LOG")
@@ -34,7 +33,7 @@ pub async fn serve(env: Env, args: ServeArgs) -> anyhow::Result<()> {
         .clone()
         .or_else(|| file.listen.clone())
         .unwrap_or_else(|| "127.0.0.1:8080".into());
-    let store = Store::connect(&env.database_url, wall_clock()).await?;
+    let store = env.store().await?;
     if args.demo {
         let report = crate::demo::create(&store).await?;
         println!("{report}");

@@ -34,16 +34,24 @@ pub fn read(path: &Path, sink: &mut dyn FnMut(Record)) -> Result<ReadStats, Hunt
         return Ok(stats);
     }
     let file = File::open(path).map_err(|e| HuntError::io(path, e))?;
-    let reader = BufReader::with_capacity(1 << 16, file);
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let is_array = skip_bom_and_space(&mut reader).map_err(|e| HuntError::io(path, e))? == Some(b'[');
     let mut n = 0u64;
+    if is_array {
+        // Elements are handed over one at a time: a huge array is never
+        // held in memory.
+        let mut de = serde_json::Deserializer::from_reader(reader);
+        let mut each = |v: Value| {
+            n += 1;
+            emit(v, &source, n, &mut stats, sink);
+        };
+        if let Err(e) = serde::de::DeserializeSeed::deserialize(ArrayElements(&mut each), &mut de) {
+            stats.skip(|| format!("{source}:{}: invalid JSON: {e}", e.line()));
+        }
+        return Ok(stats);
+    }
     for item in serde_json::Deserializer::from_reader(reader).into_iter::<Value>() {
         match item {
-            Ok(Value::Array(items)) => {
-                for v in items {
-                    n += 1;
-                    emit(v, &source, n, &mut stats, sink);
-                }
-            }
             Ok(v) => {
                 n += 1;
                 emit(v, &source, n, &mut stats, sink);
@@ -55,6 +63,55 @@ pub fn read(path: &Path, sink: &mut dyn FnMut(Record)) -> Result<ReadStats, Hunt
         }
     }
     Ok(stats)
+}
+
+/// Skips a UTF-8 BOM and leading white space; returns the next byte.
+fn skip_bom_and_space(r: &mut BufReader<File>) -> std::io::Result<Option<u8>> {
+    use std::io::BufRead;
+    let mut first = true;
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        if first && buf.starts_with(b"\xEF\xBB\xBF") {
+            r.consume(3);
+            first = false;
+            continue;
+        }
+        first = false;
+        let ws = buf.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        if ws < buf.len() {
+            let next = buf[ws];
+            r.consume(ws);
+            return Ok(Some(next));
+        }
+        let len = buf.len();
+        r.consume(len);
+    }
+}
+
+/// Streams the elements of a top-level JSON array to a callback.
+struct ArrayElements<'a>(&'a mut dyn FnMut(Value));
+
+impl<'de> serde::de::DeserializeSeed<'de> for ArrayElements<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ArrayElements<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON array")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(v) = seq.next_element::<Value>()? {
+            (self.0)(v);
+        }
+        Ok(())
+    }
 }
 
 fn first_line_is_json(path: &Path) -> Result<bool, HuntError> {
@@ -118,7 +175,9 @@ pub fn to_record(v: Value, source: &Arc<str>, n: u64) -> Option<Record> {
         return None;
     };
     let mut rec = Record::new(source.clone(), n, RecordKind::Json);
-    if !from_shipper_json(obj.clone(), &mut rec) {
+    let shipper =
+        obj.contains_key("winlog") || obj.get("data").is_some_and(|d| d.get("win").is_some());
+    if !(shipper && from_shipper_json(obj.clone(), &mut rec)) {
         generic(obj, &mut rec);
     }
     if rec.timestamp.is_none() {
@@ -243,5 +302,27 @@ mod tests {
             crate::timeparse::format(&generic.timestamp.unwrap()),
             "2024-05-01T10:00:00Z"
         );
+    }
+}
+
+#[cfg(test)]
+mod file_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn array_document_with_bom_is_streamed() {
+        let p = std::env::temp_dir().join(format!("khien-jsonl-{}.json", std::process::id()));
+        std::fs::write(&p, "\u{feff}\n  [\n {\"a\": 1},\n {\"b\": {\"c\": 2}},\n 7\n]\n").unwrap();
+        let mut got = Vec::new();
+        let st = read(&p, &mut |r| got.push(r.record_id)).unwrap();
+        assert_eq!(got, vec![1, 2]);
+        assert_eq!(st.skipped, 1);
+        std::fs::write(&p, "{\"a\": 1}\n{\"a\":\n 2}\n").unwrap();
+        let mut n = 0;
+        let st = read(&p, &mut |_| n += 1).unwrap();
+        // Line mode (the first line is a whole value): broken lines are skipped.
+        assert_eq!((n, st.skipped), (1, 2));
+        let _ = std::fs::remove_file(&p);
     }
 }

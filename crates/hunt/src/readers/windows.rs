@@ -19,7 +19,7 @@ pub fn from_evtx_json(v: Value, source: &Arc<str>, fallback_id: u64) -> Option<R
     };
     let mut rec = Record::new(source.clone(), fallback_id, RecordKind::Windows);
     if let Some(Value::Object(system)) = event.remove("System") {
-        flatten_system(&system, &mut rec);
+        flatten_system(system, &mut rec);
     }
     if let Some(data) = event.remove("EventData") {
         merge_data(data, &mut rec.fields);
@@ -33,37 +33,39 @@ pub fn from_evtx_json(v: Value, source: &Arc<str>, fallback_id: u64) -> Option<R
     Some(rec)
 }
 
-fn flatten_system(system: &Map<String, Value>, rec: &mut Record) {
+fn take_attributes(v: Value) -> Option<Map<String, Value>> {
+    match v {
+        Value::Object(mut m) => match m.remove("#attributes") {
+            Some(Value::Object(a)) => Some(a),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn flatten_system(system: Map<String, Value>, rec: &mut Record) {
     for (k, v) in system {
         match k.as_str() {
             "Provider" => {
-                if let Some(Value::Object(a)) = v.get("#attributes") {
-                    for (ak, av) in a {
-                        rec.fields.insert(format!("Provider_{ak}"), av.clone());
-                    }
+                for (ak, av) in take_attributes(v).unwrap_or_default() {
+                    rec.fields.insert(format!("Provider_{ak}"), av);
                 }
             }
             "TimeCreated" => {
-                if let Some(t) = v.pointer("/#attributes/SystemTime").and_then(Value::as_str) {
-                    rec.timestamp = timeparse::parse_any(t);
-                    rec.fields
-                        .insert("TimeCreated".into(), Value::String(t.to_string()));
+                if let Some(Value::String(t)) = take_attributes(v).and_then(|mut a| a.remove("SystemTime")) {
+                    rec.timestamp = timeparse::parse_any(&t);
+                    rec.fields.insert("TimeCreated".into(), Value::String(t));
                 }
             }
             "Execution" | "Security" | "Correlation" => {
-                if let Some(Value::Object(a)) = v.get("#attributes") {
-                    for (ak, av) in a {
-                        let key = if k == "Execution" {
-                            format!("Execution_{ak}")
-                        } else {
-                            ak.clone()
-                        };
-                        rec.fields.insert(key, av.clone());
-                    }
+                let exec = k == "Execution";
+                for (ak, av) in take_attributes(v).unwrap_or_default() {
+                    let key = if exec { format!("Execution_{ak}") } else { ak };
+                    rec.fields.insert(key, av);
                 }
             }
             _ => {
-                rec.fields.insert(k.clone(), unwrap_text(v.clone()));
+                rec.fields.insert(k, unwrap_text(v));
             }
         }
     }

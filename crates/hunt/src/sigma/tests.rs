@@ -137,6 +137,19 @@ fn modifiers() {
 }
 
 #[test]
+fn classic_powershell_unnamed_data() {
+    // Unnamed <Data> elements render as {"Data": {"#text": [..]}}.
+    let v = json!({"Event": {"System": {"EventID": 400, "Channel": "Windows PowerShell", "Computer": "pc"},
+        "EventData": {"Data": {"#text": ["Available", "None", "NewEngineState=Available\n\tHostApplication=powershell.exe -nop -w hidden -enc ZQBjAGgAbwA="]}}}});
+    let r = crate::readers::windows::from_evtx_json(v, &Arc::from("t.evtx"), 1).unwrap();
+    assert!(matches_ls(
+        "product: windows\n    category: ps_classic_start",
+        "    sel:\n        Data|contains: 'HostApplication=powershell'\n    condition: sel",
+        &r
+    ));
+}
+
+#[test]
 fn logsource_routing_and_field_mapping() {
     let r = sysmon1(json!({"Image": "C:\\x\\cmd.exe"}));
     // A Security-service rule does not run on Sysmon events.

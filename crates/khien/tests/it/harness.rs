@@ -30,7 +30,7 @@ pub async fn stores_with_url() -> Vec<(Store, String)> {
     let dir = tempdir();
     let url = format!("sqlite://{}/khien.db", dir.display());
     out.push((
-        Store::connect(&url, clock()).await.expect("sqlite store"),
+        Store::connect(&url, clock()).await.expect("sqlite store").with_blob_dir(dir.join("blobs")),
         url,
     ));
     match std::env::var("KHIEN_TEST_DATABASE_URL") {
@@ -81,7 +81,7 @@ async fn fresh_postgres(base: &str) -> (Store, String) {
     admin.close().await;
     let (prefix, _) = base.rsplit_once('/').unwrap();
     let url = format!("{prefix}/{name}");
-    let store = Store::connect(&url, clock()).await.expect("postgres store");
+    let store = Store::connect(&url, clock()).await.expect("postgres store").with_blob_dir(tempdir().join("blobs"));
     assert_eq!(store.backend, Backend::Postgres);
     (store, url)
 }
@@ -114,6 +114,10 @@ pub struct World {
     pub user_b: String,
     pub user_b_session: String,
     pub user_b_token: String,
+    pub dossier_b: String,
+    pub dossier_b_file: String,
+    pub evidence_b: String,
+    pub requirement_key: String,
 }
 
 pub const FOREIGN: &str = "NGOAIPHAMVI";
@@ -132,10 +136,11 @@ pub fn system_input(name: &str, owner: &str) -> SystemInput {
     SystemInput {
         name: name.into(),
         owner_unit_id: owner.into(),
-        system_type: "internal".into(),
+        system_type: "citizen_business".into(),
         status: "operating".into(),
         go_live_date: "01/03/2024".into(),
-        information_types: "private".into(),
+        information_types: "private, personal".into(),
+        personal_subjects: "12000".into(),
         ..Default::default()
     }
 }
@@ -239,6 +244,12 @@ pub async fn world(store: &Store) -> World {
         )
         .await
         .unwrap();
+    // A level-3 determination, a dossier with an attachment, and plan evidence in B.
+    let (_, dossier) = dossier_for(store, &sys_b).await;
+    let file = sys.attach_to_dossier(&dossier, "overview", "thuyet-minh-NGOAIPHAMVI.pdf", b"%PDF-1.4 NGOAIPHAMVI").await.unwrap();
+    let plan = sys.plan(&sys_b).await.unwrap().unwrap();
+    let requirement_key = plan.items[0].key.clone();
+    let evidence = sys.add_evidence(&sys_b, &requirement_key, "bang-chung-NGOAIPHAMVI.pdf", b"NGOAIPHAMVI", None, None).await.unwrap();
     World {
         root: root.id,
         a: a.id,
@@ -251,6 +262,10 @@ pub async fn world(store: &Store) -> World {
         user_b: ub.id,
         user_b_session: khien_web::auth::crypto::sha256_hex(&session_token),
         user_b_token: token.id,
+        dossier_b: dossier,
+        dossier_b_file: file.id,
+        evidence_b: evidence.id,
+        requirement_key,
     }
 }
 
@@ -382,6 +397,8 @@ impl Client {
             )
             .as_bytes(),
         );
+        // Dossier uploads name their part; other forms ignore the field.
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"part\"\r\n\r\noverview\r\n").as_bytes());
         body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
         body.extend_from_slice(bytes);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
@@ -427,4 +444,16 @@ pub fn systems_xlsx(rows: &[[&str; 7]]) -> Vec<u8> {
         }
     }
     wb.save_to_buffer().unwrap()
+}
+
+/// A citizen-service system with 12,000 data subjects is level 3 under Decree 85
+/// (Art 9.2.c); records the determination and opens a dossier. Returns (assessment, dossier).
+pub async fn dossier_for(store: &Store, system_id: &str) -> (String, String) {
+    let sys = store.as_system();
+    let s = sys.system(system_id).await.unwrap();
+    let input = khien_domain::levels::level_input("nd85-2016", &s.fields, &khien_levels::LevelInput::default());
+    let d = khien_levels::classify(&input).unwrap();
+    let a = sys.record_assessment(system_id, &input, &d).await.unwrap();
+    let dossier = sys.create_dossier(&a.id).await.unwrap();
+    (a.id, dossier.id)
 }

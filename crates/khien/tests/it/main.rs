@@ -7,5 +7,6 @@ mod audit_chain;
 mod harness;
 mod inputs;
 mod openapi;
+mod security_levels;
 mod tenancy;
 mod web_flows;

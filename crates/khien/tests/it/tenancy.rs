@@ -16,7 +16,10 @@ enum Recipe {
 }
 
 fn path_for(r: &RouteInfo, w: &World) -> String {
-    let id = if r.path.contains("/units/") {
+    let att = if r.path.starts_with("/dossiers/") { w.dossier_b_file.clone() } else { w.evidence_b.clone() };
+    let id = if r.path.starts_with("/dossiers/") {
+        w.dossier_b.clone()
+    } else if r.path.contains("/units/") {
         w.b.clone()
     } else if r.path.contains("/systems/") {
         w.sys_b.clone()
@@ -102,6 +105,15 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
             ("password", "mật khẩu dài 2026"),
         ]),
         ("POST", "/users/{id}/active") => form(&[("active", "0")]),
+        ("POST", "/systems/{id}/level") => form(&[("regime", "nd85-2016"), ("defence_security_harm", "none"), ("online_public_service_level", "4")]),
+        ("POST", "/systems/{id}/dossiers") => form(&[]),
+        ("POST", "/systems/{id}/plan/{key}") => form(&[("status", "met")]),
+        ("POST", "/systems/{id}/plan/{key}/evidence") => Recipe::Upload(b"evidence".to_vec()),
+        ("POST", "/systems/{id}/go-live-exception") => form(&[("reason", "Cho phép vận hành thử nghiệm trái phép")]),
+        ("POST", "/dossiers/{id}/files") => Recipe::Upload(b"%PDF-1.4 part".to_vec()),
+        ("POST", "/dossiers/{id}/regulation") => form(&[("number", "99/QĐ-X"), ("date", "01/01/2026")]),
+        ("POST", "/dossiers/{id}/{action}") => form(&[("decision_no", "1/QĐ"), ("decision_date", "01/01/2026"), ("decision_by", "X"), ("reason", "x"), ("appraisal_opinion", "x")]),
+        ("POST", "/levels/targets") => form(&[("approval_date", "30/09/2026")]),
         ("POST", "/api/v1/units") => Recipe::Json(unit_json),
         ("PUT", "/api/v1/units/{id}") => Recipe::Json(
             serde_json::json!({ "code": "B", "name": "Đã sửa trái phép", "kind": "department" }),

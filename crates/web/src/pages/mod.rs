@@ -8,6 +8,7 @@ mod dossiers;
 mod levels;
 mod plans;
 mod province;
+mod reports;
 mod public;
 mod session;
 mod systems;
@@ -121,6 +122,9 @@ pub fn routes() -> Routes {
         .get("/dossiers/{id}/files/{att}", any, Tenancy::Unit, dossiers::download)
         .post("/dossiers/{id}/regulation", sys, Tenancy::Unit, dossiers::regulation)
         .post("/dossiers/{id}/{action}", any, Tenancy::Unit, dossiers::transition)
+        .get("/dossiers/{id}/overview.docx", any, Tenancy::Unit, reports::dossier_overview)
+        .get("/reports/annual.xlsx", any, Tenancy::Unit, reports::annual_xlsx)
+        .get("/reports/annual.docx", any, Tenancy::Unit, reports::annual_docx)
         .get("/levels", any, Tenancy::Unit, province::page)
         .post("/levels/targets", admin, Tenancy::Unit, province::set_targets)
         .get("/audit", any, Tenancy::Unit, audit::page)
