@@ -63,6 +63,13 @@ impl Store {
         Ok(store)
     }
 
+    /// The same database seen with another clock (the demo back-dates its history;
+    /// tests step time forward).
+    pub fn with_clock(mut self, clock: Clock) -> Store {
+        self.clock = clock;
+        self
+    }
+
     /// Where uploaded files go (content-addressed); normally `<data dir>/blobs`.
     pub fn with_blob_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Store {
         self.blobs = crate::blobs::Blobs::new(dir);

@@ -118,15 +118,19 @@ fn first_line_is_json(path: &Path) -> Result<bool, HuntError> {
     use std::io::BufRead;
     let file = File::open(path).map_err(|e| HuntError::io(path, e))?;
     let mut reader = BufReader::new(file);
-    let mut line = String::new();
+    let mut buf = Vec::new();
     for _ in 0..64 {
-        line.clear();
-        match reader.read_line(&mut line) {
+        buf.clear();
+        // Bounded: a one-line multi-GB document must not be read here.
+        match std::io::Read::take(&mut reader, super::MAX_LINE as u64).read_until(b'\n', &mut buf) {
             Ok(0) => return Ok(false),
             Ok(_) => {}
-            // Not UTF-8 or unreadable: let the document reader report it.
             Err(_) => return Ok(false),
         }
+        if buf.len() >= super::MAX_LINE && !buf.ends_with(b"\n") {
+            return Ok(false);
+        }
+        let Ok(line) = std::str::from_utf8(&buf) else { return Ok(false) };
         let t = line.trim().trim_start_matches('\u{feff}');
         if t.is_empty() {
             continue;

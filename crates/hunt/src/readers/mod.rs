@@ -145,6 +145,9 @@ pub fn read_file(
     }
 }
 
+/// Longest line handed to a parser (longer ones are cut, and skipped).
+pub(crate) const MAX_LINE: usize = 16 << 20;
+
 /// Lines of a text file, decoded lossily (a bad byte never stops a read).
 pub(crate) fn for_each_line(path: &Path, mut f: impl FnMut(u64, &str)) -> Result<(), HuntError> {
     use std::io::BufRead;
@@ -154,11 +157,31 @@ pub(crate) fn for_each_line(path: &Path, mut f: impl FnMut(u64, &str)) -> Result
     let mut n = 0u64;
     loop {
         buf.clear();
-        let got = reader
+        let got = std::io::Read::take(&mut reader, MAX_LINE as u64)
             .read_until(b'\n', &mut buf)
             .map_err(|e| HuntError::io(path, e))?;
         if got == 0 {
             break;
+        }
+        if buf.len() >= MAX_LINE && !buf.ends_with(b"\n") {
+            // Over-long line: keep its start (it will fail to parse and be
+            // counted as skipped) and drop the rest up to the next newline.
+            loop {
+                let chunk = reader.fill_buf().map_err(|e| HuntError::io(path, e))?;
+                if chunk.is_empty() {
+                    break;
+                }
+                match chunk.iter().position(|b| *b == b'\n') {
+                    Some(i) => {
+                        reader.consume(i + 1);
+                        break;
+                    }
+                    None => {
+                        let len = chunk.len();
+                        reader.consume(len);
+                    }
+                }
+            }
         }
         n += 1;
         let line = String::from_utf8_lossy(&buf);

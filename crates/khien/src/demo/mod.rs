@@ -13,7 +13,9 @@ use khien_store::accounts::NewUser;
 pub const DEMO_PASSWORD: &str = "Khien@2026!";
 
 /// splitmix64: tiny, deterministic, good enough to pick names.
-struct Rng(u64);
+mod levels;
+
+pub(crate) struct Rng(u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -23,7 +25,7 @@ impl Rng {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
@@ -381,6 +383,7 @@ pub async fn create(store: &Store) -> anyhow::Result<String> {
     };
     let cloud_id = sys.create_system(&cloud).await?;
     let mut systems = 2;
+    let mut ids = vec![dc_id.clone(), cloud_id.clone()];
     for (i, owner) in owners.iter().enumerate() {
         let is_commune = owner.fields.kind == UnitKind::Commune;
         let count = if is_commune {
@@ -450,7 +453,7 @@ pub async fn create(store: &Store) -> anyhow::Result<String> {
                 components: comps,
                 description: None,
             };
-            sys.create_system(&f).await?;
+            ids.push(sys.create_system(&f).await?);
             systems += 1;
         }
     }
@@ -493,6 +496,12 @@ pub async fn create(store: &Store) -> anyhow::Result<String> {
         })
         .await?;
     }
+    let dossiers = levels::populate(store, &ids, &mut rng).await?;
+    let _ = writeln!(
+        out,
+        "Security by level: {} determinations, {} dossiers approved, {} in progress.",
+        dossiers.determined, dossiers.approved, dossiers.pending
+    );
     let _ = writeln!(
         out,
         "Demo province created in {:.1} s: {} units ({} departments/agencies, {} communes), {} information systems.",
