@@ -137,6 +137,7 @@ async fn plans_inherit_from_the_host_and_gate_going_live() {
         assert_eq!(ev.status, 303, "{}", ev.body);
         let page = staff.get(&format!("/systems/{app}/plan")).await;
         assert!(page.body.contains("Kế thừa") && page.body.contains("Nguyễn Văn A") && page.body.contains("quy-trinh.pdf"));
+        assert!(page.body.contains("id=\"gap-list\""), "the gap list is shown");
         // The gate: building → operating is refused, with the reasons.
         let form = |status: &'static str| {
             vec![("name", "Ứng dụng mới"), ("owner_unit_id", w.a1.as_str()), ("system_type", "citizen_business"), ("status", status), ("go_live_date", "01/12/2026"), ("information_types", "personal"), ("personal_subjects", "12000"), ("hosting_system_id", dc.as_str())]
