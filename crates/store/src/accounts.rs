@@ -201,6 +201,12 @@ impl Scoped<'_> {
     }
 }
 
+/// Records an event on a user's own account (sign-in, password, second factor). The
+/// entry names the event, never the secret.
+async fn user_event(tx: &mut WriteTx, action: &str, user: &User, unit_path: &str) -> Result<()> {
+    tx.record(action, "user", &user.id, (&user.unit_id, unit_path), None::<&()>, None::<&()>).await
+}
+
 impl Store {
     /// A view with province scope acting as the platform itself (CLI, demo, sign-in).
     pub fn as_system(&self) -> Scoped<'_> {
@@ -268,15 +274,7 @@ impl Store {
             .bind(keep_session.unwrap_or("").to_string())
             .execute(&mut *tx.tx)
             .await?;
-        tx.record(
-            "password_change",
-            "user",
-            user_id,
-            (&user.unit_id, &path),
-            None::<&()>,
-            None::<&()>,
-        )
-        .await?;
+        user_event(&mut tx, "password_change", &user, &path).await?;
         tx.commit().await
     }
 
@@ -293,15 +291,7 @@ impl Store {
         } else {
             "totp_disable"
         };
-        tx.record(
-            action,
-            "user",
-            user_id,
-            (&user.unit_id, &path),
-            None::<&()>,
-            None::<&()>,
-        )
-        .await?;
+        user_event(&mut tx, action, &user, &path).await?;
         tx.commit().await
     }
 
@@ -330,15 +320,7 @@ impl Store {
             .bind(user_agent.map(|s| s.chars().take(300).collect::<String>()))
             .execute(&mut *tx.tx)
             .await?;
-        tx.record(
-            "login",
-            "user",
-            user_id,
-            (&user.unit_id, &path),
-            None::<&()>,
-            None::<&()>,
-        )
-        .await?;
+        user_event(&mut tx, "login", &user, &path).await?;
         tx.commit().await
     }
 
@@ -414,15 +396,7 @@ impl Store {
         if n == 0 {
             return Ok(false);
         }
-        tx.record(
-            "logout",
-            "user",
-            user_id,
-            (&user.unit_id, &path),
-            None::<&()>,
-            None::<&()>,
-        )
-        .await?;
+        user_event(&mut tx, "logout", &user, &path).await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -35,7 +35,8 @@ pub fn read(path: &Path, sink: &mut dyn FnMut(Record)) -> Result<ReadStats, Hunt
     }
     let file = File::open(path).map_err(|e| HuntError::io(path, e))?;
     let mut reader = BufReader::with_capacity(1 << 16, file);
-    let is_array = skip_bom_and_space(&mut reader).map_err(|e| HuntError::io(path, e))? == Some(b'[');
+    let is_array =
+        skip_bom_and_space(&mut reader).map_err(|e| HuntError::io(path, e))? == Some(b'[');
     let mut n = 0u64;
     if is_array {
         // Elements are handed over one at a time: a huge array is never
@@ -130,7 +131,9 @@ fn first_line_is_json(path: &Path) -> Result<bool, HuntError> {
         if buf.len() >= super::MAX_LINE && !buf.ends_with(b"\n") {
             return Ok(false);
         }
-        let Ok(line) = std::str::from_utf8(&buf) else { return Ok(false) };
+        let Ok(line) = std::str::from_utf8(&buf) else {
+            return Ok(false);
+        };
         let t = line.trim().trim_start_matches('\u{feff}');
         if t.is_empty() {
             continue;
@@ -317,7 +320,11 @@ mod file_tests {
     #[test]
     fn array_document_with_bom_is_streamed() {
         let p = std::env::temp_dir().join(format!("khien-jsonl-{}.json", std::process::id()));
-        std::fs::write(&p, "\u{feff}\n  [\n {\"a\": 1},\n {\"b\": {\"c\": 2}},\n 7\n]\n").unwrap();
+        std::fs::write(
+            &p,
+            "\u{feff}\n  [\n {\"a\": 1},\n {\"b\": {\"c\": 2}},\n 7\n]\n",
+        )
+        .unwrap();
         let mut got = Vec::new();
         let st = read(&p, &mut |r| got.push(r.record_id)).unwrap();
         assert_eq!(got, vec![1, 2]);

@@ -52,7 +52,9 @@ fn flatten_system(system: Map<String, Value>, rec: &mut Record) {
                 }
             }
             "TimeCreated" => {
-                if let Some(Value::String(t)) = take_attributes(v).and_then(|mut a| a.remove("SystemTime")) {
+                if let Some(Value::String(t)) =
+                    take_attributes(v).and_then(|mut a| a.remove("SystemTime"))
+                {
                     rec.timestamp = timeparse::parse_any(&t);
                     rec.fields.insert("TimeCreated".into(), Value::String(t));
                 }

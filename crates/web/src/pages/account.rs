@@ -69,6 +69,12 @@ async fn account_page(
     })
 }
 
+/// The account page again, with the problem shown and a 400 status.
+async fn refuse(state: &AppState, auth: &Auth<AnyRole>, c: Chrome, key: &str) -> AppResult<Response> {
+    let msg = c.t.s(key).to_string();
+    Ok((axum::http::StatusCode::BAD_REQUEST, account_page(state, auth, c, None, Some(msg), None).await?).into_response())
+}
+
 pub async fn page(
     State(state): State<AppState>,
     auth: Auth<AnyRole>,
@@ -108,12 +114,7 @@ pub async fn change_password(
         None
     };
     if let Some(key) = problem {
-        let msg = c.t.s(key).to_string();
-        return Ok((
-            axum::http::StatusCode::BAD_REQUEST,
-            account_page(&state, &auth, c, None, Some(msg), None).await?,
-        )
-            .into_response());
+        return refuse(&state, &auth, c, key).await;
     }
     let hash = hash_password(&f.new).map_err(AppError::Internal)?;
     let keep = auth.session.as_ref().map(|s| s.id_hash.as_str());
@@ -159,12 +160,7 @@ pub async fn enable_totp(
 ) -> AppResult<Response> {
     let now = state.store.now().unix_timestamp();
     if f.secret.len() < 16 || !totp_verify(&f.secret, &f.code, now) {
-        let msg = c.t.s("account.totp_bad_code").to_string();
-        return Ok((
-            axum::http::StatusCode::BAD_REQUEST,
-            account_page(&state, &auth, c, None, Some(msg), None).await?,
-        )
-            .into_response());
+        return refuse(&state, &auth, c, "account.totp_bad_code").await;
     }
     state
         .store
@@ -194,12 +190,7 @@ pub async fn disable_totp(
         .await?
         .ok_or(AppError::NotFound)?;
     if !verify_password(&f.password, &creds.password_hash) {
-        let msg = c.t.s("account.wrong_password").to_string();
-        return Ok((
-            axum::http::StatusCode::BAD_REQUEST,
-            account_page(&state, &auth, c, None, Some(msg), None).await?,
-        )
-            .into_response());
+        return refuse(&state, &auth, c, "account.wrong_password").await;
     }
     state.store.set_totp(&auth.principal.user_id, None).await?;
     Ok(Redirect::to("/account").into_response())
@@ -220,12 +211,7 @@ pub async fn create_token(
 ) -> AppResult<Response> {
     let name = f.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        let msg = c.t.s("account.token_name").to_string();
-        return Ok((
-            axum::http::StatusCode::BAD_REQUEST,
-            account_page(&state, &auth, c, None, Some(msg), None).await?,
-        )
-            .into_response());
+        return refuse(&state, &auth, c, "account.token_name").await;
     }
     let token = format!("khien_{}", random_token().map_err(AppError::Internal)?);
     state
