@@ -55,7 +55,7 @@ pub enum Command {
     /// Create the demo province in an empty database.
     Demo,
     /// Hunt for threats in logs with Sigma rules and IOC sets.
-    Hunt(khien_hunt::HuntArgs),
+    Hunt(crate::hunt_report::HuntCommand),
     /// Security levels: classification under a regime.
     Level {
         #[command(subcommand)]
@@ -138,7 +138,7 @@ fn env(global: &Global) -> anyhow::Result<Env> {
 
 pub fn run(cli: Cli) -> ExitCode {
     let code = match cli.command {
-        Command::Hunt(args) => return khien_hunt::run(args),
+        Command::Hunt(cmd) => return crate::hunt_report::run(cmd),
         Command::Level { cmd } => return khien_levels::run(cmd),
         other => runtime().and_then(|rt| rt.block_on(run_async(cli.global, other))),
     };

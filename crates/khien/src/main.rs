@@ -3,6 +3,7 @@
 mod cli;
 mod config;
 mod demo;
+mod hunt_report;
 mod serve;
 
 use std::process::ExitCode;

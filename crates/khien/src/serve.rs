@@ -58,6 +58,9 @@ pub async fn serve(env: Env, args: ServeArgs) -> anyhow::Result<()> {
         metrics: Arc::new(Metrics::default()),
     };
     let app = khien_web::app(state);
+    // Background jobs (hunts uploaded in the UI) run beside the web server and stop with it.
+    let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(khien::jobs::worker(store.clone(), jobs_stopped));
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
@@ -70,6 +73,8 @@ pub async fn serve(env: Env, args: ServeArgs) -> anyhow::Result<()> {
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     tracing::info!("shutting down");
+    let _ = stop_jobs.send(true);
+    let _ = worker.await;
     store.close().await;
     Ok(())
 }

@@ -13,6 +13,7 @@ pub mod blobs;
 mod db;
 pub mod dossiers;
 pub mod error;
+pub mod hunts;
 pub mod levels;
 pub mod overview;
 pub mod plans;

@@ -53,6 +53,17 @@ impl Scoped<'_> {
         }
     }
 
+    /// Like [`Scoped::restrict`], also admitting rows linked to a unit in scope through
+    /// a join: `exists_path` is `FROM … WHERE … AND <units path column>` and becomes
+    /// `OR EXISTS (SELECT 1 <exists_path> LIKE '<scope>%')`.
+    pub(crate) fn restrict_or_linked(&self, sql: &mut Sql, path_expr: &str, exists_path: &str) {
+        if let Scope::Subtree { unit_path } = &self.scope {
+            let pattern = format!("{}%", khien_domain::text::like_escape(unit_path));
+            sql.push(" AND (").push(path_expr).push(" LIKE ").text(pattern.clone()).push(" ESCAPE '\\'");
+            sql.push(" OR EXISTS (SELECT 1 ").push(exists_path).push(" LIKE ").text(pattern).push(" ESCAPE '\\'))");
+        }
+    }
+
     pub fn sees_path(&self, path: &str) -> bool {
         self.scope.contains_path(path)
     }

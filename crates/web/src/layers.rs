@@ -6,7 +6,7 @@ use axum::extract::{Request, State};
 use axum::http::HeaderValue;
 use axum::http::header::{self, HeaderName};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use crate::auth::{csrf_guard, resolve_identity};
 use crate::{AppState, Metrics};
@@ -16,6 +16,7 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 pub fn wrap(router: axum::Router<AppState>, state: AppState) -> Router {
     router
         .layer(middleware::from_fn_with_state(state.clone(), csrf_guard))
+        .layer(middleware::from_fn_with_state(state.clone(), limit_body))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::pages::render_errors,
@@ -70,4 +71,17 @@ async fn count_and_secure(State(state): State<AppState>, req: Request, next: Nex
         set(h, header::CACHE_CONTROL, "no-store");
     }
     resp
+}
+
+/// Applies the route's body limit (see [`crate::body_limit`]): a declared length over it
+/// is refused at once, and a streamed body is cut off when it passes it.
+async fn limit_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = crate::body_limit(&state.config, req.method(), req.uri().path());
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return axum::http::StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    }
+    let (parts, body) = req.into_parts();
+    let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));
+    next.run(Request::from_parts(parts, body)).await
 }

@@ -29,6 +29,8 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     pub session_idle: time::Duration,
     pub max_body_bytes: usize,
+    /// Limit for the routes that take log files (hunt uploads and hunt reports).
+    pub max_upload_bytes: usize,
     /// Shown in the header: the province's name.
     pub province_name: String,
 }
@@ -39,6 +41,7 @@ impl Default for WebConfig {
             secure_cookies: false,
             session_idle: time::Duration::hours(8),
             max_body_bytes: 8 * 1024 * 1024,
+            max_upload_bytes: 64 * 1024 * 1024,
             province_name: String::new(),
         }
     }
@@ -66,6 +69,15 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
 }
 
+/// The body limit of a request: large for the routes that take logs, small elsewhere.
+pub fn body_limit(config: &WebConfig, method: &axum::http::Method, path: &str) -> usize {
+    if method == axum::http::Method::POST && matches!(path, "/hunts" | "/api/v1/hunts") {
+        config.max_upload_bytes
+    } else {
+        config.max_body_bytes
+    }
+}
+
 /// Every route of the application with its declared access.
 pub fn routes() -> routes::Routes {
     pages::routes().merge(api::routes())
@@ -74,7 +86,7 @@ pub fn routes() -> routes::Routes {
 /// The whole application: routes plus the layers every request passes through.
 pub fn app(state: AppState) -> Router {
     let (router, _) = routes().into_parts();
-    let limit = state.config.max_body_bytes;
+    let limit = state.config.max_upload_bytes.max(state.config.max_body_bytes);
     layers::wrap(router, state.clone())
         .layer(DefaultBodyLimit::max(limit))
         .layer(RequestBodyLimitLayer::new(limit))

@@ -118,6 +118,7 @@ pub struct World {
     pub dossier_b_file: String,
     pub evidence_b: String,
     pub requirement_key: String,
+    pub hunt_b: String,
 }
 
 pub const FOREIGN: &str = "NGOAIPHAMVI";
@@ -249,6 +250,15 @@ pub async fn world(store: &Store) -> World {
     let file = sys.attach_to_dossier(&dossier, "overview", "thuyet-minh-NGOAIPHAMVI.pdf", b"%PDF-1.4 NGOAIPHAMVI").await.unwrap();
     let plan = sys.plan(&sys_b).await.unwrap().unwrap();
     let requirement_key = plan.items[0].key.clone();
+    let hunt_b = sys
+        .record_hunt(&khien_store::hunts::HuntReportIn {
+            title: format!("Săn tìm {FOREIGN}"),
+            systems: vec![sys_b.clone()],
+            detections: vec![khien_store::hunts::DetectionRow { rule_id: "r1".into(), rule_title: format!("Quy tắc {FOREIGN}"), level: "high".into(), computer: format!("PC-{FOREIGN}"), ..Default::default() }],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     let evidence = sys.add_evidence(&sys_b, &requirement_key, "bang-chung-NGOAIPHAMVI.pdf", b"NGOAIPHAMVI", None, None).await.unwrap();
     World {
         root: root.id,
@@ -266,6 +276,7 @@ pub async fn world(store: &Store) -> World {
         dossier_b_file: file.id,
         evidence_b: evidence.id,
         requirement_key,
+        hunt_b,
     }
 }
 
@@ -386,28 +397,26 @@ impl Client {
         self.send(req).await
     }
 
-    /// Multipart upload of one file plus the CSRF field.
+    /// Multipart upload of one file plus the CSRF field (and a dossier `part`).
     pub async fn upload(&self, path: &str, filename: &str, bytes: &[u8]) -> Reply {
+        self.multipart(path, &[("part", "overview")], "file", filename, bytes).await
+    }
+
+    /// A multipart form: text fields, then one file under `file_field`.
+    pub async fn multipart(&self, path: &str, fields: &[(&str, &str)], file_field: &str, filename: &str, bytes: &[u8]) -> Reply {
         let boundary = "----khientestboundary";
         let mut body = Vec::new();
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{}\r\n",
-                self.csrf
-            )
-            .as_bytes(),
-        );
-        // Dossier uploads name their part; other forms ignore the field.
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"part\"\r\n\r\noverview\r\n").as_bytes());
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+        let mut text = |name: &str, value: &str| {
+            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+        };
+        text("_csrf", &self.csrf);
+        for (k, v) in fields {
+            text(k, v);
+        }
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{file_field}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
         body.extend_from_slice(bytes);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        self.post_raw(
-            path,
-            &format!("multipart/form-data; boundary={boundary}"),
-            body,
-        )
-        .await
+        self.post_raw(path, &format!("multipart/form-data; boundary={boundary}"), body).await
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod audit_chain;
 mod harness;
+mod hunts;
 mod inputs;
 mod openapi;
 mod security_levels;

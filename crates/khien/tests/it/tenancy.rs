@@ -13,11 +13,21 @@ enum Recipe {
     Form(Vec<(&'static str, String)>),
     Json(serde_json::Value),
     Upload(Vec<u8>),
+    /// Multipart with text fields and one file under a field name.
+    Multipart(Vec<(&'static str, String)>, &'static str, Vec<u8>),
 }
 
 fn path_for(r: &RouteInfo, w: &World) -> String {
+    let path = fill(r, w);
+    assert!(!path.contains('{'), "tenancy.rs does not know how to fill {path}: add the parameter");
+    path
+}
+
+fn fill(r: &RouteInfo, w: &World) -> String {
     let att = if r.path.starts_with("/dossiers/") { w.dossier_b_file.clone() } else { w.evidence_b.clone() };
-    let id = if r.path.starts_with("/dossiers/") {
+    let id = if r.path.contains("/hunts/") {
+        w.hunt_b.clone()
+    } else if r.path.starts_with("/dossiers/") {
         w.dossier_b.clone()
     } else if r.path.contains("/units/") {
         w.b.clone()
@@ -36,6 +46,9 @@ fn path_for(r: &RouteInfo, w: &World) -> String {
         .replace("{id}", &id)
         .replace("{name}", "khien.css")
         .replace("{code}", "en")
+        .replace("{att}", &att)
+        .replace("{key}", &w.requirement_key)
+        .replace("{action}", "approve")
 }
 
 fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
@@ -113,6 +126,9 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
         ("POST", "/dossiers/{id}/files") => Recipe::Upload(b"%PDF-1.4 part".to_vec()),
         ("POST", "/dossiers/{id}/regulation") => form(&[("number", "99/QĐ-X"), ("date", "01/01/2026")]),
         ("POST", "/dossiers/{id}/{action}") => form(&[("decision_no", "1/QĐ"), ("decision_date", "01/01/2026"), ("decision_by", "X"), ("reason", "x"), ("appraisal_opinion", "x")]),
+        ("POST", "/hunts") => Recipe::Multipart(vec![("title", "Săn tìm trái phép".into()), ("systems", w.sys_b.clone()), ("builtin", "1".into())], "logs", b"Jan  1 00:00:00 host sshd[1]: Invalid user x from 10.0.0.1".to_vec()),
+        ("POST", "/hunts/{id}/conclusion") => form(&[("conclusion", "clean"), ("note", "x")]),
+        ("POST", "/api/v1/hunts") => Recipe::Json(serde_json::json!({ "title": "Săn tìm trái phép", "systems": [w.sys_b] })),
         ("POST", "/levels/targets") => form(&[("approval_date", "30/09/2026")]),
         ("POST", "/api/v1/units") => Recipe::Json(unit_json),
         ("PUT", "/api/v1/units/{id}") => Recipe::Json(
@@ -169,6 +185,10 @@ async fn no_route_crosses_the_unit_boundary_for_any_role() {
                         }
                         Recipe::Json(v) => client.json(r.method, &path, v).await,
                         Recipe::Upload(bytes) => client.upload(&path, "x.xlsx", bytes).await,
+                    Recipe::Multipart(fields, file_field, bytes) => {
+                        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                        client.multipart(&path, &fields, file_field, "x.log", bytes).await
+                    }
                     };
                     let wrote = audit_seq(&store).await != before;
                     let who = format!("{} {} as {}", r.method, r.path, role.as_str());

@@ -11,7 +11,7 @@ use khien_store::StoreError;
 use serde_json::json;
 
 use crate::auth::Access;
-use crate::auth::roles::{AnyRole, ProvinceAdmin, SystemEditor, UnitEditor};
+use crate::auth::roles::{AnyRole, HuntRunner, ProvinceAdmin, SystemEditor, UnitEditor};
 use crate::error::AppError;
 use crate::i18n::{Lang, T};
 use crate::routes::{Routes, Tenancy};
@@ -58,6 +58,10 @@ pub fn routes() -> Routes {
             Tenancy::Unit,
             records::update_system,
         )
+        .get("/api/v1/hunts", any, Tenancy::Unit, records::list_hunts)
+        .post("/api/v1/hunts", HuntRunner::NAMES, Tenancy::Unit, records::report_hunt)
+        .get("/api/v1/hunts/{id}", any, Tenancy::Unit, records::get_hunt)
+        .get("/api/v1/hunts/{id}/detections", any, Tenancy::Unit, records::hunt_detections)
         .get(
             "/api/v1/users",
             ProvinceAdmin::NAMES,

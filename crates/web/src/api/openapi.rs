@@ -98,6 +98,22 @@ fn schemas() -> Value {
         },
         "User": { "type": "object", "properties": string_props(&["id", "username", "display_name", "email", "role", "unit_id", "unit_name", "created_at"]) },
         "AuditEntry": { "type": "object", "properties": string_props(&["at", "actor_id", "actor_name", "unit_id", "action", "entity", "entity_id", "before", "after", "prev_hash", "hash"]) },
+        "FileRef": { "type": "object", "properties": { "name": { "type": "string" }, "sha256": { "type": "string" }, "size": { "type": "integer" }, "count": { "type": "integer" } } },
+        "Detection": { "type": "object", "description": "One detection, as `khien hunt --format jsonl` writes it.", "properties": {
+            "timestamp": { "type": ["string", "null"] }, "source": { "type": "string" }, "computer": { "type": "string" }, "channel": { "type": "string" },
+            "event_id": { "type": ["integer", "null"] }, "rule_id": { "type": "string" }, "rule_title": { "type": "string" }, "level": { "type": "string" },
+            "author": { "type": "string" }, "tags": { "type": "array", "items": { "type": "string" } }, "matched": { "type": "object" } } },
+        "HuntSummary": { "type": "object", "properties": { "files": { "type": "integer" }, "events": { "type": "integer" }, "skipped": { "type": "integer" }, "detections": { "type": "integer" }, "stored": { "type": "integer" },
+            "by_level": { "type": "array", "items": { "type": "array" } }, "by_rule": { "type": "array", "items": { "type": "object", "properties": { "rule_id": { "type": "string" }, "rule_title": { "type": "string" }, "count": { "type": "integer" } } } },
+            "problems": { "type": "array", "items": { "type": "string" } } } },
+        "HuntReport": { "type": "object", "required": ["title", "systems"], "properties": {
+            "title": { "type": "string" }, "systems": { "type": "array", "items": { "type": "string" } },
+            "period_from": { "type": ["string", "null"], "format": "date" }, "period_to": { "type": ["string", "null"], "format": "date" },
+            "sources": { "type": "array", "items": { "$ref": "#/components/schemas/FileRef" } }, "rule_sets": { "type": "array", "items": { "$ref": "#/components/schemas/FileRef" } },
+            "ioc_sets": { "type": "array", "items": { "$ref": "#/components/schemas/FileRef" } }, "summary": { "$ref": "#/components/schemas/HuntSummary" },
+            "detections": { "type": "array", "items": { "$ref": "#/components/schemas/Detection" } } } },
+        "Hunt": { "type": "object", "properties": { "id": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "string", "enum": ["queued", "running", "done", "failed"] },
+            "conclusion": { "type": "string", "enum": ["pending", "clean", "suspicious"] }, "summary": { "$ref": "#/components/schemas/HuntSummary" } } },
         "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "string" }, "message": { "type": "string" }, "errors": { "type": "array", "items": { "type": "object", "properties": string_props(&["field", "code", "message"]) } } } }
     })
 }
@@ -136,6 +152,10 @@ fn describe(method: &str, path: &str) -> (&'static str, Option<&'static str>, &'
         ("PUT", "/api/v1/systems/{id}") => {
             ("Edit an information system", Some("SystemInput"), "System")
         }
+        ("GET", "/api/v1/hunts") => ("Threat hunts in scope (filters system_id, conclusion, page)", None, "HuntPage"),
+        ("POST", "/api/v1/hunts") => ("Record a hunt run elsewhere (khien hunt --report-to), with its detections", Some("HuntReport"), "Hunt"),
+        ("GET", "/api/v1/hunts/{id}") => ("One hunt with its summary", None, "Hunt"),
+        ("GET", "/api/v1/hunts/{id}/detections") => ("A hunt's detections (filters level, rule_id, computer, page)", None, "DetectionPage"),
         ("GET", "/api/v1/users") => ("Users (province administrators)", None, "UserList"),
         ("GET", "/api/v1/audit") => (
             "Audit entries in scope (filters entity, entity_id, actor, action, page)",
@@ -157,6 +177,8 @@ fn response_schema(name: &str) -> Value {
         "UnitList" => list("Unit"),
         "UserList" => list("User"),
         "SystemPage" => page("System"),
+        "HuntPage" => page("Hunt"),
+        "DetectionPage" => page("Detection"),
         "AuditPage" => page("AuditEntry"),
         "" => json!({ "type": "object" }),
         other => json!({ "$ref": format!("#/components/schemas/{other}") }),

@@ -14,7 +14,7 @@ use serde_json::json;
 use super::api_error;
 use crate::AppState;
 use crate::auth::Auth;
-use crate::auth::roles::{AnyRole, ProvinceAdmin, SystemEditor, UnitEditor};
+use crate::auth::roles::{AnyRole, HuntRunner, ProvinceAdmin, SystemEditor, UnitEditor};
 use crate::error::AppError;
 
 type ApiResult = Result<Response, Response>;
@@ -170,4 +170,23 @@ pub async fn list_audit(
     Query(f): Query<AuditFilter>,
 ) -> ApiResult {
     ok(auth.scoped(&s).audit(&f, 100).await.map_err(err)?)
+}
+
+pub async fn list_hunts(State(s): State<AppState>, auth: Auth<AnyRole>, Query(f): Query<khien_store::hunts::HuntFilter>) -> ApiResult {
+    ok(auth.scoped(&s).hunts(&f, 100).await.map_err(err)?)
+}
+
+pub async fn get_hunt(State(s): State<AppState>, auth: Auth<AnyRole>, Path(id): Path<String>) -> ApiResult {
+    ok(auth.scoped(&s).hunt(&id).await.map_err(err)?)
+}
+
+pub async fn hunt_detections(State(s): State<AppState>, auth: Auth<AnyRole>, Path(id): Path<String>, Query(f): Query<khien_store::hunts::DetectionFilter>) -> ApiResult {
+    ok(auth.scoped(&s).hunt_detections(&id, &f, 500).await.map_err(err)?)
+}
+
+/// A hunt run elsewhere (`khien hunt --report-to`), recorded with its result.
+pub async fn report_hunt(State(s): State<AppState>, auth: Auth<HuntRunner>, Json(h): Json<khien_store::hunts::HuntReportIn>) -> ApiResult {
+    let scoped = auth.scoped(&s);
+    let id = scoped.record_hunt(&h).await.map_err(err)?;
+    Ok((StatusCode::CREATED, Json(scoped.hunt(&id).await.map_err(err)?)).into_response())
 }

@@ -40,4 +40,6 @@ pub mod roles {
     access!(SystemEditor, ProvinceAdmin, UnitManager, UnitStaff);
     access!(UnitEditor, ProvinceAdmin, UnitManager);
     access!(ProvinceAdmin, ProvinceAdmin);
+    // Who runs and concludes threat hunts: the response team and the units' IT people.
+    access!(HuntRunner, ProvinceAdmin, Responder, UnitManager, UnitStaff);
 }

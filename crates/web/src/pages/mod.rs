@@ -5,6 +5,7 @@ mod account;
 mod audit;
 mod dashboard;
 mod dossiers;
+mod hunts;
 mod levels;
 mod plans;
 mod province;
@@ -22,7 +23,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 use crate::AppState;
 use crate::auth::Access;
-use crate::auth::roles::{AnyRole, ProvinceAdmin, SystemEditor, UnitEditor};
+use crate::auth::roles::{AnyRole, HuntRunner, ProvinceAdmin, SystemEditor, UnitEditor};
 use crate::error::ErrorInfo;
 use crate::i18n::{Lang, T};
 use crate::routes::{Routes, Tenancy};
@@ -32,6 +33,7 @@ pub fn routes() -> Routes {
     let sys = SystemEditor::NAMES;
     let unit = UnitEditor::NAMES;
     let admin = ProvinceAdmin::NAMES;
+    let hunter = HuntRunner::NAMES;
     Routes::default()
         .get("/healthz", &[], Tenancy::Public, public::healthz)
         .get("/metrics", &[], Tenancy::Public, public::metrics)
@@ -125,6 +127,11 @@ pub fn routes() -> Routes {
         .get("/dossiers/{id}/overview.docx", any, Tenancy::Unit, reports::dossier_overview)
         .get("/reports/annual.xlsx", any, Tenancy::Unit, reports::annual_xlsx)
         .get("/reports/annual.docx", any, Tenancy::Unit, reports::annual_docx)
+        .get("/hunts", any, Tenancy::Unit, hunts::list)
+        .get("/hunts/new", hunter, Tenancy::Unit, hunts::new_form)
+        .post("/hunts", hunter, Tenancy::Unit, hunts::create)
+        .get("/hunts/{id}", any, Tenancy::Unit, hunts::detail)
+        .post("/hunts/{id}/conclusion", hunter, Tenancy::Unit, hunts::conclude)
         .get("/levels", any, Tenancy::Unit, province::page)
         .post("/levels/targets", admin, Tenancy::Unit, province::set_targets)
         .get("/audit", any, Tenancy::Unit, audit::page)

@@ -93,6 +93,8 @@ struct DetailPage {
     c: Chrome,
     s: System,
     history: Vec<AuditEntry>,
+    /// (hunt id, finished at) of the last threat hunt covering the system.
+    last_hunt: Option<(String, String)>,
 }
 
 pub async fn detail(
@@ -104,7 +106,8 @@ pub async fn detail(
     let scoped = auth.scoped(&state);
     let s = scoped.system(&id).await?;
     let history = scoped.history("system", &id).await?;
-    render(&DetailPage { c, s, history })
+    let last_hunt = scoped.last_hunt(&id).await?;
+    render(&DetailPage { c, s, history, last_hunt })
 }
 
 #[derive(askama::Template)]

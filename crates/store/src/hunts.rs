@@ -1,0 +1,472 @@
+//! Threat hunts as records: scope (systems), period, sources, rule and IOC sets with
+//! their hashes, who and when, the result summary, the conclusion and the detections.
+//! A hunt uploaded in the UI is queued here and run by the job worker.
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::error::{Result, StoreError};
+use crate::sql::Sql;
+use crate::{Actor, Page, Scoped, Store, WriteTx, new_id};
+
+/// A file used by a hunt: a log source, a rule set or an IOC set.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct FileRef {
+    pub name: String,
+    pub sha256: String,
+    pub size: i64,
+    /// Events read, rules or IOCs loaded (when known).
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RuleCount {
+    pub rule_id: String,
+    pub rule_title: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HuntSummary {
+    pub files: i64,
+    pub events: i64,
+    pub skipped: i64,
+    pub detections: i64,
+    /// Detections kept in the record (a very noisy hunt keeps the first ones only).
+    pub stored: i64,
+    pub by_level: Vec<(String, i64)>,
+    pub by_rule: Vec<RuleCount>,
+    pub problems: Vec<String>,
+}
+
+/// One detection, in the shape `khien hunt --format jsonl` writes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DetectionRow {
+    pub timestamp: Option<String>,
+    pub source: String,
+    pub computer: String,
+    pub channel: String,
+    pub event_id: Option<i64>,
+    pub rule_id: String,
+    pub rule_title: String,
+    pub level: String,
+    pub author: String,
+    pub tags: Vec<String>,
+    pub matched: serde_json::Value,
+}
+
+/// What the CLI (`khien hunt --report-to`) or an API client sends.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HuntReportIn {
+    pub title: String,
+    pub systems: Vec<String>,
+    pub period_from: Option<String>,
+    pub period_to: Option<String>,
+    pub sources: Vec<FileRef>,
+    pub rule_sets: Vec<FileRef>,
+    pub ioc_sets: Vec<FileRef>,
+    pub summary: HuntSummary,
+    pub detections: Vec<DetectionRow>,
+}
+
+/// A hunt to run from uploaded files.
+#[derive(Debug, Clone, Default)]
+pub struct NewHunt {
+    pub title: String,
+    pub systems: Vec<String>,
+    pub period_from: Option<String>,
+    pub period_to: Option<String>,
+    pub sources: Vec<FileRef>,
+    pub rule_sets: Vec<FileRef>,
+    pub ioc_sets: Vec<FileRef>,
+    pub builtin_rules: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Hunt {
+    pub id: String,
+    pub title: String,
+    pub period_from: Option<String>,
+    pub period_to: Option<String>,
+    pub origin: String,
+    pub status: String,
+    pub progress: i16,
+    pub error: Option<String>,
+    pub sources: Vec<FileRef>,
+    pub rule_sets: Vec<FileRef>,
+    pub ioc_sets: Vec<FileRef>,
+    pub builtin_rules: bool,
+    pub summary: Option<HuntSummary>,
+    pub conclusion: String,
+    pub conclusion_note: Option<String>,
+    pub created_by: String,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+    /// (id, name) of the systems hunted.
+    pub systems: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct HuntFilter {
+    pub system_id: String,
+    pub conclusion: String,
+    pub page: i64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct DetectionFilter {
+    pub level: String,
+    pub rule_id: String,
+    pub computer: String,
+    pub page: i64,
+}
+
+pub const CONCLUSIONS: [&str; 3] = ["pending", "clean", "suspicious"];
+/// Detections a record keeps; the summary still counts them all.
+pub const MAX_STORED_DETECTIONS: usize = 50_000;
+
+const COLS: &str = "h.id, h.title, h.period_from, h.period_to, h.origin, h.status, h.progress, h.error, h.sources_json, h.rules_json, h.iocs_json, h.builtin_rules, h.summary_json, h.conclusion, h.conclusion_note, h.created_by, h.created_at, h.finished_at";
+const LINKED: &str = "FROM hunt_systems hs JOIN systems s ON s.id = hs.system_id JOIN units ou ON ou.id = s.owner_unit_id WHERE hs.hunt_id = h.id AND ou.path";
+
+fn json<T: serde::de::DeserializeOwned + Default>(s: Option<String>) -> T {
+    s.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default()
+}
+
+fn to_json<T: Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+fn hunt_from_row(r: &AnyRow) -> Result<Hunt> {
+    Ok(Hunt {
+        id: r.try_get("id")?,
+        title: r.try_get("title")?,
+        period_from: r.try_get("period_from")?,
+        period_to: r.try_get("period_to")?,
+        origin: r.try_get("origin")?,
+        status: r.try_get("status")?,
+        progress: r.try_get("progress")?,
+        error: r.try_get("error")?,
+        sources: json(r.try_get("sources_json")?),
+        rule_sets: json(r.try_get("rules_json")?),
+        ioc_sets: json(r.try_get("iocs_json")?),
+        builtin_rules: r.try_get::<i16, _>("builtin_rules")? != 0,
+        summary: r.try_get::<Option<String>, _>("summary_json")?.and_then(|s| serde_json::from_str(&s).ok()),
+        conclusion: r.try_get("conclusion")?,
+        conclusion_note: r.try_get("conclusion_note")?,
+        created_by: r.try_get("created_by")?,
+        created_at: r.try_get("created_at")?,
+        finished_at: r.try_get("finished_at")?,
+        systems: Vec::new(),
+    })
+}
+
+fn iso_date(s: &Option<String>) -> Result<Option<String>> {
+    match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(v) => khien_domain::time_fmt::parse_user_date(v).map(|d| Some(khien_domain::time_fmt::iso_date(d))).ok_or(StoreError::Conflict("err.date")),
+    }
+}
+
+async fn insert_detections(tx: &mut WriteTx, hunt_id: &str, rows: &[DetectionRow]) -> Result<()> {
+    for (i, d) in rows.iter().take(MAX_STORED_DETECTIONS).enumerate() {
+        sqlx::query("INSERT INTO hunt_detections (id, hunt_id, position, ts, source, computer, channel, event_id, rule_id, rule_title, level, author, tags, matched_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")
+            .bind(new_id())
+            .bind(hunt_id.to_string())
+            .bind(i64::try_from(i).unwrap_or(i64::MAX))
+            .bind(d.timestamp.clone())
+            .bind(d.source.clone())
+            .bind(d.computer.clone())
+            .bind(d.channel.clone())
+            .bind(d.event_id)
+            .bind(d.rule_id.clone())
+            .bind(d.rule_title.clone())
+            .bind(d.level.clone())
+            .bind(d.author.clone())
+            .bind(d.tags.join(", "))
+            .bind(d.matched.to_string())
+            .execute(&mut *tx.tx)
+            .await?;
+    }
+    Ok(())
+}
+
+impl Scoped<'_> {
+    /// The systems of a hunt, which must all be in scope; returns the first one's owner
+    /// (id, path) for the record's unit.
+    async fn hunt_systems_in_scope(&self, systems: &[String]) -> Result<(String, String)> {
+        let mut owner = None;
+        for id in systems {
+            let s = self.system(id).await.map_err(|_| StoreError::Conflict("hunt.err_systems"))?;
+            owner.get_or_insert((s.fields.owner_unit_id.clone(), s.owner_path.clone()));
+        }
+        owner.ok_or(StoreError::Conflict("hunt.err_systems"))
+    }
+
+    async fn insert_hunt(&self, tx: &mut WriteTx, unit: &str, origin: &str, status: &str, h: &HuntReportIn, builtin: bool) -> Result<String> {
+        let id = new_id();
+        let now = tx.at().to_string();
+        let done = status == "done";
+        sqlx::query("INSERT INTO hunts (id, unit_id, title, period_from, period_to, origin, status, progress, sources_json, rules_json, iocs_json, builtin_rules, summary_json, conclusion, created_by, created_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'pending', $14, $15, $16)")
+            .bind(id.clone())
+            .bind(unit.to_string())
+            .bind(h.title.clone())
+            .bind(iso_date(&h.period_from)?)
+            .bind(iso_date(&h.period_to)?)
+            .bind(origin.to_string())
+            .bind(status.to_string())
+            .bind(if done { 100i16 } else { 0i16 })
+            .bind(to_json(&h.sources))
+            .bind(to_json(&h.rule_sets))
+            .bind(to_json(&h.ioc_sets))
+            .bind(i16::from(builtin))
+            .bind(done.then(|| to_json(&h.summary)))
+            .bind(self.principal.username.clone())
+            .bind(now.clone())
+            .bind(done.then_some(now))
+            .execute(&mut *tx.tx)
+            .await?;
+        for s in &h.systems {
+            sqlx::query("INSERT INTO hunt_systems (hunt_id, system_id) VALUES ($1, $2)").bind(id.clone()).bind(s.clone()).execute(&mut *tx.tx).await?;
+        }
+        Ok(id)
+    }
+
+    fn check_title(title: &str) -> Result<()> {
+        if title.trim().is_empty() || title.chars().count() > 200 {
+            return Err(StoreError::Conflict("hunt.err_title"));
+        }
+        Ok(())
+    }
+
+    /// Queues a hunt of uploaded files; the worker runs it.
+    pub async fn queue_hunt(&self, n: &NewHunt) -> Result<String> {
+        Self::check_title(&n.title)?;
+        let (unit, path) = self.hunt_systems_in_scope(&n.systems).await?;
+        if n.sources.is_empty() {
+            return Err(StoreError::Conflict("hunt.err_sources"));
+        }
+        if n.rule_sets.is_empty() && n.ioc_sets.is_empty() && !n.builtin_rules {
+            return Err(StoreError::Conflict("hunt.err_rules"));
+        }
+        let report = HuntReportIn {
+            title: n.title.trim().to_string(),
+            systems: n.systems.clone(),
+            period_from: n.period_from.clone(),
+            period_to: n.period_to.clone(),
+            sources: n.sources.clone(),
+            rule_sets: n.rule_sets.clone(),
+            ioc_sets: n.ioc_sets.clone(),
+            ..HuntReportIn::default()
+        };
+        let mut tx = self.write().await?;
+        let id = self.insert_hunt(&mut tx, &unit, "upload", "queued", &report, n.builtin_rules).await?;
+        tx.record("create", "hunt", &id, (&unit, &path), None::<&()>, Some(&serde_json::json!({ "title": report.title, "systems": n.systems, "sources": n.sources, "rules": n.rule_sets, "iocs": n.ioc_sets }))).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Records a hunt run elsewhere (the CLI on a responder's laptop) with its result.
+    pub async fn record_hunt(&self, h: &HuntReportIn) -> Result<String> {
+        Self::check_title(&h.title)?;
+        let (unit, path) = self.hunt_systems_in_scope(&h.systems).await?;
+        let mut summary = h.summary.clone();
+        summary.stored = i64::try_from(h.detections.len().min(MAX_STORED_DETECTIONS)).unwrap_or(0);
+        let h = HuntReportIn { summary, ..h.clone() };
+        let mut tx = self.write().await?;
+        let id = self.insert_hunt(&mut tx, &unit, "cli", "done", &h, false).await?;
+        insert_detections(&mut tx, &id, &h.detections).await?;
+        tx.record("create", "hunt", &id, (&unit, &path), None::<&()>, Some(&serde_json::json!({ "title": h.title, "systems": h.systems, "summary": h.summary, "sources": h.sources, "rules": h.rule_sets, "iocs": h.ioc_sets }))).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    fn hunts_sql(&self, f: &HuntFilter) -> Sql {
+        let mut sql = Sql::new(" FROM hunts h JOIN units u ON u.id = h.unit_id WHERE 1=1");
+        self.restrict_or_linked(&mut sql, "u.path", LINKED);
+        if !f.system_id.is_empty() {
+            sql.push(" AND EXISTS (SELECT 1 FROM hunt_systems x WHERE x.hunt_id = h.id AND x.system_id = ").text(f.system_id.clone()).push(")");
+        }
+        if CONCLUSIONS.contains(&f.conclusion.as_str()) {
+            sql.push(" AND h.conclusion = ").text(f.conclusion.clone());
+        }
+        sql
+    }
+
+    pub async fn hunts(&self, f: &HuntFilter, per_page: i64) -> Result<Page<Hunt>> {
+        let base = self.hunts_sql(f);
+        let mut count = Sql::new("SELECT COUNT(*) AS n");
+        count.text.push_str(&base.text);
+        count.args_from(&base);
+        let total: i64 = count.query().fetch_one(&self.store.pool).await?.try_get("n")?;
+        let page = f.page.max(1);
+        let mut q = Sql::new(&format!("SELECT {COLS}"));
+        q.text.push_str(&base.text);
+        q.args_from(&base);
+        q.push(" ORDER BY h.created_at DESC, h.id DESC LIMIT ").int(per_page).push(" OFFSET ").int((page - 1) * per_page);
+        let rows = q.query().fetch_all(&self.store.pool).await?;
+        let items = rows.iter().map(hunt_from_row).collect::<Result<Vec<_>>>()?;
+        Ok(Page { items, total, page, per_page })
+    }
+
+    pub async fn hunt(&self, id: &str) -> Result<Hunt> {
+        let mut sql = Sql::new(&format!("SELECT {COLS} FROM hunts h JOIN units u ON u.id = h.unit_id WHERE h.id = "));
+        sql.text(id);
+        self.restrict_or_linked(&mut sql, "u.path", LINKED);
+        let row = sql.query().fetch_optional(&self.store.pool).await?.ok_or(StoreError::NotFound)?;
+        let mut h = hunt_from_row(&row)?;
+        let rows = sqlx::query("SELECT s.id, s.name FROM hunt_systems hs JOIN systems s ON s.id = hs.system_id WHERE hs.hunt_id = $1 ORDER BY s.name_norm")
+            .bind(id.to_string())
+            .fetch_all(&self.store.pool)
+            .await?;
+        h.systems = rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("name")?))).collect::<Result<Vec<_>>>()?;
+        Ok(h)
+    }
+
+    pub async fn hunt_detections(&self, id: &str, f: &DetectionFilter, per_page: i64) -> Result<Page<DetectionRow>> {
+        self.hunt(id).await?;
+        let mut base = Sql::new(" FROM hunt_detections WHERE hunt_id = ");
+        base.text(id);
+        for (col, v) in [("level", &f.level), ("rule_id", &f.rule_id), ("computer", &f.computer)] {
+            if !v.trim().is_empty() {
+                base.push(&format!(" AND {col} = ")).text(v.trim());
+            }
+        }
+        let mut count = Sql::new("SELECT COUNT(*) AS n");
+        count.text.push_str(&base.text);
+        count.args_from(&base);
+        let total: i64 = count.query().fetch_one(&self.store.pool).await?.try_get("n")?;
+        let page = f.page.max(1);
+        let mut q = Sql::new("SELECT ts, source, computer, channel, event_id, rule_id, rule_title, level, author, tags, matched_json");
+        q.text.push_str(&base.text);
+        q.args_from(&base);
+        q.push(" ORDER BY position LIMIT ").int(per_page).push(" OFFSET ").int((page - 1) * per_page);
+        let rows = q.query().fetch_all(&self.store.pool).await?;
+        let items = rows
+            .iter()
+            .map(|r| {
+                let tags: String = r.try_get("tags")?;
+                let matched: String = r.try_get("matched_json")?;
+                Ok(DetectionRow {
+                    timestamp: r.try_get("ts")?,
+                    source: r.try_get("source")?,
+                    computer: r.try_get("computer")?,
+                    channel: r.try_get("channel")?,
+                    event_id: r.try_get("event_id")?,
+                    rule_id: r.try_get("rule_id")?,
+                    rule_title: r.try_get("rule_title")?,
+                    level: r.try_get("level")?,
+                    author: r.try_get("author")?,
+                    tags: tags.split(", ").filter(|t| !t.is_empty()).map(String::from).collect(),
+                    matched: serde_json::from_str(&matched).unwrap_or_default(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page { items, total, page, per_page })
+    }
+
+    /// The conclusion of a finished hunt: no sign of compromise, or suspicious.
+    pub async fn conclude_hunt(&self, id: &str, conclusion: &str, note: &str) -> Result<()> {
+        let h = self.hunt(id).await?;
+        if h.status != "done" || !CONCLUSIONS.contains(&conclusion) || conclusion == "pending" {
+            return Err(StoreError::Conflict("hunt.err_conclusion"));
+        }
+        let unit = sqlx::query("SELECT u.id, u.path FROM hunts h JOIN units u ON u.id = h.unit_id WHERE h.id = $1").bind(id.to_string()).fetch_one(&self.store.pool).await?;
+        let (unit_id, path): (String, String) = (unit.try_get("id")?, unit.try_get("path")?);
+        let mut tx = self.write().await?;
+        let note = Some(note.trim().to_string()).filter(|n| !n.is_empty());
+        sqlx::query("UPDATE hunts SET conclusion = $1, conclusion_note = $2 WHERE id = $3").bind(conclusion.to_string()).bind(note.clone()).bind(id.to_string()).execute(&mut *tx.tx).await?;
+        tx.record("conclude", "hunt", id, (&unit_id, &path), Some(&serde_json::json!({ "conclusion": h.conclusion })), Some(&serde_json::json!({ "conclusion": conclusion, "note": note }))).await?;
+        tx.commit().await
+    }
+
+    /// When the system was last hunted (the 6-monthly duty counts from it).
+    pub async fn last_hunt(&self, system_id: &str) -> Result<Option<(String, String)>> {
+        self.system(system_id).await?;
+        let row = sqlx::query("SELECT h.id, h.finished_at FROM hunts h JOIN hunt_systems hs ON hs.hunt_id = h.id WHERE hs.system_id = $1 AND h.status = 'done' ORDER BY h.finished_at DESC LIMIT 1")
+            .bind(system_id.to_string())
+            .fetch_optional(&self.store.pool)
+            .await?;
+        row.map(|r| Ok((r.try_get("id")?, r.try_get("finished_at")?))).transpose()
+    }
+}
+
+/// A queued hunt, claimed by the worker.
+#[derive(Debug, Clone)]
+pub struct ClaimedHunt {
+    pub id: String,
+    pub period_from: Option<String>,
+    pub period_to: Option<String>,
+    pub sources: Vec<FileRef>,
+    pub rule_sets: Vec<FileRef>,
+    pub ioc_sets: Vec<FileRef>,
+    pub builtin_rules: bool,
+}
+
+impl Store {
+    /// Puts hunts a crashed worker left running back in the queue.
+    pub async fn requeue_interrupted_hunts(&self) -> Result<u64> {
+        Ok(sqlx::query("UPDATE hunts SET status = 'queued', progress = 0 WHERE status = 'running'").execute(&self.pool).await?.rows_affected())
+    }
+
+    /// Claims the oldest queued hunt. The conditional UPDATE makes the claim atomic, so
+    /// several `serve` processes on one PostgreSQL never run the same hunt twice.
+    pub async fn claim_hunt(&self) -> Result<Option<ClaimedHunt>> {
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLS} FROM hunts h WHERE h.status = 'queued' ORDER BY h.created_at LIMIT 1"))).fetch_optional(&self.pool).await? else {
+            return Ok(None);
+        };
+        let h = hunt_from_row(&row)?;
+        let claimed = sqlx::query("UPDATE hunts SET status = 'running', started_at = $1 WHERE id = $2 AND status = 'queued'")
+            .bind(self.now_text())
+            .bind(h.id.clone())
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        if claimed != 1 {
+            return Ok(None);
+        }
+        Ok(Some(ClaimedHunt { id: h.id, period_from: h.period_from, period_to: h.period_to, sources: h.sources, rule_sets: h.rule_sets, ioc_sets: h.ioc_sets, builtin_rules: h.builtin_rules }))
+    }
+
+    pub async fn hunt_progress(&self, id: &str, percent: i16) -> Result<()> {
+        sqlx::query("UPDATE hunts SET progress = $1 WHERE id = $2 AND status = 'running'").bind(percent.clamp(0, 99)).bind(id.to_string()).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn hunt_unit(&self, id: &str) -> Result<(String, String)> {
+        let r = sqlx::query("SELECT u.id, u.path FROM hunts h JOIN units u ON u.id = h.unit_id WHERE h.id = $1").bind(id.to_string()).fetch_one(&self.pool).await?;
+        Ok((r.try_get("id")?, r.try_get("path")?))
+    }
+
+    /// Stores the result of a hunt the worker ran; audited as the platform.
+    pub async fn finish_hunt(&self, id: &str, summary: &HuntSummary, detections: &[DetectionRow]) -> Result<()> {
+        let (unit, path) = self.hunt_unit(id).await?;
+        let mut summary = summary.clone();
+        summary.stored = i64::try_from(detections.len().min(MAX_STORED_DETECTIONS)).unwrap_or(0);
+        let mut tx = WriteTx::begin(self, Actor::system()).await?;
+        insert_detections(&mut tx, id, detections).await?;
+        sqlx::query("UPDATE hunts SET status = 'done', progress = 100, summary_json = $1, finished_at = $2 WHERE id = $3")
+            .bind(to_json(&summary))
+            .bind(tx.at().to_string())
+            .bind(id.to_string())
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.record("finish", "hunt", id, (&unit, &path), None::<&()>, Some(&summary)).await?;
+        tx.commit().await
+    }
+
+    pub async fn fail_hunt(&self, id: &str, error: &str) -> Result<()> {
+        let (unit, path) = self.hunt_unit(id).await?;
+        let mut tx = WriteTx::begin(self, Actor::system()).await?;
+        sqlx::query("UPDATE hunts SET status = 'failed', error = $1, finished_at = $2 WHERE id = $3").bind(error.to_string()).bind(tx.at().to_string()).bind(id.to_string()).execute(&mut *tx.tx).await?;
+        tx.record("fail", "hunt", id, (&unit, &path), None::<&()>, Some(&serde_json::json!({ "error": error }))).await?;
+        tx.commit().await
+    }
+}
