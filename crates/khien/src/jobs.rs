@@ -111,11 +111,10 @@ pub fn hunt_files(input: &HuntInput, progress: &(dyn Fn(u64, u64) + Sync)) -> Ou
         progress,
         MEM_DETECTIONS,
         &mut |d| {
-            if detections.len() < MAX_STORED_DETECTIONS {
-                if let Ok(row) = serde_json::from_value::<DetectionRow>(khien_hunt::output::to_json(d)) {
+            if detections.len() < MAX_STORED_DETECTIONS
+                && let Ok(row) = serde_json::from_value::<DetectionRow>(khien_hunt::output::to_json(d)) {
                     detections.push(row);
                 }
-            }
             Ok(())
         },
     );

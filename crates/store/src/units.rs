@@ -352,7 +352,7 @@ impl Store {
 
 /// Depth-first order with siblings sorted by name (Vietnamese-folded).
 fn tree_order(mut units: Vec<Unit>) -> Vec<Unit> {
-    units.sort_by(|a, b| fold(&a.fields.name).cmp(&fold(&b.fields.name)));
+    units.sort_by_key(|a| fold(&a.fields.name));
     let ids: std::collections::HashSet<String> = units.iter().map(|u| u.id.clone()).collect();
     let mut children: std::collections::HashMap<Option<String>, Vec<Unit>> =
         std::collections::HashMap::new();
