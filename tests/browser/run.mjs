@@ -242,6 +242,33 @@ try {
     for (const p of Object.values(pages)) await p.context().close();
   });
 
+  await run("upload logs for a threat hunt; it runs in the background", async () => {
+    const corpus = process.env.KHIEN_CORPUS;
+    assert.ok(corpus, "KHIEN_CORPUS must point at the shared corpus (scripts/test sets it)");
+    const ctx = await browser.newContext();
+    const p = await ctx.newPage();
+    await p.goto(`${BASE}/login`);
+    await p.fill("#username", "ungcuu");
+    await p.fill("#password", PASSWORD);
+    await p.click("#login-submit");
+    await p.waitForURL(`${BASE}/`);
+    await p.goto(`${BASE}/hunts/new`);
+    await p.fill("#title", "Săn tìm dò mật khẩu SSH");
+    const first = await p.$eval("#systems option", (o) => o.value);
+    await p.selectOption("#systems", [first]);
+    await p.setInputFiles("#logs", join(corpus, "logs/linux/OpenSSH_2k.log"));
+    await Promise.all([p.waitForNavigation(), p.click("#start-hunt")]);
+    // The page refreshes itself until the worker is done.
+    await p.waitForFunction(() => document.querySelector("#hunt-status")?.textContent.includes("Hoàn tất"), null, { timeout: 60000 });
+    assert.equal(await p.textContent("#hunt-events"), "2000");
+    assert.ok(Number(await p.textContent("#hunt-detections")) > 100);
+    assert.match(await p.textContent("#by-rule"), /invalid user/i);
+    await p.check("input[name=conclusion][value=suspicious]");
+    await Promise.all([p.waitForNavigation(), p.click("#save-conclusion")]);
+    assert.match(await p.textContent("#conclusion"), /đáng ngờ/);
+    await ctx.close();
+  });
+
   assert.deepEqual(consoleErrors, [], "no console errors (CSP violations would show here)");
   console.log("browser tests passed");
 } catch (e) {
