@@ -16,6 +16,26 @@ pub struct FileConfig {
     pub province_name: Option<String>,
     pub log_format: Option<String>,
     pub session_idle_minutes: Option<i64>,
+    /// Public holidays per year, same shape as data/regimes/holidays-vn.toml; replaces the
+    /// embedded calendar (the government announces swapped days each year).
+    pub holidays_file: Option<PathBuf>,
+    /// Names of the legal parties, same shape as data/regimes/roles.toml; merged over the
+    /// embedded names (ministries and departments get renamed).
+    pub authority_names_file: Option<PathBuf>,
+}
+
+/// The regulation data a deployment may override: (calendar, authority names).
+pub fn regulation_data(file: &FileConfig) -> anyhow::Result<(khien_levels::Calendar, khien_levels::RoleNames)> {
+    let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()));
+    let calendar = match &file.holidays_file {
+        Some(p) => khien_levels::Calendar::from_toml(&read(p)?).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?,
+        None => khien_levels::Calendar::vietnam()?.clone(),
+    };
+    let mut names = khien_levels::RoleNames::defaults()?;
+    if let Some(p) = &file.authority_names_file {
+        names = names.merged_with(khien_levels::RoleNames::from_toml(&read(p)?).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?);
+    }
+    Ok((calendar, names))
 }
 
 pub fn load_file(path: Option<&Path>) -> anyhow::Result<FileConfig> {

@@ -46,7 +46,10 @@ pub async fn serve(env: Env, args: ServeArgs) -> anyhow::Result<()> {
             .map(|u| u.fields.name)
             .unwrap_or_default(),
     };
+    let (calendar, authority_names) = crate::config::regulation_data(file)?;
     let config = WebConfig {
+        calendar: Arc::new(calendar),
+        authority_names: Arc::new(authority_names),
         secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
         session_idle: time::Duration::minutes(file.session_idle_minutes.unwrap_or(8 * 60)),
         province_name,

@@ -71,6 +71,11 @@ pub struct RoleNames {
 }
 
 impl RoleNames {
+    /// No names at all (every role shows its id).
+    pub fn empty() -> Self {
+        Self { names: BTreeMap::new() }
+    }
+
     /// The default names shipped in data/regimes/roles.toml.
     pub fn defaults() -> Result<Self, LevelError> {
         Self::from_toml(ROLES_TOML).map_err(|e| match e {

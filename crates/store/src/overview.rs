@@ -33,7 +33,7 @@ pub struct SystemSecurity {
 }
 
 impl Scoped<'_> {
-    pub async fn security_overview(&self, today: Date) -> Result<Vec<SystemSecurity>> {
+    pub async fn security_overview(&self, today: Date, calendar: &Calendar) -> Result<Vec<SystemSecurity>> {
         let systems = self.systems(&SystemFilter::default(), None).await?.items;
         let dossiers = self.current_dossiers().await?;
         let mut assessed: HashMap<String, u8> = HashMap::new();
@@ -51,7 +51,6 @@ impl Scoped<'_> {
             let s: String = r.try_get("status")?;
             statuses.entry(r.try_get("system_id")?).or_default().insert(r.try_get("requirement_key")?, ReqStatus::parse(&s).unwrap_or(ReqStatus::NotStarted));
         }
-        let calendar = Calendar::vietnam().ok();
         let mut out = Vec::with_capacity(systems.len());
         for s in systems {
             let mine: Vec<_> = dossiers.iter().filter(|(d, _)| d.system_id == s.id).map(|(d, _)| d).collect();
@@ -60,10 +59,7 @@ impl Scoped<'_> {
             let overdue = pending.is_some_and(|d| {
                 let Ok(regime) = load_regime(&d.regime) else { return false };
                 let start = khien_domain::time_fmt::parse_iso_date(&d.stage_started);
-                match (start, calendar) {
-                    (Some(st), Some(cal)) => stage_deadline(regime, d.level, d.status, st, cal).is_some_and(|dl| dl.overdue(today)),
-                    _ => false,
-                }
+                start.is_some_and(|st| stage_deadline(regime, d.level, d.status, st, calendar).is_some_and(|dl| dl.overdue(today)))
             });
             let basis = approved.map(|d| (d.regime.clone(), d.level)).or_else(|| Some((regimes.get(&s.id)?.clone(), *assessed.get(&s.id)?)));
             let (plan, plan_percent) = match basis.and_then(|(r, l)| Some((load_regime(&r).ok()?, l))) {

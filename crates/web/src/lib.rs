@@ -33,6 +33,10 @@ pub struct WebConfig {
     pub max_upload_bytes: usize,
     /// Shown in the header: the province's name.
     pub province_name: String,
+    /// Working-day calendar (public holidays per year); the embedded one by default.
+    pub calendar: Arc<khien_levels::Calendar>,
+    /// Display names of the legal parties (ministries get renamed); embedded defaults.
+    pub authority_names: Arc<khien_levels::RoleNames>,
 }
 
 impl Default for WebConfig {
@@ -43,6 +47,8 @@ impl Default for WebConfig {
             max_body_bytes: 8 * 1024 * 1024,
             max_upload_bytes: 64 * 1024 * 1024,
             province_name: String::new(),
+            calendar: Arc::new(khien_levels::Calendar::vietnam().cloned().unwrap_or_default()),
+            authority_names: Arc::new(khien_levels::RoleNames::defaults().unwrap_or_else(|_| khien_levels::RoleNames::empty())),
         }
     }
 }

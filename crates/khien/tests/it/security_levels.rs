@@ -168,3 +168,33 @@ async fn plans_inherit_from_the_host_and_gate_going_live() {
         assert!(xml.contains("Ứng dụng mới") && !xml.contains("NGOAIPHAMVI"), "a unit's report holds only its subtree");
     }
 }
+
+#[tokio::test]
+async fn deadlines_follow_the_configured_holiday_calendar() {
+    use std::sync::Arc;
+    for store in stores().await {
+        let w = world(&store).await;
+        // Submitted on Thursday 12/02/2026, just before Tết; nd331's 5-working-day check.
+        let at = time::macros::datetime!(2026-02-12 03:00 UTC);
+        let then = store.clone().with_clock(Arc::new(move || at));
+        let s = then.as_system().system(&w.sys_a).await.unwrap();
+        let input = khien_domain::levels::level_input("nd331-2026", &s.fields, &khien_levels::LevelInput::default());
+        let d = khien_levels::classify(&input).unwrap();
+        let a = then.as_system().record_assessment(&w.sys_a, &input, &d).await.unwrap();
+        let dossier = then.as_system().create_dossier(&a.id).await.unwrap().id;
+        for part in ["overview", "design", "level_justification", "security_plan"] {
+            then.as_system().attach_to_dossier(&dossier, part, "x.pdf", b"%PDF").await.unwrap();
+        }
+        then.as_system().transition(&dossier, khien_domain::dossiers::Transition::Submit, &Default::default()).await.unwrap();
+        let viewer = &user(&w, Role::Viewer);
+        // The embedded calendar knows Tết: Friday 13/02, then 23–26/02.
+        let page = Client::signed_in(&store, viewer).await.get(&format!("/dossiers/{dossier}")).await;
+        assert!(page.body.contains("26/02/2026 (5 ngày làm việc"), "{}", page.body.split("id=\"deadline\"").nth(1).unwrap_or("").chars().take(120).collect::<String>());
+        // A deployment whose holiday list for 2026 is empty counts straight through.
+        let cal = khien_levels::Calendar::from_toml("[[years]]\nyear = 2026\nsource = \"test\"\nholidays = []\nextra_working_days = []\n").unwrap();
+        let config = khien_web::WebConfig { calendar: Arc::new(cal), ..khien_web::WebConfig::default() };
+        let app = khien_web::app(khien_web::AppState { store: store.clone(), config: Arc::new(config), metrics: Default::default() });
+        let c = Client { app, ..Client::signed_in(&store, viewer).await };
+        assert!(c.get(&format!("/dossiers/{dossier}")).await.body.contains("19/02/2026 (5 ngày làm việc"));
+    }
+}

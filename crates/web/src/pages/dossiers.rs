@@ -6,7 +6,7 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use khien_domain::dossiers::{DossierStatus, StageDeadline, Transition, allowed_roles, stage_deadline};
 use khien_levels::regime::DossierPart;
-use khien_levels::{Calendar, load_regime};
+use khien_levels::load_regime;
 use khien_store::dossiers::{Attachment, Dossier, DossierEvent, TransitionData};
 use khien_store::levels::Assessment;
 use khien_store::systems::System;
@@ -64,7 +64,7 @@ pub async fn page(State(state): State<AppState>, auth: Auth<AnyRole>, c: Chrome,
     let a = scoped.assessment(&d.assessment_id).await?;
     let regime = load_regime(&d.regime).map_err(|e| AppError::Internal(e.to_string()))?;
     let authority = regime.authority(d.level).ok_or_else(|| AppError::Internal("no authority for level".into()))?;
-    let calendar = Calendar::vietnam().map_err(|e| AppError::Internal(e.to_string()))?;
+    let calendar = &state.config.calendar;
     let started = khien_domain::time_fmt::parse_iso_date(&d.stage_started);
     let deadline = started.and_then(|st| stage_deadline(regime, d.level, d.status, st, calendar));
     let today = state.store.now().to_offset(khien_domain::time_fmt::VIETNAM).date();
@@ -77,8 +77,8 @@ pub async fn page(State(state): State<AppState>, auth: Auth<AnyRole>, c: Chrome,
     };
     let can_edit = role.can_edit_systems() && matches!(d.status, DossierStatus::Draft | DossierStatus::Returned) && !d.superseded;
     let page = DossierPage {
-        appraiser: super::levels::party_name(&c.t, authority.appraiser.as_str()),
-        approver: super::levels::party_name(&c.t, authority.approver.as_str()),
+        appraiser: super::levels::party_name(&state.config.authority_names, &c.t, authority.appraiser.as_str()),
+        approver: super::levels::party_name(&state.config.authority_names, &c.t, authority.approver.as_str()),
         parts: regime.dossier_for(d.level).cloned().collect(),
         files: scoped.attachments("dossier", &id).await?,
         events: scoped.dossier_events(&id).await?,

@@ -19,8 +19,7 @@ use crate::view::{Chrome, render};
 
 /// Display name of a legal party (appraiser, approver) in the user's language; the
 /// names are configuration (`data/regimes/roles.toml`), since ministries get renamed.
-pub fn party_name(t: &T, role: &str) -> String {
-    let Ok(names) = RoleNames::defaults() else { return role.to_string() };
+pub fn party_name(names: &RoleNames, t: &T, role: &str) -> String {
     let Ok(r) = serde_json::from_value::<khien_levels::Role>(serde_json::Value::String(role.to_string())) else { return role.to_string() };
     match t.lang {
         Lang::Vi => names.vi(r).to_string(),
@@ -39,11 +38,12 @@ struct LevelPage {
     assessment: Option<Assessment>,
     dossiers: Vec<Dossier>,
     redetermine: bool,
+    names: std::sync::Arc<RoleNames>,
 }
 
 impl LevelPage {
     fn party(&self, role: &str) -> String {
-        party_name(&self.c.t, role)
+        party_name(&self.names, &self.c.t, role)
     }
     fn harm_is(&self, v: &str) -> bool {
         same_code(&self.answers.defence_security_harm, v)
@@ -86,7 +86,7 @@ async fn page(state: &AppState, auth_scoped: khien_store::Scoped<'_>, c: Chrome,
         Some(a) => (a.regime.clone(), a.input.clone()),
         None => (default_regime(state), LevelInput::default()),
     };
-    Ok(LevelPage { c, s, regimes: regimes(), answers, regime, assessment, dossiers, redetermine })
+    Ok(LevelPage { c, s, regimes: regimes(), answers, regime, assessment, dossiers, redetermine, names: state.config.authority_names.clone() })
 }
 
 pub async fn wizard(State(state): State<AppState>, auth: Auth<AnyRole>, c: Chrome, Path(id): Path<String>) -> AppResult<Html<String>> {

@@ -98,7 +98,7 @@ struct OverviewPage {
 
 pub async fn page(State(state): State<AppState>, auth: Auth<AnyRole>, c: Chrome) -> AppResult<Html<String>> {
     let today = state.store.now().to_offset(khien_domain::time_fmt::VIETNAM).date();
-    let all = auth.scoped(&state).security_overview(today).await?;
+    let all = auth.scoped(&state).security_overview(today, &state.config.calendar).await?;
     let mut by_unit: BTreeMap<String, Row> = BTreeMap::new();
     let mut total = Row { unit: c.t.s("province.total").to_string(), ..Row::default() };
     for s in &all {

@@ -71,7 +71,7 @@ pub async fn dossier_overview(State(state): State<AppState>, auth: Auth<AnyRole>
     let plan = scoped.plan(&s.id).await?;
     let p = plan.as_ref().map(|p| p.progress).unwrap_or_default();
     let t = c.t;
-    let party = |r: &str| super::levels::party_name(&t, r);
+    let party = |r: &str| super::levels::party_name(&state.config.authority_names, &t, r);
     let regime = khien_levels::load_regime(&d.regime).map_err(|e| AppError::Internal(e.to_string()))?;
     let f = &s.fields;
     let doc = DossierOverview {
@@ -127,7 +127,7 @@ async fn annual(state: &AppState, auth: &Auth<AnyRole>, q: &AnnualQuery) -> AppR
     // A unit's report covers its subtree; without a unit, the caller's whole scope.
     let unit = if q.unit_id.is_empty() { None } else { Some(scoped.unit(&q.unit_id).await?) };
     let root = state.store.root_unit().await?;
-    let overview = scoped.security_overview(today).await?;
+    let overview = scoped.security_overview(today, &state.config.calendar).await?;
     let dossiers = scoped.current_dossiers().await?;
     let units: std::collections::HashMap<String, Unit> = state.store.as_system().units(true).await?.into_iter().map(|u| (u.id.clone(), u)).collect();
     let systems = scoped.systems(&khien_store::systems::SystemFilter { unit_id: q.unit_id.clone(), ..Default::default() }, None).await?.items;
