@@ -4,9 +4,10 @@
 Hayabusa drops raw Sigma rules whose logsource has no Channel/EventID in
 its filter, so it has to be given the rules as converted in the
 hayabusa-rules repository (folder `sigma/`). A converted rule keeps the
-original `id`, or gets a new id with the original under `related`
-(`type: derived`); process_creation rules become two (Sysmon 1 and
-Security 4688).
+original `id`, or gets a new id with the original as the last `related`
+entry of `type: derived`; process_creation rules become two (Sysmon 1 and
+Security 4688). Rules only `similar` to a corpus rule, deprecated
+predecessors and threat-hunting variants are not taken.
 
 usage: select_hayabusa_rules.py SIGMA_RULES_DIR HAYABUSA_RULES_REPO OUT_DIR
 
@@ -45,10 +46,14 @@ def main():
             p = os.path.join(root, n)
             for d in rule_docs(p)[:1]:
                 hid = str(d.get("id", ""))
+                # The conversion appends the original id as the last
+                # `derived` relation; other relations (similar, obsolete,
+                # an original rule's own `derived`) name other rules.
+                derived = [str(r.get("id")) for r in d.get("related") or []
+                           if isinstance(r, dict) and r.get("type") == "derived"]
                 orig = hid if hid in wanted else None
-                for r in d.get("related") or []:
-                    if isinstance(r, dict) and str(r.get("id")) in wanted:
-                        orig = orig or str(r["id"])
+                if orig is None and derived and derived[-1] in wanted:
+                    orig = derived[-1]
                 if orig:
                     rel = os.path.relpath(p, repo).replace(os.sep, "_")
                     shutil.copy(p, os.path.join(out, rel))

@@ -61,6 +61,9 @@ impl Record {
     /// Field lookup: exact key, then dotted path, then alias, then a
     /// case-insensitive top-level key.
     pub fn get(&self, path: &str) -> Option<&Value> {
+        if self.fields.len() <= SCAN_MAX {
+            return self.get_scan(path);
+        }
         if let Some(v) = lookup(&self.fields, path) {
             return Some(v);
         }
@@ -75,6 +78,37 @@ impl Record {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(path))
             .map(|(_, v)| v)
+    }
+
+    /// [`Record::get`] for records with few fields: one pass over the keys
+    /// (comparing lengths first) finds the exact key, or else remembers the
+    /// first case-insensitive one. Cheaper than hashing the name, and the
+    /// rules look up many names an event does not have.
+    fn get_scan(&self, path: &str) -> Option<&Value> {
+        let mut folded = None;
+        for (k, v) in &self.fields {
+            if k.len() == path.len() {
+                if k == path {
+                    return Some(v);
+                }
+                if folded.is_none() && k.eq_ignore_ascii_case(path) {
+                    folded = Some(v);
+                }
+            }
+        }
+        if path.contains('.')
+            && let Some(v) = lookup(&self.fields, path)
+        {
+            return Some(v);
+        }
+        for (sigma, real) in self.aliases {
+            if *sigma == path
+                && let Some(v) = self.fields.iter().find(|(k, _)| k == real).map(|(_, v)| v)
+            {
+                return Some(v);
+            }
+        }
+        folded
     }
 
     /// Calls `f(field_path, string_value)` for every string (and number)
@@ -133,6 +167,10 @@ fn lookup<'a>(fields: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
     }
     Some(cur)
 }
+
+/// Records with at most this many top-level fields are searched by a scan
+/// of the keys rather than by hash (see [`Record::get`]).
+const SCAN_MAX: usize = 48;
 
 /// Sigma's view of a [`Record`].
 pub struct SigmaView<'a>(pub &'a Record);

@@ -847,3 +847,70 @@ fn spilled_timeline_equals_in_memory_timeline() {
         "spilled output differs from the in-memory one"
     );
 }
+
+/// The EVTX reader builds records straight from the rendered JSON bytes
+/// (no intermediate `Value`). It must give exactly the records of the
+/// `Value` path (same fields, same order, same ids and times) on every
+/// corpus EVTX file.
+#[test]
+fn evtx_fast_records_equal_value_records() {
+    use khien_hunt::readers::windows::{from_evtx_json, from_evtx_json_bytes};
+    use std::sync::Arc;
+    let mut files = Vec::new();
+    fn walk(d: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "evtx") {
+                out.push(p);
+            }
+        }
+    }
+    walk(&corpus().join("evtx"), &mut files);
+    assert!(files.len() > 50);
+    let src: Arc<str> = Arc::from("x.evtx");
+    let mut n = 0;
+    for f in &files {
+        let Ok(p) = evtx::EvtxParser::from_path(f) else {
+            continue;
+        };
+        let settings = evtx::ParserSettings::new()
+            .num_threads(1)
+            .separate_json_attributes(false);
+        let mut p = p.with_configuration(settings);
+        for r in p.records_json_bytes().flatten() {
+            let v: serde_json::Value = serde_json::from_slice(&r.data).unwrap();
+            let slow = from_evtx_json(v, &src, r.event_record_id);
+            let fast = from_evtx_json_bytes(&r.data, &src, r.event_record_id).unwrap();
+            match (slow, fast) {
+                (None, None) => {}
+                (Some(a), Some(b)) => {
+                    let ka: Vec<_> = a.fields.iter().collect();
+                    let kb: Vec<_> = b.fields.iter().collect();
+                    assert_eq!(ka, kb, "{}", f.display());
+                    assert_eq!(
+                        (
+                            a.record_id,
+                            a.timestamp,
+                            &a.channel,
+                            &a.computer,
+                            a.event_id
+                        ),
+                        (
+                            b.record_id,
+                            b.timestamp,
+                            &b.channel,
+                            &b.computer,
+                            b.event_id
+                        )
+                    );
+                    assert_eq!(a.aliases, b.aliases);
+                    n += 1;
+                }
+                (a, b) => panic!("{}: {:?} vs {:?}", f.display(), a.is_some(), b.is_some()),
+            }
+        }
+    }
+    assert!(n > 1000, "{n}");
+}

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use evtx::{EvtxParser, ParserSettings};
 
 use super::ReadStats;
-use super::windows::from_evtx_json;
+use super::windows::from_evtx_json_bytes;
 use crate::error::HuntError;
 use crate::record::Record;
 
@@ -20,20 +20,21 @@ pub fn read(path: &Path, sink: &mut dyn FnMut(Record)) -> Result<ReadStats, Hunt
         .map_err(|e| HuntError::parse(path, format!("not a readable EVTX file: {e}")))?
         .with_configuration(settings);
     let mut stats = ReadStats::default();
-    for item in parser.records_json_value() {
+    for item in parser.records_json_bytes() {
         match item {
             Ok(r) => {
                 let id = r.event_record_id;
                 let ts = r.timestamp;
-                match from_evtx_json(r.data, &source, id) {
-                    Some(mut rec) => {
+                match from_evtx_json_bytes(&r.data, &source, id) {
+                    Err(e) => stats.skip(|| format!("{}: record {id}: {e}", source)),
+                    Ok(None) => stats.skip(|| format!("{}: record {id}: no Event element", source)),
+                    Ok(Some(mut rec)) => {
                         if rec.timestamp.is_none() {
                             rec.timestamp = Some(ts);
                         }
                         stats.events += 1;
                         sink(rec);
                     }
-                    None => stats.skip(|| format!("{}: record {id}: no Event element", source)),
                 }
             }
             Err(e) => stats.skip(|| format!("{}: {e}", source)),

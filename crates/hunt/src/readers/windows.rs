@@ -227,3 +227,364 @@ pub fn aliases_for(channel: &str, event_id: Option<i64>) -> Aliases {
     }
     PS_CLASSIC
 }
+
+/// Builds a record straight from the JSON text of an EVTX record, without
+/// building the whole document as a `Value` first. Gives the same record as
+/// [`from_evtx_json`] on the parsed value (`System` comes before
+/// `EventData`/`UserData` in every EVTX record). `Ok(None)` when there is no
+/// `Event` object.
+pub fn from_evtx_json_bytes(
+    json: &[u8],
+    source: &Arc<str>,
+    fallback_id: u64,
+) -> Result<Option<Record>, serde_json::Error> {
+    let mut rec = Record::new(source.clone(), fallback_id, RecordKind::Windows);
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let found = serde::de::DeserializeSeed::deserialize(fast::Root(&mut rec), &mut de)?;
+    de.end()?;
+    if !found {
+        return Ok(None);
+    }
+    finish(&mut rec);
+    Ok(Some(rec))
+}
+
+/// Streaming visitors for [`from_evtx_json_bytes`].
+mod fast {
+    use std::fmt;
+
+    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+    use serde_json::Value;
+
+    use super::unwrap_text;
+    use crate::record::Record;
+    use crate::timeparse;
+
+    /// A map key, borrowed from the input when it has no escapes.
+    pub(super) enum Key<'de> {
+        B(&'de str),
+        O(String),
+    }
+    impl Key<'_> {
+        fn as_str(&self) -> &str {
+            match self {
+                Key::B(s) => s,
+                Key::O(s) => s,
+            }
+        }
+        fn into_string(self) -> String {
+            match self {
+                Key::B(s) => s.to_string(),
+                Key::O(s) => s,
+            }
+        }
+    }
+    struct KeySeed;
+    impl<'de> DeserializeSeed<'de> for KeySeed {
+        type Value = Key<'de>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key<'de>, D::Error> {
+            d.deserialize_str(KeySeed)
+        }
+    }
+    impl<'de> Visitor<'de> for KeySeed {
+        type Value = Key<'de>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a string key")
+        }
+        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+            Ok(Key::B(v))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+            Ok(Key::O(v.to_string()))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
+            Ok(Key::O(v))
+        }
+    }
+
+    /// Calls `f` for every map entry, with the key; anything that is not
+    /// a map is ignored.
+    struct Entries<F>(F);
+    impl<'de, F> DeserializeSeed<'de> for Entries<F>
+    where
+        F: FnMut(Key<'de>, &mut dyn ErasedValue<'de>) -> Result<(), String>,
+    {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    impl<'de, F> Visitor<'de> for Entries<F>
+    where
+        F: FnMut(Key<'de>, &mut dyn ErasedValue<'de>) -> Result<(), String>,
+    {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("any value")
+        }
+        fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+            while let Some(k) = map.next_key_seed(KeySeed)? {
+                let mut slot = Slot {
+                    map: &mut map,
+                    err: None,
+                    taken: false,
+                };
+                let r = (self.0)(k, &mut slot);
+                if let Some(e) = slot.err {
+                    return Err(e);
+                }
+                if let Err(msg) = r {
+                    return Err(serde::de::Error::custom(msg));
+                }
+                if !slot.taken {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(())
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_none<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(())
+        }
+    }
+
+    /// The value of the current map entry, to be read in one of three ways.
+    pub(super) trait ErasedValue<'de> {
+        fn value(&mut self) -> Option<Value>;
+        fn entries(
+            &mut self,
+            f: &mut dyn FnMut(Key<'de>, &mut dyn ErasedValue<'de>) -> Result<(), String>,
+        );
+        /// A map is streamed to `f`; anything else is returned.
+        fn map_or_value(
+            &mut self,
+            f: &mut dyn FnMut(Key<'de>, &mut dyn ErasedValue<'de>) -> Result<(), String>,
+        ) -> Option<Value>;
+    }
+    struct Slot<'a, A, E> {
+        map: &'a mut A,
+        err: Option<E>,
+        taken: bool,
+    }
+    impl<'de, A: MapAccess<'de>> Slot<'_, A, A::Error> {
+        fn take<T>(&mut self, r: Result<T, A::Error>) -> Option<T> {
+            self.taken = true;
+            match r {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    self.err.get_or_insert(e);
+                    None
+                }
+            }
+        }
+    }
+    impl<'de, A: MapAccess<'de>> ErasedValue<'de> for Slot<'_, A, A::Error> {
+        fn value(&mut self) -> Option<Value> {
+            if self.taken {
+                return None;
+            }
+            let r = self.map.next_value::<Value>();
+            self.take(r)
+        }
+        fn entries(
+            &mut self,
+            f: &mut dyn FnMut(Key<'de>, &mut dyn ErasedValue<'de>) -> Result<(), String>,
+        ) {
+            if self.taken {
+                return;
+            }
+            let r = self.map.next_value_seed(Entries(f));
+            self.take(r);
+        }
+        fn map_or_value(
+            &mut self,
+            f: &mut dyn FnMut(Key<'de>, &mut dyn ErasedValue<'de>) -> Result<(), String>,
+        ) -> Option<Value> {
+            if self.taken {
+                return None;
+            }
+            let r = self.map.next_value_seed(MapOrValue(f));
+            self.take(r).flatten()
+        }
+    }
+
+    /// Streams a map to the callback (returns `None`), or returns any other
+    /// value.
+    struct MapOrValue<F>(F);
+    impl<'de, F> DeserializeSeed<'de> for MapOrValue<F>
+    where
+        F: FnMut(Key<'de>, &mut dyn ErasedValue<'de>) -> Result<(), String>,
+    {
+        type Value = Option<Value>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<Value>, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    impl<'de, F> Visitor<'de> for MapOrValue<F>
+    where
+        F: FnMut(Key<'de>, &mut dyn ErasedValue<'de>) -> Result<(), String>,
+    {
+        type Value = Option<Value>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("any value")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<Value>, A::Error> {
+            Entries(self.0).visit_map(map).map(|()| None)
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Option<Value>, E> {
+            Ok(Some(Value::Bool(v)))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Option<Value>, E> {
+            Ok(Some(Value::from(v)))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Option<Value>, E> {
+            Ok(Some(Value::from(v)))
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Option<Value>, E> {
+            Ok(Some(Value::from(v)))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Option<Value>, E> {
+            Ok(Some(Value::String(v.to_string())))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Option<Value>, E> {
+            Ok(Some(Value::String(v)))
+        }
+        fn visit_unit<E>(self) -> Result<Option<Value>, E> {
+            Ok(Some(Value::Null))
+        }
+        fn visit_none<E>(self) -> Result<Option<Value>, E> {
+            Ok(Some(Value::Null))
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            seq: A,
+        ) -> Result<Option<Value>, A::Error> {
+            use serde::Deserialize;
+            Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(Some)
+        }
+    }
+
+    /// `{"#attributes": {..}}`: calls `f` for each attribute.
+    fn attributes<'de>(v: &mut dyn ErasedValue<'de>, f: &mut dyn FnMut(Key<'de>, Value)) {
+        v.entries(&mut |k, inner| {
+            if k.as_str() == "#attributes" {
+                inner.entries(&mut |ak, av| {
+                    if let Some(val) = av.value() {
+                        f(ak, val);
+                    }
+                    Ok(())
+                });
+            }
+            Ok(())
+        });
+    }
+
+    fn merge_data<'de>(v: &mut dyn ErasedValue<'de>, rec: &mut Record) {
+        let fields = &mut rec.fields;
+        let other = v.map_or_value(&mut |k, inner| {
+            if k.as_str() != "#attributes"
+                && let Some(val) = inner.value()
+            {
+                fields.insert(k.into_string(), unwrap_text(val));
+            }
+            Ok(())
+        });
+        if let Some(data) = other
+            && !data.is_null()
+        {
+            rec.fields.insert("Data".into(), data);
+        }
+    }
+
+    fn system<'de>(v: &mut dyn ErasedValue<'de>, rec: &mut Record) {
+        v.entries(&mut |k, inner| {
+            match k.as_str() {
+                "Provider" => attributes(inner, &mut |ak, av| {
+                    rec.fields.insert(format!("Provider_{}", ak.as_str()), av);
+                }),
+                "TimeCreated" => {
+                    let mut t = None;
+                    attributes(inner, &mut |ak, av| {
+                        if ak.as_str() == "SystemTime" {
+                            t = Some(av);
+                        }
+                    });
+                    if let Some(Value::String(t)) = t {
+                        rec.timestamp = timeparse::parse_any(&t);
+                        rec.fields.insert("TimeCreated".into(), Value::String(t));
+                    }
+                }
+                "Execution" => attributes(inner, &mut |ak, av| {
+                    rec.fields.insert(format!("Execution_{}", ak.as_str()), av);
+                }),
+                "Security" | "Correlation" => attributes(inner, &mut |ak, av| {
+                    rec.fields.insert(ak.into_string(), av);
+                }),
+                _ => {
+                    if let Some(val) = inner.value() {
+                        rec.fields.insert(k.into_string(), unwrap_text(val));
+                    }
+                }
+            }
+            Ok(())
+        });
+        if let Some(id) = rec.fields.get("EventRecordID").and_then(super::as_i64) {
+            rec.record_id = u64::try_from(id).unwrap_or(rec.record_id);
+        }
+    }
+
+    /// The document: finds `Event` and reads it into the record. Returns
+    /// whether there was an `Event` object.
+    pub(super) struct Root<'r>(pub &'r mut Record);
+    impl<'de> DeserializeSeed<'de> for Root<'_> {
+        type Value = bool;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+            let rec = self.0;
+            let mut found = false;
+            Entries(|k: Key<'de>, ev: &mut dyn ErasedValue<'de>| {
+                if k.as_str() != "Event" {
+                    return Ok(());
+                }
+                let is_map = ev
+                    .map_or_value(&mut |k, part| {
+                        match k.as_str() {
+                            "System" => system(part, rec),
+                            "EventData" => merge_data(part, rec),
+                            "UserData" => part.entries(&mut |_, inner| {
+                                merge_data(inner, rec);
+                                Ok(())
+                            }),
+                            _ => {}
+                        }
+                        Ok(())
+                    })
+                    .is_none();
+                found |= is_map;
+                Ok(())
+            })
+            .deserialize(d)?;
+            Ok(found)
+        }
+    }
+}

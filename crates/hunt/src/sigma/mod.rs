@@ -60,6 +60,24 @@ pub struct SigmaSet {
 
 const IDX_ATTR: &str = "khien.rule_index";
 
+/// A parsed rule file and its compiled rules (one per `coll.rules` entry).
+type Parsed = (
+    rsigma_parser::SigmaCollection,
+    Vec<Result<CompiledRule, String>>,
+);
+
+/// Parses a YAML file and compiles its detection rules (thread-safe part of
+/// loading).
+fn parse_and_compile(text: &str, path: &Path) -> Result<Parsed, HuntError> {
+    let coll = parse_sigma_yaml(text).map_err(|e| HuntError::parse(path, e.to_string()))?;
+    let compiled = coll
+        .rules
+        .iter()
+        .map(|r| compile_rule(r).map_err(|e| e.to_string()))
+        .collect();
+    Ok((coll, compiled))
+}
+
 /// Rules shipped with Khiên (loaded with `--sigma builtin`): Linux auth
 /// events extracted by the syslog reader.
 pub const BUILTIN_RULES: &[(&str, &str)] = &[(
@@ -69,12 +87,16 @@ pub const BUILTIN_RULES: &[(&str, &str)] = &[(
 
 impl SigmaSet {
     /// Loads every `.yml`/`.yaml` under the given files and directories.
+    /// Files are read, parsed and compiled in parallel (rayon), then added
+    /// in path order, so the result does not depend on the thread count.
     pub fn load(paths: &[PathBuf]) -> SigmaSet {
+        use rayon::prelude::*;
         let mut set = SigmaSet::default();
+        let mut sources: Vec<(PathBuf, Option<&'static str>)> = Vec::new();
         for p in paths {
             if p.as_os_str() == "builtin" && !p.exists() {
                 for (name, text) in BUILTIN_RULES {
-                    set.add_yaml(text, Path::new(name));
+                    sources.push((PathBuf::from(name), Some(text)));
                 }
                 continue;
             }
@@ -83,11 +105,25 @@ impl SigmaSet {
                 set.errors.push(e);
                 continue;
             }
-            for f in files {
-                match std::fs::read_to_string(&f) {
-                    Ok(text) => set.add_yaml(&text, &f),
-                    Err(e) => set.errors.push(HuntError::io(&f, e)),
-                }
+            sources.extend(files.into_iter().map(|f| (f, None)));
+        }
+        let parsed: Vec<(PathBuf, Result<Parsed, HuntError>)> = sources
+            .into_par_iter()
+            .map(|(path, builtin)| {
+                let text = match builtin {
+                    Some(t) => Ok(std::borrow::Cow::Borrowed(t)),
+                    None => std::fs::read_to_string(&path)
+                        .map(std::borrow::Cow::Owned)
+                        .map_err(|e| HuntError::io(&path, e)),
+                };
+                let parsed = text.and_then(|t| parse_and_compile(&t, &path));
+                (path, parsed)
+            })
+            .collect();
+        for (path, p) in parsed {
+            match p {
+                Ok(p) => set.add_parsed(p, &path),
+                Err(e) => set.errors.push(e),
             }
         }
         set.finish();
@@ -96,13 +132,14 @@ impl SigmaSet {
 
     /// Parses one YAML file (one or more documents) and queues its rules.
     pub fn add_yaml(&mut self, text: &str, path: &Path) {
-        let coll = match parse_sigma_yaml(text) {
-            Ok(c) => c,
-            Err(e) => {
-                self.errors.push(HuntError::parse(path, e.to_string()));
-                return;
-            }
-        };
+        match parse_and_compile(text, path) {
+            Ok(p) => self.add_parsed(p, path),
+            Err(e) => self.errors.push(e),
+        }
+    }
+
+    fn add_parsed(&mut self, parsed: Parsed, path: &Path) {
+        let (coll, compiled) = parsed;
         let parsed_any =
             !coll.rules.is_empty() || !coll.correlations.is_empty() || !coll.filters.is_empty();
         for msg in &coll.errors {
@@ -128,19 +165,19 @@ impl SigmaSet {
                 reason: "Sigma filter documents are not supported yet".into(),
             });
         }
-        for rule in &coll.rules {
-            self.add_rule(rule, path);
+        for (rule, compiled) in coll.rules.iter().zip(compiled) {
+            self.add_rule(rule, compiled, path);
         }
     }
 
-    fn add_rule(&mut self, rule: &SigmaRule, path: &Path) {
-        let mut compiled = match compile_rule(rule) {
+    fn add_rule(&mut self, rule: &SigmaRule, compiled: Result<CompiledRule, String>, path: &Path) {
+        let mut compiled = match compiled {
             Ok(c) => c,
-            Err(e) => {
+            Err(reason) => {
                 self.skipped.push(SkippedRule {
                     path: path.to_path_buf(),
                     title: rule.title.clone(),
-                    reason: e.to_string(),
+                    reason,
                 });
                 return;
             }
@@ -215,9 +252,25 @@ impl SigmaSet {
                 }),
             }
         }
-        for (key, rules) in self.pending.drain() {
-            let engine = self.engines.entry(key).or_default();
-            engine.extend_compiled_rules(rules);
+        // Engines are independent: build their indexes (Aho-Corasick
+        // automata over the rules' literals) in parallel.
+        use rayon::prelude::*;
+        let pending: Vec<(String, Vec<CompiledRule>)> = self.pending.drain().collect();
+        let built: Vec<(String, Engine)> = pending
+            .into_par_iter()
+            .map(|(key, rules)| {
+                let mut engine = Engine::new();
+                engine.extend_compiled_rules(rules);
+                (key, engine)
+            })
+            .collect();
+        for (key, engine) in built {
+            let old = self.engines.entry(key).or_default();
+            if old.rule_count() == 0 {
+                *old = engine;
+            } else {
+                old.extend_compiled_rules(engine.rules().iter().cloned());
+            }
         }
     }
 
