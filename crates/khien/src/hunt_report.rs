@@ -71,6 +71,26 @@ fn report(cmd: &HuntCommand, url: &str) -> anyhow::Result<ExitCode> {
     if cmd.systems.is_empty() {
         anyhow::bail!("--report-to needs --system ID (the system the logs come from)");
     }
+    let base = url.trim_end_matches('/');
+    let token = cmd.token.clone().unwrap_or_default();
+    // Check the token and the systems before hunting, so a typo does not cost a long run
+    // (and a refusal is read as such, not as a connection cut while sending).
+    for system in &cmd.systems {
+        let endpoint = format!("{base}/api/v1/systems/{system}");
+        let mut resp = ureq::get(&endpoint)
+            .header("Authorization", &format!("Bearer {token}"))
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .call()
+            .map_err(|e| anyhow::anyhow!("cannot reach {endpoint}: {e}"))?;
+        match resp.status().as_u16() {
+            200 => {}
+            401 => anyhow::bail!("the server refused the token (401): create one on your account page"),
+            404 => anyhow::bail!("system {system} is unknown or outside your scope (404)"),
+            other => anyhow::bail!("the server answered {other}: {}", resp.body_mut().read_to_string().unwrap_or_default()),
+        }
+    }
     let a = &cmd.args;
     let when = |s: &Option<String>| -> anyhow::Result<Option<jiff::Timestamp>> {
         s.as_deref().map(|t| khien_hunt::timeparse::parse_any(t).ok_or_else(|| anyhow::anyhow!("cannot read the time {t}"))).transpose()
@@ -105,9 +125,8 @@ fn report(cmd: &HuntCommand, url: &str) -> anyhow::Result<ExitCode> {
         summary: outcome.summary,
         detections: outcome.detections,
     };
-    let endpoint = format!("{}/api/v1/hunts", url.trim_end_matches('/'));
+    let endpoint = format!("{base}/api/v1/hunts");
     let body = serde_json::to_string(&report)?;
-    let token = cmd.token.clone().unwrap_or_default();
     let resp = ureq::post(&endpoint)
         .header("Authorization", &format!("Bearer {token}"))
         .header("Content-Type", "application/json")
@@ -122,6 +141,6 @@ fn report(cmd: &HuntCommand, url: &str) -> anyhow::Result<ExitCode> {
         anyhow::bail!("the server refused the report ({status}): {text}");
     }
     let id = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| v["id"].as_str().map(String::from)).unwrap_or_default();
-    println!("recorded: {}/hunts/{id}", url.trim_end_matches('/'));
+    println!("recorded: {base}/hunts/{id}");
     Ok(ExitCode::SUCCESS)
 }

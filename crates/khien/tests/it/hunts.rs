@@ -87,15 +87,30 @@ async fn the_command_line_reports_a_hunt_to_the_platform() {
         assert_eq!((h.origin.as_str(), h.status.as_str(), h.created_by.as_str()), ("cli", "done", "a.responder"));
         assert!(h.sources[0].name.ends_with("Linux_2k.log") && h.sources[0].sha256.len() == 64);
         assert!(h.summary.as_ref().unwrap().detections > 0);
-        // A foreign system is refused, and nothing is recorded.
-        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_khien"))
-            .args(["hunt", "--sigma", "builtin", "--report-to", &format!("http://{addr}"), "--system", &w.sys_b])
-            .arg(corpus.join("logs/linux/Linux_2k.log"))
-            .env("KHIEN_TOKEN", "khien_wrong")
-            .output()
-            .await
-            .unwrap();
+        // A wrong token, or a foreign system, is refused before hunting; nothing recorded.
+        let before = store.as_system().hunts(&Default::default(), 100).await.unwrap().total;
+        let refused = |token: &'static str, system: String| {
+            let corpus = corpus.clone();
+            async move {
+                tokio::process::Command::new(env!("CARGO_BIN_EXE_khien"))
+                    .args(["hunt", "--sigma", "builtin", "--report-to", &format!("http://{addr}"), "--system", &system])
+                    .arg(corpus.join("logs/linux/Linux_2k.log"))
+                    .env("KHIEN_TOKEN", token)
+                    .output()
+                    .await
+                    .unwrap()
+            }
+        };
+        // A unit officer's token does not reach another unit's system (a responder's would:
+        // the response team works province-wide).
+        let staff_token = "khien_cli_staff_token_0123456789";
+        store.create_api_token(&user(&w, Role::UnitStaff), "máy trạm", &khien_web::auth::crypto::sha256_hex(staff_token)).await.unwrap();
+        let foreign = refused(staff_token, w.sys_b.clone()).await;
+        assert!(!foreign.status.success());
+        assert!(String::from_utf8_lossy(&foreign.stderr).contains("outside your scope (404)"));
+        let out = refused("khien_wrong", w.sys_a.clone()).await;
         assert!(!out.status.success());
+        assert_eq!(store.as_system().hunts(&Default::default(), 100).await.unwrap().total, before);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("401"), "{err}");
         server.abort();
