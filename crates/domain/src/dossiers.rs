@@ -47,7 +47,10 @@ impl DossierStatus {
 
     /// Still moving through the procedure (not a draft, not finished).
     pub fn is_pending(self) -> bool {
-        matches!(self, DossierStatus::Submitted | DossierStatus::UnderAppraisal | DossierStatus::Appraised)
+        matches!(
+            self,
+            DossierStatus::Submitted | DossierStatus::UnderAppraisal | DossierStatus::Appraised
+        )
     }
 }
 
@@ -68,8 +71,13 @@ pub enum Transition {
 }
 
 impl Transition {
-    pub const ALL: [Transition; 5] =
-        [Transition::Submit, Transition::Return, Transition::StartAppraisal, Transition::RecordAppraisal, Transition::Approve];
+    pub const ALL: [Transition; 5] = [
+        Transition::Submit,
+        Transition::Return,
+        Transition::StartAppraisal,
+        Transition::RecordAppraisal,
+        Transition::Approve,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -122,13 +130,20 @@ pub fn allowed_roles(t: Transition, authority: &Authority) -> &'static [Role] {
     match t {
         // The unit's leadership submits; its IT staff prepare the draft.
         Transition::Submit => &[Role::UnitManager, Role::ProvinceAdmin],
-        Transition::Return | Transition::StartAppraisal | Transition::RecordAppraisal => acting_roles(authority.appraiser, true),
+        Transition::Return | Transition::StartAppraisal | Transition::RecordAppraisal => {
+            acting_roles(authority.appraiser, true)
+        }
         Transition::Approve => acting_roles(authority.approver, false),
     }
 }
 
 /// Why a transition is refused (an i18n key).
-pub fn check_transition(t: Transition, status: DossierStatus, role: Role, authority: &Authority) -> Result<(), &'static str> {
+pub fn check_transition(
+    t: Transition,
+    status: DossierStatus,
+    role: Role,
+    authority: &Authority,
+) -> Result<(), &'static str> {
     if !t.from().contains(&status) {
         return Err("dossier.err_state");
     }
@@ -151,14 +166,26 @@ pub fn stage_clock(status: DossierStatus) -> Option<ClockStep> {
 /// The deadline of the current stage, if the regime sets one for this level.
 /// A submitted dossier under a regime without a validity-check clock runs on the
 /// appraisal clock from submission (Decree 85 counts from receipt of the dossier).
-pub fn stage_deadline(regime: &Regime, level: u8, status: DossierStatus, stage_started: Date, calendar: &Calendar) -> Option<StageDeadline> {
+pub fn stage_deadline(
+    regime: &Regime,
+    level: u8,
+    status: DossierStatus,
+    stage_started: Date,
+    calendar: &Calendar,
+) -> Option<StageDeadline> {
     let step = stage_clock(status)?;
     let clock = regime.clock(step, level).or_else(|| match step {
         ClockStep::ValidityCheck => regime.clock(ClockStep::Appraisal, level),
         _ => None,
     })?;
     let due = clock.deadline(stage_started, calendar).ok()?;
-    Some(StageDeadline { step: clock.step, due, amount: clock.amount, working_days: matches!(clock.unit, khien_levels::regime::DayUnit::WorkingDays), article: clock.article.clone() })
+    Some(StageDeadline {
+        step: clock.step,
+        due,
+        amount: clock.amount,
+        working_days: matches!(clock.unit, khien_levels::regime::DayUnit::WorkingDays),
+        article: clock.article.clone(),
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,21 +220,71 @@ mod tests {
         // Appraisal of a level-3 dossier accepted on Friday 13/02/2026, the last working
         // day before Tết Bính Ngọ (16–20/02 off): 15 working days end on Friday 13/03,
         // a week later than without the holiday.
-        let d = stage_deadline(nd331, 3, DossierStatus::UnderAppraisal, date!(2026 - 02 - 13), cal()).unwrap();
+        let d = stage_deadline(
+            nd331,
+            3,
+            DossierStatus::UnderAppraisal,
+            date!(2026 - 02 - 13),
+            cal(),
+        )
+        .unwrap();
         assert_eq!(d.due, date!(2026 - 03 - 13));
         assert!(d.working_days && d.amount == 15);
         assert!(!d.overdue(date!(2026 - 03 - 13)));
         assert!(d.overdue(date!(2026 - 03 - 14)));
         // Level 4–5: 25 working days; the 5-working-day validity check on submission.
-        assert_eq!(stage_deadline(nd331, 4, DossierStatus::UnderAppraisal, date!(2026 - 02 - 13), cal()).unwrap().due, date!(2026 - 03 - 27));
-        let v = stage_deadline(nd331, 3, DossierStatus::Submitted, date!(2026 - 02 - 12), cal()).unwrap();
+        assert_eq!(
+            stage_deadline(
+                nd331,
+                4,
+                DossierStatus::UnderAppraisal,
+                date!(2026 - 02 - 13),
+                cal()
+            )
+            .unwrap()
+            .due,
+            date!(2026 - 03 - 27)
+        );
+        let v = stage_deadline(
+            nd331,
+            3,
+            DossierStatus::Submitted,
+            date!(2026 - 02 - 12),
+            cal(),
+        )
+        .unwrap();
         // Submitted Thursday 12/02: Friday 13/02 is day 1, then Tết, then 23–26/02.
-        assert_eq!((v.step, v.due), (ClockStep::ValidityCheck, date!(2026 - 02 - 26)));
+        assert_eq!(
+            (v.step, v.due),
+            (ClockStep::ValidityCheck, date!(2026 - 02 - 26))
+        );
         // Approval: 7 working days from Wednesday 29/04/2026 skip 30/04, 01/05 and the weekend.
-        assert_eq!(stage_deadline(nd331, 3, DossierStatus::Appraised, date!(2026 - 04 - 29), cal()).unwrap().due, date!(2026 - 05 - 12));
+        assert_eq!(
+            stage_deadline(
+                nd331,
+                3,
+                DossierStatus::Appraised,
+                date!(2026 - 04 - 29),
+                cal()
+            )
+            .unwrap()
+            .due,
+            date!(2026 - 05 - 12)
+        );
         // No clock in a draft or once approved.
-        assert!(stage_deadline(nd331, 3, DossierStatus::Draft, date!(2026 - 02 - 13), cal()).is_none());
-        assert!(stage_deadline(nd331, 3, DossierStatus::Approved, date!(2026 - 02 - 13), cal()).is_none());
+        assert!(
+            stage_deadline(nd331, 3, DossierStatus::Draft, date!(2026 - 02 - 13), cal()).is_none()
+        );
+        assert!(
+            stage_deadline(
+                nd331,
+                3,
+                DossierStatus::Approved,
+                date!(2026 - 02 - 13),
+                cal()
+            )
+            .is_none()
+        );
     }
 
     #[test]
@@ -215,11 +292,29 @@ mod tests {
         let nd85 = load_regime("nd85-2016").unwrap();
         // 15 days from Wednesday 11/02/2026 end on Thursday 26/02 (calendar days; the end
         // is not a day off, so it stays).
-        let d = stage_deadline(nd85, 3, DossierStatus::UnderAppraisal, date!(2026 - 02 - 11), cal()).unwrap();
+        let d = stage_deadline(
+            nd85,
+            3,
+            DossierStatus::UnderAppraisal,
+            date!(2026 - 02 - 11),
+            cal(),
+        )
+        .unwrap();
         assert!(!d.working_days);
         assert_eq!(d.due, date!(2026 - 02 - 26));
         // Decree 85 has no validity-check clock: a submitted dossier runs on the appraisal one.
-        assert_eq!(stage_deadline(nd85, 3, DossierStatus::Submitted, date!(2026 - 02 - 11), cal()).unwrap().step, ClockStep::Appraisal);
+        assert_eq!(
+            stage_deadline(
+                nd85,
+                3,
+                DossierStatus::Submitted,
+                date!(2026 - 02 - 11),
+                cal()
+            )
+            .unwrap()
+            .step,
+            ClockStep::Appraisal
+        );
     }
 
     #[test]
@@ -228,18 +323,70 @@ mod tests {
         let l3 = nd85.authority(3).unwrap();
         let l5 = nd85.authority(5).unwrap();
         use DossierStatus::*;
-        assert_eq!(check_transition(Transition::Submit, Draft, Role::UnitManager, l3), Ok(()));
-        assert_eq!(check_transition(Transition::Submit, Draft, Role::UnitStaff, l3), Err("dossier.err_role"));
-        assert_eq!(check_transition(Transition::StartAppraisal, Submitted, Role::Inspector, l3), Ok(()));
-        assert_eq!(check_transition(Transition::StartAppraisal, Submitted, Role::UnitManager, l3), Err("dossier.err_role"));
-        assert_eq!(check_transition(Transition::RecordAppraisal, UnderAppraisal, Role::Inspector, l3), Ok(()));
-        assert_eq!(check_transition(Transition::Approve, Appraised, Role::Inspector, l3), Err("dossier.err_role"), "the owner's decision is recorded by an administrator");
-        assert_eq!(check_transition(Transition::Approve, Appraised, Role::UnitManager, l3), Err("dossier.err_role"));
-        assert_eq!(check_transition(Transition::Approve, Appraised, Role::ProvinceAdmin, l3), Ok(()));
-        assert_eq!(check_transition(Transition::Approve, Submitted, Role::ProvinceAdmin, l3), Err("dossier.err_state"));
+        assert_eq!(
+            check_transition(Transition::Submit, Draft, Role::UnitManager, l3),
+            Ok(())
+        );
+        assert_eq!(
+            check_transition(Transition::Submit, Draft, Role::UnitStaff, l3),
+            Err("dossier.err_role")
+        );
+        assert_eq!(
+            check_transition(Transition::StartAppraisal, Submitted, Role::Inspector, l3),
+            Ok(())
+        );
+        assert_eq!(
+            check_transition(Transition::StartAppraisal, Submitted, Role::UnitManager, l3),
+            Err("dossier.err_role")
+        );
+        assert_eq!(
+            check_transition(
+                Transition::RecordAppraisal,
+                UnderAppraisal,
+                Role::Inspector,
+                l3
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            check_transition(Transition::Approve, Appraised, Role::Inspector, l3),
+            Err("dossier.err_role"),
+            "the owner's decision is recorded by an administrator"
+        );
+        assert_eq!(
+            check_transition(Transition::Approve, Appraised, Role::UnitManager, l3),
+            Err("dossier.err_role")
+        );
+        assert_eq!(
+            check_transition(Transition::Approve, Appraised, Role::ProvinceAdmin, l3),
+            Ok(())
+        );
+        assert_eq!(
+            check_transition(Transition::Approve, Submitted, Role::ProvinceAdmin, l3),
+            Err("dossier.err_state")
+        );
         // Level 5: the ministry appraises; only an administrator records its appraisal.
-        assert_eq!(check_transition(Transition::RecordAppraisal, UnderAppraisal, Role::Inspector, l5), Err("dossier.err_role"));
-        assert_eq!(check_transition(Transition::RecordAppraisal, UnderAppraisal, Role::ProvinceAdmin, l5), Ok(()));
-        assert_eq!(check_transition(Transition::Submit, Returned, Role::UnitManager, l3), Ok(()));
+        assert_eq!(
+            check_transition(
+                Transition::RecordAppraisal,
+                UnderAppraisal,
+                Role::Inspector,
+                l5
+            ),
+            Err("dossier.err_role")
+        );
+        assert_eq!(
+            check_transition(
+                Transition::RecordAppraisal,
+                UnderAppraisal,
+                Role::ProvinceAdmin,
+                l5
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            check_transition(Transition::Submit, Returned, Role::UnitManager, l3),
+            Ok(())
+        );
     }
 }

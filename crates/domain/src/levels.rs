@@ -2,8 +2,8 @@
 //! information, data subjects, administrative procedures, 24/7), the wizard asks the
 //! rest, and the regime's engine (`khien-levels`) decides.
 
-use khien_levels::input::{InformationType, SystemType as LegalType};
 use khien_levels::LevelInput;
+use khien_levels::input::{InformationType, SystemType as LegalType};
 
 use crate::systems::{InfoType, SystemFields, SystemType};
 
@@ -32,7 +32,11 @@ pub fn level_input(regime: &str, system: &SystemFields, answers: &LevelInput) ->
     LevelInput {
         regime: Some(regime.to_string()),
         system_type: Some(legal_type(system.system_type)),
-        information: system.information_types.iter().map(|i| legal_info(*i)).collect(),
+        information: system
+            .information_types
+            .iter()
+            .map(|i| legal_info(*i))
+            .collect(),
         personal_data_subjects: u64::try_from(system.personal_subjects).unwrap_or(0),
         sensitive_data_subjects: u64::try_from(system.sensitive_subjects).unwrap_or(0),
         handles_administrative_procedures: system.handles_admin_procedures,
@@ -49,7 +53,14 @@ pub fn classification_changed(used: &LevelInput, system: &SystemFields) -> bool 
     let key = |i: &LevelInput| {
         let mut info: Vec<String> = i.information.iter().map(|x| format!("{x:?}")).collect();
         info.sort();
-        (format!("{:?}", i.system_type), info, i.personal_data_subjects, i.sensitive_data_subjects, i.handles_administrative_procedures, i.requires_24x7)
+        (
+            format!("{:?}", i.system_type),
+            info,
+            i.personal_data_subjects,
+            i.sensitive_data_subjects,
+            i.handles_administrative_procedures,
+            i.requires_24x7,
+        )
     };
     key(used) != key(&now)
 }
@@ -72,16 +83,29 @@ mod tests {
         }
         .validate()
         .unwrap();
-        let answers = LevelInput { online_public_service_level: 4, personal_data_subjects: 1, ..Default::default() };
+        let answers = LevelInput {
+            online_public_service_level: 4,
+            personal_data_subjects: 1,
+            ..Default::default()
+        };
         let input = level_input("nd85-2016", &s, &answers);
         assert_eq!(input.personal_data_subjects, 12_000);
         assert_eq!(input.online_public_service_level, 4);
         let d = khien_levels::classify(&input).unwrap();
         assert_eq!(d.level, 3);
         assert!(!classification_changed(&input, &s));
-        let grown = SystemFields { sensitive_subjects: 5, ..s.clone() };
+        let grown = SystemFields {
+            sensitive_subjects: 5,
+            ..s.clone()
+        };
         assert!(classification_changed(&input, &grown));
-        let renamed = SystemFields { name: "Tên mới".into(), ..s };
-        assert!(!classification_changed(&input, &renamed), "a new name does not change the level");
+        let renamed = SystemFields {
+            name: "Tên mới".into(),
+            ..s
+        };
+        assert!(
+            !classification_changed(&input, &renamed),
+            "a new name does not change the level"
+        );
     }
 }

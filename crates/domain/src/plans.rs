@@ -18,7 +18,12 @@ pub enum ReqStatus {
 
 impl ReqStatus {
     /// What a person may set; `Inherited` is derived, never set by hand.
-    pub const SETTABLE: [ReqStatus; 4] = [ReqStatus::NotStarted, ReqStatus::Partly, ReqStatus::Met, ReqStatus::NotApplicable];
+    pub const SETTABLE: [ReqStatus; 4] = [
+        ReqStatus::NotStarted,
+        ReqStatus::Partly,
+        ReqStatus::Met,
+        ReqStatus::NotApplicable,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -31,7 +36,15 @@ impl ReqStatus {
     }
 
     pub fn parse(s: &str) -> Option<ReqStatus> {
-        [ReqStatus::NotStarted, ReqStatus::Partly, ReqStatus::Met, ReqStatus::NotApplicable, ReqStatus::Inherited].into_iter().find(|v| v.as_str() == s)
+        [
+            ReqStatus::NotStarted,
+            ReqStatus::Partly,
+            ReqStatus::Met,
+            ReqStatus::NotApplicable,
+            ReqStatus::Inherited,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
     }
 }
 
@@ -98,7 +111,11 @@ impl PlanProgress {
 }
 
 /// Why a system may not be set to operating (i18n keys), empty when it may.
-pub fn go_live_blockers(level_approved: bool, plan: &PlanProgress, exception: bool) -> Vec<&'static str> {
+pub fn go_live_blockers(
+    level_approved: bool,
+    plan: &PlanProgress,
+    exception: bool,
+) -> Vec<&'static str> {
     if exception {
         return Vec::new();
     }
@@ -119,15 +136,31 @@ mod tests {
     #[test]
     fn inheritance_progress_and_gate() {
         assert_eq!(effective(None, true), ReqStatus::Inherited);
-        assert_eq!(effective(Some(ReqStatus::NotStarted), true), ReqStatus::Inherited);
+        assert_eq!(
+            effective(Some(ReqStatus::NotStarted), true),
+            ReqStatus::Inherited
+        );
         assert_eq!(effective(Some(ReqStatus::Partly), true), ReqStatus::Partly);
         assert_eq!(effective(None, false), ReqStatus::NotStarted);
-        let p = PlanProgress::of([ReqStatus::Met, ReqStatus::Inherited, ReqStatus::Partly, ReqStatus::NotApplicable, ReqStatus::NotStarted]);
+        let p = PlanProgress::of([
+            ReqStatus::Met,
+            ReqStatus::Inherited,
+            ReqStatus::Partly,
+            ReqStatus::NotApplicable,
+            ReqStatus::NotStarted,
+        ]);
         assert!((p.percent() - 62.5).abs() < 1e-9);
         assert_eq!(p.bucket(), "partial");
-        assert_eq!(go_live_blockers(false, &p, false), vec!["plan.gate_level", "plan.gate_plan"]);
+        assert_eq!(
+            go_live_blockers(false, &p, false),
+            vec!["plan.gate_level", "plan.gate_plan"]
+        );
         assert!(go_live_blockers(false, &p, true).is_empty());
-        let done = PlanProgress::of([ReqStatus::Met, ReqStatus::Inherited, ReqStatus::NotApplicable]);
+        let done = PlanProgress::of([
+            ReqStatus::Met,
+            ReqStatus::Inherited,
+            ReqStatus::NotApplicable,
+        ]);
         assert!(done.fully_implemented() && (done.percent() - 100.0).abs() < 1e-9);
         assert!(go_live_blockers(true, &done, false).is_empty());
         assert_eq!(PlanProgress::default().bucket(), "none");

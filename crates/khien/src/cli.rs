@@ -121,7 +121,9 @@ pub struct Env {
 impl Env {
     /// Connects to the configured database, with uploads under `<data dir>/blobs`.
     pub async fn store(&self) -> anyhow::Result<Store> {
-        Ok(Store::connect(&self.database_url, wall_clock()).await?.with_blob_dir(self.data_dir.join("blobs")))
+        Ok(Store::connect(&self.database_url, wall_clock())
+            .await?
+            .with_blob_dir(self.data_dir.join("blobs")))
     }
 }
 
@@ -133,7 +135,11 @@ fn env(global: &Global) -> anyhow::Result<Env> {
         .or_else(|| file.data_dir.clone())
         .unwrap_or_else(|| PathBuf::from("khien-data"));
     let database_url = config::database_url(global.database_url.as_deref(), &file, &data_dir)?;
-    Ok(Env { file, database_url, data_dir })
+    Ok(Env {
+        file,
+        database_url,
+        data_dir,
+    })
 }
 
 pub fn run(cli: Cli) -> ExitCode {

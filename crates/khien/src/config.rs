@@ -25,15 +25,23 @@ pub struct FileConfig {
 }
 
 /// The regulation data a deployment may override: (calendar, authority names).
-pub fn regulation_data(file: &FileConfig) -> anyhow::Result<(khien_levels::Calendar, khien_levels::RoleNames)> {
-    let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()));
+pub fn regulation_data(
+    file: &FileConfig,
+) -> anyhow::Result<(khien_levels::Calendar, khien_levels::RoleNames)> {
+    let read = |p: &Path| {
+        std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))
+    };
     let calendar = match &file.holidays_file {
-        Some(p) => khien_levels::Calendar::from_toml(&read(p)?).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?,
+        Some(p) => khien_levels::Calendar::from_toml(&read(p)?)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?,
         None => khien_levels::Calendar::vietnam()?.clone(),
     };
     let mut names = khien_levels::RoleNames::defaults()?;
     if let Some(p) = &file.authority_names_file {
-        names = names.merged_with(khien_levels::RoleNames::from_toml(&read(p)?).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?);
+        names = names.merged_with(
+            khien_levels::RoleNames::from_toml(&read(p)?)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?,
+        );
     }
     Ok((calendar, names))
 }

@@ -29,7 +29,9 @@ pub struct HuntCommand {
 }
 
 pub fn run(cmd: HuntCommand) -> ExitCode {
-    let Some(url) = cmd.report_to.clone() else { return khien_hunt::run(cmd.args) };
+    let Some(url) = cmd.report_to.clone() else {
+        return khien_hunt::run(cmd.args);
+    };
     match report(&cmd, &url) {
         Ok(code) => code,
         Err(e) => {
@@ -43,7 +45,9 @@ pub fn run(cmd: HuntCommand) -> ExitCode {
 fn describe(paths: &[PathBuf]) -> anyhow::Result<Vec<FileRef>> {
     fn walk(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         if p.is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .collect();
             entries.sort();
             for e in entries {
                 walk(&e, out)?;
@@ -62,7 +66,12 @@ fn describe(paths: &[PathBuf]) -> anyhow::Result<Vec<FileRef>> {
         .map(|f| {
             let bytes = std::fs::read(f).map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?;
             let sha256 = khien_domain::audit::hex(&Sha256::digest(&bytes));
-            Ok(FileRef { name: f.display().to_string(), sha256, size: i64::try_from(bytes.len()).unwrap_or(i64::MAX), count: 0 })
+            Ok(FileRef {
+                name: f.display().to_string(),
+                sha256,
+                size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+                count: 0,
+            })
         })
         .collect()
 }
@@ -86,18 +95,33 @@ fn report(cmd: &HuntCommand, url: &str) -> anyhow::Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!("cannot reach {endpoint}: {e}"))?;
         match resp.status().as_u16() {
             200 => {}
-            401 => anyhow::bail!("the server refused the token (401): create one on your account page"),
+            401 => {
+                anyhow::bail!("the server refused the token (401): create one on your account page")
+            }
             404 => anyhow::bail!("system {system} is unknown or outside your scope (404)"),
-            other => anyhow::bail!("the server answered {other}: {}", resp.body_mut().read_to_string().unwrap_or_default()),
+            other => anyhow::bail!(
+                "the server answered {other}: {}",
+                resp.body_mut().read_to_string().unwrap_or_default()
+            ),
         }
     }
     let a = &cmd.args;
     let when = |s: &Option<String>| -> anyhow::Result<Option<jiff::Timestamp>> {
-        s.as_deref().map(|t| khien_hunt::timeparse::parse_any(t).ok_or_else(|| anyhow::anyhow!("cannot read the time {t}"))).transpose()
+        s.as_deref()
+            .map(|t| {
+                khien_hunt::timeparse::parse_any(t)
+                    .ok_or_else(|| anyhow::anyhow!("cannot read the time {t}"))
+            })
+            .transpose()
     };
     let input = HuntInput {
         logs: a.paths.clone(),
-        rules: a.sigma.iter().filter(|p| p.as_os_str() != "builtin").cloned().collect(),
+        rules: a
+            .sigma
+            .iter()
+            .filter(|p| p.as_os_str() != "builtin")
+            .cloned()
+            .collect(),
         iocs: a.ioc.clone(),
         builtin_rules: a.sigma.iter().any(|p| p.as_os_str() == "builtin"),
         from: when(&a.from)?,
@@ -106,16 +130,29 @@ fn report(cmd: &HuntCommand, url: &str) -> anyhow::Result<ExitCode> {
     let outcome = hunt_files(&input, &|done, total| eprint!("\r{done}/{total} files"));
     eprintln!();
     let s = &outcome.summary;
-    eprintln!("{} files, {} events, {} detections ({} skipped records)", s.files, s.events, s.detections, s.skipped);
+    eprintln!(
+        "{} files, {} events, {} detections ({} skipped records)",
+        s.files, s.events, s.detections, s.skipped
+    );
     if let Some(path) = &a.output {
         let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
         for d in &outcome.detections {
             writeln!(f, "{}", serde_json::to_string(d)?)?;
         }
     }
-    let date = |t: &Option<jiff::Timestamp>| t.map(|t| t.to_string().chars().take(10).collect::<String>());
+    let date =
+        |t: &Option<jiff::Timestamp>| t.map(|t| t.to_string().chars().take(10).collect::<String>());
     let report = HuntReportIn {
-        title: cmd.title.clone().unwrap_or_else(|| format!("khien hunt {}", jiff::Timestamp::now().to_string().chars().take(10).collect::<String>())),
+        title: cmd.title.clone().unwrap_or_else(|| {
+            format!(
+                "khien hunt {}",
+                jiff::Timestamp::now()
+                    .to_string()
+                    .chars()
+                    .take(10)
+                    .collect::<String>()
+            )
+        }),
         systems: cmd.systems.clone(),
         period_from: date(&input.from),
         period_to: date(&input.to),
@@ -140,7 +177,10 @@ fn report(cmd: &HuntCommand, url: &str) -> anyhow::Result<ExitCode> {
     if status != 201 {
         anyhow::bail!("the server refused the report ({status}): {text}");
     }
-    let id = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| v["id"].as_str().map(String::from)).unwrap_or_default();
+    let id = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v["id"].as_str().map(String::from))
+        .unwrap_or_default();
     println!("recorded: {base}/hunts/{id}");
     Ok(ExitCode::SUCCESS)
 }

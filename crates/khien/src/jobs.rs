@@ -10,7 +10,9 @@ use std::time::Duration;
 use khien_hunt::hunt::Hunter;
 use khien_hunt::sigma::SigmaSet;
 use khien_store::Store;
-use khien_store::hunts::{ClaimedHunt, DetectionRow, FileRef, HuntSummary, MAX_STORED_DETECTIONS, RuleCount};
+use khien_store::hunts::{
+    ClaimedHunt, DetectionRow, FileRef, HuntSummary, MAX_STORED_DETECTIONS, RuleCount,
+};
 
 /// Detections the hunt engine keeps in memory before spilling to disk.
 const MEM_DETECTIONS: usize = 100_000;
@@ -51,12 +53,27 @@ pub async fn run_pending(store: &Store) -> anyhow::Result<usize> {
 }
 
 /// Writes each stored file under `dir/<kind>/` with its original (sanitised) name.
-fn materialise(store: &Store, dir: &Path, kind: &str, files: &[FileRef]) -> anyhow::Result<Vec<PathBuf>> {
+fn materialise(
+    store: &Store,
+    dir: &Path,
+    kind: &str,
+    files: &[FileRef],
+) -> anyhow::Result<Vec<PathBuf>> {
     let sub = dir.join(kind);
     std::fs::create_dir_all(&sub)?;
     let mut out = Vec::new();
     for (i, f) in files.iter().enumerate() {
-        let safe: String = f.name.chars().map(|c| if c.is_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).collect();
+        let safe: String = f
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
         let path = sub.join(format!("{i:03}-{safe}"));
         std::fs::write(&path, store.blobs.get(&f.sha256)?)?;
         out.push(path);
@@ -66,7 +83,10 @@ fn materialise(store: &Store, dir: &Path, kind: &str, files: &[FileRef]) -> anyh
 
 fn period_bound(date: &Option<String>, end_of_day: bool) -> Option<jiff::Timestamp> {
     let d = date.as_deref()?;
-    khien_hunt::timeparse::parse_any(&format!("{d}T{}Z", if end_of_day { "23:59:59" } else { "00:00:00" }))
+    khien_hunt::timeparse::parse_any(&format!(
+        "{d}T{}Z",
+        if end_of_day { "23:59:59" } else { "00:00:00" }
+    ))
 }
 
 /// What a hunt found: the summary and the detections to keep.
@@ -85,9 +105,24 @@ pub struct HuntInput {
     pub to: Option<jiff::Timestamp>,
 }
 
-fn hunt_blocking(h: &ClaimedHunt, logs: Vec<PathBuf>, rules: Vec<PathBuf>, iocs: Vec<PathBuf>, progress: &AtomicU64) -> Outcome {
-    let input = HuntInput { logs, rules, iocs, builtin_rules: h.builtin_rules, from: period_bound(&h.period_from, false), to: period_bound(&h.period_to, true) };
-    hunt_files(&input, &|done, total| progress.store(done * 100 / total.max(1), Ordering::Relaxed))
+fn hunt_blocking(
+    h: &ClaimedHunt,
+    logs: Vec<PathBuf>,
+    rules: Vec<PathBuf>,
+    iocs: Vec<PathBuf>,
+    progress: &AtomicU64,
+) -> Outcome {
+    let input = HuntInput {
+        logs,
+        rules,
+        iocs,
+        builtin_rules: h.builtin_rules,
+        from: period_bound(&h.period_from, false),
+        to: period_bound(&h.period_to, true),
+    };
+    hunt_files(&input, &|done, total| {
+        progress.store(done * 100 / total.max(1), Ordering::Relaxed)
+    })
 }
 
 /// Runs the hunting engine over files: the same code for the platform's jobs and for
@@ -104,40 +139,69 @@ pub fn hunt_files(input: &HuntInput, progress: &(dyn Fn(u64, u64) + Sync)) -> Ou
         problems.extend(s.errors.iter().map(|e| e.to_string()));
         problems.extend(s.skipped.iter().take(50).map(|sk| format!("{sk:?}")));
     }
-    let hunter = Hunter { sigma, ioc, from: input.from, to: input.to };
+    let hunter = Hunter {
+        sigma,
+        ioc,
+        from: input.from,
+        to: input.to,
+    };
     let mut detections = Vec::new();
-    let report = hunter.hunt_stream(
-        &input.logs,
-        progress,
-        MEM_DETECTIONS,
-        &mut |d| {
-            if detections.len() < MAX_STORED_DETECTIONS
-                && let Ok(row) = serde_json::from_value::<DetectionRow>(khien_hunt::output::to_json(d)) {
-                    detections.push(row);
-                }
-            Ok(())
-        },
-    );
+    let report = hunter.hunt_stream(&input.logs, progress, MEM_DETECTIONS, &mut |d| {
+        if detections.len() < MAX_STORED_DETECTIONS
+            && let Ok(row) = serde_json::from_value::<DetectionRow>(khien_hunt::output::to_json(d))
+        {
+            detections.push(row);
+        }
+        Ok(())
+    });
     for f in &report.files {
         if let Some(e) = &f.error {
-            problems.push(format!("{}: {e}", f.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()));
+            problems.push(format!(
+                "{}: {e}",
+                f.path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            ));
         }
     }
     problems.extend(report.errors.iter().cloned());
     let to_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-    let mut by_rule: Vec<RuleCount> = report.counts.by_rule.iter().map(|((id, title), n)| RuleCount { rule_id: id.clone(), rule_title: title.clone(), count: i64::try_from(*n).unwrap_or(0) }).collect();
-    by_rule.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.rule_id.cmp(&b.rule_id)));
+    let mut by_rule: Vec<RuleCount> = report
+        .counts
+        .by_rule
+        .iter()
+        .map(|((id, title), n)| RuleCount {
+            rule_id: id.clone(),
+            rule_title: title.clone(),
+            count: i64::try_from(*n).unwrap_or(0),
+        })
+        .collect();
+    by_rule.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| a.rule_id.cmp(&b.rule_id))
+    });
     let summary = HuntSummary {
         files: i64::try_from(report.files.len()).unwrap_or(0),
         events: to_i64(report.events()),
         skipped: to_i64(report.skipped_records()),
         detections: to_i64(report.counts.total),
         stored: 0,
-        by_level: report.counts.by_level.iter().rev().map(|((_, l), n)| (l.clone(), i64::try_from(*n).unwrap_or(0))).collect(),
+        by_level: report
+            .counts
+            .by_level
+            .iter()
+            .rev()
+            .map(|((_, l), n)| (l.clone(), i64::try_from(*n).unwrap_or(0)))
+            .collect(),
         by_rule,
         problems,
     };
-    Outcome { summary, detections }
+    Outcome {
+        summary,
+        detections,
+    }
 }
 
 async fn run_one(store: &Store, h: ClaimedHunt) -> anyhow::Result<()> {
@@ -161,6 +225,8 @@ async fn run_one(store: &Store, h: ClaimedHunt) -> anyhow::Result<()> {
         }
     };
     let _ = std::fs::remove_dir_all(&dir);
-    store.finish_hunt(&h.id, &outcome.summary, &outcome.detections).await?;
+    store
+        .finish_hunt(&h.id, &outcome.summary, &outcome.detections)
+        .await?;
     Ok(())
 }

@@ -73,7 +73,9 @@ pub struct RoleNames {
 impl RoleNames {
     /// No names at all (every role shows its id).
     pub fn empty() -> Self {
-        Self { names: BTreeMap::new() }
+        Self {
+            names: BTreeMap::new(),
+        }
     }
 
     /// The default names shipped in data/regimes/roles.toml.

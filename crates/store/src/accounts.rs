@@ -204,7 +204,15 @@ impl Scoped<'_> {
 /// Records an event on a user's own account (sign-in, password, second factor). The
 /// entry names the event, never the secret.
 async fn user_event(tx: &mut WriteTx, action: &str, user: &User, unit_path: &str) -> Result<()> {
-    tx.record(action, "user", &user.id, (&user.unit_id, unit_path), None::<&()>, None::<&()>).await
+    tx.record(
+        action,
+        "user",
+        &user.id,
+        (&user.unit_id, unit_path),
+        None::<&()>,
+        None::<&()>,
+    )
+    .await
 }
 
 impl Store {

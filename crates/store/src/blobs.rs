@@ -17,7 +17,11 @@ impl Blobs {
 
     fn path(&self, sha: &str) -> Option<PathBuf> {
         // Only our own lowercase hex names: nothing from a request reaches the filesystem.
-        if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if sha.len() != 64
+            || !sha
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             return None;
         }
         Some(self.root.join(&sha[..2]).join(sha))
@@ -26,7 +30,9 @@ impl Blobs {
     /// Stores the bytes (once per content) and returns their sha256.
     pub fn put(&self, bytes: &[u8]) -> std::io::Result<String> {
         let sha = khien_domain::audit::hex(&Sha256::digest(bytes));
-        let path = self.path(&sha).ok_or_else(|| std::io::Error::other("bad hash"))?;
+        let path = self
+            .path(&sha)
+            .ok_or_else(|| std::io::Error::other("bad hash"))?;
         if !path.exists() {
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir)?;
@@ -40,7 +46,9 @@ impl Blobs {
     }
 
     pub fn get(&self, sha: &str) -> std::io::Result<Vec<u8>> {
-        let path = self.path(sha).ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"))?;
+        let path = self
+            .path(sha)
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"))?;
         std::fs::read(path)
     }
 }

@@ -116,11 +116,13 @@ fn conflict(key: &'static str) -> StoreError {
 
 impl Scoped<'_> {
     pub async fn dossier(&self, id: &str) -> Result<Dossier> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM dossiers WHERE id = $1")))
-            .bind(id.to_string())
-            .fetch_optional(&self.store.pool)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM dossiers WHERE id = $1"
+        )))
+        .bind(id.to_string())
+        .fetch_optional(&self.store.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
         let d = from_row(&row)?;
         // Visible only through its system, which applies the scope.
         self.system(&d.system_id).await?;
@@ -130,10 +132,12 @@ impl Scoped<'_> {
     /// Every version for a system, newest first.
     pub async fn dossiers_of(&self, system_id: &str) -> Result<Vec<Dossier>> {
         self.system(system_id).await?;
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM dossiers WHERE system_id = $1 ORDER BY version DESC")))
-            .bind(system_id.to_string())
-            .fetch_all(&self.store.pool)
-            .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM dossiers WHERE system_id = $1 ORDER BY version DESC"
+        )))
+        .bind(system_id.to_string())
+        .fetch_all(&self.store.pool)
+        .await?;
         rows.iter().map(from_row).collect()
     }
 
@@ -147,8 +151,15 @@ impl Scoped<'_> {
         let mut tx = self.write().await?;
         let now = tx.at().to_string();
         let today = now.get(..10).unwrap_or("").to_string();
-        for old in existing.iter().filter(|d| d.status != DossierStatus::Approved && !d.superseded) {
-            sqlx::query("UPDATE dossiers SET superseded = 1, updated_at = $1 WHERE id = $2").bind(now.clone()).bind(old.id.clone()).execute(&mut *tx.tx).await?;
+        for old in existing
+            .iter()
+            .filter(|d| d.status != DossierStatus::Approved && !d.superseded)
+        {
+            sqlx::query("UPDATE dossiers SET superseded = 1, updated_at = $1 WHERE id = $2")
+                .bind(now.clone())
+                .bind(old.id.clone())
+                .execute(&mut *tx.tx)
+                .await?;
         }
         let id = new_id();
         sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -182,13 +193,30 @@ impl Scoped<'_> {
 
     /// Stores a file (content-addressed) and links it to an owner; audited.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn attach(&self, owner_kind: &str, owner_id: &str, part: &str, filename: &str, bytes: &[u8], dates: (Option<String>, Option<String>), audit_unit: (&str, &str)) -> Result<Attachment> {
-        let sha = self.store.blobs.put(bytes).map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
+    pub(crate) async fn attach(
+        &self,
+        owner_kind: &str,
+        owner_id: &str,
+        part: &str,
+        filename: &str,
+        bytes: &[u8],
+        dates: (Option<String>, Option<String>),
+        audit_unit: (&str, &str),
+    ) -> Result<Attachment> {
+        let sha = self
+            .store
+            .blobs
+            .put(bytes)
+            .map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
         let mut tx = self.write().await?;
         let a = Attachment {
             id: new_id(),
             part: part.to_string(),
-            filename: filename.chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(200).collect(),
+            filename: filename
+                .chars()
+                .filter(|c| !c.is_control() && *c != '/' && *c != '\\')
+                .take(200)
+                .collect(),
             sha256: sha,
             size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
             effective_date: dates.0,
@@ -210,28 +238,57 @@ impl Scoped<'_> {
             .bind(a.uploaded_by.clone())
             .execute(&mut *tx.tx)
             .await?;
-        tx.record("attach", owner_kind, owner_id, audit_unit, None::<&()>, Some(&a)).await?;
+        tx.record(
+            "attach",
+            owner_kind,
+            owner_id,
+            audit_unit,
+            None::<&()>,
+            Some(&a),
+        )
+        .await?;
         tx.commit().await?;
         Ok(a)
     }
 
     /// Attaches a file to a dossier part; only while the dossier is a draft or returned.
-    pub async fn attach_to_dossier(&self, dossier_id: &str, part: &str, filename: &str, bytes: &[u8]) -> Result<Attachment> {
+    pub async fn attach_to_dossier(
+        &self,
+        dossier_id: &str,
+        part: &str,
+        filename: &str,
+        bytes: &[u8],
+    ) -> Result<Attachment> {
         let d = self.dossier(dossier_id).await?;
         let regime = load_regime(&d.regime).map_err(|_| conflict("dossier.err_regime"))?;
         if !regime.dossier_for(d.level).any(|p| p.key == part) {
             return Err(conflict("dossier.err_part"));
         }
-        let editable = matches!(d.status, DossierStatus::Draft | DossierStatus::Returned) || (part == "expert_opinion" && d.status == DossierStatus::Submitted);
+        let editable = matches!(d.status, DossierStatus::Draft | DossierStatus::Returned)
+            || (part == "expert_opinion" && d.status == DossierStatus::Submitted);
         if !editable {
             return Err(conflict("dossier.err_locked"));
         }
         let system = self.system(&d.system_id).await?;
-        self.attach("dossier", dossier_id, part, filename, bytes, (None, None), (&system.fields.owner_unit_id, &system.owner_path)).await
+        self.attach(
+            "dossier",
+            dossier_id,
+            part,
+            filename,
+            bytes,
+            (None, None),
+            (&system.fields.owner_unit_id, &system.owner_path),
+        )
+        .await
     }
 
     /// Records the system's security regulation decision (required before approval).
-    pub async fn set_regulation(&self, dossier_id: &str, number: &str, date: &str) -> Result<Dossier> {
+    pub async fn set_regulation(
+        &self,
+        dossier_id: &str,
+        number: &str,
+        date: &str,
+    ) -> Result<Dossier> {
         let d = self.dossier(dossier_id).await?;
         if d.status == DossierStatus::Approved || d.superseded {
             return Err(conflict("dossier.err_locked"));
@@ -245,7 +302,15 @@ impl Scoped<'_> {
             .bind(dossier_id.to_string())
             .execute(&mut *tx.tx)
             .await?;
-        tx.record("regulation", "dossier", dossier_id, (&system.fields.owner_unit_id, &system.owner_path), Some(&d), Some(&serde_json::json!({ "regulation_no": number, "regulation_date": date }))).await?;
+        tx.record(
+            "regulation",
+            "dossier",
+            dossier_id,
+            (&system.fields.owner_unit_id, &system.owner_path),
+            Some(&d),
+            Some(&serde_json::json!({ "regulation_no": number, "regulation_date": date })),
+        )
+        .await?;
         tx.commit().await?;
         self.dossier(dossier_id).await
     }
@@ -272,25 +337,63 @@ impl Scoped<'_> {
 
     /// Moves a dossier one step, if the regime gives this principal's role that step and
     /// the dossier holds what the step needs.
-    pub async fn transition(&self, dossier_id: &str, t: Transition, data: &TransitionData) -> Result<Dossier> {
+    pub async fn transition(
+        &self,
+        dossier_id: &str,
+        t: Transition,
+        data: &TransitionData,
+    ) -> Result<Dossier> {
         let d = self.dossier(dossier_id).await?;
         if d.superseded {
             return Err(conflict("dossier.err_locked"));
         }
         let regime = load_regime(&d.regime).map_err(|_| conflict("dossier.err_regime"))?;
-        let authority = regime.authority(d.level).ok_or(conflict("dossier.err_regime"))?;
-        check_transition(t, d.status, self.principal.role, authority).map_err(|key| if key == "dossier.err_role" { StoreError::Forbidden } else { conflict(key) })?;
-        let parts: Vec<String> = self.attachments("dossier", dossier_id).await?.into_iter().map(|a| a.part).collect();
-        let required = |expert: bool| -> Vec<String> { regime.dossier_for(d.level).map(|p| p.key.clone()).filter(|k| (k == "expert_opinion") == expert).collect() };
+        let authority = regime
+            .authority(d.level)
+            .ok_or(conflict("dossier.err_regime"))?;
+        check_transition(t, d.status, self.principal.role, authority).map_err(|key| {
+            if key == "dossier.err_role" {
+                StoreError::Forbidden
+            } else {
+                conflict(key)
+            }
+        })?;
+        let parts: Vec<String> = self
+            .attachments("dossier", dossier_id)
+            .await?
+            .into_iter()
+            .map(|a| a.part)
+            .collect();
+        let required = |expert: bool| -> Vec<String> {
+            regime
+                .dossier_for(d.level)
+                .map(|p| p.key.clone())
+                .filter(|k| (k == "expert_opinion") == expert)
+                .collect()
+        };
         let missing = |keys: Vec<String>| keys.iter().any(|k| !parts.contains(k));
         let filled = |s: &str| !s.trim().is_empty();
         match t {
-            Transition::Submit if missing(required(false)) => return Err(conflict("dossier.err_parts")),
-            Transition::StartAppraisal if missing(required(true)) => return Err(conflict("dossier.err_expert")),
-            Transition::Return if !filled(&data.reason) => return Err(conflict("dossier.err_reason")),
-            Transition::RecordAppraisal if !filled(&data.appraisal_opinion) => return Err(conflict("dossier.err_opinion")),
-            Transition::Approve if d.regulation_no.as_deref().is_none_or(|s| !filled(s)) => return Err(conflict("dossier.err_regulation")),
-            Transition::Approve if !filled(&data.decision_no) || !filled(&data.decision_by) || khien_domain::time_fmt::parse_user_date(&data.decision_date).is_none() => {
+            Transition::Submit if missing(required(false)) => {
+                return Err(conflict("dossier.err_parts"));
+            }
+            Transition::StartAppraisal if missing(required(true)) => {
+                return Err(conflict("dossier.err_expert"));
+            }
+            Transition::Return if !filled(&data.reason) => {
+                return Err(conflict("dossier.err_reason"));
+            }
+            Transition::RecordAppraisal if !filled(&data.appraisal_opinion) => {
+                return Err(conflict("dossier.err_opinion"));
+            }
+            Transition::Approve if d.regulation_no.as_deref().is_none_or(|s| !filled(s)) => {
+                return Err(conflict("dossier.err_regulation"));
+            }
+            Transition::Approve
+                if !filled(&data.decision_no)
+                    || !filled(&data.decision_by)
+                    || khien_domain::time_fmt::parse_user_date(&data.decision_date).is_none() =>
+            {
                 return Err(conflict("dossier.err_decision"));
             }
             _ => {}
@@ -301,7 +404,8 @@ impl Scoped<'_> {
         let now = tx.at().to_string();
         let today = now.get(..10).unwrap_or("").to_string();
         let opt = |s: &str| Some(s.trim().to_string()).filter(|x| !x.is_empty());
-        let decision_date = khien_domain::time_fmt::parse_user_date(&data.decision_date).map(khien_domain::time_fmt::iso_date);
+        let decision_date = khien_domain::time_fmt::parse_user_date(&data.decision_date)
+            .map(khien_domain::time_fmt::iso_date);
         sqlx::query(
             "UPDATE dossiers SET status = $1, stage_started = $2, updated_at = $3,
                return_reason = CASE WHEN $4 = 'return' THEN $5 ELSE return_reason END,
@@ -330,7 +434,11 @@ impl Scoped<'_> {
                 .execute(&mut *tx.tx)
                 .await?;
         }
-        let note = [&data.reason, &data.appraisal_opinion, &data.decision_no].iter().map(|s| s.trim()).find(|s| !s.is_empty()).map(String::from);
+        let note = [&data.reason, &data.appraisal_opinion, &data.decision_no]
+            .iter()
+            .map(|s| s.trim())
+            .find(|s| !s.is_empty())
+            .map(String::from);
         sqlx::query("INSERT INTO dossier_events (id, dossier_id, at, actor_name, transition, from_status, to_status, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(new_id())
             .bind(dossier_id.to_string())
@@ -349,17 +457,27 @@ impl Scoped<'_> {
 
     /// The approved, current dossier of a system, if any.
     pub async fn approved_dossier(&self, system_id: &str) -> Result<Option<Dossier>> {
-        Ok(self.dossiers_of(system_id).await?.into_iter().find(|d| d.status == DossierStatus::Approved && !d.superseded))
+        Ok(self
+            .dossiers_of(system_id)
+            .await?
+            .into_iter()
+            .find(|d| d.status == DossierStatus::Approved && !d.superseded))
     }
 
     /// Every dossier in scope that is not superseded (for the province view).
     pub async fn current_dossiers(&self) -> Result<Vec<(Dossier, String)>> {
         let mut sql = crate::sql::Sql::new(&format!(
             "SELECT {} , ou.id AS owner_id FROM dossiers d JOIN systems s ON s.id = d.system_id JOIN units ou ON ou.id = s.owner_unit_id JOIN units opu ON opu.id = s.operator_unit_id WHERE d.superseded = 0",
-            COLUMNS.split(", ").map(|c| format!("d.{c}")).collect::<Vec<_>>().join(", ")
+            COLUMNS
+                .split(", ")
+                .map(|c| format!("d.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
         self.restrict(&mut sql, &["ou.path", "opu.path"]);
         let rows = sql.query().fetch_all(&self.store.pool).await?;
-        rows.iter().map(|r| Ok((from_row(r)?, r.try_get("owner_id")?))).collect()
+        rows.iter()
+            .map(|r| Ok((from_row(r)?, r.try_get("owner_id")?)))
+            .collect()
     }
 }

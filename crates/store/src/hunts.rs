@@ -75,19 +75,6 @@ pub struct HuntReportIn {
     pub detections: Vec<DetectionRow>,
 }
 
-/// A hunt to run from uploaded files.
-#[derive(Debug, Clone, Default)]
-pub struct NewHunt {
-    pub title: String,
-    pub systems: Vec<String>,
-    pub period_from: Option<String>,
-    pub period_to: Option<String>,
-    pub sources: Vec<FileRef>,
-    pub rule_sets: Vec<FileRef>,
-    pub ioc_sets: Vec<FileRef>,
-    pub builtin_rules: bool,
-}
-
 #[derive(Debug, Clone, Serialize)]
 pub struct Hunt {
     pub id: String,
@@ -137,7 +124,8 @@ const COLS: &str = "h.id, h.title, h.period_from, h.period_to, h.origin, h.statu
 const LINKED: &str = "FROM hunt_systems hs JOIN systems s ON s.id = hs.system_id JOIN units ou ON ou.id = s.owner_unit_id WHERE hs.hunt_id = h.id AND ou.path";
 
 fn json<T: serde::de::DeserializeOwned + Default>(s: Option<String>) -> T {
-    s.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default()
+    s.and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default()
 }
 
 fn to_json<T: Serialize>(v: &T) -> String {
@@ -158,7 +146,9 @@ fn hunt_from_row(r: &AnyRow) -> Result<Hunt> {
         rule_sets: json(r.try_get("rules_json")?),
         ioc_sets: json(r.try_get("iocs_json")?),
         builtin_rules: r.try_get::<i16, _>("builtin_rules")? != 0,
-        summary: r.try_get::<Option<String>, _>("summary_json")?.and_then(|s| serde_json::from_str(&s).ok()),
+        summary: r
+            .try_get::<Option<String>, _>("summary_json")?
+            .and_then(|s| serde_json::from_str(&s).ok()),
         conclusion: r.try_get("conclusion")?,
         conclusion_note: r.try_get("conclusion_note")?,
         created_by: r.try_get("created_by")?,
@@ -171,7 +161,9 @@ fn hunt_from_row(r: &AnyRow) -> Result<Hunt> {
 fn iso_date(s: &Option<String>) -> Result<Option<String>> {
     match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(v) => khien_domain::time_fmt::parse_user_date(v).map(|d| Some(khien_domain::time_fmt::iso_date(d))).ok_or(StoreError::Conflict("err.date")),
+        Some(v) => khien_domain::time_fmt::parse_user_date(v)
+            .map(|d| Some(khien_domain::time_fmt::iso_date(d)))
+            .ok_or(StoreError::Conflict("err.date")),
     }
 }
 
@@ -204,13 +196,24 @@ impl Scoped<'_> {
     async fn hunt_systems_in_scope(&self, systems: &[String]) -> Result<(String, String)> {
         let mut owner = None;
         for id in systems {
-            let s = self.system(id).await.map_err(|_| StoreError::Conflict("hunt.err_systems"))?;
+            let s = self
+                .system(id)
+                .await
+                .map_err(|_| StoreError::Conflict("hunt.err_systems"))?;
             owner.get_or_insert((s.fields.owner_unit_id.clone(), s.owner_path.clone()));
         }
         owner.ok_or(StoreError::Conflict("hunt.err_systems"))
     }
 
-    async fn insert_hunt(&self, tx: &mut WriteTx, unit: &str, origin: &str, status: &str, h: &HuntReportIn, builtin: bool) -> Result<String> {
+    async fn insert_hunt(
+        &self,
+        tx: &mut WriteTx,
+        unit: &str,
+        origin: &str,
+        status: &str,
+        h: &HuntReportIn,
+        builtin: bool,
+    ) -> Result<String> {
         let id = new_id();
         let now = tx.at().to_string();
         let done = status == "done";
@@ -234,7 +237,11 @@ impl Scoped<'_> {
             .execute(&mut *tx.tx)
             .await?;
         for s in &h.systems {
-            sqlx::query("INSERT INTO hunt_systems (hunt_id, system_id) VALUES ($1, $2)").bind(id.clone()).bind(s.clone()).execute(&mut *tx.tx).await?;
+            sqlx::query("INSERT INTO hunt_systems (hunt_id, system_id) VALUES ($1, $2)")
+                .bind(id.clone())
+                .bind(s.clone())
+                .execute(&mut *tx.tx)
+                .await?;
         }
         Ok(id)
     }
@@ -246,28 +253,27 @@ impl Scoped<'_> {
         Ok(())
     }
 
-    /// Queues a hunt of uploaded files; the worker runs it.
-    pub async fn queue_hunt(&self, n: &NewHunt) -> Result<String> {
+    /// Queues a hunt of uploaded files (the summary and detections of `n` are ignored);
+    /// the worker runs it.
+    pub async fn queue_hunt(&self, n: &HuntReportIn, builtin_rules: bool) -> Result<String> {
         Self::check_title(&n.title)?;
         let (unit, path) = self.hunt_systems_in_scope(&n.systems).await?;
         if n.sources.is_empty() {
             return Err(StoreError::Conflict("hunt.err_sources"));
         }
-        if n.rule_sets.is_empty() && n.ioc_sets.is_empty() && !n.builtin_rules {
+        if n.rule_sets.is_empty() && n.ioc_sets.is_empty() && !builtin_rules {
             return Err(StoreError::Conflict("hunt.err_rules"));
         }
         let report = HuntReportIn {
             title: n.title.trim().to_string(),
-            systems: n.systems.clone(),
-            period_from: n.period_from.clone(),
-            period_to: n.period_to.clone(),
-            sources: n.sources.clone(),
-            rule_sets: n.rule_sets.clone(),
-            ioc_sets: n.ioc_sets.clone(),
-            ..HuntReportIn::default()
+            summary: HuntSummary::default(),
+            detections: Vec::new(),
+            ..n.clone()
         };
         let mut tx = self.write().await?;
-        let id = self.insert_hunt(&mut tx, &unit, "upload", "queued", &report, n.builtin_rules).await?;
+        let id = self
+            .insert_hunt(&mut tx, &unit, "upload", "queued", &report, builtin_rules)
+            .await?;
         tx.record("create", "hunt", &id, (&unit, &path), None::<&()>, Some(&serde_json::json!({ "title": report.title, "systems": n.systems, "sources": n.sources, "rules": n.rule_sets, "iocs": n.ioc_sets }))).await?;
         tx.commit().await?;
         Ok(id)
@@ -279,9 +285,14 @@ impl Scoped<'_> {
         let (unit, path) = self.hunt_systems_in_scope(&h.systems).await?;
         let mut summary = h.summary.clone();
         summary.stored = i64::try_from(h.detections.len().min(MAX_STORED_DETECTIONS)).unwrap_or(0);
-        let h = HuntReportIn { summary, ..h.clone() };
+        let h = HuntReportIn {
+            summary,
+            ..h.clone()
+        };
         let mut tx = self.write().await?;
-        let id = self.insert_hunt(&mut tx, &unit, "cli", "done", &h, false).await?;
+        let id = self
+            .insert_hunt(&mut tx, &unit, "cli", "done", &h, false)
+            .await?;
         insert_detections(&mut tx, &id, &h.detections).await?;
         tx.record("create", "hunt", &id, (&unit, &path), None::<&()>, Some(&serde_json::json!({ "title": h.title, "systems": h.systems, "summary": h.summary, "sources": h.sources, "rules": h.rule_sets, "iocs": h.ioc_sets }))).await?;
         tx.commit().await?;
@@ -305,36 +316,66 @@ impl Scoped<'_> {
         let mut count = Sql::new("SELECT COUNT(*) AS n");
         count.text.push_str(&base.text);
         count.args_from(&base);
-        let total: i64 = count.query().fetch_one(&self.store.pool).await?.try_get("n")?;
+        let total: i64 = count
+            .query()
+            .fetch_one(&self.store.pool)
+            .await?
+            .try_get("n")?;
         let page = f.page.max(1);
         let mut q = Sql::new(&format!("SELECT {COLS}"));
         q.text.push_str(&base.text);
         q.args_from(&base);
-        q.push(" ORDER BY h.created_at DESC, h.id DESC LIMIT ").int(per_page).push(" OFFSET ").int((page - 1) * per_page);
+        q.push(" ORDER BY h.created_at DESC, h.id DESC LIMIT ")
+            .int(per_page)
+            .push(" OFFSET ")
+            .int((page - 1) * per_page);
         let rows = q.query().fetch_all(&self.store.pool).await?;
         let items = rows.iter().map(hunt_from_row).collect::<Result<Vec<_>>>()?;
-        Ok(Page { items, total, page, per_page })
+        Ok(Page {
+            items,
+            total,
+            page,
+            per_page,
+        })
     }
 
     pub async fn hunt(&self, id: &str) -> Result<Hunt> {
-        let mut sql = Sql::new(&format!("SELECT {COLS} FROM hunts h JOIN units u ON u.id = h.unit_id WHERE h.id = "));
+        let mut sql = Sql::new(&format!(
+            "SELECT {COLS} FROM hunts h JOIN units u ON u.id = h.unit_id WHERE h.id = "
+        ));
         sql.text(id);
         self.restrict_or_linked(&mut sql, "u.path", LINKED);
-        let row = sql.query().fetch_optional(&self.store.pool).await?.ok_or(StoreError::NotFound)?;
+        let row = sql
+            .query()
+            .fetch_optional(&self.store.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let mut h = hunt_from_row(&row)?;
         let rows = sqlx::query("SELECT s.id, s.name FROM hunt_systems hs JOIN systems s ON s.id = hs.system_id WHERE hs.hunt_id = $1 ORDER BY s.name_norm")
             .bind(id.to_string())
             .fetch_all(&self.store.pool)
             .await?;
-        h.systems = rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("name")?))).collect::<Result<Vec<_>>>()?;
+        h.systems = rows
+            .iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
+            .collect::<Result<Vec<_>>>()?;
         Ok(h)
     }
 
-    pub async fn hunt_detections(&self, id: &str, f: &DetectionFilter, per_page: i64) -> Result<Page<DetectionRow>> {
+    pub async fn hunt_detections(
+        &self,
+        id: &str,
+        f: &DetectionFilter,
+        per_page: i64,
+    ) -> Result<Page<DetectionRow>> {
         self.hunt(id).await?;
         let mut base = Sql::new(" FROM hunt_detections WHERE hunt_id = ");
         base.text(id);
-        for (col, v) in [("level", &f.level), ("rule_id", &f.rule_id), ("computer", &f.computer)] {
+        for (col, v) in [
+            ("level", &f.level),
+            ("rule_id", &f.rule_id),
+            ("computer", &f.computer),
+        ] {
             if !v.trim().is_empty() {
                 base.push(&format!(" AND {col} = ")).text(v.trim());
             }
@@ -342,12 +383,21 @@ impl Scoped<'_> {
         let mut count = Sql::new("SELECT COUNT(*) AS n");
         count.text.push_str(&base.text);
         count.args_from(&base);
-        let total: i64 = count.query().fetch_one(&self.store.pool).await?.try_get("n")?;
+        let total: i64 = count
+            .query()
+            .fetch_one(&self.store.pool)
+            .await?
+            .try_get("n")?;
         let page = f.page.max(1);
-        let mut q = Sql::new("SELECT ts, source, computer, channel, event_id, rule_id, rule_title, level, author, tags, matched_json");
+        let mut q = Sql::new(
+            "SELECT ts, source, computer, channel, event_id, rule_id, rule_title, level, author, tags, matched_json",
+        );
         q.text.push_str(&base.text);
         q.args_from(&base);
-        q.push(" ORDER BY position LIMIT ").int(per_page).push(" OFFSET ").int((page - 1) * per_page);
+        q.push(" ORDER BY position LIMIT ")
+            .int(per_page)
+            .push(" OFFSET ")
+            .int((page - 1) * per_page);
         let rows = q.query().fetch_all(&self.store.pool).await?;
         let items = rows
             .iter()
@@ -364,12 +414,21 @@ impl Scoped<'_> {
                     rule_title: r.try_get("rule_title")?,
                     level: r.try_get("level")?,
                     author: r.try_get("author")?,
-                    tags: tags.split(", ").filter(|t| !t.is_empty()).map(String::from).collect(),
+                    tags: tags
+                        .split(", ")
+                        .filter(|t| !t.is_empty())
+                        .map(String::from)
+                        .collect(),
                     matched: serde_json::from_str(&matched).unwrap_or_default(),
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Page { items, total, page, per_page })
+        Ok(Page {
+            items,
+            total,
+            page,
+            per_page,
+        })
     }
 
     /// The conclusion of a finished hunt: no sign of compromise, or suspicious.
@@ -378,12 +437,30 @@ impl Scoped<'_> {
         if h.status != "done" || !CONCLUSIONS.contains(&conclusion) || conclusion == "pending" {
             return Err(StoreError::Conflict("hunt.err_conclusion"));
         }
-        let unit = sqlx::query("SELECT u.id, u.path FROM hunts h JOIN units u ON u.id = h.unit_id WHERE h.id = $1").bind(id.to_string()).fetch_one(&self.store.pool).await?;
+        let unit = sqlx::query(
+            "SELECT u.id, u.path FROM hunts h JOIN units u ON u.id = h.unit_id WHERE h.id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_one(&self.store.pool)
+        .await?;
         let (unit_id, path): (String, String) = (unit.try_get("id")?, unit.try_get("path")?);
         let mut tx = self.write().await?;
         let note = Some(note.trim().to_string()).filter(|n| !n.is_empty());
-        sqlx::query("UPDATE hunts SET conclusion = $1, conclusion_note = $2 WHERE id = $3").bind(conclusion.to_string()).bind(note.clone()).bind(id.to_string()).execute(&mut *tx.tx).await?;
-        tx.record("conclude", "hunt", id, (&unit_id, &path), Some(&serde_json::json!({ "conclusion": h.conclusion })), Some(&serde_json::json!({ "conclusion": conclusion, "note": note }))).await?;
+        sqlx::query("UPDATE hunts SET conclusion = $1, conclusion_note = $2 WHERE id = $3")
+            .bind(conclusion.to_string())
+            .bind(note.clone())
+            .bind(id.to_string())
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.record(
+            "conclude",
+            "hunt",
+            id,
+            (&unit_id, &path),
+            Some(&serde_json::json!({ "conclusion": h.conclusion })),
+            Some(&serde_json::json!({ "conclusion": conclusion, "note": note })),
+        )
+        .await?;
         tx.commit().await
     }
 
@@ -394,7 +471,8 @@ impl Scoped<'_> {
             .bind(system_id.to_string())
             .fetch_optional(&self.store.pool)
             .await?;
-        row.map(|r| Ok((r.try_get("id")?, r.try_get("finished_at")?))).transpose()
+        row.map(|r| Ok((r.try_get("id")?, r.try_get("finished_at")?)))
+            .transpose()
     }
 }
 
@@ -413,13 +491,25 @@ pub struct ClaimedHunt {
 impl Store {
     /// Puts hunts a crashed worker left running back in the queue.
     pub async fn requeue_interrupted_hunts(&self) -> Result<u64> {
-        Ok(sqlx::query("UPDATE hunts SET status = 'queued', progress = 0 WHERE status = 'running'").execute(&self.pool).await?.rows_affected())
+        Ok(
+            sqlx::query(
+                "UPDATE hunts SET status = 'queued', progress = 0 WHERE status = 'running'",
+            )
+            .execute(&self.pool)
+            .await?
+            .rows_affected(),
+        )
     }
 
     /// Claims the oldest queued hunt. The conditional UPDATE makes the claim atomic, so
     /// several `serve` processes on one PostgreSQL never run the same hunt twice.
     pub async fn claim_hunt(&self) -> Result<Option<ClaimedHunt>> {
-        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLS} FROM hunts h WHERE h.status = 'queued' ORDER BY h.created_at LIMIT 1"))).fetch_optional(&self.pool).await? else {
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLS} FROM hunts h WHERE h.status = 'queued' ORDER BY h.created_at LIMIT 1"
+        )))
+        .fetch_optional(&self.pool)
+        .await?
+        else {
             return Ok(None);
         };
         let h = hunt_from_row(&row)?;
@@ -432,21 +522,43 @@ impl Store {
         if claimed != 1 {
             return Ok(None);
         }
-        Ok(Some(ClaimedHunt { id: h.id, period_from: h.period_from, period_to: h.period_to, sources: h.sources, rule_sets: h.rule_sets, ioc_sets: h.ioc_sets, builtin_rules: h.builtin_rules }))
+        Ok(Some(ClaimedHunt {
+            id: h.id,
+            period_from: h.period_from,
+            period_to: h.period_to,
+            sources: h.sources,
+            rule_sets: h.rule_sets,
+            ioc_sets: h.ioc_sets,
+            builtin_rules: h.builtin_rules,
+        }))
     }
 
     pub async fn hunt_progress(&self, id: &str, percent: i16) -> Result<()> {
-        sqlx::query("UPDATE hunts SET progress = $1 WHERE id = $2 AND status = 'running'").bind(percent.clamp(0, 99)).bind(id.to_string()).execute(&self.pool).await?;
+        sqlx::query("UPDATE hunts SET progress = $1 WHERE id = $2 AND status = 'running'")
+            .bind(percent.clamp(0, 99))
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     async fn hunt_unit(&self, id: &str) -> Result<(String, String)> {
-        let r = sqlx::query("SELECT u.id, u.path FROM hunts h JOIN units u ON u.id = h.unit_id WHERE h.id = $1").bind(id.to_string()).fetch_one(&self.pool).await?;
+        let r = sqlx::query(
+            "SELECT u.id, u.path FROM hunts h JOIN units u ON u.id = h.unit_id WHERE h.id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_one(&self.pool)
+        .await?;
         Ok((r.try_get("id")?, r.try_get("path")?))
     }
 
     /// Stores the result of a hunt the worker ran; audited as the platform.
-    pub async fn finish_hunt(&self, id: &str, summary: &HuntSummary, detections: &[DetectionRow]) -> Result<()> {
+    pub async fn finish_hunt(
+        &self,
+        id: &str,
+        summary: &HuntSummary,
+        detections: &[DetectionRow],
+    ) -> Result<()> {
         let (unit, path) = self.hunt_unit(id).await?;
         let mut summary = summary.clone();
         summary.stored = i64::try_from(detections.len().min(MAX_STORED_DETECTIONS)).unwrap_or(0);
@@ -458,15 +570,38 @@ impl Store {
             .bind(id.to_string())
             .execute(&mut *tx.tx)
             .await?;
-        tx.record("finish", "hunt", id, (&unit, &path), None::<&()>, Some(&summary)).await?;
+        tx.record(
+            "finish",
+            "hunt",
+            id,
+            (&unit, &path),
+            None::<&()>,
+            Some(&summary),
+        )
+        .await?;
         tx.commit().await
     }
 
     pub async fn fail_hunt(&self, id: &str, error: &str) -> Result<()> {
         let (unit, path) = self.hunt_unit(id).await?;
         let mut tx = WriteTx::begin(self, Actor::system()).await?;
-        sqlx::query("UPDATE hunts SET status = 'failed', error = $1, finished_at = $2 WHERE id = $3").bind(error.to_string()).bind(tx.at().to_string()).bind(id.to_string()).execute(&mut *tx.tx).await?;
-        tx.record("fail", "hunt", id, (&unit, &path), None::<&()>, Some(&serde_json::json!({ "error": error }))).await?;
+        sqlx::query(
+            "UPDATE hunts SET status = 'failed', error = $1, finished_at = $2 WHERE id = $3",
+        )
+        .bind(error.to_string())
+        .bind(tx.at().to_string())
+        .bind(id.to_string())
+        .execute(&mut *tx.tx)
+        .await?;
+        tx.record(
+            "fail",
+            "hunt",
+            id,
+            (&unit, &path),
+            None::<&()>,
+            Some(&serde_json::json!({ "error": error })),
+        )
+        .await?;
         tx.commit().await
     }
 }

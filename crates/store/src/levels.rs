@@ -51,9 +51,21 @@ pub(crate) fn from_row(r: &AnyRow) -> Result<Assessment> {
 
 impl Scoped<'_> {
     /// Records a determination for a system in scope.
-    pub async fn record_assessment(&self, system_id: &str, input: &LevelInput, d: &Determination) -> Result<Assessment> {
+    pub async fn record_assessment(
+        &self,
+        system_id: &str,
+        input: &LevelInput,
+        d: &Determination,
+    ) -> Result<Assessment> {
         let system = self.system(system_id).await?;
-        let criteria: Vec<Criterion> = d.criteria.iter().map(|c: &FiredCriterion| Criterion { article: c.article.clone(), text: c.text.clone() }).collect();
+        let criteria: Vec<Criterion> = d
+            .criteria
+            .iter()
+            .map(|c: &FiredCriterion| Criterion {
+                article: c.article.clone(),
+                text: c.text.clone(),
+            })
+            .collect();
         let mut tx = self.write().await?;
         let a = Assessment {
             id: new_id(),
@@ -67,7 +79,8 @@ impl Scoped<'_> {
             created_at: tx.at().to_string(),
             created_by: self.principal.username.clone(),
         };
-        let input_json = serde_json::to_string(input).map_err(|e| StoreError::Db(sqlx::Error::Protocol(e.to_string())))?;
+        let input_json = serde_json::to_string(input)
+            .map_err(|e| StoreError::Db(sqlx::Error::Protocol(e.to_string())))?;
         let criteria_json = serde_json::to_string(&a.criteria).unwrap_or_else(|_| "[]".into());
         sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO level_assessments ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")))
             .bind(a.id.clone())
@@ -82,7 +95,15 @@ impl Scoped<'_> {
             .bind(a.created_by.clone())
             .execute(&mut *tx.tx)
             .await?;
-        tx.record("determine", "system", system_id, (&system.fields.owner_unit_id, &system.owner_path), None::<&()>, Some(&serde_json::json!({ "regime": a.regime, "level": a.level, "input": input }))).await?;
+        tx.record(
+            "determine",
+            "system",
+            system_id,
+            (&system.fields.owner_unit_id, &system.owner_path),
+            None::<&()>,
+            Some(&serde_json::json!({ "regime": a.regime, "level": a.level, "input": input })),
+        )
+        .await?;
         tx.commit().await?;
         Ok(a)
     }
@@ -97,11 +118,13 @@ impl Scoped<'_> {
     }
 
     pub async fn assessment(&self, id: &str) -> Result<Assessment> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM level_assessments WHERE id = $1")))
-            .bind(id.to_string())
-            .fetch_optional(&self.store.pool)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM level_assessments WHERE id = $1"
+        )))
+        .bind(id.to_string())
+        .fetch_optional(&self.store.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
         let a = from_row(&row)?;
         self.system(&a.system_id).await?;
         Ok(a)

@@ -33,7 +33,11 @@ pub struct SystemSecurity {
 }
 
 impl Scoped<'_> {
-    pub async fn security_overview(&self, today: Date, calendar: &Calendar) -> Result<Vec<SystemSecurity>> {
+    pub async fn security_overview(
+        &self,
+        today: Date,
+        calendar: &Calendar,
+    ) -> Result<Vec<SystemSecurity>> {
         let systems = self.systems(&SystemFilter::default(), None).await?.items;
         let dossiers = self.current_dossiers().await?;
         let mut assessed: HashMap<String, u8> = HashMap::new();
@@ -47,34 +51,69 @@ impl Scoped<'_> {
         // Own statuses of every system (hosts may lie outside the scope; only their
         // "met" flags are used, nothing of them is shown).
         let mut statuses: HashMap<String, HashMap<String, ReqStatus>> = HashMap::new();
-        for r in sqlx::query("SELECT system_id, requirement_key, status FROM requirement_status").fetch_all(&self.store.pool).await? {
+        for r in sqlx::query("SELECT system_id, requirement_key, status FROM requirement_status")
+            .fetch_all(&self.store.pool)
+            .await?
+        {
             let s: String = r.try_get("status")?;
-            statuses.entry(r.try_get("system_id")?).or_default().insert(r.try_get("requirement_key")?, ReqStatus::parse(&s).unwrap_or(ReqStatus::NotStarted));
+            statuses.entry(r.try_get("system_id")?).or_default().insert(
+                r.try_get("requirement_key")?,
+                ReqStatus::parse(&s).unwrap_or(ReqStatus::NotStarted),
+            );
         }
         let mut out = Vec::with_capacity(systems.len());
         for s in systems {
-            let mine: Vec<_> = dossiers.iter().filter(|(d, _)| d.system_id == s.id).map(|(d, _)| d).collect();
+            let mine: Vec<_> = dossiers
+                .iter()
+                .filter(|(d, _)| d.system_id == s.id)
+                .map(|(d, _)| d)
+                .collect();
             let approved = mine.iter().find(|d| d.status == DossierStatus::Approved);
             let pending = mine.iter().find(|d| d.status.is_pending());
             let overdue = pending.is_some_and(|d| {
-                let Ok(regime) = load_regime(&d.regime) else { return false };
+                let Ok(regime) = load_regime(&d.regime) else {
+                    return false;
+                };
                 let start = khien_domain::time_fmt::parse_iso_date(&d.stage_started);
-                start.is_some_and(|st| stage_deadline(regime, d.level, d.status, st, calendar).is_some_and(|dl| dl.overdue(today)))
+                start.is_some_and(|st| {
+                    stage_deadline(regime, d.level, d.status, st, calendar)
+                        .is_some_and(|dl| dl.overdue(today))
+                })
             });
-            let basis = approved.map(|d| (d.regime.clone(), d.level)).or_else(|| Some((regimes.get(&s.id)?.clone(), *assessed.get(&s.id)?)));
-            let (plan, plan_percent) = match basis.and_then(|(r, l)| Some((load_regime(&r).ok()?, l))) {
-                Some((regime, level)) => {
-                    let own = statuses.get(&s.id);
-                    let host = s.fields.hosting_system_id.as_ref().and_then(|h| statuses.get(h));
-                    use khien_levels::RequirementKind::*;
-                    let items = regime.catalogue.for_level(level).filter(|(r, _)| matches!(r.kind, Management | Plan | Technical | NetworkZone | DesignMeasure)).map(|(r, _)| {
-                        effective(own.and_then(|o| o.get(&r.key)).copied(), host.and_then(|h| h.get(&r.key)).is_some_and(|st| *st == ReqStatus::Met))
-                    });
-                    let p = PlanProgress::of(items);
-                    (p.bucket(), p.percent())
-                }
-                None => ("none", 0.0),
-            };
+            let basis = approved
+                .map(|d| (d.regime.clone(), d.level))
+                .or_else(|| Some((regimes.get(&s.id)?.clone(), *assessed.get(&s.id)?)));
+            let (plan, plan_percent) =
+                match basis.and_then(|(r, l)| Some((load_regime(&r).ok()?, l))) {
+                    Some((regime, level)) => {
+                        let own = statuses.get(&s.id);
+                        let host = s
+                            .fields
+                            .hosting_system_id
+                            .as_ref()
+                            .and_then(|h| statuses.get(h));
+                        use khien_levels::RequirementKind::*;
+                        let items = regime
+                            .catalogue
+                            .for_level(level)
+                            .filter(|(r, _)| {
+                                matches!(
+                                    r.kind,
+                                    Management | Plan | Technical | NetworkZone | DesignMeasure
+                                )
+                            })
+                            .map(|(r, _)| {
+                                effective(
+                                    own.and_then(|o| o.get(&r.key)).copied(),
+                                    host.and_then(|h| h.get(&r.key))
+                                        .is_some_and(|st| *st == ReqStatus::Met),
+                                )
+                            });
+                        let p = PlanProgress::of(items);
+                        (p.bucket(), p.percent())
+                    }
+                    None => ("none", 0.0),
+                };
             out.push(SystemSecurity {
                 operating: s.fields.status == khien_domain::systems::SystemStatus::Operating,
                 approved_level: approved.map(|d| d.level),

@@ -65,18 +65,37 @@ struct OwnStatus {
 
 fn applicable(c: &Catalogue, level: u8) -> Vec<(&Requirement, &khien_levels::catalogue::LevelRef)> {
     use khien_levels::RequirementKind::*;
-    c.for_level(level).filter(|(r, _)| matches!(r.kind, Management | Plan | Technical | NetworkZone | DesignMeasure)).collect()
+    c.for_level(level)
+        .filter(|(r, _)| {
+            matches!(
+                r.kind,
+                Management | Plan | Technical | NetworkZone | DesignMeasure
+            )
+        })
+        .collect()
 }
 
 impl Scoped<'_> {
     pub async fn plan_basis(&self, system_id: &str) -> Result<Option<PlanBasis>> {
         if let Some(d) = self.approved_dossier(system_id).await? {
-            return Ok(Some(PlanBasis { regime: d.regime, level: d.level, approved: true }));
+            return Ok(Some(PlanBasis {
+                regime: d.regime,
+                level: d.level,
+                approved: true,
+            }));
         }
-        Ok(self.latest_assessment(system_id).await?.map(|a| PlanBasis { regime: a.regime, level: a.level, approved: false }))
+        Ok(self.latest_assessment(system_id).await?.map(|a| PlanBasis {
+            regime: a.regime,
+            level: a.level,
+            approved: false,
+        }))
     }
 
-    async fn own_statuses(&self, system_id: &str, catalogue: &str) -> Result<HashMap<String, OwnStatus>> {
+    async fn own_statuses(
+        &self,
+        system_id: &str,
+        catalogue: &str,
+    ) -> Result<HashMap<String, OwnStatus>> {
         let rows = sqlx::query("SELECT requirement_key, status, reason, responsible, due_date FROM requirement_status WHERE system_id = $1 AND catalogue = $2")
             .bind(system_id.to_string())
             .bind(catalogue.to_string())
@@ -87,7 +106,12 @@ impl Scoped<'_> {
             let s: String = r.try_get("status")?;
             out.insert(
                 r.try_get("requirement_key")?,
-                OwnStatus { status: ReqStatus::parse(&s).unwrap_or(ReqStatus::NotStarted), reason: r.try_get("reason")?, responsible: r.try_get("responsible")?, due_date: r.try_get("due_date")? },
+                OwnStatus {
+                    status: ReqStatus::parse(&s).unwrap_or(ReqStatus::NotStarted),
+                    reason: r.try_get("reason")?,
+                    responsible: r.try_get("responsible")?,
+                    due_date: r.try_get("due_date")?,
+                },
             );
         }
         Ok(out)
@@ -97,14 +121,24 @@ impl Scoped<'_> {
     /// system has a determined level.
     pub async fn plan(&self, system_id: &str) -> Result<Option<Plan>> {
         let system = self.system(system_id).await?;
-        let Some(basis) = self.plan_basis(system_id).await? else { return Ok(None) };
-        let regime = load_regime(&basis.regime).map_err(|_| StoreError::Conflict("dossier.err_regime"))?;
+        let Some(basis) = self.plan_basis(system_id).await? else {
+            return Ok(None);
+        };
+        let regime =
+            load_regime(&basis.regime).map_err(|_| StoreError::Conflict("dossier.err_regime"))?;
         let cat = &regime.catalogue;
         let own = self.own_statuses(system_id, &cat.id).await?;
         // The host's own "met" records, read without the caller's scope: a unit hosted
         // on the provincial data centre inherits from it without seeing the rest of it.
         let host_met: HashMap<String, bool> = match &system.fields.hosting_system_id {
-            Some(h) => self.store.as_system().own_statuses(h, &cat.id).await?.into_iter().map(|(k, v)| (k, v.status == ReqStatus::Met)).collect(),
+            Some(h) => self
+                .store
+                .as_system()
+                .own_statuses(h, &cat.id)
+                .await?
+                .into_iter()
+                .map(|(k, v)| (k, v.status == ReqStatus::Met))
+                .collect(),
             None => HashMap::new(),
         };
         let mut evidence: HashMap<String, Vec<Attachment>> = HashMap::new();
@@ -116,16 +150,24 @@ impl Scoped<'_> {
             .into_iter()
             .map(|(r, at)| {
                 let mine = own.get(&r.key);
-                let status = effective(mine.map(|m| m.status), host_met.get(&r.key).copied().unwrap_or(false));
+                let status = effective(
+                    mine.map(|m| m.status),
+                    host_met.get(&r.key).copied().unwrap_or(false),
+                );
                 PlanItem {
                     key: r.key.clone(),
                     kind: format!("{:?}", r.kind),
-                    group: cat.group(&r.group).map(|g| g.title.clone()).unwrap_or_else(|| r.group.clone()),
+                    group: cat
+                        .group(&r.group)
+                        .map(|g| g.title.clone())
+                        .unwrap_or_else(|| r.group.clone()),
                     title: r.title.clone(),
                     item: at.item.clone(),
                     clause: at.clause.clone(),
                     status,
-                    inherited_from: (status == ReqStatus::Inherited).then(|| host_name.clone()).flatten(),
+                    inherited_from: (status == ReqStatus::Inherited)
+                        .then(|| host_name.clone())
+                        .flatten(),
                     reason: mine.and_then(|m| m.reason.clone()),
                     responsible: mine.and_then(|m| m.responsible.clone()),
                     due_date: mine.and_then(|m| m.due_date.clone()),
@@ -135,23 +177,47 @@ impl Scoped<'_> {
             .collect();
         let progress = PlanProgress::of(items.iter().map(|i| i.status));
         let exception = self.go_live_exception(system_id).await?;
-        Ok(Some(Plan { basis, catalogue: cat.id.clone(), items, progress, exception }))
+        Ok(Some(Plan {
+            basis,
+            catalogue: cat.id.clone(),
+            items,
+            progress,
+            exception,
+        }))
     }
 
-    pub async fn set_requirement(&self, system_id: &str, key: &str, u: &RequirementUpdate) -> Result<()> {
+    pub async fn set_requirement(
+        &self,
+        system_id: &str,
+        key: &str,
+        u: &RequirementUpdate,
+    ) -> Result<()> {
         let system = self.system(system_id).await?;
-        let basis = self.plan_basis(system_id).await?.ok_or(StoreError::Conflict("plan.err_no_level"))?;
-        let regime = load_regime(&basis.regime).map_err(|_| StoreError::Conflict("dossier.err_regime"))?;
-        if !applicable(&regime.catalogue, basis.level).iter().any(|(r, _)| r.key == key) {
+        let basis = self
+            .plan_basis(system_id)
+            .await?
+            .ok_or(StoreError::Conflict("plan.err_no_level"))?;
+        let regime =
+            load_regime(&basis.regime).map_err(|_| StoreError::Conflict("dossier.err_regime"))?;
+        if !applicable(&regime.catalogue, basis.level)
+            .iter()
+            .any(|(r, _)| r.key == key)
+        {
             return Err(StoreError::NotFound);
         }
-        let status = ReqStatus::parse(u.status.trim()).filter(|s| ReqStatus::SETTABLE.contains(s)).ok_or(StoreError::Conflict("plan.err_status"))?;
+        let status = ReqStatus::parse(u.status.trim())
+            .filter(|s| ReqStatus::SETTABLE.contains(s))
+            .ok_or(StoreError::Conflict("plan.err_status"))?;
         let opt = |s: &str| Some(s.trim().to_string()).filter(|x| !x.is_empty());
         if status == ReqStatus::NotApplicable && opt(&u.reason).is_none() {
             return Err(StoreError::Conflict("plan.err_reason"));
         }
         let due = match opt(&u.due_date) {
-            Some(d) => Some(khien_domain::time_fmt::parse_user_date(&d).map(khien_domain::time_fmt::iso_date).ok_or(StoreError::Conflict("err.date"))?),
+            Some(d) => Some(
+                khien_domain::time_fmt::parse_user_date(&d)
+                    .map(khien_domain::time_fmt::iso_date)
+                    .ok_or(StoreError::Conflict("err.date"))?,
+            ),
             None => None,
         };
         let mut tx = self.write().await?;
@@ -175,14 +241,39 @@ impl Scoped<'_> {
             .execute(&mut *tx.tx)
             .await?;
         let after = serde_json::json!({ "requirement": key, "status": status.as_str(), "reason": u.reason, "responsible": u.responsible, "due_date": due });
-        tx.record("requirement", "system", system_id, (&system.fields.owner_unit_id, &system.owner_path), None::<&()>, Some(&after)).await?;
+        tx.record(
+            "requirement",
+            "system",
+            system_id,
+            (&system.fields.owner_unit_id, &system.owner_path),
+            None::<&()>,
+            Some(&after),
+        )
+        .await?;
         tx.commit().await
     }
 
     /// Evidence for a requirement, with the dates it is valid from and until.
-    pub async fn add_evidence(&self, system_id: &str, key: &str, filename: &str, bytes: &[u8], effective: Option<String>, expiry: Option<String>) -> Result<Attachment> {
+    pub async fn add_evidence(
+        &self,
+        system_id: &str,
+        key: &str,
+        filename: &str,
+        bytes: &[u8],
+        effective: Option<String>,
+        expiry: Option<String>,
+    ) -> Result<Attachment> {
         let system = self.system(system_id).await?;
-        self.attach("evidence", system_id, key, filename, bytes, (effective, expiry), (&system.fields.owner_unit_id, &system.owner_path)).await
+        self.attach(
+            "evidence",
+            system_id,
+            key,
+            filename,
+            bytes,
+            (effective, expiry),
+            (&system.fields.owner_unit_id, &system.owner_path),
+        )
+        .await
     }
 
     pub async fn go_live_exception(&self, system_id: &str) -> Result<Option<String>> {
@@ -209,7 +300,15 @@ impl Scoped<'_> {
             .bind(tx.at().to_string())
             .execute(&mut *tx.tx)
             .await?;
-        tx.record("go_live_exception", "system", system_id, (&system.fields.owner_unit_id, &system.owner_path), None::<&()>, Some(&serde_json::json!({ "reason": reason.trim() }))).await?;
+        tx.record(
+            "go_live_exception",
+            "system",
+            system_id,
+            (&system.fields.owner_unit_id, &system.owner_path),
+            None::<&()>,
+            Some(&serde_json::json!({ "reason": reason.trim() })),
+        )
+        .await?;
         tx.commit().await
     }
 
@@ -219,13 +318,18 @@ impl Scoped<'_> {
         let approved = plan.as_ref().is_some_and(|p| p.basis.approved);
         let progress = plan.as_ref().map(|p| p.progress).unwrap_or_default();
         let exception = self.go_live_exception(system_id).await?.is_some();
-        Ok(khien_domain::plans::go_live_blockers(approved, &progress, exception))
+        Ok(khien_domain::plans::go_live_blockers(
+            approved, &progress, exception,
+        ))
     }
 }
 
 impl Store {
     pub async fn setting(&self, key: &str) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT value FROM settings WHERE key = $1").bind(key.to_string()).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
+            .bind(key.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.map(|r| r.try_get("value")).transpose()?)
     }
 }
@@ -234,9 +338,25 @@ impl Scoped<'_> {
     pub async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
         let mut tx = self.write().await?;
         let now = tx.at().to_string();
-        sqlx::query("DELETE FROM settings WHERE key = $1").bind(key.to_string()).execute(&mut *tx.tx).await?;
-        sqlx::query("INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3)").bind(key.to_string()).bind(value.to_string()).bind(now).execute(&mut *tx.tx).await?;
-        tx.record("set", "setting", key, ("", "/"), None::<&()>, Some(&serde_json::json!({ "value": value }))).await?;
+        sqlx::query("DELETE FROM settings WHERE key = $1")
+            .bind(key.to_string())
+            .execute(&mut *tx.tx)
+            .await?;
+        sqlx::query("INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3)")
+            .bind(key.to_string())
+            .bind(value.to_string())
+            .bind(now)
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.record(
+            "set",
+            "setting",
+            key,
+            ("", "/"),
+            None::<&()>,
+            Some(&serde_json::json!({ "value": value })),
+        )
+        .await?;
         tx.commit().await
     }
 }

@@ -59,8 +59,16 @@ impl Scoped<'_> {
     pub(crate) fn restrict_or_linked(&self, sql: &mut Sql, path_expr: &str, exists_path: &str) {
         if let Scope::Subtree { unit_path } = &self.scope {
             let pattern = format!("{}%", khien_domain::text::like_escape(unit_path));
-            sql.push(" AND (").push(path_expr).push(" LIKE ").text(pattern.clone()).push(" ESCAPE '\\'");
-            sql.push(" OR EXISTS (SELECT 1 ").push(exists_path).push(" LIKE ").text(pattern).push(" ESCAPE '\\'))");
+            sql.push(" AND (")
+                .push(path_expr)
+                .push(" LIKE ")
+                .text(pattern.clone())
+                .push(" ESCAPE '\\'");
+            sql.push(" OR EXISTS (SELECT 1 ")
+                .push(exists_path)
+                .push(" LIKE ")
+                .text(pattern)
+                .push(" ESCAPE '\\'))");
         }
     }
 

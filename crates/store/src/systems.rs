@@ -344,7 +344,14 @@ impl Scoped<'_> {
         if f.status == SystemStatus::Operating && before.fields.status != SystemStatus::Operating {
             let blockers = self.go_live_blockers(id).await?;
             if !blockers.is_empty() {
-                let errors = blockers.into_iter().map(|key| FieldError { field: "status", key, detail: String::new() }).collect();
+                let errors = blockers
+                    .into_iter()
+                    .map(|key| FieldError {
+                        field: "status",
+                        key,
+                        detail: String::new(),
+                    })
+                    .collect();
                 return Err(StoreError::Invalid(Invalid { errors }));
             }
         }

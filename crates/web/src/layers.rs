@@ -77,7 +77,11 @@ async fn count_and_secure(State(state): State<AppState>, req: Request, next: Nex
 /// is refused at once, and a streamed body is cut off when it passes it.
 async fn limit_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let limit = crate::body_limit(&state.config, req.method(), req.uri().path());
-    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
         return axum::http::StatusCode::PAYLOAD_TOO_LARGE.into_response();
     }

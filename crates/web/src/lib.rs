@@ -47,8 +47,15 @@ impl Default for WebConfig {
             max_body_bytes: 8 * 1024 * 1024,
             max_upload_bytes: 64 * 1024 * 1024,
             province_name: String::new(),
-            calendar: Arc::new(khien_levels::Calendar::vietnam().cloned().unwrap_or_default()),
-            authority_names: Arc::new(khien_levels::RoleNames::defaults().unwrap_or_else(|_| khien_levels::RoleNames::empty())),
+            calendar: Arc::new(
+                khien_levels::Calendar::vietnam()
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
+            authority_names: Arc::new(
+                khien_levels::RoleNames::defaults()
+                    .unwrap_or_else(|_| khien_levels::RoleNames::empty()),
+            ),
         }
     }
 }
@@ -92,7 +99,10 @@ pub fn routes() -> routes::Routes {
 /// The whole application: routes plus the layers every request passes through.
 pub fn app(state: AppState) -> Router {
     let (router, _) = routes().into_parts();
-    let limit = state.config.max_upload_bytes.max(state.config.max_body_bytes);
+    let limit = state
+        .config
+        .max_upload_bytes
+        .max(state.config.max_body_bytes);
     layers::wrap(router, state.clone())
         .layer(DefaultBodyLimit::max(limit))
         .layer(RequestBodyLimitLayer::new(limit))

@@ -33,10 +33,14 @@ impl Chrome {
     /// May run and conclude threat hunts (see `auth::roles::HuntRunner`).
     pub fn role_is_hunter(&self) -> bool {
         use crate::auth::Access;
-        self.user.as_ref().is_some_and(|u| crate::auth::roles::HuntRunner::ROLES.contains(&u.role))
+        self.user
+            .as_ref()
+            .is_some_and(|u| crate::auth::roles::HuntRunner::ROLES.contains(&u.role))
     }
     pub fn role_is_province(&self) -> bool {
-        self.user.as_ref().is_some_and(|u| u.role.is_province_wide())
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.role.is_province_wide())
     }
     pub fn can_edit_units(&self) -> bool {
         self.user.as_ref().is_some_and(|u| u.role.can_edit_units())

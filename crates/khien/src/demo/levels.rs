@@ -28,14 +28,33 @@ fn days_ago(store: &Store, days: i64) -> Store {
 }
 
 pub async fn populate(store: &Store, systems: &[String], rng: &mut Rng) -> anyhow::Result<Summary> {
-    let mut summary = Summary { determined: 0, approved: 0, pending: 0 };
+    let mut summary = Summary {
+        determined: 0,
+        approved: 0,
+        pending: 0,
+    };
     for (i, id) in systems.iter().enumerate() {
         let s = store.as_system().system(id).await?;
         // Systems that went live before Decree 331 were classified under Decree 85.
-        let regime = if s.fields.go_live_date.as_deref().is_some_and(|d| d < "2026-08-19") { "nd85-2016" } else { "nd331-2026" };
+        let regime = if s
+            .fields
+            .go_live_date
+            .as_deref()
+            .is_some_and(|d| d < "2026-08-19")
+        {
+            "nd85-2016"
+        } else {
+            "nd331-2026"
+        };
         let answers = LevelInput {
-            online_public_service_level: if s.fields.handles_admin_procedures { 3 } else { 0 },
-            infrastructure_scope: if s.fields.system_type == khien_domain::systems::SystemType::Infrastructure {
+            online_public_service_level: if s.fields.handles_admin_procedures {
+                3
+            } else {
+                0
+            },
+            infrastructure_scope: if s.fields.system_type
+                == khien_domain::systems::SystemType::Infrastructure
+            {
                 khien_levels::input::InfrastructureScope::SectorOrProvince
             } else {
                 khien_levels::input::InfrastructureScope::None
@@ -46,7 +65,11 @@ pub async fn populate(store: &Store, systems: &[String], rng: &mut Rng) -> anyho
         let d = classify(&input)?;
         // Outcome: mostly approved long ago; some at each stage, started 2–40 days ago.
         let roll = if i < 2 { 0 } else { rng.below(20) };
-        let age = if roll < 12 { 300 + rng.below(700) } else { 2 + rng.below(38) };
+        let age = if roll < 12 {
+            300 + rng.below(700)
+        } else {
+            2 + rng.below(38)
+        };
         let then = days_ago(store, i64::try_from(age).unwrap_or(30));
         let sys = then.as_system();
         let a = sys.record_assessment(id, &input, &d).await?;
@@ -59,18 +82,39 @@ pub async fn populate(store: &Store, systems: &[String], rng: &mut Rng) -> anyho
             continue; // a draft
         }
         for part in PARTS {
-            sys.attach_to_dossier(&dossier.id, part, &format!("{part}.pdf"), format!("Tài liệu mẫu: {part}").as_bytes()).await?;
+            sys.attach_to_dossier(
+                &dossier.id,
+                part,
+                &format!("{part}.pdf"),
+                format!("Tài liệu mẫu: {part}").as_bytes(),
+            )
+            .await?;
         }
-        sys.set_regulation(&dossier.id, &format!("{}/QĐ-QC", 10 + i), &khien_domain::time_fmt::iso_date(then.now().date())).await?;
+        sys.set_regulation(
+            &dossier.id,
+            &format!("{}/QĐ-QC", 10 + i),
+            &khien_domain::time_fmt::iso_date(then.now().date()),
+        )
+        .await?;
         let mut steps = vec![Transition::Submit];
         match roll {
-            0..=11 => steps.extend([Transition::StartAppraisal, Transition::RecordAppraisal, Transition::Approve]),
+            0..=11 => steps.extend([
+                Transition::StartAppraisal,
+                Transition::RecordAppraisal,
+                Transition::Approve,
+            ]),
             12..=13 => steps.extend([Transition::StartAppraisal, Transition::RecordAppraisal]),
             14..=15 => steps.push(Transition::StartAppraisal),
             _ => {}
         }
         if d.level >= 4 && steps.contains(&Transition::StartAppraisal) {
-            sys.attach_to_dossier(&dossier.id, "expert_opinion", "y-kien-chuyen-mon.pdf", b"Y kien chuyen mon").await?;
+            sys.attach_to_dossier(
+                &dossier.id,
+                "expert_opinion",
+                "y-kien-chuyen-mon.pdf",
+                b"Y kien chuyen mon",
+            )
+            .await?;
         }
         let data = TransitionData {
             appraisal_opinion: "Hồ sơ đáp ứng tiêu chí của cấp độ đề xuất.".into(),
@@ -95,7 +139,15 @@ pub async fn populate(store: &Store, systems: &[String], rng: &mut Rng) -> anyho
         let sys = store.as_system();
         if let Some(plan) = sys.plan(host).await? {
             for item in plan.items {
-                sys.set_requirement(host, &item.key, &RequirementUpdate { status: "met".into(), ..RequirementUpdate::default() }).await?;
+                sys.set_requirement(
+                    host,
+                    &item.key,
+                    &RequirementUpdate {
+                        status: "met".into(),
+                        ..RequirementUpdate::default()
+                    },
+                )
+                .await?;
             }
         }
     }

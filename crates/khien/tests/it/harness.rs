@@ -30,7 +30,10 @@ pub async fn stores_with_url() -> Vec<(Store, String)> {
     let dir = tempdir();
     let url = format!("sqlite://{}/khien.db", dir.display());
     out.push((
-        Store::connect(&url, clock()).await.expect("sqlite store").with_blob_dir(dir.join("blobs")),
+        Store::connect(&url, clock())
+            .await
+            .expect("sqlite store")
+            .with_blob_dir(dir.join("blobs")),
         url,
     ));
     match std::env::var("KHIEN_TEST_DATABASE_URL") {
@@ -81,7 +84,10 @@ async fn fresh_postgres(base: &str) -> (Store, String) {
     admin.close().await;
     let (prefix, _) = base.rsplit_once('/').unwrap();
     let url = format!("{prefix}/{name}");
-    let store = Store::connect(&url, clock()).await.expect("postgres store").with_blob_dir(tempdir().join("blobs"));
+    let store = Store::connect(&url, clock())
+        .await
+        .expect("postgres store")
+        .with_blob_dir(tempdir().join("blobs"));
     assert_eq!(store.backend, Backend::Postgres);
     (store, url)
 }
@@ -247,19 +253,43 @@ pub async fn world(store: &Store) -> World {
         .unwrap();
     // A level-3 determination, a dossier with an attachment, and plan evidence in B.
     let (_, dossier) = dossier_for(store, &sys_b).await;
-    let file = sys.attach_to_dossier(&dossier, "overview", "thuyet-minh-NGOAIPHAMVI.pdf", b"%PDF-1.4 NGOAIPHAMVI").await.unwrap();
+    let file = sys
+        .attach_to_dossier(
+            &dossier,
+            "overview",
+            "thuyet-minh-NGOAIPHAMVI.pdf",
+            b"%PDF-1.4 NGOAIPHAMVI",
+        )
+        .await
+        .unwrap();
     let plan = sys.plan(&sys_b).await.unwrap().unwrap();
     let requirement_key = plan.items[0].key.clone();
     let hunt_b = sys
         .record_hunt(&khien_store::hunts::HuntReportIn {
             title: format!("Săn tìm {FOREIGN}"),
             systems: vec![sys_b.clone()],
-            detections: vec![khien_store::hunts::DetectionRow { rule_id: "r1".into(), rule_title: format!("Quy tắc {FOREIGN}"), level: "high".into(), computer: format!("PC-{FOREIGN}"), ..Default::default() }],
+            detections: vec![khien_store::hunts::DetectionRow {
+                rule_id: "r1".into(),
+                rule_title: format!("Quy tắc {FOREIGN}"),
+                level: "high".into(),
+                computer: format!("PC-{FOREIGN}"),
+                ..Default::default()
+            }],
             ..Default::default()
         })
         .await
         .unwrap();
-    let evidence = sys.add_evidence(&sys_b, &requirement_key, "bang-chung-NGOAIPHAMVI.pdf", b"NGOAIPHAMVI", None, None).await.unwrap();
+    let evidence = sys
+        .add_evidence(
+            &sys_b,
+            &requirement_key,
+            "bang-chung-NGOAIPHAMVI.pdf",
+            b"NGOAIPHAMVI",
+            None,
+            None,
+        )
+        .await
+        .unwrap();
     World {
         root: root.id,
         a: a.id,
@@ -399,11 +429,19 @@ impl Client {
 
     /// Multipart upload of one file plus the CSRF field (and a dossier `part`).
     pub async fn upload(&self, path: &str, filename: &str, bytes: &[u8]) -> Reply {
-        self.multipart(path, &[("part", "overview")], "file", filename, bytes).await
+        self.multipart(path, &[("part", "overview")], "file", filename, bytes)
+            .await
     }
 
     /// A multipart form: text fields, then one file under `file_field`.
-    pub async fn multipart(&self, path: &str, fields: &[(&str, &str)], file_field: &str, filename: &str, bytes: &[u8]) -> Reply {
+    pub async fn multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file_field: &str,
+        filename: &str,
+        bytes: &[u8],
+    ) -> Reply {
         let boundary = "----khientestboundary";
         let mut body = Vec::new();
         let mut text = |name: &str, value: &str| {
@@ -416,7 +454,12 @@ impl Client {
         body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{file_field}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
         body.extend_from_slice(bytes);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        self.post_raw(path, &format!("multipart/form-data; boundary={boundary}"), body).await
+        self.post_raw(
+            path,
+            &format!("multipart/form-data; boundary={boundary}"),
+            body,
+        )
+        .await
     }
 }
 
@@ -460,7 +503,11 @@ pub fn systems_xlsx(rows: &[[&str; 7]]) -> Vec<u8> {
 pub async fn dossier_for(store: &Store, system_id: &str) -> (String, String) {
     let sys = store.as_system();
     let s = sys.system(system_id).await.unwrap();
-    let input = khien_domain::levels::level_input("nd85-2016", &s.fields, &khien_levels::LevelInput::default());
+    let input = khien_domain::levels::level_input(
+        "nd85-2016",
+        &s.fields,
+        &khien_levels::LevelInput::default(),
+    );
     let d = khien_levels::classify(&input).unwrap();
     let a = sys.record_assessment(system_id, &input, &d).await.unwrap();
     let dossier = sys.create_dossier(&a.id).await.unwrap();

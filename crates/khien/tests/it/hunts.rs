@@ -7,29 +7,79 @@ use khien_domain::Role;
 use crate::harness::{Client, World, stores, world};
 
 fn user(w: &World, role: Role) -> String {
-    w.users_a.iter().find(|(r, _)| *r == role).map(|(_, id)| id.clone()).unwrap()
+    w.users_a
+        .iter()
+        .find(|(r, _)| *r == role)
+        .map(|(_, id)| id.clone())
+        .unwrap()
 }
 
 fn corpus() -> std::path::PathBuf {
-    std::env::var("KHIEN_CORPUS").map(Into::into).unwrap_or_else(|_| std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus")))
+    std::env::var("KHIEN_CORPUS")
+        .map(Into::into)
+        .unwrap_or_else(|_| {
+            std::path::PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/corpus"
+            ))
+        })
 }
 
 #[tokio::test]
 async fn uploaded_logs_are_hunted_in_the_background() {
-    let log = std::fs::read(corpus().join("logs/linux/OpenSSH_2k.log")).expect("the corpus (set KHIEN_CORPUS)");
+    let log = std::fs::read(corpus().join("logs/linux/OpenSSH_2k.log"))
+        .expect("the corpus (set KHIEN_CORPUS)");
     for store in stores().await {
         let w = world(&store).await;
         let staff = Client::signed_in(&store, &user(&w, Role::UnitStaff)).await;
         // Nothing to hunt with: refused with a message, nothing queued.
-        let r = staff.multipart("/hunts", &[("title", "Săn tìm SSH"), ("systems", &w.sys_a)], "logs", "OpenSSH_2k.log", &log).await;
+        let r = staff
+            .multipart(
+                "/hunts",
+                &[("title", "Săn tìm SSH"), ("systems", &w.sys_a)],
+                "logs",
+                "OpenSSH_2k.log",
+                &log,
+            )
+            .await;
         assert_eq!(r.status, 422);
         assert!(r.body.contains("Cần chọn bộ quy tắc"));
-        let r = staff.multipart("/hunts", &[("title", "Săn tìm SSH"), ("systems", &w.sys_a), ("builtin", "1"), ("period_from", "01/12/2020")], "logs", "OpenSSH_2k.log", &log).await;
+        let r = staff
+            .multipart(
+                "/hunts",
+                &[
+                    ("title", "Săn tìm SSH"),
+                    ("systems", &w.sys_a),
+                    ("builtin", "1"),
+                    ("period_from", "01/12/2020"),
+                ],
+                "logs",
+                "OpenSSH_2k.log",
+                &log,
+            )
+            .await;
         assert_eq!(r.status, 303, "{}", r.body);
-        let id = r.headers.get("location").unwrap().to_str().unwrap().trim_start_matches("/hunts/").to_string();
+        let id = r
+            .headers
+            .get("location")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .trim_start_matches("/hunts/")
+            .to_string();
         let page = staff.get(&format!("/hunts/{id}")).await;
-        assert!(page.body.contains("Đang chờ") && page.body.contains("http-equiv=\"refresh\""), "queued, the page refreshes itself");
-        assert_eq!(staff.get(&format!("/systems/{}", w.sys_a)).await.body.contains("Chưa săn tìm"), true);
+        assert!(
+            page.body.contains("Đang chờ") && page.body.contains("http-equiv=\"refresh\""),
+            "queued, the page refreshes itself"
+        );
+        assert_eq!(
+            staff
+                .get(&format!("/systems/{}", w.sys_a))
+                .await
+                .body
+                .contains("Chưa săn tìm"),
+            true
+        );
         // The worker runs it.
         assert_eq!(khien::jobs::run_pending(&store).await.unwrap(), 1);
         let h = store.as_system().hunt(&id).await.unwrap();
@@ -37,26 +87,71 @@ async fn uploaded_logs_are_hunted_in_the_background() {
         let s = h.summary.clone().unwrap();
         assert_eq!(s.events, 2000, "every line of the log read");
         // loghub's ground truth: 113 "Invalid user" lines among the detections.
-        let invalid = s.by_rule.iter().filter(|r| r.rule_title.to_lowercase().contains("invalid user")).map(|r| r.count).sum::<i64>();
+        let invalid = s
+            .by_rule
+            .iter()
+            .filter(|r| r.rule_title.to_lowercase().contains("invalid user"))
+            .map(|r| r.count)
+            .sum::<i64>();
         assert_eq!(invalid, 113, "{:?}", s.by_rule);
         assert_eq!(s.stored, s.detections);
         assert_eq!(h.sources[0].sha256.len(), 64);
         // Browse and filter the detections.
         let page = staff.get(&format!("/hunts/{id}")).await;
         assert!(page.body.contains("Hoàn tất") && page.body.contains("id=\"detections\""));
-        let rule_id = s.by_rule.iter().find(|r| r.rule_title.to_lowercase().contains("invalid user")).unwrap().rule_id.clone();
-        let filtered = store.as_system().hunt_detections(&id, &khien_store::hunts::DetectionFilter { rule_id: rule_id.clone(), ..Default::default() }, 500).await.unwrap();
+        let rule_id = s
+            .by_rule
+            .iter()
+            .find(|r| r.rule_title.to_lowercase().contains("invalid user"))
+            .unwrap()
+            .rule_id
+            .clone();
+        let filtered = store
+            .as_system()
+            .hunt_detections(
+                &id,
+                &khien_store::hunts::DetectionFilter {
+                    rule_id: rule_id.clone(),
+                    ..Default::default()
+                },
+                500,
+            )
+            .await
+            .unwrap();
         assert_eq!(filtered.total, 113);
         // The conclusion, and the system's last hunt.
-        let r = staff.post_form(&format!("/hunts/{id}/conclusion"), &[("conclusion", "suspicious"), ("note", "Dò mật khẩu SSH từ nhiều địa chỉ")]).await;
+        let r = staff
+            .post_form(
+                &format!("/hunts/{id}/conclusion"),
+                &[
+                    ("conclusion", "suspicious"),
+                    ("note", "Dò mật khẩu SSH từ nhiều địa chỉ"),
+                ],
+            )
+            .await;
         assert_eq!(r.status, 303);
-        assert_eq!(store.as_system().hunt(&id).await.unwrap().conclusion, "suspicious");
+        assert_eq!(
+            store.as_system().hunt(&id).await.unwrap().conclusion,
+            "suspicious"
+        );
         let sys_page = staff.get(&format!("/systems/{}", w.sys_a)).await;
-        assert!(sys_page.body.contains(&format!("href=\"/hunts/{id}\"")), "the system shows its last hunt");
+        assert!(
+            sys_page.body.contains(&format!("href=\"/hunts/{id}\"")),
+            "the system shows its last hunt"
+        );
         // A viewer may read but not conclude.
         let viewer = Client::signed_in(&store, &user(&w, Role::Viewer)).await;
         assert_eq!(viewer.get(&format!("/hunts/{id}")).await.status, 200);
-        assert_eq!(viewer.post_form(&format!("/hunts/{id}/conclusion"), &[("conclusion", "clean")]).await.status, 403);
+        assert_eq!(
+            viewer
+                .post_form(
+                    &format!("/hunts/{id}/conclusion"),
+                    &[("conclusion", "clean")]
+                )
+                .await
+                .status,
+            403
+        );
     }
 }
 
@@ -66,34 +161,85 @@ async fn the_command_line_reports_a_hunt_to_the_platform() {
     for store in stores().await {
         let w = world(&store).await;
         let token = "khien_cli_test_token_0123456789";
-        store.create_api_token(&user(&w, Role::Responder), "máy săn tìm", &khien_web::auth::crypto::sha256_hex(token)).await.unwrap();
+        store
+            .create_api_token(
+                &user(&w, Role::Responder),
+                "máy săn tìm",
+                &khien_web::auth::crypto::sha256_hex(token),
+            )
+            .await
+            .unwrap();
         // A real server on a loopback port, the real binary as the client.
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let app = crate::harness::app(&store);
         let server = tokio::spawn(async move { axum::serve(listener, app).await });
         let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_khien"))
-            .args(["hunt", "--sigma", "builtin", "--report-to", &format!("http://{addr}"), "--system", &w.sys_a, "--title", "Săn tìm từ máy trạm"])
+            .args([
+                "hunt",
+                "--sigma",
+                "builtin",
+                "--report-to",
+                &format!("http://{addr}"),
+                "--system",
+                &w.sys_a,
+                "--title",
+                "Săn tìm từ máy trạm",
+            ])
             .arg(corpus.join("logs/linux/Linux_2k.log"))
             .env("KHIEN_TOKEN", token)
             .output()
             .await
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{stdout} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(stdout.contains("recorded:"));
-        let hunts = store.as_system().hunts(&khien_store::hunts::HuntFilter { system_id: w.sys_a.clone(), ..Default::default() }, 10).await.unwrap();
-        let h = hunts.items.iter().find(|h| h.title == "Săn tìm từ máy trạm").expect("recorded");
-        assert_eq!((h.origin.as_str(), h.status.as_str(), h.created_by.as_str()), ("cli", "done", "a.responder"));
+        let hunts = store
+            .as_system()
+            .hunts(
+                &khien_store::hunts::HuntFilter {
+                    system_id: w.sys_a.clone(),
+                    ..Default::default()
+                },
+                10,
+            )
+            .await
+            .unwrap();
+        let h = hunts
+            .items
+            .iter()
+            .find(|h| h.title == "Săn tìm từ máy trạm")
+            .expect("recorded");
+        assert_eq!(
+            (h.origin.as_str(), h.status.as_str(), h.created_by.as_str()),
+            ("cli", "done", "a.responder")
+        );
         assert!(h.sources[0].name.ends_with("Linux_2k.log") && h.sources[0].sha256.len() == 64);
         assert!(h.summary.as_ref().unwrap().detections > 0);
         // A wrong token, or a foreign system, is refused before hunting; nothing recorded.
-        let before = store.as_system().hunts(&Default::default(), 100).await.unwrap().total;
+        let before = store
+            .as_system()
+            .hunts(&Default::default(), 100)
+            .await
+            .unwrap()
+            .total;
         let refused = |token: &'static str, system: String| {
             let corpus = corpus.clone();
             async move {
                 tokio::process::Command::new(env!("CARGO_BIN_EXE_khien"))
-                    .args(["hunt", "--sigma", "builtin", "--report-to", &format!("http://{addr}"), "--system", &system])
+                    .args([
+                        "hunt",
+                        "--sigma",
+                        "builtin",
+                        "--report-to",
+                        &format!("http://{addr}"),
+                        "--system",
+                        &system,
+                    ])
                     .arg(corpus.join("logs/linux/Linux_2k.log"))
                     .env("KHIEN_TOKEN", token)
                     .output()
@@ -104,13 +250,28 @@ async fn the_command_line_reports_a_hunt_to_the_platform() {
         // A unit officer's token does not reach another unit's system (a responder's would:
         // the response team works province-wide).
         let staff_token = "khien_cli_staff_token_0123456789";
-        store.create_api_token(&user(&w, Role::UnitStaff), "máy trạm", &khien_web::auth::crypto::sha256_hex(staff_token)).await.unwrap();
+        store
+            .create_api_token(
+                &user(&w, Role::UnitStaff),
+                "máy trạm",
+                &khien_web::auth::crypto::sha256_hex(staff_token),
+            )
+            .await
+            .unwrap();
         let foreign = refused(staff_token, w.sys_b.clone()).await;
         assert!(!foreign.status.success());
         assert!(String::from_utf8_lossy(&foreign.stderr).contains("outside your scope (404)"));
         let out = refused("khien_wrong", w.sys_a.clone()).await;
         assert!(!out.status.success());
-        assert_eq!(store.as_system().hunts(&Default::default(), 100).await.unwrap().total, before);
+        assert_eq!(
+            store
+                .as_system()
+                .hunts(&Default::default(), 100)
+                .await
+                .unwrap()
+                .total,
+            before
+        );
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("401"), "{err}");
         server.abort();

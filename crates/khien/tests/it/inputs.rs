@@ -129,25 +129,81 @@ async fn html_is_escaped_and_metacharacters_are_stored_as_typed() {
 async fn units_move_and_deactivate_through_the_api() {
     for store in stores().await {
         let w = world(&store).await;
-        let admin = Client::signed_in(&store, &w.users_a.iter().find(|(r, _)| *r == Role::ProvinceAdmin).unwrap().1).await;
-        let moved = admin.json("POST", &format!("/api/v1/units/{}/move", w.b1), &serde_json::json!({ "parent_id": w.a })).await;
+        let admin = Client::signed_in(
+            &store,
+            &w.users_a
+                .iter()
+                .find(|(r, _)| *r == Role::ProvinceAdmin)
+                .unwrap()
+                .1,
+        )
+        .await;
+        let moved = admin
+            .json(
+                "POST",
+                &format!("/api/v1/units/{}/move", w.b1),
+                &serde_json::json!({ "parent_id": w.a }),
+            )
+            .await;
         assert_eq!(moved.status, 200, "{}", moved.body);
         // The moved unit's path, and so its visibility, follows it: A's manager now sees B1.
-        let manager = Client::signed_in(&store, &w.users_a.iter().find(|(r, _)| *r == Role::UnitManager).unwrap().1).await;
+        let manager = Client::signed_in(
+            &store,
+            &w.users_a
+                .iter()
+                .find(|(r, _)| *r == Role::UnitManager)
+                .unwrap()
+                .1,
+        )
+        .await;
         assert_eq!(manager.get(&format!("/units/{}", w.b1)).await.status, 200);
         // Its history moved with it, and the chain is still intact.
         let audit = manager.get("/audit?entity=unit").await;
         assert!(audit.body.contains(&w.b1));
         assert_eq!(store.verify_audit().await.unwrap().first_broken, None);
-        let cycle = admin.json("POST", &format!("/api/v1/units/{}/move", w.a), &serde_json::json!({ "parent_id": w.b1 })).await;
-        assert_eq!(cycle.status, 400, "a unit cannot move under its own descendant");
-        let busy = admin.json("POST", &format!("/api/v1/units/{}/active", w.b), &serde_json::json!({ "active": false })).await;
+        let cycle = admin
+            .json(
+                "POST",
+                &format!("/api/v1/units/{}/move", w.a),
+                &serde_json::json!({ "parent_id": w.b1 }),
+            )
+            .await;
+        assert_eq!(
+            cycle.status, 400,
+            "a unit cannot move under its own descendant"
+        );
+        let busy = admin
+            .json(
+                "POST",
+                &format!("/api/v1/units/{}/active", w.b),
+                &serde_json::json!({ "active": false }),
+            )
+            .await;
         assert_eq!(busy.status, 400, "B still has an active user");
         let b1_name = format!("Phòng {} Con", crate::harness::FOREIGN);
-        assert!(Client::anonymous(&store).get("/contacts").await.body.contains(&b1_name));
-        let off = admin.json("POST", &format!("/api/v1/units/{}/active", w.b1), &serde_json::json!({ "active": false })).await;
+        assert!(
+            Client::anonymous(&store)
+                .get("/contacts")
+                .await
+                .body
+                .contains(&b1_name)
+        );
+        let off = admin
+            .json(
+                "POST",
+                &format!("/api/v1/units/{}/active", w.b1),
+                &serde_json::json!({ "active": false }),
+            )
+            .await;
         assert_eq!(off.status, 200, "{}", off.body);
         assert!(!store.as_system().unit(&w.b1).await.unwrap().active);
-        assert!(!Client::anonymous(&store).get("/contacts").await.body.contains(&b1_name), "inactive units leave the public directory");
+        assert!(
+            !Client::anonymous(&store)
+                .get("/contacts")
+                .await
+                .body
+                .contains(&b1_name),
+            "inactive units leave the public directory"
+        );
     }
 }

@@ -19,12 +19,19 @@ enum Recipe {
 
 fn path_for(r: &RouteInfo, w: &World) -> String {
     let path = fill(r, w);
-    assert!(!path.contains('{'), "tenancy.rs does not know how to fill {path}: add the parameter");
+    assert!(
+        !path.contains('{'),
+        "tenancy.rs does not know how to fill {path}: add the parameter"
+    );
     path
 }
 
 fn fill(r: &RouteInfo, w: &World) -> String {
-    let att = if r.path.starts_with("/dossiers/") { w.dossier_b_file.clone() } else { w.evidence_b.clone() };
+    let att = if r.path.starts_with("/dossiers/") {
+        w.dossier_b_file.clone()
+    } else {
+        w.evidence_b.clone()
+    };
     let id = if r.path.contains("/hunts/") {
         w.hunt_b.clone()
     } else if r.path.starts_with("/dossiers/") {
@@ -118,24 +125,52 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
             ("password", "mật khẩu dài 2026"),
         ]),
         ("POST", "/users/{id}/active") => form(&[("active", "0")]),
-        ("POST", "/systems/{id}/level") => form(&[("regime", "nd85-2016"), ("defence_security_harm", "none"), ("online_public_service_level", "4")]),
+        ("POST", "/systems/{id}/level") => form(&[
+            ("regime", "nd85-2016"),
+            ("defence_security_harm", "none"),
+            ("online_public_service_level", "4"),
+        ]),
         ("POST", "/systems/{id}/dossiers") => form(&[]),
         ("POST", "/systems/{id}/plan/{key}") => form(&[("status", "met")]),
         ("POST", "/systems/{id}/plan/{key}/evidence") => Recipe::Upload(b"evidence".to_vec()),
-        ("POST", "/systems/{id}/go-live-exception") => form(&[("reason", "Cho phép vận hành thử nghiệm trái phép")]),
+        ("POST", "/systems/{id}/go-live-exception") => {
+            form(&[("reason", "Cho phép vận hành thử nghiệm trái phép")])
+        }
         ("POST", "/dossiers/{id}/files") => Recipe::Upload(b"%PDF-1.4 part".to_vec()),
-        ("POST", "/dossiers/{id}/regulation") => form(&[("number", "99/QĐ-X"), ("date", "01/01/2026")]),
-        ("POST", "/dossiers/{id}/{action}") => form(&[("decision_no", "1/QĐ"), ("decision_date", "01/01/2026"), ("decision_by", "X"), ("reason", "x"), ("appraisal_opinion", "x")]),
-        ("POST", "/hunts") => Recipe::Multipart(vec![("title", "Săn tìm trái phép".into()), ("systems", w.sys_b.clone()), ("builtin", "1".into())], "logs", b"Jan  1 00:00:00 host sshd[1]: Invalid user x from 10.0.0.1".to_vec()),
+        ("POST", "/dossiers/{id}/regulation") => {
+            form(&[("number", "99/QĐ-X"), ("date", "01/01/2026")])
+        }
+        ("POST", "/dossiers/{id}/{action}") => form(&[
+            ("decision_no", "1/QĐ"),
+            ("decision_date", "01/01/2026"),
+            ("decision_by", "X"),
+            ("reason", "x"),
+            ("appraisal_opinion", "x"),
+        ]),
+        ("POST", "/hunts") => Recipe::Multipart(
+            vec![
+                ("title", "Săn tìm trái phép".into()),
+                ("systems", w.sys_b.clone()),
+                ("builtin", "1".into()),
+            ],
+            "logs",
+            b"Jan  1 00:00:00 host sshd[1]: Invalid user x from 10.0.0.1".to_vec(),
+        ),
         ("POST", "/hunts/{id}/conclusion") => form(&[("conclusion", "clean"), ("note", "x")]),
-        ("POST", "/api/v1/hunts") => Recipe::Json(serde_json::json!({ "title": "Săn tìm trái phép", "systems": [w.sys_b] })),
+        ("POST", "/api/v1/hunts") => {
+            Recipe::Json(serde_json::json!({ "title": "Săn tìm trái phép", "systems": [w.sys_b] }))
+        }
         ("POST", "/levels/targets") => form(&[("approval_date", "30/09/2026")]),
         ("POST", "/api/v1/units") => Recipe::Json(unit_json),
         ("PUT", "/api/v1/units/{id}") => Recipe::Json(
             serde_json::json!({ "code": "B", "name": "Đã sửa trái phép", "kind": "department" }),
         ),
-        ("POST", "/api/v1/units/{id}/move") => Recipe::Json(serde_json::json!({ "parent_id": w.a })),
-        ("POST", "/api/v1/units/{id}/active") => Recipe::Json(serde_json::json!({ "active": false })),
+        ("POST", "/api/v1/units/{id}/move") => {
+            Recipe::Json(serde_json::json!({ "parent_id": w.a }))
+        }
+        ("POST", "/api/v1/units/{id}/active") => {
+            Recipe::Json(serde_json::json!({ "active": false }))
+        }
         ("POST", "/api/v1/systems") => Recipe::Json(system_json),
         ("PUT", "/api/v1/systems/{id}") => Recipe::Json(
             serde_json::json!({ "name": "Đã sửa trái phép", "owner_unit_id": w.a, "system_type": "internal", "status": "planning" }),
@@ -185,10 +220,13 @@ async fn no_route_crosses_the_unit_boundary_for_any_role() {
                         }
                         Recipe::Json(v) => client.json(r.method, &path, v).await,
                         Recipe::Upload(bytes) => client.upload(&path, "x.xlsx", bytes).await,
-                    Recipe::Multipart(fields, file_field, bytes) => {
-                        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                        client.multipart(&path, &fields, file_field, "x.log", bytes).await
-                    }
+                        Recipe::Multipart(fields, file_field, bytes) => {
+                            let fields: Vec<(&str, &str)> =
+                                fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                            client
+                                .multipart(&path, &fields, file_field, "x.log", bytes)
+                                .await
+                        }
                     };
                     let wrote = audit_seq(&store).await != before;
                     let who = format!("{} {} as {}", r.method, r.path, role.as_str());

@@ -37,8 +37,18 @@ pub fn routes() -> Routes {
             Tenancy::Unit,
             records::update_unit,
         )
-        .post("/api/v1/units/{id}/move", ProvinceAdmin::NAMES, Tenancy::Unit, records::move_unit)
-        .post("/api/v1/units/{id}/active", ProvinceAdmin::NAMES, Tenancy::Unit, records::set_unit_active)
+        .post(
+            "/api/v1/units/{id}/move",
+            ProvinceAdmin::NAMES,
+            Tenancy::Unit,
+            records::move_unit,
+        )
+        .post(
+            "/api/v1/units/{id}/active",
+            ProvinceAdmin::NAMES,
+            Tenancy::Unit,
+            records::set_unit_active,
+        )
         .get("/api/v1/systems", any, Tenancy::Unit, records::list_systems)
         .post(
             "/api/v1/systems",
@@ -59,9 +69,19 @@ pub fn routes() -> Routes {
             records::update_system,
         )
         .get("/api/v1/hunts", any, Tenancy::Unit, records::list_hunts)
-        .post("/api/v1/hunts", HuntRunner::NAMES, Tenancy::Unit, records::report_hunt)
+        .post(
+            "/api/v1/hunts",
+            HuntRunner::NAMES,
+            Tenancy::Unit,
+            records::report_hunt,
+        )
         .get("/api/v1/hunts/{id}", any, Tenancy::Unit, records::get_hunt)
-        .get("/api/v1/hunts/{id}/detections", any, Tenancy::Unit, records::hunt_detections)
+        .get(
+            "/api/v1/hunts/{id}/detections",
+            any,
+            Tenancy::Unit,
+            records::hunt_detections,
+        )
         .get(
             "/api/v1/users",
             ProvinceAdmin::NAMES,

@@ -134,8 +134,16 @@ fn describe(method: &str, path: &str) -> (&'static str, Option<&'static str>, &'
         ),
         ("GET", "/api/v1/units/{id}") => ("One unit", None, "Unit"),
         ("PUT", "/api/v1/units/{id}") => ("Edit a unit", Some("UnitInput"), "Unit"),
-        ("POST", "/api/v1/units/{id}/move") => ("Move a unit (and its sub-units) under another parent", Some("UnitMove"), "Unit"),
-        ("POST", "/api/v1/units/{id}/active") => ("Deactivate or reactivate a unit", Some("UnitActive"), "Unit"),
+        ("POST", "/api/v1/units/{id}/move") => (
+            "Move a unit (and its sub-units) under another parent",
+            Some("UnitMove"),
+            "Unit",
+        ),
+        ("POST", "/api/v1/units/{id}/active") => (
+            "Deactivate or reactivate a unit",
+            Some("UnitActive"),
+            "Unit",
+        ),
         ("GET", "/api/v1/systems") => (
             "Information systems (filters q, unit_id, system_type, status; sort, dir, page, per_page)",
             None,
@@ -152,10 +160,22 @@ fn describe(method: &str, path: &str) -> (&'static str, Option<&'static str>, &'
         ("PUT", "/api/v1/systems/{id}") => {
             ("Edit an information system", Some("SystemInput"), "System")
         }
-        ("GET", "/api/v1/hunts") => ("Threat hunts in scope (filters system_id, conclusion, page)", None, "HuntPage"),
-        ("POST", "/api/v1/hunts") => ("Record a hunt run elsewhere (khien hunt --report-to), with its detections", Some("HuntReport"), "Hunt"),
+        ("GET", "/api/v1/hunts") => (
+            "Threat hunts in scope (filters system_id, conclusion, page)",
+            None,
+            "HuntPage",
+        ),
+        ("POST", "/api/v1/hunts") => (
+            "Record a hunt run elsewhere (khien hunt --report-to), with its detections",
+            Some("HuntReport"),
+            "Hunt",
+        ),
         ("GET", "/api/v1/hunts/{id}") => ("One hunt with its summary", None, "Hunt"),
-        ("GET", "/api/v1/hunts/{id}/detections") => ("A hunt's detections (filters level, rule_id, computer, page)", None, "DetectionPage"),
+        ("GET", "/api/v1/hunts/{id}/detections") => (
+            "A hunt's detections (filters level, rule_id, computer, page)",
+            None,
+            "DetectionPage",
+        ),
         ("GET", "/api/v1/users") => ("Users (province administrators)", None, "UserList"),
         ("GET", "/api/v1/audit") => (
             "Audit entries in scope (filters entity, entity_id, actor, action, page)",

@@ -86,8 +86,17 @@ pub struct MoveBody {
     parent_id: String,
 }
 
-pub async fn move_unit(State(s): State<AppState>, auth: Auth<ProvinceAdmin>, Path(id): Path<String>, Json(b): Json<MoveBody>) -> ApiResult {
-    ok(auth.scoped(&s).move_unit(&id, &b.parent_id).await.map_err(err)?)
+pub async fn move_unit(
+    State(s): State<AppState>,
+    auth: Auth<ProvinceAdmin>,
+    Path(id): Path<String>,
+    Json(b): Json<MoveBody>,
+) -> ApiResult {
+    ok(auth
+        .scoped(&s)
+        .move_unit(&id, &b.parent_id)
+        .await
+        .map_err(err)?)
 }
 
 #[derive(Deserialize)]
@@ -95,8 +104,17 @@ pub struct ActiveBody {
     active: bool,
 }
 
-pub async fn set_unit_active(State(s): State<AppState>, auth: Auth<ProvinceAdmin>, Path(id): Path<String>, Json(b): Json<ActiveBody>) -> ApiResult {
-    ok(auth.scoped(&s).set_unit_active(&id, b.active).await.map_err(err)?)
+pub async fn set_unit_active(
+    State(s): State<AppState>,
+    auth: Auth<ProvinceAdmin>,
+    Path(id): Path<String>,
+    Json(b): Json<ActiveBody>,
+) -> ApiResult {
+    ok(auth
+        .scoped(&s)
+        .set_unit_active(&id, b.active)
+        .await
+        .map_err(err)?)
 }
 
 #[derive(Deserialize, Default)]
@@ -172,21 +190,46 @@ pub async fn list_audit(
     ok(auth.scoped(&s).audit(&f, 100).await.map_err(err)?)
 }
 
-pub async fn list_hunts(State(s): State<AppState>, auth: Auth<AnyRole>, Query(f): Query<khien_store::hunts::HuntFilter>) -> ApiResult {
+pub async fn list_hunts(
+    State(s): State<AppState>,
+    auth: Auth<AnyRole>,
+    Query(f): Query<khien_store::hunts::HuntFilter>,
+) -> ApiResult {
     ok(auth.scoped(&s).hunts(&f, 100).await.map_err(err)?)
 }
 
-pub async fn get_hunt(State(s): State<AppState>, auth: Auth<AnyRole>, Path(id): Path<String>) -> ApiResult {
+pub async fn get_hunt(
+    State(s): State<AppState>,
+    auth: Auth<AnyRole>,
+    Path(id): Path<String>,
+) -> ApiResult {
     ok(auth.scoped(&s).hunt(&id).await.map_err(err)?)
 }
 
-pub async fn hunt_detections(State(s): State<AppState>, auth: Auth<AnyRole>, Path(id): Path<String>, Query(f): Query<khien_store::hunts::DetectionFilter>) -> ApiResult {
-    ok(auth.scoped(&s).hunt_detections(&id, &f, 500).await.map_err(err)?)
+pub async fn hunt_detections(
+    State(s): State<AppState>,
+    auth: Auth<AnyRole>,
+    Path(id): Path<String>,
+    Query(f): Query<khien_store::hunts::DetectionFilter>,
+) -> ApiResult {
+    ok(auth
+        .scoped(&s)
+        .hunt_detections(&id, &f, 500)
+        .await
+        .map_err(err)?)
 }
 
 /// A hunt run elsewhere (`khien hunt --report-to`), recorded with its result.
-pub async fn report_hunt(State(s): State<AppState>, auth: Auth<HuntRunner>, Json(h): Json<khien_store::hunts::HuntReportIn>) -> ApiResult {
+pub async fn report_hunt(
+    State(s): State<AppState>,
+    auth: Auth<HuntRunner>,
+    Json(h): Json<khien_store::hunts::HuntReportIn>,
+) -> ApiResult {
     let scoped = auth.scoped(&s);
     let id = scoped.record_hunt(&h).await.map_err(err)?;
-    Ok((StatusCode::CREATED, Json(scoped.hunt(&id).await.map_err(err)?)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(scoped.hunt(&id).await.map_err(err)?),
+    )
+        .into_response())
 }

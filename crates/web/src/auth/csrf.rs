@@ -22,7 +22,11 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
     // A request that carries a bearer token (valid or not) brings no ambient credential:
     // a browser cannot be made to send one cross-site. Let it through to be judged on
     // the token (a bad one gets 401, not a CSRF error).
-    let bearer = req.headers().get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("Bearer "));
+    let bearer = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("Bearer "));
     if bearer && req.uri().path().starts_with("/api/") {
         return next.run(req).await;
     }

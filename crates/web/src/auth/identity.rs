@@ -87,12 +87,13 @@ pub async fn resolve_identity(
         .map(str::trim);
     if let Some(token) = bearer {
         if req.uri().path().starts_with("/api/")
-            && let Ok(Some(principal)) = state.store.api_token_principal(&sha256_hex(token)).await {
-                identity = Some(Identity {
-                    principal,
-                    via: Via::Token,
-                });
-            }
+            && let Ok(Some(principal)) = state.store.api_token_principal(&sha256_hex(token)).await
+        {
+            identity = Some(Identity {
+                principal,
+                via: Via::Token,
+            });
+        }
     } else if let Some(token) = cookie(headers, SESSION_COOKIE) {
         let id_hash = sha256_hex(&token);
         if let Ok(Some(s)) = state.store.session(&id_hash).await {

@@ -70,9 +70,18 @@ async fn account_page(
 }
 
 /// The account page again, with the problem shown and a 400 status.
-async fn refuse(state: &AppState, auth: &Auth<AnyRole>, c: Chrome, key: &str) -> AppResult<Response> {
+async fn refuse(
+    state: &AppState,
+    auth: &Auth<AnyRole>,
+    c: Chrome,
+    key: &str,
+) -> AppResult<Response> {
     let msg = c.t.s(key).to_string();
-    Ok((axum::http::StatusCode::BAD_REQUEST, account_page(state, auth, c, None, Some(msg), None).await?).into_response())
+    Ok((
+        axum::http::StatusCode::BAD_REQUEST,
+        account_page(state, auth, c, None, Some(msg), None).await?,
+    )
+        .into_response())
 }
 
 pub async fn page(

@@ -9,8 +9,8 @@ mod hunts;
 mod levels;
 mod plans;
 mod province;
-mod reports;
 mod public;
+mod reports;
 mod session;
 mod systems;
 mod systems_xlsx;
@@ -113,27 +113,92 @@ pub fn routes() -> Routes {
         .post("/systems/{id}", sys, Tenancy::Unit, systems::update)
         .get("/systems/{id}/level", any, Tenancy::Unit, levels::wizard)
         .post("/systems/{id}/level", sys, Tenancy::Unit, levels::determine)
-        .post("/systems/{id}/dossiers", sys, Tenancy::Unit, levels::new_dossier)
+        .post(
+            "/systems/{id}/dossiers",
+            sys,
+            Tenancy::Unit,
+            levels::new_dossier,
+        )
         .get("/systems/{id}/plan", any, Tenancy::Unit, plans::page)
-        .post("/systems/{id}/plan/{key}", sys, Tenancy::Unit, plans::set_requirement)
-        .post("/systems/{id}/plan/{key}/evidence", sys, Tenancy::Unit, plans::add_evidence)
-        .get("/systems/{id}/evidence/{att}", any, Tenancy::Unit, plans::evidence_file)
-        .post("/systems/{id}/go-live-exception", admin, Tenancy::Unit, plans::grant_exception)
+        .post(
+            "/systems/{id}/plan/{key}",
+            sys,
+            Tenancy::Unit,
+            plans::set_requirement,
+        )
+        .post(
+            "/systems/{id}/plan/{key}/evidence",
+            sys,
+            Tenancy::Unit,
+            plans::add_evidence,
+        )
+        .get(
+            "/systems/{id}/evidence/{att}",
+            any,
+            Tenancy::Unit,
+            plans::evidence_file,
+        )
+        .post(
+            "/systems/{id}/go-live-exception",
+            admin,
+            Tenancy::Unit,
+            plans::grant_exception,
+        )
         .get("/dossiers/{id}", any, Tenancy::Unit, dossiers::page)
         .post("/dossiers/{id}/files", any, Tenancy::Unit, dossiers::attach)
-        .get("/dossiers/{id}/files/{att}", any, Tenancy::Unit, dossiers::download)
-        .post("/dossiers/{id}/regulation", sys, Tenancy::Unit, dossiers::regulation)
-        .post("/dossiers/{id}/{action}", any, Tenancy::Unit, dossiers::transition)
-        .get("/dossiers/{id}/overview.docx", any, Tenancy::Unit, reports::dossier_overview)
-        .get("/reports/annual.xlsx", any, Tenancy::Unit, reports::annual_xlsx)
-        .get("/reports/annual.docx", any, Tenancy::Unit, reports::annual_docx)
+        .get(
+            "/dossiers/{id}/files/{att}",
+            any,
+            Tenancy::Unit,
+            dossiers::download,
+        )
+        .post(
+            "/dossiers/{id}/regulation",
+            sys,
+            Tenancy::Unit,
+            dossiers::regulation,
+        )
+        .post(
+            "/dossiers/{id}/{action}",
+            any,
+            Tenancy::Unit,
+            dossiers::transition,
+        )
+        .get(
+            "/dossiers/{id}/overview.docx",
+            any,
+            Tenancy::Unit,
+            reports::dossier_overview,
+        )
+        .get(
+            "/reports/annual.xlsx",
+            any,
+            Tenancy::Unit,
+            reports::annual_xlsx,
+        )
+        .get(
+            "/reports/annual.docx",
+            any,
+            Tenancy::Unit,
+            reports::annual_docx,
+        )
         .get("/hunts", any, Tenancy::Unit, hunts::list)
         .get("/hunts/new", hunter, Tenancy::Unit, hunts::new_form)
         .post("/hunts", hunter, Tenancy::Unit, hunts::create)
         .get("/hunts/{id}", any, Tenancy::Unit, hunts::detail)
-        .post("/hunts/{id}/conclusion", hunter, Tenancy::Unit, hunts::conclude)
+        .post(
+            "/hunts/{id}/conclusion",
+            hunter,
+            Tenancy::Unit,
+            hunts::conclude,
+        )
         .get("/levels", any, Tenancy::Unit, province::page)
-        .post("/levels/targets", admin, Tenancy::Unit, province::set_targets)
+        .post(
+            "/levels/targets",
+            admin,
+            Tenancy::Unit,
+            province::set_targets,
+        )
         .get("/audit", any, Tenancy::Unit, audit::page)
         .get("/users", admin, Tenancy::Unit, users::list)
         .post("/users", admin, Tenancy::Unit, users::create)

@@ -27,50 +27,108 @@ struct PlanPage {
 
 impl PlanPage {
     fn percent(&self) -> String {
-        self.plan.as_ref().map(|p| format!("{:.0}", p.progress.percent())).unwrap_or_default()
+        self.plan
+            .as_ref()
+            .map(|p| format!("{:.0}", p.progress.percent()))
+            .unwrap_or_default()
     }
     fn expired(&self, expiry: &Option<String>) -> bool {
         expiry.as_deref().is_some_and(|e| e < self.today.as_str())
     }
 }
 
-pub async fn page(State(state): State<AppState>, auth: Auth<AnyRole>, c: Chrome, Path(id): Path<String>) -> AppResult<Html<String>> {
+pub async fn page(
+    State(state): State<AppState>,
+    auth: Auth<AnyRole>,
+    c: Chrome,
+    Path(id): Path<String>,
+) -> AppResult<Html<String>> {
     let scoped = auth.scoped(&state);
     let s = scoped.system(&id).await?;
     let plan = scoped.plan(&id).await?;
     let blockers = scoped.go_live_blockers(&id).await?;
-    let today = khien_domain::time_fmt::iso_date(state.store.now().to_offset(khien_domain::time_fmt::VIETNAM).date());
-    render(&PlanPage { c, s, plan, blockers, statuses: ReqStatus::SETTABLE, today })
+    let today = khien_domain::time_fmt::iso_date(
+        state
+            .store
+            .now()
+            .to_offset(khien_domain::time_fmt::VIETNAM)
+            .date(),
+    );
+    render(&PlanPage {
+        c,
+        s,
+        plan,
+        blockers,
+        statuses: ReqStatus::SETTABLE,
+        today,
+    })
 }
 
-pub async fn set_requirement(State(state): State<AppState>, auth: Auth<SystemEditor>, Path((id, key)): Path<(String, String)>, axum::Form(u): axum::Form<RequirementUpdate>) -> AppResult<Redirect> {
+pub async fn set_requirement(
+    State(state): State<AppState>,
+    auth: Auth<SystemEditor>,
+    Path((id, key)): Path<(String, String)>,
+    axum::Form(u): axum::Form<RequirementUpdate>,
+) -> AppResult<Redirect> {
     auth.scoped(&state).set_requirement(&id, &key, &u).await?;
     Ok(Redirect::to(&format!("/systems/{id}/plan#req-{key}")))
 }
 
-pub async fn add_evidence(State(state): State<AppState>, auth: Auth<SystemEditor>, Path((id, key)): Path<(String, String)>, mut mp: Multipart) -> AppResult<Redirect> {
+pub async fn add_evidence(
+    State(state): State<AppState>,
+    auth: Auth<SystemEditor>,
+    Path((id, key)): Path<(String, String)>,
+    mut mp: Multipart,
+) -> AppResult<Redirect> {
     let (file, fields) = super::dossiers::read_upload(&mut mp).await?;
     let (name, bytes) = file.ok_or(AppError::BadRequest("import.no_file"))?;
     let date = |k: &str| -> AppResult<Option<String>> {
         match fields.get(k).map(|s| s.trim()).filter(|s| !s.is_empty()) {
             None => Ok(None),
-            Some(v) => khien_domain::time_fmt::parse_user_date(v).map(|d| Some(khien_domain::time_fmt::iso_date(d))).ok_or(AppError::BadRequest("err.date")),
+            Some(v) => khien_domain::time_fmt::parse_user_date(v)
+                .map(|d| Some(khien_domain::time_fmt::iso_date(d)))
+                .ok_or(AppError::BadRequest("err.date")),
         }
     };
     let scoped = auth.scoped(&state);
-    let plan = scoped.plan(&id).await?.ok_or(AppError::BadRequest("plan.err_no_level"))?;
+    let plan = scoped
+        .plan(&id)
+        .await?
+        .ok_or(AppError::BadRequest("plan.err_no_level"))?;
     if !plan.items.iter().any(|i| i.key == key) {
         return Err(AppError::NotFound);
     }
-    scoped.add_evidence(&id, &key, &name, &bytes, date("effective_date")?, date("expiry_date")?).await?;
+    scoped
+        .add_evidence(
+            &id,
+            &key,
+            &name,
+            &bytes,
+            date("effective_date")?,
+            date("expiry_date")?,
+        )
+        .await?;
     Ok(Redirect::to(&format!("/systems/{id}/plan#req-{key}")))
 }
 
-pub async fn evidence_file(State(state): State<AppState>, auth: Auth<AnyRole>, Path((id, att)): Path<(String, String)>) -> AppResult<Response> {
+pub async fn evidence_file(
+    State(state): State<AppState>,
+    auth: Auth<AnyRole>,
+    Path((id, att)): Path<(String, String)>,
+) -> AppResult<Response> {
     let scoped = auth.scoped(&state);
     scoped.system(&id).await?;
-    let f = scoped.attachments("evidence", &id).await?.into_iter().find(|f| f.id == att).ok_or(AppError::NotFound)?;
-    let bytes = state.store.blobs.get(&f.sha256).map_err(|_| AppError::NotFound)?;
+    let f = scoped
+        .attachments("evidence", &id)
+        .await?
+        .into_iter()
+        .find(|f| f.id == att)
+        .ok_or(AppError::NotFound)?;
+    let bytes = state
+        .store
+        .blobs
+        .get(&f.sha256)
+        .map_err(|_| AppError::NotFound)?;
     Ok(super::dossiers::download_response(&f.filename, bytes))
 }
 
@@ -80,7 +138,14 @@ pub struct ExceptionForm {
     reason: String,
 }
 
-pub async fn grant_exception(State(state): State<AppState>, auth: Auth<ProvinceAdmin>, Path(id): Path<String>, axum::Form(f): axum::Form<ExceptionForm>) -> AppResult<Response> {
-    auth.scoped(&state).grant_go_live_exception(&id, &f.reason).await?;
+pub async fn grant_exception(
+    State(state): State<AppState>,
+    auth: Auth<ProvinceAdmin>,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<ExceptionForm>,
+) -> AppResult<Response> {
+    auth.scoped(&state)
+        .grant_go_live_exception(&id, &f.reason)
+        .await?;
     Ok(Redirect::to(&format!("/systems/{id}/plan")).into_response())
 }

@@ -75,7 +75,11 @@ impl Row {
 }
 
 fn pct(n: usize, of: usize) -> String {
-    if of == 0 { "—".into() } else { format!("{:.0}%", n as f64 * 100.0 / of as f64) }
+    if of == 0 {
+        "—".into()
+    } else {
+        format!("{:.0}%", n as f64 * 100.0 / of as f64)
+    }
 }
 
 /// A province target and whether it is missed.
@@ -96,25 +100,64 @@ struct OverviewPage {
     overdue_systems: Vec<SystemSecurity>,
 }
 
-pub async fn page(State(state): State<AppState>, auth: Auth<AnyRole>, c: Chrome) -> AppResult<Html<String>> {
-    let today = state.store.now().to_offset(khien_domain::time_fmt::VIETNAM).date();
-    let all = auth.scoped(&state).security_overview(today, &state.config.calendar).await?;
+pub async fn page(
+    State(state): State<AppState>,
+    auth: Auth<AnyRole>,
+    c: Chrome,
+) -> AppResult<Html<String>> {
+    let today = state
+        .store
+        .now()
+        .to_offset(khien_domain::time_fmt::VIETNAM)
+        .date();
+    let all = auth
+        .scoped(&state)
+        .security_overview(today, &state.config.calendar)
+        .await?;
     let mut by_unit: BTreeMap<String, Row> = BTreeMap::new();
-    let mut total = Row { unit: c.t.s("province.total").to_string(), ..Row::default() };
+    let mut total = Row {
+        unit: c.t.s("province.total").to_string(),
+        ..Row::default()
+    };
     for s in &all {
-        let row = by_unit.entry(khien_domain::text::fold(&s.owner_unit_name)).or_insert_with(|| Row { unit_id: s.owner_unit_id.clone(), unit: s.owner_unit_name.clone(), ..Row::default() });
+        let row = by_unit
+            .entry(khien_domain::text::fold(&s.owner_unit_name))
+            .or_insert_with(|| Row {
+                unit_id: s.owner_unit_id.clone(),
+                unit: s.owner_unit_name.clone(),
+                ..Row::default()
+            });
         row.add(s);
         total.add(s);
     }
     let today_iso = khien_domain::time_fmt::iso_date(today);
     let mut targets = Vec::new();
-    for (key, label_key, done) in [(TARGET_APPROVAL, "province.target_approval", total.approved()), (TARGET_PLAN, "province.target_plan", total.plan_full)] {
+    for (key, label_key, done) in [
+        (
+            TARGET_APPROVAL,
+            "province.target_approval",
+            total.approved(),
+        ),
+        (TARGET_PLAN, "province.target_plan", total.plan_full),
+    ] {
         let date = state.store.setting(key).await?;
-        let missed = date.as_deref().is_some_and(|d| d < today_iso.as_str()) && done < total.operating;
-        targets.push(Target { label_key, date, pct: pct(done, total.operating), missed });
+        let missed =
+            date.as_deref().is_some_and(|d| d < today_iso.as_str()) && done < total.operating;
+        targets.push(Target {
+            label_key,
+            date,
+            pct: pct(done, total.operating),
+            missed,
+        });
     }
     let overdue_systems = all.into_iter().filter(|s| s.overdue).collect();
-    render(&OverviewPage { c, rows: by_unit.into_values().collect(), total, targets, overdue_systems })
+    render(&OverviewPage {
+        c,
+        rows: by_unit.into_values().collect(),
+        total,
+        targets,
+        overdue_systems,
+    })
 }
 
 #[derive(serde::Deserialize)]
@@ -125,14 +168,24 @@ pub struct TargetsForm {
     plan_date: String,
 }
 
-pub async fn set_targets(State(state): State<AppState>, auth: Auth<ProvinceAdmin>, axum::Form(f): axum::Form<TargetsForm>) -> AppResult<Redirect> {
+pub async fn set_targets(
+    State(state): State<AppState>,
+    auth: Auth<ProvinceAdmin>,
+    axum::Form(f): axum::Form<TargetsForm>,
+) -> AppResult<Redirect> {
     let scoped = auth.scoped(&state);
-    for (key, raw) in [(TARGET_APPROVAL, &f.approval_date), (TARGET_PLAN, &f.plan_date)] {
+    for (key, raw) in [
+        (TARGET_APPROVAL, &f.approval_date),
+        (TARGET_PLAN, &f.plan_date),
+    ] {
         if raw.trim().is_empty() {
             continue;
         }
-        let d = khien_domain::time_fmt::parse_user_date(raw).ok_or(AppError::BadRequest("err.date"))?;
-        scoped.set_setting(key, &khien_domain::time_fmt::iso_date(d)).await?;
+        let d =
+            khien_domain::time_fmt::parse_user_date(raw).ok_or(AppError::BadRequest("err.date"))?;
+        scoped
+            .set_setting(key, &khien_domain::time_fmt::iso_date(d))
+            .await?;
     }
     Ok(Redirect::to("/levels"))
 }

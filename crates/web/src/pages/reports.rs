@@ -5,8 +5,14 @@
 use axum::extract::{Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use khien_docs::annual::{AnnualReport, ApprovalStatus, DecisionRef, Inspection, PlanStatus, ReportScope, SystemRow, form08_docx, form08_xlsx};
-use khien_docs::dossier::{Component, Criterion, DataSubjects, DossierOverview, IpRange, LevelProposal, Network, Organisation, PlanSummary, Representative, SystemProfile, overview_docx};
+use khien_docs::annual::{
+    AnnualReport, ApprovalStatus, DecisionRef, Inspection, PlanStatus, ReportScope, SystemRow,
+    form08_docx, form08_xlsx,
+};
+use khien_docs::dossier::{
+    Component, Criterion, DataSubjects, DossierOverview, IpRange, LevelProposal, Network,
+    Organisation, PlanSummary, Representative, SystemProfile, overview_docx,
+};
 use khien_docs::{DocHeader, Signature};
 use khien_domain::dossiers::DossierStatus;
 use khien_store::units::Unit;
@@ -22,13 +28,28 @@ const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessing
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 fn file(bytes: Vec<u8>, mime: &str, name: &str) -> Response {
-    ([(CONTENT_TYPE, mime.to_string()), (CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))], bytes).into_response()
+    (
+        [
+            (CONTENT_TYPE, mime.to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 /// The place name of date lines: the province's name without "Ủy ban nhân dân tỉnh".
 fn place(root: Option<&Unit>) -> String {
     let name = root.map(|u| u.fields.name.clone()).unwrap_or_default();
-    for prefix in ["Ủy ban nhân dân tỉnh ", "UBND tỉnh ", "Ủy ban nhân dân thành phố ", "UBND thành phố "] {
+    for prefix in [
+        "Ủy ban nhân dân tỉnh ",
+        "UBND tỉnh ",
+        "Ủy ban nhân dân thành phố ",
+        "UBND thành phố ",
+    ] {
         if let Some(rest) = name.strip_prefix(prefix) {
             return rest.to_string();
         }
@@ -43,9 +64,20 @@ fn organisation(u: &Unit) -> Organisation {
         name: f.name.clone(),
         mandate: String::new(),
         address: s(&f.address),
-        phone: f.report_phone.clone().or_else(|| f.leader_phone.clone()).unwrap_or_default(),
-        email: f.report_email.clone().or_else(|| f.leader_email.clone()).unwrap_or_default(),
-        representative: Representative { name: s(&f.leader_name), title: s(&f.leader_title) },
+        phone: f
+            .report_phone
+            .clone()
+            .or_else(|| f.leader_phone.clone())
+            .unwrap_or_default(),
+        email: f
+            .report_email
+            .clone()
+            .or_else(|| f.leader_email.clone())
+            .unwrap_or_default(),
+        representative: Representative {
+            name: s(&f.leader_name),
+            title: s(&f.leader_title),
+        },
     }
 }
 
@@ -54,10 +86,19 @@ fn err(e: khien_docs::DocError) -> AppError {
 }
 
 fn today(state: &AppState) -> Date {
-    state.store.now().to_offset(khien_domain::time_fmt::VIETNAM).date()
+    state
+        .store
+        .now()
+        .to_offset(khien_domain::time_fmt::VIETNAM)
+        .date()
 }
 
-pub async fn dossier_overview(State(state): State<AppState>, auth: Auth<AnyRole>, c: Chrome, Path(id): Path<String>) -> AppResult<Response> {
+pub async fn dossier_overview(
+    State(state): State<AppState>,
+    auth: Auth<AnyRole>,
+    c: Chrome,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     let scoped = auth.scoped(&state);
     let d = scoped.dossier(&id).await?;
     let s = scoped.system(&d.system_id).await?;
@@ -72,10 +113,17 @@ pub async fn dossier_overview(State(state): State<AppState>, auth: Auth<AnyRole>
     let p = plan.as_ref().map(|p| p.progress).unwrap_or_default();
     let t = c.t;
     let party = |r: &str| super::levels::party_name(&state.config.authority_names, &t, r);
-    let regime = khien_levels::load_regime(&d.regime).map_err(|e| AppError::Internal(e.to_string()))?;
+    let regime =
+        khien_levels::load_regime(&d.regime).map_err(|e| AppError::Internal(e.to_string()))?;
     let f = &s.fields;
     let doc = DossierOverview {
-        header: DocHeader { parent_body: None, issuer: owner.fields.name.clone(), number: None, place: place(state.store.root_unit().await?.as_ref()), date: today(&state) },
+        header: DocHeader {
+            parent_body: None,
+            issuer: owner.fields.name.clone(),
+            number: None,
+            place: place(state.store.root_unit().await?.as_ref()),
+            date: today(&state),
+        },
         owner: organisation(&owner),
         operator: organisation(&operator),
         system: SystemProfile {
@@ -85,22 +133,61 @@ pub async fn dossier_overview(State(state): State<AppState>, auth: Auth<AnyRole>
             go_live: f.go_live(),
             scope: f.description.clone().unwrap_or_default(),
             users: String::new(),
-            information_types: f.information_types.iter().map(|i| t.label("info", i.as_str())).collect(),
+            information_types: f
+                .information_types
+                .iter()
+                .map(|i| t.label("info", i.as_str()))
+                .collect(),
             data_subjects: vec![
-                DataSubjects { label: t.s("field.personal_subjects").into(), count: u64::try_from(f.personal_subjects).unwrap_or(0) },
-                DataSubjects { label: t.s("field.sensitive_subjects").into(), count: u64::try_from(f.sensitive_subjects).unwrap_or(0) },
+                DataSubjects {
+                    label: t.s("field.personal_subjects").into(),
+                    count: u64::try_from(f.personal_subjects).unwrap_or(0),
+                },
+                DataSubjects {
+                    label: t.s("field.sensitive_subjects").into(),
+                    count: u64::try_from(f.sensitive_subjects).unwrap_or(0),
+                },
             ],
             hosting: s.hosting_system_name.clone().unwrap_or_default(),
         },
-        components: f.components.iter().map(|k| Component { vendor: k.vendor.clone(), product: k.product.clone(), version: k.version.clone(), cpe: Some(k.cpe.clone()).filter(|c| !c.is_empty()) }).collect(),
-        network: Network { addresses: f.urls.clone(), ip_ranges: f.ip_ranges.iter().map(|r| IpRange { range: r.clone(), zone: String::new() }).collect() },
+        components: f
+            .components
+            .iter()
+            .map(|k| Component {
+                vendor: k.vendor.clone(),
+                product: k.product.clone(),
+                version: k.version.clone(),
+                cpe: Some(k.cpe.clone()).filter(|c| !c.is_empty()),
+            })
+            .collect(),
+        network: Network {
+            addresses: f.urls.clone(),
+            ip_ranges: f
+                .ip_ranges
+                .iter()
+                .map(|r| IpRange {
+                    range: r.clone(),
+                    zone: String::new(),
+                })
+                .collect(),
+        },
         level: LevelProposal {
             level: d.level,
-            criteria: a.criteria.iter().map(|k| Criterion { article: k.article.clone(), text: k.text.clone() }).collect(),
+            criteria: a
+                .criteria
+                .iter()
+                .map(|k| Criterion {
+                    article: k.article.clone(),
+                    text: k.text.clone(),
+                })
+                .collect(),
             regime: regime.title.clone(),
             appraiser: party(&a.appraiser),
             approver: party(&a.approver),
-            expert_opinion: regime.authority(d.level).and_then(|au| au.expert_opinion).map(|r| party(r.as_str())),
+            expert_opinion: regime
+                .authority(d.level)
+                .and_then(|au| au.expert_opinion)
+                .map(|r| party(r.as_str())),
             provisional: d.status != DossierStatus::Approved,
         },
         plan: PlanSummary {
@@ -108,9 +195,18 @@ pub async fn dossier_overview(State(state): State<AppState>, auth: Auth<AnyRole>
             partly: u32::try_from(p.partly).unwrap_or(0),
             not_started: u32::try_from(p.not_started).unwrap_or(0),
         },
-        signature: Signature { authority: None, title: owner.fields.leader_title.clone().unwrap_or_default(), name: owner.fields.leader_name.clone().unwrap_or_default(), recipients: vec![] },
+        signature: Signature {
+            authority: None,
+            title: owner.fields.leader_title.clone().unwrap_or_default(),
+            name: owner.fields.leader_name.clone().unwrap_or_default(),
+            recipients: vec![],
+        },
     };
-    Ok(file(overview_docx(&doc).map_err(err)?, DOCX, &format!("thuyet-minh-cap-do-v{}.docx", d.version)))
+    Ok(file(
+        overview_docx(&doc).map_err(err)?,
+        DOCX,
+        &format!("thuyet-minh-cap-do-v{}.docx", d.version),
+    ))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -120,41 +216,101 @@ pub struct AnnualQuery {
     year: i32,
 }
 
-async fn annual(state: &AppState, auth: &Auth<AnyRole>, q: &AnnualQuery) -> AppResult<AnnualReport> {
+async fn annual(
+    state: &AppState,
+    auth: &Auth<AnyRole>,
+    q: &AnnualQuery,
+) -> AppResult<AnnualReport> {
     let scoped = auth.scoped(state);
     let today = today(state);
-    let year = if (2016..=2100).contains(&q.year) { q.year } else { today.year() };
-    // A unit's report covers its subtree; without a unit, the caller's whole scope.
-    let unit = if q.unit_id.is_empty() { None } else { Some(scoped.unit(&q.unit_id).await?) };
-    let root = state.store.root_unit().await?;
-    let overview = scoped.security_overview(today, &state.config.calendar).await?;
-    let dossiers = scoped.current_dossiers().await?;
-    let units: std::collections::HashMap<String, Unit> = state.store.as_system().units(true).await?.into_iter().map(|u| (u.id.clone(), u)).collect();
-    let systems = scoped.systems(&khien_store::systems::SystemFilter { unit_id: q.unit_id.clone(), ..Default::default() }, None).await?.items;
-    let decision = |no: &Option<String>, date: &Option<String>, issuer: &str| -> Option<DecisionRef> {
-        Some(DecisionRef { number: no.clone()?, date: date.as_deref().and_then(khien_domain::time_fmt::parse_iso_date)?, issuer: issuer.to_string() })
+    let year = if (2016..=2100).contains(&q.year) {
+        q.year
+    } else {
+        today.year()
     };
+    // A unit's report covers its subtree; without a unit, the caller's whole scope.
+    let unit = if q.unit_id.is_empty() {
+        None
+    } else {
+        Some(scoped.unit(&q.unit_id).await?)
+    };
+    let root = state.store.root_unit().await?;
+    let overview = scoped
+        .security_overview(today, &state.config.calendar)
+        .await?;
+    let dossiers = scoped.current_dossiers().await?;
+    let units: std::collections::HashMap<String, Unit> = state
+        .store
+        .as_system()
+        .units(true)
+        .await?
+        .into_iter()
+        .map(|u| (u.id.clone(), u))
+        .collect();
+    let systems = scoped
+        .systems(
+            &khien_store::systems::SystemFilter {
+                unit_id: q.unit_id.clone(),
+                ..Default::default()
+            },
+            None,
+        )
+        .await?
+        .items;
+    let decision =
+        |no: &Option<String>, date: &Option<String>, issuer: &str| -> Option<DecisionRef> {
+            Some(DecisionRef {
+                number: no.clone()?,
+                date: date
+                    .as_deref()
+                    .and_then(khien_domain::time_fmt::parse_iso_date)?,
+                issuer: issuer.to_string(),
+            })
+        };
     let mut rows = Vec::new();
     for s in &systems {
-        let Some(sec) = overview.iter().find(|o| o.system_id == s.id) else { continue };
+        let Some(sec) = overview.iter().find(|o| o.system_id == s.id) else {
+            continue;
+        };
         // Form 08 lists systems with a level (approved or at least proposed).
-        let Some(level) = sec.approved_level.or(sec.proposed_level) else { continue };
-        let current = dossiers.iter().map(|(d, _)| d).filter(|d| d.system_id == s.id).max_by_key(|d| d.version);
+        let Some(level) = sec.approved_level.or(sec.proposed_level) else {
+            continue;
+        };
+        let current = dossiers
+            .iter()
+            .map(|(d, _)| d)
+            .filter(|d| d.system_id == s.id)
+            .max_by_key(|d| d.version);
         let status = match current.map(|d| d.status) {
             Some(DossierStatus::Approved) => ApprovalStatus::Approved,
             Some(DossierStatus::Appraised) => ApprovalStatus::Appraised,
-            Some(DossierStatus::Submitted | DossierStatus::UnderAppraisal) => ApprovalStatus::SentForAppraisal,
+            Some(DossierStatus::Submitted | DossierStatus::UnderAppraisal) => {
+                ApprovalStatus::SentForAppraisal
+            }
             _ => ApprovalStatus::Drafting,
         };
-        let owner = units.get(&s.fields.owner_unit_id).map(|u| u.fields.name.clone()).unwrap_or_default();
+        let owner = units
+            .get(&s.fields.owner_unit_id)
+            .map(|u| u.fields.name.clone())
+            .unwrap_or_default();
         rows.push(SystemRow {
             name: s.fields.name.clone(),
             owner: owner.clone(),
-            operator: units.get(&s.fields.operator_unit_id).map(|u| u.fields.name.clone()).unwrap_or_default(),
+            operator: units
+                .get(&s.fields.operator_unit_id)
+                .map(|u| u.fields.name.clone())
+                .unwrap_or_default(),
             proposed_level: level,
             approval_status: status,
-            approval_decision: current.and_then(|d| decision(&d.decision_no, &d.decision_date, d.decision_by.as_deref().unwrap_or(""))),
-            security_regulation: current.and_then(|d| decision(&d.regulation_no, &d.regulation_date, &owner)),
+            approval_decision: current.and_then(|d| {
+                decision(
+                    &d.decision_no,
+                    &d.decision_date,
+                    d.decision_by.as_deref().unwrap_or(""),
+                )
+            }),
+            security_regulation: current
+                .and_then(|d| decision(&d.regulation_no, &d.regulation_date, &owner)),
             expected_approval: None,
             plan_status: match sec.plan {
                 "full" => PlanStatus::Fully,
@@ -162,34 +318,74 @@ async fn annual(state: &AppState, auth: &Auth<AnyRole>, q: &AnnualQuery) -> AppR
                 _ => PlanStatus::NotImplemented,
             },
             expected_full_implementation: None,
-            inspection: Inspection { before_go_live: false, periodic: false },
+            inspection: Inspection {
+                before_go_live: false,
+                periodic: false,
+            },
         });
     }
-    let issuer = unit.as_ref().or(root.as_ref()).map(|u| u.fields.name.clone()).unwrap_or_default();
+    let issuer = unit
+        .as_ref()
+        .or(root.as_ref())
+        .map(|u| u.fields.name.clone())
+        .unwrap_or_default();
     let scope = match &unit {
-        Some(u) => ReportScope::Unit { name: u.fields.name.clone() },
-        None => ReportScope::Province { name: place(root.as_ref()) },
+        Some(u) => ReportScope::Unit {
+            name: u.fields.name.clone(),
+        },
+        None => ReportScope::Province {
+            name: place(root.as_ref()),
+        },
     };
-    let first = Date::from_calendar_date(year, time::Month::January, 1).map_err(|e| AppError::Internal(e.to_string()))?;
-    let last = Date::from_calendar_date(year, time::Month::December, 31).map_err(|e| AppError::Internal(e.to_string()))?;
+    let first = Date::from_calendar_date(year, time::Month::January, 1)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let last = Date::from_calendar_date(year, time::Month::December, 31)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(AnnualReport {
-        header: DocHeader { parent_body: None, issuer, number: None, place: place(root.as_ref()), date: today },
+        header: DocHeader {
+            parent_body: None,
+            issuer,
+            number: None,
+            place: place(root.as_ref()),
+            date: today,
+        },
         scope,
         year,
         period_from: first,
         period_to: last.min(today),
         systems: rows,
         expected_all_approved: None,
-        signature: Signature { authority: None, title: String::new(), name: String::new(), recipients: vec![] },
+        signature: Signature {
+            authority: None,
+            title: String::new(),
+            name: String::new(),
+            recipients: vec![],
+        },
     })
 }
 
-pub async fn annual_xlsx(State(state): State<AppState>, auth: Auth<AnyRole>, Query(q): Query<AnnualQuery>) -> AppResult<Response> {
+pub async fn annual_xlsx(
+    State(state): State<AppState>,
+    auth: Auth<AnyRole>,
+    Query(q): Query<AnnualQuery>,
+) -> AppResult<Response> {
     let report = annual(&state, &auth, &q).await?;
-    Ok(file(form08_xlsx(&report).map_err(err)?, XLSX, &format!("bao-cao-cap-do-{}.xlsx", report.year)))
+    Ok(file(
+        form08_xlsx(&report).map_err(err)?,
+        XLSX,
+        &format!("bao-cao-cap-do-{}.xlsx", report.year),
+    ))
 }
 
-pub async fn annual_docx(State(state): State<AppState>, auth: Auth<AnyRole>, Query(q): Query<AnnualQuery>) -> AppResult<Response> {
+pub async fn annual_docx(
+    State(state): State<AppState>,
+    auth: Auth<AnyRole>,
+    Query(q): Query<AnnualQuery>,
+) -> AppResult<Response> {
     let report = annual(&state, &auth, &q).await?;
-    Ok(file(form08_docx(&report).map_err(err)?, DOCX, &format!("bao-cao-cap-do-{}.docx", report.year)))
+    Ok(file(
+        form08_docx(&report).map_err(err)?,
+        DOCX,
+        &format!("bao-cao-cap-do-{}.docx", report.year),
+    ))
 }

@@ -107,7 +107,12 @@ pub async fn detail(
     let s = scoped.system(&id).await?;
     let history = scoped.history("system", &id).await?;
     let last_hunt = scoped.last_hunt(&id).await?;
-    render(&DetailPage { c, s, history, last_hunt })
+    render(&DetailPage {
+        c,
+        s,
+        history,
+        last_hunt,
+    })
 }
 
 #[derive(askama::Template)]
