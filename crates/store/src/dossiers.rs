@@ -182,7 +182,24 @@ impl Scoped<'_> {
         self.dossier(&id).await
     }
 
-    pub async fn attachments(&self, owner_kind: &str, owner_id: &str) -> Result<Vec<Attachment>> {
+    /// A dossier's attachments; the dossier must be in scope.
+    pub async fn dossier_files(&self, dossier_id: &str) -> Result<Vec<Attachment>> {
+        self.dossier(dossier_id).await?;
+        self.attachment_rows("dossier", dossier_id).await
+    }
+
+    /// A system's plan evidence; the system must be in scope.
+    pub async fn evidence_files(&self, system_id: &str) -> Result<Vec<Attachment>> {
+        self.system(system_id).await?;
+        self.attachment_rows("evidence", system_id).await
+    }
+
+    /// Attachment rows without a scope check: callers have checked their owner.
+    pub(crate) async fn attachment_rows(
+        &self,
+        owner_kind: &str,
+        owner_id: &str,
+    ) -> Result<Vec<Attachment>> {
         let rows = sqlx::query("SELECT id, part, filename, sha256, size, effective_date, expiry_date, uploaded_at, uploaded_by FROM attachments WHERE owner_kind = $1 AND owner_id = $2 ORDER BY uploaded_at")
             .bind(owner_kind.to_string())
             .bind(owner_id.to_string())
@@ -359,7 +376,7 @@ impl Scoped<'_> {
             }
         })?;
         let parts: Vec<String> = self
-            .attachments("dossier", dossier_id)
+            .attachment_rows("dossier", dossier_id)
             .await?
             .into_iter()
             .map(|a| a.part)

@@ -437,13 +437,7 @@ impl Scoped<'_> {
         if h.status != "done" || !CONCLUSIONS.contains(&conclusion) || conclusion == "pending" {
             return Err(StoreError::Conflict("hunt.err_conclusion"));
         }
-        let unit = sqlx::query(
-            "SELECT u.id, u.path FROM hunts h JOIN units u ON u.id = h.unit_id WHERE h.id = $1",
-        )
-        .bind(id.to_string())
-        .fetch_one(&self.store.pool)
-        .await?;
-        let (unit_id, path): (String, String) = (unit.try_get("id")?, unit.try_get("path")?);
+        let (unit_id, path) = self.store.hunt_unit(id).await?;
         let mut tx = self.write().await?;
         let note = Some(note.trim().to_string()).filter(|n| !n.is_empty());
         sqlx::query("UPDATE hunts SET conclusion = $1, conclusion_note = $2 WHERE id = $3")

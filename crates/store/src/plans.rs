@@ -142,7 +142,7 @@ impl Scoped<'_> {
             None => HashMap::new(),
         };
         let mut evidence: HashMap<String, Vec<Attachment>> = HashMap::new();
-        for a in self.attachments("evidence", system_id).await? {
+        for a in self.attachment_rows("evidence", system_id).await? {
             evidence.entry(a.part.clone()).or_default().push(a);
         }
         let host_name = system.hosting_system_name.clone();

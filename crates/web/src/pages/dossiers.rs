@@ -119,7 +119,7 @@ pub async fn page(
             authority.approver.as_str(),
         ),
         parts: regime.dossier_for(d.level).cloned().collect(),
-        files: scoped.attachments("dossier", &id).await?,
+        files: scoped.dossier_files(&id).await?,
         events: scoped.dossier_events(&id).await?,
         c,
         d,
@@ -234,8 +234,7 @@ pub async fn download(
     Path((id, att)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let scoped = auth.scoped(&state);
-    let files = scoped.attachments("dossier", &id).await?;
-    scoped.dossier(&id).await?;
+    let files = scoped.dossier_files(&id).await?;
     let f = files
         .into_iter()
         .find(|f| f.id == att)

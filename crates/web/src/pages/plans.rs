@@ -117,9 +117,8 @@ pub async fn evidence_file(
     Path((id, att)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let scoped = auth.scoped(&state);
-    scoped.system(&id).await?;
     let f = scoped
-        .attachments("evidence", &id)
+        .evidence_files(&id)
         .await?
         .into_iter()
         .find(|f| f.id == att)

@@ -235,9 +235,12 @@ async fn annual(
         Some(scoped.unit(&q.unit_id).await?)
     };
     let root = state.store.root_unit().await?;
-    let overview = scoped
+    let overview: std::collections::HashMap<String, _> = scoped
         .security_overview(today, &state.config.calendar)
-        .await?;
+        .await?
+        .into_iter()
+        .map(|o| (o.system_id.clone(), o))
+        .collect();
     let dossiers = scoped.current_dossiers().await?;
     let units: std::collections::HashMap<String, Unit> = state
         .store
@@ -269,7 +272,7 @@ async fn annual(
         };
     let mut rows = Vec::new();
     for s in &systems {
-        let Some(sec) = overview.iter().find(|o| o.system_id == s.id) else {
+        let Some(sec) = overview.get(&s.id) else {
             continue;
         };
         // Form 08 lists systems with a level (approved or at least proposed).
