@@ -15,6 +15,10 @@ pub struct AuditContent<'a> {
     pub actor_id: &'a str,
     pub actor_name: &'a str,
     pub unit_id: &'a str,
+    /// The unit's place in the tree when the entry was written. Hashed from chain
+    /// format 2 on; format-1 entries (written before) leave it out of their hash.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_path: Option<&'a str>,
     pub action: &'a str,
     pub entity: &'a str,
     pub entity_id: &'a str,
@@ -55,6 +59,7 @@ mod tests {
             actor_id: "a",
             actor_name: "A",
             unit_id: "u",
+            unit_path: Some("/u/"),
             action: "create",
             entity: "unit",
             entity_id: "x",

@@ -48,6 +48,27 @@ impl ReqStatus {
     }
 }
 
+/// Who records a system's plan (statuses and evidence): the owner's and the
+/// operator's editors, who both carry out measures, and province administrators.
+pub fn may_record(actor: crate::dossiers::policy::Actor) -> Result<(), &'static str> {
+    if actor.role.can_edit_systems() {
+        Ok(())
+    } else {
+        Err("err.forbidden")
+    }
+}
+
+/// A go-live exception is a province administrator's act, with a reason worth reading.
+pub fn may_grant_exception(role: crate::roles::Role, reason: &str) -> Result<(), &'static str> {
+    if role != crate::roles::Role::ProvinceAdmin {
+        return Err("err.forbidden");
+    }
+    if reason.trim().chars().count() < 10 {
+        return Err("plan.err_exception_reason");
+    }
+    Ok(())
+}
+
 /// The effective status of one requirement: the system's own record wins unless it is
 /// "not started", in which case a host that has met the requirement passes it down.
 pub fn effective(own: Option<ReqStatus>, host_met: bool) -> ReqStatus {

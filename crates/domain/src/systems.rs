@@ -343,6 +343,29 @@ impl From<&SystemFields> for SystemInput {
     }
 }
 
+/// Who may change a system's record: the owner's editors and province administrators.
+/// The operator runs the system (plan evidence, hunts, scan imports) but does not
+/// rewrite its record — naming the operator is the owner's act — and moving a system
+/// to another owner is a province administrator's act, so a unit can never take a
+/// system away from the unit that owns it.
+pub fn may_update(
+    actor: crate::dossiers::policy::Actor,
+    owner_before: &str,
+    owner_after: &str,
+) -> Result<(), &'static str> {
+    use crate::dossiers::policy::Relation;
+    if !actor.role.can_edit_systems() {
+        return Err("err.forbidden");
+    }
+    match actor.relation {
+        Relation::Operator => Err("err.forbidden"),
+        _ if owner_before != owner_after && actor.role != crate::roles::Role::ProvinceAdmin => {
+            Err("system.err_owner_change")
+        }
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,10 +8,18 @@ use time::{Date, OffsetDateTime, UtcOffset};
 
 pub const VIETNAM: UtcOffset = offset!(+7);
 
+/// Stored timestamps: UTC with exactly six fractional digits, so that text order is
+/// time order (RFC 3339 formatting drops trailing zeros: `…05.51Z` < `…05.5Z`).
 pub fn to_rfc3339(t: OffsetDateTime) -> String {
-    t.to_offset(UtcOffset::UTC)
-        .format(&Rfc3339)
-        .unwrap_or_default()
+    let fmt = format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+    );
+    t.to_offset(UtcOffset::UTC).format(&fmt).unwrap_or_default()
+}
+
+/// The Vietnamese calendar day of an instant: the legal day of every deadline.
+pub fn vn_date(t: OffsetDateTime) -> Date {
+    t.to_offset(VIETNAM).date()
 }
 
 pub fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
@@ -80,7 +88,15 @@ mod tests {
         assert_eq!(parse_user_date("hôm qua"), None);
         assert_eq!(
             to_rfc3339(datetime!(2026-01-02 03:04:05 +7)),
-            "2026-01-01T20:04:05Z"
+            "2026-01-01T20:04:05.000000Z"
         );
+        // Fixed width: text order is time order.
+        let a = to_rfc3339(datetime!(2026-01-01 00:00:05.5 UTC));
+        let b = to_rfc3339(datetime!(2026-01-01 00:00:05.51 UTC));
+        assert!(a < b, "{a} < {b}");
+        assert_eq!(parse_rfc3339(&a), Some(datetime!(2026-01-01 00:00:05.5 UTC)));
+        // 17:30 UTC is already the next day in Vietnam, also across the year's end.
+        assert_eq!(vn_date(datetime!(2026-12-31 17:30 UTC)), date!(2027 - 01 - 01));
+        assert_eq!(vn_date(datetime!(2026-12-31 16:59 UTC)), date!(2026 - 12 - 31));
     }
 }

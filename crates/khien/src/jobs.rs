@@ -75,7 +75,7 @@ fn materialise(
             })
             .collect();
         let path = sub.join(format!("{i:03}-{safe}"));
-        std::fs::write(&path, store.blobs.get(&f.sha256)?)?;
+        store.blobs.copy_to(&f.sha256, &path)?;
         out.push(path);
     }
     Ok(out)

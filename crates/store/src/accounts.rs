@@ -6,7 +6,8 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::audit::{Actor, WriteTx};
+use crate::audit::{Actor, RunInTx, WriteTx};
+use crate::scope::ReadExt;
 use crate::error::{Result, StoreError};
 use crate::sql::Sql;
 use crate::{Scoped, Store, new_id};
@@ -77,7 +78,7 @@ fn user_from_row(r: &AnyRow) -> Result<User> {
         username: r.try_get("username")?,
         display_name: r.try_get("display_name")?,
         email: r.try_get("email")?,
-        role: Role::parse(&role).unwrap_or(Role::Viewer),
+        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt("role", role.clone()))?,
         unit_id: r.try_get("unit_id")?,
         unit_name: r.try_get("unit_name")?,
         active: r.try_get::<i16, _>("active")? != 0,
@@ -102,7 +103,7 @@ impl Scoped<'_> {
         let mut sql = Sql::new(&format!("SELECT {USER_COLS}{USER_FROM} WHERE 1=1"));
         self.restrict(&mut sql, &["un.path"]);
         sql.push(" ORDER BY us.username");
-        let rows = sql.query().fetch_all(&self.store.pool).await?;
+        let rows = sql.query().all(self).await?;
         rows.iter().map(user_from_row).collect()
     }
 
@@ -112,16 +113,19 @@ impl Scoped<'_> {
         self.restrict(&mut sql, &["un.path"]);
         let row = sql
             .query()
-            .fetch_optional(&self.store.pool)
+            .opt(self)
             .await?
             .ok_or(StoreError::NotFound)?;
         user_from_row(&row)
     }
 
     pub async fn create_user(&self, new: NewUser) -> Result<User> {
-        let unit = self.unit(&new.unit_id).await?;
-        let id = new_id();
         let mut tx = self.write().await?;
+        let unit = self.within(&tx).unit(&new.unit_id).await?;
+        if !unit.active {
+            return Err(StoreError::Conflict("err.unit_scope"));
+        }
+        let id = new_id();
         let now = tx.at().to_string();
         sqlx::query(
             "INSERT INTO users (id, username, display_name, email, password_hash, role, unit_id, active, created_at, password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9)",
@@ -135,7 +139,7 @@ impl Scoped<'_> {
         .bind(unit.id.clone())
         .bind(now.clone())
         .bind(now.clone())
-        .execute(&mut *tx.tx)
+        .run(&tx)
         .await
         .map_err(|e| StoreError::unique(e, "err.username_taken"))?;
         let user = User {
@@ -165,22 +169,27 @@ impl Scoped<'_> {
 
     /// Disabling a user also ends all their sessions and revokes their API tokens.
     pub async fn set_user_active(&self, id: &str, active: bool) -> Result<User> {
-        let before = self.user(id).await?;
-        let unit = self.unit(&before.unit_id).await?;
         let mut tx = self.write().await?;
-        sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
+        let r = self.within(&tx);
+        let before = r.user(id).await?;
+        let unit = r.unit(&before.unit_id).await?;
+        let changed = sqlx::query("UPDATE users SET active = $1 WHERE id = $2 AND active = $3")
             .bind(i16::from(active))
             .bind(id.to_string())
-            .execute(&mut *tx.tx)
+            .bind(i16::from(!active))
+            .run(&tx)
             .await?;
+        if changed != 1 {
+            return Err(StoreError::Conflict("err.concurrent"));
+        }
         if !active {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                 .bind(id.to_string())
-                .execute(&mut *tx.tx)
+                .run(&tx)
                 .await?;
             sqlx::query("UPDATE api_tokens SET revoked = 1 WHERE user_id = $1")
                 .bind(id.to_string())
-                .execute(&mut *tx.tx)
+                .run(&tx)
                 .await?;
         }
         let after = User {
@@ -275,12 +284,12 @@ impl Store {
             .bind(hash.to_string())
             .bind(at)
             .bind(user_id.to_string())
-            .execute(&mut *tx.tx)
+            .run(&tx)
             .await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
             .bind(user_id.to_string())
             .bind(keep_session.unwrap_or("").to_string())
-            .execute(&mut *tx.tx)
+            .run(&tx)
             .await?;
         user_event(&mut tx, "password_change", &user, &path).await?;
         tx.commit().await
@@ -292,7 +301,7 @@ impl Store {
         sqlx::query("UPDATE users SET totp_secret = $1 WHERE id = $2")
             .bind(secret.map(String::from))
             .bind(user_id.to_string())
-            .execute(&mut *tx.tx)
+            .run(&tx)
             .await?;
         let action = if secret.is_some() {
             "totp_enable"
@@ -326,7 +335,7 @@ impl Store {
             .bind(expires_at.to_string())
             .bind(ip.map(String::from))
             .bind(user_agent.map(|s| s.chars().take(300).collect::<String>()))
-            .execute(&mut *tx.tx)
+            .run(&tx)
             .await?;
         user_event(&mut tx, "login", &user, &path).await?;
         tx.commit().await
@@ -360,7 +369,7 @@ impl Store {
             .bind(self.now_text())
             .bind(expires_at.to_string())
             .bind(id_hash.to_string())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -368,7 +377,7 @@ impl Store {
     pub async fn complete_totp(&self, id_hash: &str) -> Result<()> {
         sqlx::query("UPDATE sessions SET totp_pending = 0 WHERE id_hash = $1")
             .bind(id_hash.to_string())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -398,9 +407,8 @@ impl Store {
         let n = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash = $2")
             .bind(user_id.to_string())
             .bind(id_hash.to_string())
-            .execute(&mut *tx.tx)
-            .await?
-            .rows_affected();
+            .run(&tx)
+            .await?;
         if n == 0 {
             return Ok(false);
         }
@@ -424,7 +432,7 @@ impl Store {
             .bind(name.to_string())
             .bind(token_hash.to_string())
             .bind(now.clone())
-            .execute(&mut *tx.tx)
+            .run(&tx)
             .await?;
         let token = ApiToken {
             id: id.clone(),
@@ -469,9 +477,8 @@ impl Store {
         )
         .bind(user_id.to_string())
         .bind(token_id.to_string())
-        .execute(&mut *tx.tx)
-        .await?
-        .rows_affected();
+        .run(&tx)
+        .await?;
         if n == 0 {
             return Ok(false);
         }
@@ -502,7 +509,7 @@ impl Store {
         sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
             .bind(self.now_text())
             .bind(token_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(Some(principal(&user, r.try_get("unit_path")?)))
     }
@@ -514,13 +521,13 @@ impl Store {
                 .bind(new_id())
                 .bind(k.clone())
                 .bind(at)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
         }
         // Keep the table small: nothing older than a day matters.
         sqlx::query("DELETE FROM login_failures WHERE at_ms < $1")
             .bind(at - 86_400_000)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -540,7 +547,7 @@ impl Store {
     pub async fn clear_login_failures(&self, key: &str) -> Result<()> {
         sqlx::query("DELETE FROM login_failures WHERE throttle_key = $1")
             .bind(key.to_string())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

@@ -1,15 +1,19 @@
-//! The audit trail. Every write goes through a [`WriteTx`]: it locks the chain head first
-//! (serialising writers on both databases), records one entry per change with a hash
-//! chained to the previous one, and commits the entries with the change itself.
+//! The audit trail. Every write goes through a [`WriteTx`]: it collects one entry per
+//! change, and at commit locks the chain head, chains the entries to the previous one
+//! and appends them with the change itself.
+
+use std::sync::Arc;
 
 use khien_domain::audit::{AuditContent, GENESIS, chain_hash};
 use khien_domain::{Principal, Scope};
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
+use tokio::sync::Mutex;
 
 use crate::db::{Backend, Store};
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::sql::Sql;
+use crate::scope::ReadExt;
 use crate::{Page, Scoped};
 
 /// Who performs a write: a user, or the platform itself (`system`, for the demo and CLI).
@@ -37,34 +41,53 @@ impl From<&Principal> for Actor {
     }
 }
 
+/// One write transaction. Reads that decide a write run inside it (through
+/// [`Scoped::within`]), state changes are conditional, and the audit entries are kept
+/// in memory and chained only at commit: the one-row chain head is locked last, for the
+/// few milliseconds the append takes, so writers do not queue behind each other.
 pub struct WriteTx {
-    pub(crate) tx: Transaction<'static, Any>,
-    seq: i64,
-    last_hash: String,
+    pub(crate) conn: TxConn,
+    pending: Vec<Pending>,
     at: String,
     actor: Actor,
+    backend: Backend,
 }
+
+/// The open transaction, shared with the [`Scoped`] views that read inside it. `None`
+/// once committed or rolled back.
+pub(crate) type TxConn = Arc<Mutex<Option<Transaction<'static, Any>>>>;
+
+struct Pending {
+    action: String,
+    entity: String,
+    entity_id: String,
+    unit_id: String,
+    unit_path: String,
+    before: String,
+    after: String,
+}
+
+/// Entries written now hash their unit path too (format 1 did not).
+const CHAIN_FORMAT: i64 = 2;
+
+/// Rows per multi-row INSERT: well under SQLite's 32,766 bound parameters at 14 columns.
+const AUDIT_BATCH: usize = 200;
 
 impl WriteTx {
     pub(crate) async fn begin(store: &Store, actor: Actor) -> Result<WriteTx> {
-        // SQLite: take the write lock up front, so a read-then-write transaction never
-        // fails to upgrade. PostgreSQL: the UPDATE below row-locks the head.
-        let mut tx = match store.backend {
-            Backend::Sqlite => store.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => store.pool.begin().await?,
+        // SQLite: take the write lock up front (on the one writer connection), so a
+        // read-then-write transaction never fails to upgrade. PostgreSQL: row locks are
+        // taken by the conditional UPDATEs themselves.
+        let tx = match store.backend {
+            Backend::Sqlite => store.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => store.writer.begin().await?,
         };
-        sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1")
-            .execute(&mut *tx)
-            .await?;
-        let row = sqlx::query("SELECT seq, last_hash FROM audit_head WHERE id = 1")
-            .fetch_one(&mut *tx)
-            .await?;
         Ok(WriteTx {
-            seq: row.try_get("seq")?,
-            last_hash: row.try_get("last_hash")?,
-            tx,
+            conn: Arc::new(Mutex::new(Some(tx))),
+            pending: Vec::new(),
             at: store.now_text(),
             actor,
+            backend: store.backend,
         })
     }
 
@@ -73,7 +96,7 @@ impl WriteTx {
     }
 
     /// Records one change. `before`/`after` are snapshots of the entity (None when it did
-    /// not exist before / no longer exists).
+    /// not exist before / no longer exists). Chained at commit.
     pub(crate) async fn record<B: Serialize, A: Serialize>(
         &mut self,
         action: &str,
@@ -84,54 +107,100 @@ impl WriteTx {
         after: Option<&A>,
     ) -> Result<()> {
         let to_json = |v: Option<String>| v.unwrap_or_default();
-        let before = to_json(before.and_then(|b| serde_json::to_string(b).ok()));
-        let after = to_json(after.and_then(|a| serde_json::to_string(a).ok()));
-        let seq = self.seq + 1;
-        let content = AuditContent {
-            seq,
-            at: &self.at,
-            actor_id: &self.actor.id,
-            actor_name: &self.actor.name,
-            unit_id: unit.0,
-            action,
-            entity,
-            entity_id,
-            before: &before,
-            after: &after,
-        };
-        let hash = chain_hash(&self.last_hash, &content);
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at, actor_id, actor_name, unit_id, unit_path, action, entity, entity_id, before_json, after_json, prev_hash, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(seq)
-        .bind(self.at.clone())
-        .bind(self.actor.id.clone())
-        .bind(self.actor.name.clone())
-        .bind(unit.0.to_string())
-        .bind(unit.1.to_string())
-        .bind(action.to_string())
-        .bind(entity.to_string())
-        .bind(entity_id.to_string())
-        .bind(before)
-        .bind(after)
-        .bind(self.last_hash.clone())
-        .bind(hash.clone())
-        .execute(&mut *self.tx)
-        .await?;
-        self.seq = seq;
-        self.last_hash = hash;
+        self.pending.push(Pending {
+            action: action.to_string(),
+            entity: entity.to_string(),
+            entity_id: entity_id.to_string(),
+            unit_id: unit.0.to_string(),
+            unit_path: unit.1.to_string(),
+            before: to_json(before.and_then(|b| serde_json::to_string(b).ok())),
+            after: to_json(after.and_then(|a| serde_json::to_string(a).ok())),
+        });
         Ok(())
     }
 
-    pub async fn commit(mut self) -> Result<()> {
-        sqlx::query("UPDATE audit_head SET seq = $1, last_hash = $2 WHERE id = 1")
-            .bind(self.seq)
-            .bind(self.last_hash.clone())
-            .execute(&mut *self.tx)
-            .await?;
-        self.tx.commit().await?;
+    /// Locks the chain head, appends the pending entries in multi-row batches, moves the
+    /// head and commits.
+    pub async fn commit(self) -> Result<()> {
+        let mut guard = self.conn.lock().await;
+        let mut tx = guard.take().ok_or(StoreError::TxClosed)?;
+        if !self.pending.is_empty() {
+            // The UPDATE takes the head's row lock on PostgreSQL (SQLite already holds
+            // the database write lock since BEGIN IMMEDIATE).
+            sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1")
+                .execute(&mut *tx)
+                .await?;
+            let row = sqlx::query("SELECT seq, last_hash FROM audit_head WHERE id = 1")
+                .fetch_one(&mut *tx)
+                .await?;
+            let mut seq: i64 = row.try_get("seq")?;
+            let mut last_hash: String = row.try_get("last_hash")?;
+            for chunk in self.pending.chunks(AUDIT_BATCH) {
+                let mut sql = Sql::new("INSERT INTO audit_log (seq, hash_version, at, actor_id, actor_name, unit_id, unit_path, action, entity, entity_id, before_json, after_json, prev_hash, hash) VALUES ");
+                for (i, p) in chunk.iter().enumerate() {
+                    seq += 1;
+                    let content = AuditContent {
+                        seq,
+                        at: &self.at,
+                        actor_id: &self.actor.id,
+                        actor_name: &self.actor.name,
+                        unit_id: &p.unit_id,
+                        unit_path: Some(&p.unit_path),
+                        action: &p.action,
+                        entity: &p.entity,
+                        entity_id: &p.entity_id,
+                        before: &p.before,
+                        after: &p.after,
+                    };
+                    let hash = chain_hash(&last_hash, &content);
+                    if i > 0 {
+                        sql.push(", ");
+                    }
+                    sql.push("(").int(seq).push(", ").int(CHAIN_FORMAT);
+                    for v in [
+                        &self.at,
+                        &self.actor.id,
+                        &self.actor.name,
+                        &p.unit_id,
+                        &p.unit_path,
+                        &p.action,
+                        &p.entity,
+                        &p.entity_id,
+                        &p.before,
+                        &p.after,
+                        &last_hash,
+                        &hash,
+                    ] {
+                        sql.push(", ").text(v.as_str());
+                    }
+                    sql.push(")");
+                    last_hash = hash;
+                }
+                sql.query().execute(&mut *tx).await?;
+            }
+            sqlx::query("UPDATE audit_head SET seq = $1, last_hash = $2 WHERE id = 1")
+                .bind(seq)
+                .bind(last_hash)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        let _ = self.backend;
         Ok(())
+    }
+}
+
+/// Runs a statement inside a write transaction and says how many rows it changed, so
+/// every conditional state change can check that it changed exactly what it meant to.
+pub(crate) trait RunInTx {
+    fn run(self, tx: &WriteTx) -> impl std::future::Future<Output = Result<u64>> + Send;
+}
+
+impl<'q> RunInTx for sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
+    async fn run(self, tx: &WriteTx) -> Result<u64> {
+        let mut guard = tx.conn.lock().await;
+        let conn = guard.as_mut().ok_or(StoreError::TxClosed)?;
+        Ok(self.execute(&mut **conn).await?.rows_affected())
     }
 }
 
@@ -142,6 +211,9 @@ pub struct AuditEntry {
     pub actor_id: String,
     pub actor_name: String,
     pub unit_id: String,
+    pub unit_path: String,
+    /// 1: written before the unit path was hashed; 2: the path is under the hash.
+    pub hash_version: i64,
     pub action: String,
     pub entity: String,
     pub entity_id: String,
@@ -158,6 +230,8 @@ fn entry_from_row(r: &sqlx::any::AnyRow) -> Result<AuditEntry> {
         actor_id: r.try_get("actor_id")?,
         actor_name: r.try_get("actor_name")?,
         unit_id: r.try_get("unit_id")?,
+        unit_path: r.try_get("unit_path")?,
+        hash_version: i64::from(r.try_get::<i16, _>("hash_version")?),
         action: r.try_get("action")?,
         entity: r.try_get("entity")?,
         entity_id: r.try_get("entity_id")?,
@@ -186,17 +260,19 @@ pub struct ChainReport {
     pub first_broken: Option<(i64, String)>,
 }
 
-const AUDIT_COLUMNS: &str = "seq, at, actor_id, actor_name, unit_id, action, entity, entity_id, before_json, after_json, prev_hash, hash";
+const AUDIT_COLUMNS: &str = "seq, hash_version, at, actor_id, actor_name, unit_id, unit_path, action, entity, entity_id, before_json, after_json, prev_hash, hash";
 
 impl Scoped<'_> {
     /// Audit entries visible to the principal: all for province roles, else those about
     /// units in its subtree.
     pub async fn audit(&self, f: &AuditFilter, per_page: i64) -> Result<Page<AuditEntry>> {
         let mut sql = Sql::new(" FROM audit_log WHERE 1=1");
+        // Scoped by the unit's place in the tree today, so the history of a unit that
+        // moved follows it while every entry keeps (and hashes) the path it had.
         if let Scope::Subtree { unit_path } = &self.scope {
-            sql.push(" AND unit_path LIKE ")
+            sql.push(" AND unit_id IN (SELECT id FROM units WHERE path LIKE ")
                 .text(format!("{}%", khien_domain::text::like_escape(unit_path)))
-                .push(" ESCAPE '\\'");
+                .push(" ESCAPE '\\')");
         }
         for (col, v) in [
             ("entity", &f.entity),
@@ -214,9 +290,9 @@ impl Scoped<'_> {
             let mut c = Sql::new("SELECT COUNT(*) AS n");
             c.text.push_str(&sql.text);
             c.args_from(&sql);
-            c.query().fetch_one(&self.store.pool).await?.try_get("n")?
+            c.query().one(self).await?.try_get("n")?
         };
-        let page = f.page.max(1);
+        let page = crate::clamp_page(f.page);
         let mut q = Sql::new(&format!("SELECT {AUDIT_COLUMNS}"));
         q.text.push_str(&sql.text);
         q.args_from(&sql);
@@ -224,7 +300,7 @@ impl Scoped<'_> {
             .int(per_page)
             .push(" OFFSET ")
             .int((page - 1) * per_page);
-        let rows = q.query().fetch_all(&self.store.pool).await?;
+        let rows = q.query().all(self).await?;
         let items = rows
             .iter()
             .map(entry_from_row)
@@ -244,7 +320,7 @@ impl Scoped<'_> {
         )))
         .bind(entity.to_string())
         .bind(entity_id.to_string())
-        .fetch_all(&self.store.pool)
+        .all(self)
         .await?;
         rows.iter().map(entry_from_row).collect()
     }
@@ -277,6 +353,7 @@ impl Store {
                     actor_id: &e.actor_id,
                     actor_name: &e.actor_name,
                     unit_id: &e.unit_id,
+                    unit_path: (e.hash_version >= 2).then_some(e.unit_path.as_str()),
                     action: &e.action,
                     entity: &e.entity,
                     entity_id: &e.entity_id,

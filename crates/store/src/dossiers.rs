@@ -1,13 +1,16 @@
 //! Level dossiers: versions per system, the workflow with its checks, attachments and
 //! history. Who may move a dossier is decided by `domain::dossiers` from the regime.
 
-use khien_domain::dossiers::{DossierStatus, Transition, check_transition};
+use khien_domain::dossiers::policy::{self, Actor, DossierFacts, Refusal, Relation, TransitionInput};
+use khien_domain::dossiers::{DossierStatus, Transition};
 use khien_levels::load_regime;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::error::{Result, StoreError};
+use crate::audit::{RunInTx, WriteTx};
+use crate::scope::ReadExt;
 use crate::{Scoped, new_id};
 
 #[derive(Debug, Clone, Serialize)]
@@ -80,7 +83,8 @@ fn from_row(r: &AnyRow) -> Result<Dossier> {
         regime: r.try_get("regime")?,
         level: u8::try_from(level).unwrap_or(0),
         version: r.try_get("version")?,
-        status: DossierStatus::parse(&status).unwrap_or(DossierStatus::Draft),
+        status: DossierStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt("dossier status", status.clone()))?,
         stage_started: r.try_get("stage_started")?,
         return_reason: r.try_get("return_reason")?,
         appraisal_ref: r.try_get("appraisal_ref")?,
@@ -114,13 +118,59 @@ fn conflict(key: &'static str) -> StoreError {
     StoreError::Conflict(key)
 }
 
+fn refused(r: Refusal) -> StoreError {
+    if r.forbidden {
+        StoreError::Forbidden
+    } else {
+        StoreError::Conflict(r.key)
+    }
+}
+
+impl Scoped<'_> {
+    /// How this principal stands to a system: department, owner side or operator side.
+    pub fn relation_to(&self, s: &crate::systems::System) -> Relation {
+        match &self.scope {
+            khien_domain::Scope::Province => Relation::Province,
+            scope if scope.contains_path(&s.owner_path) => Relation::Owner,
+            _ => Relation::Operator,
+        }
+    }
+
+    pub fn actor_for(&self, s: &crate::systems::System) -> Actor {
+        Actor {
+            role: self.principal.role,
+            relation: self.relation_to(s),
+        }
+    }
+
+    /// The facts the dossier policy decides on, read where this view reads.
+    pub async fn dossier_facts(&self, d: &Dossier) -> Result<DossierFacts<'static>> {
+        let regime = load_regime(&d.regime).map_err(|_| conflict("dossier.err_regime"))?;
+        let mut attached: Vec<String> = self
+            .attachment_rows("dossier", &d.id)
+            .await?
+            .into_iter()
+            .map(|a| a.part)
+            .collect();
+        attached.dedup();
+        Ok(DossierFacts {
+            regime,
+            level: d.level,
+            status: d.status,
+            superseded: d.superseded,
+            attached,
+            regulation_on_file: d.regulation_no.as_deref().is_some_and(|s| !s.trim().is_empty()),
+        })
+    }
+}
+
 impl Scoped<'_> {
     pub async fn dossier(&self, id: &str) -> Result<Dossier> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM dossiers WHERE id = $1"
         )))
         .bind(id.to_string())
-        .fetch_optional(&self.store.pool)
+        .opt(self)
         .await?
         .ok_or(StoreError::NotFound)?;
         let d = from_row(&row)?;
@@ -136,31 +186,30 @@ impl Scoped<'_> {
             "SELECT {COLUMNS} FROM dossiers WHERE system_id = $1 ORDER BY version DESC"
         )))
         .bind(system_id.to_string())
-        .fetch_all(&self.store.pool)
+        .all(self)
         .await?;
         rows.iter().map(from_row).collect()
     }
 
     /// Starts a new dossier version from a determination. An unfinished earlier version
     /// is superseded; an approved one stays in force until the new one is approved.
+    /// The version is read and written in one transaction, and `UNIQUE(system_id,
+    /// version)` turns a concurrent second click into a conflict, not a twin draft.
     pub async fn create_dossier(&self, assessment_id: &str) -> Result<Dossier> {
-        let a = self.assessment(assessment_id).await?;
-        let system = self.system(&a.system_id).await?;
-        let existing = self.dossiers_of(&a.system_id).await?;
-        let version = existing.iter().map(|d| d.version).max().unwrap_or(0) + 1;
         let mut tx = self.write().await?;
+        let r = self.within(&tx);
+        let a = r.assessment(assessment_id).await?;
+        let system = r.system(&a.system_id).await?;
+        policy::may_create(r.actor_for(&system)).map_err(refused)?;
+        let existing = r.dossiers_of(&a.system_id).await?;
+        let version = existing.iter().map(|d| d.version).max().unwrap_or(0) + 1;
         let now = tx.at().to_string();
-        let today = now.get(..10).unwrap_or("").to_string();
-        for old in existing
-            .iter()
-            .filter(|d| d.status != DossierStatus::Approved && !d.superseded)
-        {
-            sqlx::query("UPDATE dossiers SET superseded = 1, updated_at = $1 WHERE id = $2")
-                .bind(now.clone())
-                .bind(old.id.clone())
-                .execute(&mut *tx.tx)
-                .await?;
-        }
+        let today = khien_domain::time_fmt::iso_date(self.store.today_vn());
+        sqlx::query("UPDATE dossiers SET superseded = 1, updated_at = $1 WHERE system_id = $2 AND status <> 'approved' AND superseded = 0")
+            .bind(now.clone())
+            .bind(a.system_id.clone())
+            .run(&tx)
+            .await?;
         let id = new_id();
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO dossiers ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, $9, $10)"
@@ -175,8 +224,9 @@ impl Scoped<'_> {
         .bind(today)
         .bind(now.clone())
         .bind(now)
-        .execute(&mut *tx.tx)
-        .await?;
+        .run(&tx)
+        .await
+        .map_err(|e| StoreError::unique(e, "dossier.err_concurrent"))?;
         tx.record("create", "dossier", &id, (&system.fields.owner_unit_id, &system.owner_path), None::<&()>, Some(&serde_json::json!({ "system": a.system_id, "regime": a.regime, "level": a.level, "version": version }))).await?;
         tx.commit().await?;
         self.dossier(&id).await
@@ -203,39 +253,33 @@ impl Scoped<'_> {
         let rows = sqlx::query("SELECT id, part, filename, sha256, size, effective_date, expiry_date, uploaded_at, uploaded_by FROM attachments WHERE owner_kind = $1 AND owner_id = $2 ORDER BY uploaded_at")
             .bind(owner_kind.to_string())
             .bind(owner_id.to_string())
-            .fetch_all(&self.store.pool)
+            .all(self)
             .await?;
         rows.iter().map(attachment_from_row).collect()
     }
 
-    /// Stores a file (content-addressed) and links it to an owner; audited.
-    #[allow(clippy::too_many_arguments)]
+    /// Links a stored blob to an owner inside the caller's transaction; audited.
     pub(crate) async fn attach(
         &self,
-        owner_kind: &str,
-        owner_id: &str,
+        tx: &mut WriteTx,
+        owner: (&str, &str),
         part: &str,
-        filename: &str,
-        bytes: &[u8],
+        file: &crate::blobs::StoredFile,
         dates: (Option<String>, Option<String>),
         audit_unit: (&str, &str),
     ) -> Result<Attachment> {
-        let sha = self
-            .store
-            .blobs
-            .put(bytes)
-            .map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
-        let mut tx = self.write().await?;
+        let (owner_kind, owner_id) = owner;
         let a = Attachment {
             id: new_id(),
             part: part.to_string(),
-            filename: filename
+            filename: file
+                .filename
                 .chars()
                 .filter(|c| !c.is_control() && *c != '/' && *c != '\\')
                 .take(200)
                 .collect(),
-            sha256: sha,
-            size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+            sha256: file.sha256.clone(),
+            size: i64::try_from(file.size).unwrap_or(i64::MAX),
             effective_date: dates.0,
             expiry_date: dates.1,
             uploaded_at: tx.at().to_string(),
@@ -253,7 +297,7 @@ impl Scoped<'_> {
             .bind(a.expiry_date.clone())
             .bind(a.uploaded_at.clone())
             .bind(a.uploaded_by.clone())
-            .execute(&mut *tx.tx)
+            .run(tx)
             .await?;
         tx.record(
             "attach",
@@ -264,39 +308,37 @@ impl Scoped<'_> {
             Some(&a),
         )
         .await?;
-        tx.commit().await?;
         Ok(a)
     }
 
-    /// Attaches a file to a dossier part; only while the dossier is a draft or returned.
+    /// Attaches a stored file to a dossier part, if the dossier policy lets this
+    /// principal attach that part now.
     pub async fn attach_to_dossier(
         &self,
         dossier_id: &str,
         part: &str,
-        filename: &str,
-        bytes: &[u8],
+        file: &crate::blobs::StoredFile,
     ) -> Result<Attachment> {
-        let d = self.dossier(dossier_id).await?;
-        let regime = load_regime(&d.regime).map_err(|_| conflict("dossier.err_regime"))?;
-        if !regime.dossier_for(d.level).any(|p| p.key == part) {
-            return Err(conflict("dossier.err_part"));
-        }
-        let editable = matches!(d.status, DossierStatus::Draft | DossierStatus::Returned)
-            || (part == "expert_opinion" && d.status == DossierStatus::Submitted);
-        if !editable {
-            return Err(conflict("dossier.err_locked"));
-        }
-        let system = self.system(&d.system_id).await?;
-        self.attach(
-            "dossier",
-            dossier_id,
-            part,
-            filename,
-            bytes,
-            (None, None),
-            (&system.fields.owner_unit_id, &system.owner_path),
-        )
-        .await
+        let mut tx = self.write().await?;
+        let r = self.within(&tx);
+        let d = r.dossier(dossier_id).await?;
+        let system = r.system(&d.system_id).await?;
+        r.dossier_facts(&d)
+            .await?
+            .may_attach(r.actor_for(&system), part)
+            .map_err(refused)?;
+        let a = self
+            .attach(
+                &mut tx,
+                ("dossier", dossier_id),
+                part,
+                file,
+                (None, None),
+                (&system.fields.owner_unit_id, &system.owner_path),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(a)
     }
 
     /// Records the system's security regulation decision (required before approval).
@@ -306,19 +348,25 @@ impl Scoped<'_> {
         number: &str,
         date: &str,
     ) -> Result<Dossier> {
-        let d = self.dossier(dossier_id).await?;
-        if d.status == DossierStatus::Approved || d.superseded {
-            return Err(conflict("dossier.err_locked"));
-        }
-        let system = self.system(&d.system_id).await?;
         let mut tx = self.write().await?;
-        sqlx::query("UPDATE dossiers SET regulation_no = $1, regulation_date = $2, updated_at = $3 WHERE id = $4")
+        let r = self.within(&tx);
+        let d = r.dossier(dossier_id).await?;
+        let system = r.system(&d.system_id).await?;
+        r.dossier_facts(&d)
+            .await?
+            .may_set_regulation(r.actor_for(&system))
+            .map_err(refused)?;
+        let changed = sqlx::query("UPDATE dossiers SET regulation_no = $1, regulation_date = $2, updated_at = $3 WHERE id = $4 AND status = $5 AND superseded = 0")
             .bind(number.to_string())
             .bind(date.to_string())
             .bind(tx.at().to_string())
             .bind(dossier_id.to_string())
-            .execute(&mut *tx.tx)
+            .bind(d.status.as_str().to_string())
+            .run(&tx)
             .await?;
+        if changed != 1 {
+            return Err(conflict("dossier.err_concurrent"));
+        }
         tx.record(
             "regulation",
             "dossier",
@@ -336,7 +384,7 @@ impl Scoped<'_> {
         self.dossier(dossier_id).await?;
         let rows = sqlx::query("SELECT at, actor_name, transition, from_status, to_status, note FROM dossier_events WHERE dossier_id = $1 ORDER BY at, id")
             .bind(dossier_id.to_string())
-            .fetch_all(&self.store.pool)
+            .all(self)
             .await?;
         rows.iter()
             .map(|r| {
@@ -352,83 +400,44 @@ impl Scoped<'_> {
             .collect()
     }
 
-    /// Moves a dossier one step, if the regime gives this principal's role that step and
-    /// the dossier holds what the step needs.
+    /// Moves a dossier one step, if the dossier policy gives this principal that step
+    /// and the dossier holds what it needs. The facts are read and the status changed
+    /// in one transaction, and the change is conditional on the status read, so two
+    /// concurrent clicks record one step.
     pub async fn transition(
         &self,
         dossier_id: &str,
         t: Transition,
         data: &TransitionData,
     ) -> Result<Dossier> {
-        let d = self.dossier(dossier_id).await?;
-        if d.superseded {
-            return Err(conflict("dossier.err_locked"));
-        }
-        let regime = load_regime(&d.regime).map_err(|_| conflict("dossier.err_regime"))?;
-        let authority = regime
-            .authority(d.level)
-            .ok_or(conflict("dossier.err_regime"))?;
-        check_transition(t, d.status, self.principal.role, authority).map_err(|key| {
-            if key == "dossier.err_role" {
-                StoreError::Forbidden
-            } else {
-                conflict(key)
-            }
-        })?;
-        let parts: Vec<String> = self
-            .attachment_rows("dossier", dossier_id)
-            .await?
-            .into_iter()
-            .map(|a| a.part)
-            .collect();
-        let required = |expert: bool| -> Vec<String> {
-            regime
-                .dossier_for(d.level)
-                .map(|p| p.key.clone())
-                .filter(|k| (k == "expert_opinion") == expert)
-                .collect()
-        };
-        let missing = |keys: Vec<String>| keys.iter().any(|k| !parts.contains(k));
-        let filled = |s: &str| !s.trim().is_empty();
-        match t {
-            Transition::Submit if missing(required(false)) => {
-                return Err(conflict("dossier.err_parts"));
-            }
-            Transition::StartAppraisal if missing(required(true)) => {
-                return Err(conflict("dossier.err_expert"));
-            }
-            Transition::Return if !filled(&data.reason) => {
-                return Err(conflict("dossier.err_reason"));
-            }
-            Transition::RecordAppraisal if !filled(&data.appraisal_opinion) => {
-                return Err(conflict("dossier.err_opinion"));
-            }
-            Transition::Approve if d.regulation_no.as_deref().is_none_or(|s| !filled(s)) => {
-                return Err(conflict("dossier.err_regulation"));
-            }
-            Transition::Approve
-                if !filled(&data.decision_no)
-                    || !filled(&data.decision_by)
-                    || khien_domain::time_fmt::parse_user_date(&data.decision_date).is_none() =>
-            {
-                return Err(conflict("dossier.err_decision"));
-            }
-            _ => {}
-        }
-        let system = self.system(&d.system_id).await?;
-        let to = t.to();
         let mut tx = self.write().await?;
+        let r = self.within(&tx);
+        let d = r.dossier(dossier_id).await?;
+        let system = r.system(&d.system_id).await?;
+        let input = TransitionInput {
+            reason: &data.reason,
+            appraisal_opinion: &data.appraisal_opinion,
+            decision_no: &data.decision_no,
+            decision_by: &data.decision_by,
+            decision_date_valid: khien_domain::time_fmt::parse_user_date(&data.decision_date)
+                .is_some(),
+        };
+        r.dossier_facts(&d)
+            .await?
+            .check(r.actor_for(&system), t, &input)
+            .map_err(refused)?;
+        let to = t.to();
         let now = tx.at().to_string();
-        let today = now.get(..10).unwrap_or("").to_string();
+        let today = khien_domain::time_fmt::iso_date(self.store.today_vn());
         let opt = |s: &str| Some(s.trim().to_string()).filter(|x| !x.is_empty());
         let decision_date = khien_domain::time_fmt::parse_user_date(&data.decision_date)
             .map(khien_domain::time_fmt::iso_date);
-        sqlx::query(
+        let changed = sqlx::query(
             "UPDATE dossiers SET status = $1, stage_started = $2, updated_at = $3,
                return_reason = CASE WHEN $4 = 'return' THEN $5 ELSE return_reason END,
                appraisal_ref = COALESCE($6, appraisal_ref), appraisal_opinion = COALESCE($7, appraisal_opinion),
                decision_no = COALESCE($8, decision_no), decision_date = COALESCE($9, decision_date), decision_by = COALESCE($10, decision_by)
-             WHERE id = $11",
+             WHERE id = $11 AND status = $12 AND superseded = 0",
         )
         .bind(to.as_str().to_string())
         .bind(today)
@@ -441,14 +450,18 @@ impl Scoped<'_> {
         .bind(decision_date)
         .bind(opt(&data.decision_by))
         .bind(dossier_id.to_string())
-        .execute(&mut *tx.tx)
+        .bind(d.status.as_str().to_string())
+        .run(&tx)
         .await?;
+        if changed != 1 {
+            return Err(conflict("dossier.err_concurrent"));
+        }
         if t == Transition::Approve {
             // The newly approved version replaces the one approved before it.
             sqlx::query("UPDATE dossiers SET superseded = 1 WHERE system_id = $1 AND id <> $2 AND status = 'approved'")
                 .bind(d.system_id.clone())
                 .bind(dossier_id.to_string())
-                .execute(&mut *tx.tx)
+                .run(&tx)
                 .await?;
         }
         let note = [&data.reason, &data.appraisal_opinion, &data.decision_no]
@@ -465,7 +478,7 @@ impl Scoped<'_> {
             .bind(d.status.as_str().to_string())
             .bind(to.as_str().to_string())
             .bind(note)
-            .execute(&mut *tx.tx)
+            .run(&tx)
             .await?;
         tx.record(t.as_str(), "dossier", dossier_id, (&system.fields.owner_unit_id, &system.owner_path), Some(&d), Some(&serde_json::json!({ "status": to.as_str(), "data": { "reason": data.reason, "appraisal_ref": data.appraisal_ref, "appraisal_opinion": data.appraisal_opinion, "decision_no": data.decision_no, "decision_date": data.decision_date, "decision_by": data.decision_by } }))).await?;
         tx.commit().await?;
@@ -492,7 +505,7 @@ impl Scoped<'_> {
                 .join(", ")
         ));
         self.restrict(&mut sql, &["ou.path", "opu.path"]);
-        let rows = sql.query().fetch_all(&self.store.pool).await?;
+        let rows = sql.query().all(self).await?;
         rows.iter()
             .map(|r| Ok((from_row(r)?, r.try_get("owner_id")?)))
             .collect()

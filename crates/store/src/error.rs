@@ -15,16 +15,45 @@ pub enum StoreError {
     Conflict(&'static str),
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
+    /// A statement on a transaction that was already committed (a bug, not user input).
+    #[error("transaction already finished")]
+    TxClosed,
+    /// A value in the database this version does not know (never read as a default).
+    #[error("unknown {0} in the database: {1}")]
+    Corrupt(&'static str, String),
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
 impl StoreError {
+    /// The database cannot be reached (down, unreachable, pool exhausted): the caller
+    /// should say "try again", not treat it as a bug or as "not signed in".
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Db(
+                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::Tls(_)
+            )
+        )
+    }
+
+    /// A policy refusal: `err.forbidden` is the actor's right (403), anything else the
+    /// object's state (409).
+    pub(crate) fn refused(key: &'static str) -> StoreError {
+        if key == "err.forbidden" {
+            StoreError::Forbidden
+        } else {
+            StoreError::Conflict(key)
+        }
+    }
+
     /// Maps a unique-constraint violation to a readable conflict.
-    pub(crate) fn unique(e: sqlx::Error, key: &'static str) -> StoreError {
-        match &e {
-            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(key),
-            _ => StoreError::Db(e),
+    pub(crate) fn unique(e: impl Into<StoreError>, key: &'static str) -> StoreError {
+        match e.into() {
+            StoreError::Db(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                StoreError::Conflict(key)
+            }
+            other => other,
         }
     }
 }

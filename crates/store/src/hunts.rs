@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::audit::RunInTx;
+use crate::scope::ReadExt;
 use crate::error::{Result, StoreError};
 use crate::sql::Sql;
 use crate::{Actor, Page, Scoped, Store, WriteTx, new_id};
@@ -167,27 +169,39 @@ fn iso_date(s: &Option<String>) -> Result<Option<String>> {
     }
 }
 
-async fn insert_detections(tx: &mut WriteTx, hunt_id: &str, rows: &[DetectionRow]) -> Result<()> {
-    for (i, d) in rows.iter().take(MAX_STORED_DETECTIONS).enumerate() {
-        sqlx::query("INSERT INTO hunt_detections (id, hunt_id, position, ts, source, computer, channel, event_id, rule_id, rule_title, level, author, tags, matched_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")
-            .bind(new_id())
-            .bind(hunt_id.to_string())
-            .bind(i64::try_from(i).unwrap_or(i64::MAX))
-            .bind(d.timestamp.clone())
-            .bind(d.source.clone())
-            .bind(d.computer.clone())
-            .bind(d.channel.clone())
-            .bind(d.event_id)
-            .bind(d.rule_id.clone())
-            .bind(d.rule_title.clone())
-            .bind(d.level.clone())
-            .bind(d.author.clone())
-            .bind(d.tags.join(", "))
-            .bind(d.matched.to_string())
-            .execute(&mut *tx.tx)
-            .await?;
+/// Rows per multi-row INSERT of detections (14 columns, under SQLite's bound limit).
+const DETECTION_BATCH: usize = 500;
+
+/// Stores a hunt's detections in multi-row batches and returns the sha256 of their
+/// canonical JSON: the hunt's one audit entry carries it instead of one entry per row.
+async fn insert_detections(tx: &WriteTx, hunt_id: &str, rows: &[DetectionRow]) -> Result<String> {
+    use sha2::Digest;
+    use crate::sql::Arg;
+    let mut digest = sha2::Sha256::new();
+    let kept = &rows[..rows.len().min(MAX_STORED_DETECTIONS)];
+    for (chunk_no, chunk) in kept.chunks(DETECTION_BATCH).enumerate() {
+        let mut sql = Sql::new("INSERT INTO hunt_detections (id, hunt_id, position, ts, source, computer, channel, event_id, rule_id, rule_title, level, author, tags, matched_json) VALUES ");
+        for (i, d) in chunk.iter().enumerate() {
+            digest.update(serde_json::to_vec(d).unwrap_or_default());
+            digest.update([b'\n']);
+            let position = i64::try_from(chunk_no * DETECTION_BATCH + i).unwrap_or(i64::MAX);
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.push("(").text(new_id()).push(", ").text(hunt_id).push(", ").int(position);
+            sql.push(", ").bind(Arg::OptText(d.timestamp.clone()));
+            for v in [&d.source, &d.computer, &d.channel] {
+                sql.push(", ").text(v.as_str());
+            }
+            sql.push(", ").bind(Arg::OptInt(d.event_id));
+            for v in [&d.rule_id, &d.rule_title, &d.level, &d.author] {
+                sql.push(", ").text(v.as_str());
+            }
+            sql.push(", ").text(d.tags.join(", ")).push(", ").text(d.matched.to_string()).push(")");
+        }
+        sql.query().run(tx).await?;
     }
-    Ok(())
+    Ok(khien_domain::audit::hex(&digest.finalize()))
 }
 
 impl Scoped<'_> {
@@ -234,36 +248,48 @@ impl Scoped<'_> {
             .bind(self.principal.username.clone())
             .bind(now.clone())
             .bind(done.then_some(now))
-            .execute(&mut *tx.tx)
+            .run(&tx)
             .await?;
         for s in &h.systems {
             sqlx::query("INSERT INTO hunt_systems (hunt_id, system_id) VALUES ($1, $2)")
                 .bind(id.clone())
                 .bind(s.clone())
-                .execute(&mut *tx.tx)
+                .run(&tx)
                 .await?;
         }
         Ok(id)
     }
 
-    fn check_title(title: &str) -> Result<()> {
-        if title.trim().is_empty() || title.chars().count() > 200 {
-            return Err(StoreError::Conflict("hunt.err_title"));
-        }
-        Ok(())
+    /// The hunt policy's verdict on what was sent.
+    fn check_new(h: &HuntReportIn, builtin_rules: bool, queued: bool) -> Result<()> {
+        let date = |v: &Option<String>| -> Result<Option<time::Date>> {
+            match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                None => Ok(None),
+                Some(s) => khien_domain::time_fmt::parse_user_date(s)
+                    .map(Some)
+                    .ok_or(StoreError::Conflict("err.date")),
+            }
+        };
+        khien_domain::hunts::check_new(
+            &khien_domain::hunts::NewHunt {
+                title: &h.title,
+                systems: h.systems.len(),
+                sources: h.sources.len(),
+                rule_sets: h.rule_sets.len(),
+                ioc_sets: h.ioc_sets.len(),
+                builtin_rules,
+                period_from: date(&h.period_from)?,
+                period_to: date(&h.period_to)?,
+            },
+            queued,
+        )
+        .map_err(StoreError::Conflict)
     }
 
     /// Queues a hunt of uploaded files (the summary and detections of `n` are ignored);
     /// the worker runs it.
     pub async fn queue_hunt(&self, n: &HuntReportIn, builtin_rules: bool) -> Result<String> {
-        Self::check_title(&n.title)?;
-        let (unit, path) = self.hunt_systems_in_scope(&n.systems).await?;
-        if n.sources.is_empty() {
-            return Err(StoreError::Conflict("hunt.err_sources"));
-        }
-        if n.rule_sets.is_empty() && n.ioc_sets.is_empty() && !builtin_rules {
-            return Err(StoreError::Conflict("hunt.err_rules"));
-        }
+        Self::check_new(n, builtin_rules, true)?;
         let report = HuntReportIn {
             title: n.title.trim().to_string(),
             summary: HuntSummary::default(),
@@ -271,6 +297,7 @@ impl Scoped<'_> {
             ..n.clone()
         };
         let mut tx = self.write().await?;
+        let (unit, path) = self.within(&tx).hunt_systems_in_scope(&n.systems).await?;
         let id = self
             .insert_hunt(&mut tx, &unit, "upload", "queued", &report, builtin_rules)
             .await?;
@@ -281,8 +308,7 @@ impl Scoped<'_> {
 
     /// Records a hunt run elsewhere (the CLI on a responder's laptop) with its result.
     pub async fn record_hunt(&self, h: &HuntReportIn) -> Result<String> {
-        Self::check_title(&h.title)?;
-        let (unit, path) = self.hunt_systems_in_scope(&h.systems).await?;
+        Self::check_new(h, false, false)?;
         let mut summary = h.summary.clone();
         summary.stored = i64::try_from(h.detections.len().min(MAX_STORED_DETECTIONS)).unwrap_or(0);
         let h = HuntReportIn {
@@ -290,11 +316,12 @@ impl Scoped<'_> {
             ..h.clone()
         };
         let mut tx = self.write().await?;
+        let (unit, path) = self.within(&tx).hunt_systems_in_scope(&h.systems).await?;
         let id = self
             .insert_hunt(&mut tx, &unit, "cli", "done", &h, false)
             .await?;
-        insert_detections(&mut tx, &id, &h.detections).await?;
-        tx.record("create", "hunt", &id, (&unit, &path), None::<&()>, Some(&serde_json::json!({ "title": h.title, "systems": h.systems, "summary": h.summary, "sources": h.sources, "rules": h.rule_sets, "iocs": h.ioc_sets }))).await?;
+        let digest = insert_detections(&tx, &id, &h.detections).await?;
+        tx.record("create", "hunt", &id, (&unit, &path), None::<&()>, Some(&serde_json::json!({ "title": h.title, "systems": h.systems, "summary": h.summary, "sources": h.sources, "rules": h.rule_sets, "iocs": h.ioc_sets, "detections_sha256": digest }))).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -318,10 +345,10 @@ impl Scoped<'_> {
         count.args_from(&base);
         let total: i64 = count
             .query()
-            .fetch_one(&self.store.pool)
+            .one(self)
             .await?
             .try_get("n")?;
-        let page = f.page.max(1);
+        let page = crate::clamp_page(f.page);
         let mut q = Sql::new(&format!("SELECT {COLS}"));
         q.text.push_str(&base.text);
         q.args_from(&base);
@@ -329,7 +356,7 @@ impl Scoped<'_> {
             .int(per_page)
             .push(" OFFSET ")
             .int((page - 1) * per_page);
-        let rows = q.query().fetch_all(&self.store.pool).await?;
+        let rows = q.query().all(self).await?;
         let items = rows.iter().map(hunt_from_row).collect::<Result<Vec<_>>>()?;
         Ok(Page {
             items,
@@ -347,13 +374,13 @@ impl Scoped<'_> {
         self.restrict_or_linked(&mut sql, "u.path", LINKED);
         let row = sql
             .query()
-            .fetch_optional(&self.store.pool)
+            .opt(self)
             .await?
             .ok_or(StoreError::NotFound)?;
         let mut h = hunt_from_row(&row)?;
         let rows = sqlx::query("SELECT s.id, s.name FROM hunt_systems hs JOIN systems s ON s.id = hs.system_id WHERE hs.hunt_id = $1 ORDER BY s.name_norm")
             .bind(id.to_string())
-            .fetch_all(&self.store.pool)
+            .all(self)
             .await?;
         h.systems = rows
             .iter()
@@ -385,10 +412,10 @@ impl Scoped<'_> {
         count.args_from(&base);
         let total: i64 = count
             .query()
-            .fetch_one(&self.store.pool)
+            .one(self)
             .await?
             .try_get("n")?;
-        let page = f.page.max(1);
+        let page = crate::clamp_page(f.page);
         let mut q = Sql::new(
             "SELECT ts, source, computer, channel, event_id, rule_id, rule_title, level, author, tags, matched_json",
         );
@@ -398,7 +425,7 @@ impl Scoped<'_> {
             .int(per_page)
             .push(" OFFSET ")
             .int((page - 1) * per_page);
-        let rows = q.query().fetch_all(&self.store.pool).await?;
+        let rows = q.query().all(self).await?;
         let items = rows
             .iter()
             .map(|r| {
@@ -431,21 +458,27 @@ impl Scoped<'_> {
         })
     }
 
-    /// The conclusion of a finished hunt: no sign of compromise, or suspicious.
+    /// The conclusion of a finished hunt: no sign of compromise, or suspicious. Read,
+    /// checked and changed in one transaction, conditional on the conclusion read.
     pub async fn conclude_hunt(&self, id: &str, conclusion: &str, note: &str) -> Result<()> {
-        let h = self.hunt(id).await?;
+        let mut tx = self.write().await?;
+        let r = self.within(&tx);
+        let h = r.hunt(id).await?;
         if h.status != "done" || !CONCLUSIONS.contains(&conclusion) || conclusion == "pending" {
             return Err(StoreError::Conflict("hunt.err_conclusion"));
         }
-        let (unit_id, path) = self.store.hunt_unit(id).await?;
-        let mut tx = self.write().await?;
+        let (unit_id, path) = r.hunt_unit(id).await?;
         let note = Some(note.trim().to_string()).filter(|n| !n.is_empty());
-        sqlx::query("UPDATE hunts SET conclusion = $1, conclusion_note = $2 WHERE id = $3")
+        let changed = sqlx::query("UPDATE hunts SET conclusion = $1, conclusion_note = $2 WHERE id = $3 AND status = 'done' AND conclusion = $4")
             .bind(conclusion.to_string())
             .bind(note.clone())
             .bind(id.to_string())
-            .execute(&mut *tx.tx)
+            .bind(h.conclusion.clone())
+            .run(&tx)
             .await?;
+        if changed != 1 {
+            return Err(StoreError::Conflict("err.concurrent"));
+        }
         tx.record(
             "conclude",
             "hunt",
@@ -463,10 +496,23 @@ impl Scoped<'_> {
         self.system(system_id).await?;
         let row = sqlx::query("SELECT h.id, h.finished_at FROM hunts h JOIN hunt_systems hs ON hs.hunt_id = h.id WHERE hs.system_id = $1 AND h.status = 'done' ORDER BY h.finished_at DESC LIMIT 1")
             .bind(system_id.to_string())
-            .fetch_optional(&self.store.pool)
+            .opt(self)
             .await?;
         row.map(|r| Ok((r.try_get("id")?, r.try_get("finished_at")?)))
             .transpose()
+    }
+}
+
+impl Scoped<'_> {
+    /// The unit a hunt is recorded under (id, path), read where this view reads.
+    async fn hunt_unit(&self, id: &str) -> Result<(String, String)> {
+        let r = sqlx::query(
+            "SELECT u.id, u.path FROM hunts h JOIN units u ON u.id = h.unit_id WHERE h.id = $1",
+        )
+        .bind(id.to_string())
+        .one(self)
+        .await?;
+        Ok((r.try_get("id")?, r.try_get("path")?))
     }
 }
 
@@ -489,7 +535,7 @@ impl Store {
             sqlx::query(
                 "UPDATE hunts SET status = 'queued', progress = 0 WHERE status = 'running'",
             )
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?
             .rows_affected(),
         )
@@ -510,7 +556,7 @@ impl Store {
         let claimed = sqlx::query("UPDATE hunts SET status = 'running', started_at = $1 WHERE id = $2 AND status = 'queued'")
             .bind(self.now_text())
             .bind(h.id.clone())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?
             .rows_affected();
         if claimed != 1 {
@@ -531,62 +577,61 @@ impl Store {
         sqlx::query("UPDATE hunts SET progress = $1 WHERE id = $2 AND status = 'running'")
             .bind(percent.clamp(0, 99))
             .bind(id.to_string())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
 
-    async fn hunt_unit(&self, id: &str) -> Result<(String, String)> {
-        let r = sqlx::query(
-            "SELECT u.id, u.path FROM hunts h JOIN units u ON u.id = h.unit_id WHERE h.id = $1",
-        )
-        .bind(id.to_string())
-        .fetch_one(&self.pool)
-        .await?;
-        Ok((r.try_get("id")?, r.try_get("path")?))
-    }
 
-    /// Stores the result of a hunt the worker ran; audited as the platform.
+    /// Stores the result of a hunt the worker ran; audited as the platform with one
+    /// entry carrying the digest of the stored detections. Only a running hunt can
+    /// finish, so a hunt finished twice (two workers) stores its detections once.
     pub async fn finish_hunt(
         &self,
         id: &str,
         summary: &HuntSummary,
         detections: &[DetectionRow],
     ) -> Result<()> {
-        let (unit, path) = self.hunt_unit(id).await?;
         let mut summary = summary.clone();
         summary.stored = i64::try_from(detections.len().min(MAX_STORED_DETECTIONS)).unwrap_or(0);
         let mut tx = WriteTx::begin(self, Actor::system()).await?;
-        insert_detections(&mut tx, id, detections).await?;
-        sqlx::query("UPDATE hunts SET status = 'done', progress = 100, summary_json = $1, finished_at = $2 WHERE id = $3")
+        let (unit, path) = self.as_system().within(&tx).hunt_unit(id).await?;
+        let changed = sqlx::query("UPDATE hunts SET status = 'done', progress = 100, summary_json = $1, finished_at = $2 WHERE id = $3 AND status = 'running'")
             .bind(to_json(&summary))
             .bind(tx.at().to_string())
             .bind(id.to_string())
-            .execute(&mut *tx.tx)
+            .run(&tx)
             .await?;
+        if changed != 1 {
+            return Err(StoreError::Conflict("err.concurrent"));
+        }
+        let digest = insert_detections(&tx, id, detections).await?;
         tx.record(
             "finish",
             "hunt",
             id,
             (&unit, &path),
             None::<&()>,
-            Some(&summary),
+            Some(&serde_json::json!({ "summary": summary, "detections_sha256": digest })),
         )
         .await?;
         tx.commit().await
     }
 
     pub async fn fail_hunt(&self, id: &str, error: &str) -> Result<()> {
-        let (unit, path) = self.hunt_unit(id).await?;
         let mut tx = WriteTx::begin(self, Actor::system()).await?;
-        sqlx::query(
-            "UPDATE hunts SET status = 'failed', error = $1, finished_at = $2 WHERE id = $3",
+        let (unit, path) = self.as_system().within(&tx).hunt_unit(id).await?;
+        let changed = sqlx::query(
+            "UPDATE hunts SET status = 'failed', error = $1, finished_at = $2 WHERE id = $3 AND status = 'running'",
         )
         .bind(error.to_string())
         .bind(tx.at().to_string())
         .bind(id.to_string())
-        .execute(&mut *tx.tx)
+        .run(&tx)
         .await?;
+        if changed != 1 {
+            return Err(StoreError::Conflict("err.concurrent"));
+        }
         tx.record(
             "fail",
             "hunt",

@@ -5,6 +5,8 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::audit::RunInTx;
+use crate::scope::ReadExt;
 use crate::error::{Result, StoreError};
 use crate::{Scoped, new_id};
 
@@ -57,7 +59,12 @@ impl Scoped<'_> {
         input: &LevelInput,
         d: &Determination,
     ) -> Result<Assessment> {
-        let system = self.system(system_id).await?;
+        let mut tx = self.write().await?;
+        let r = self.within(&tx);
+        let system = r.system(system_id).await?;
+        // Determining the level opens the owner's dossier: the same rule as a new version.
+        khien_domain::dossiers::policy::may_create(r.actor_for(&system))
+            .map_err(|_| StoreError::Forbidden)?;
         let criteria: Vec<Criterion> = d
             .criteria
             .iter()
@@ -66,7 +73,6 @@ impl Scoped<'_> {
                 text: c.text.clone(),
             })
             .collect();
-        let mut tx = self.write().await?;
         let a = Assessment {
             id: new_id(),
             system_id: system_id.to_string(),
@@ -93,7 +99,7 @@ impl Scoped<'_> {
             .bind(a.approver.clone())
             .bind(a.created_at.clone())
             .bind(a.created_by.clone())
-            .execute(&mut *tx.tx)
+            .run(&tx)
             .await?;
         tx.record(
             "determine",
@@ -112,7 +118,7 @@ impl Scoped<'_> {
         self.system(system_id).await?;
         let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM level_assessments WHERE system_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1")))
             .bind(system_id.to_string())
-            .fetch_optional(&self.store.pool)
+            .opt(self)
             .await?;
         row.as_ref().map(from_row).transpose()
     }
@@ -122,7 +128,7 @@ impl Scoped<'_> {
             "SELECT {COLUMNS} FROM level_assessments WHERE id = $1"
         )))
         .bind(id.to_string())
-        .fetch_optional(&self.store.pool)
+        .opt(self)
         .await?
         .ok_or(StoreError::NotFound)?;
         let a = from_row(&row)?;

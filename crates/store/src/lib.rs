@@ -23,6 +23,7 @@ pub mod stats;
 pub mod systems;
 pub mod units;
 
+pub use blobs::{BlobWriter, Blobs, StoredFile, UploadError};
 pub use audit::{Actor, AuditEntry, AuditFilter, ChainReport, WriteTx};
 pub use db::{Backend, Clock, Store};
 pub use error::StoreError;
@@ -45,6 +46,15 @@ impl<T> Page<T> {
             ((self.total + self.per_page - 1) / self.per_page).max(1)
         }
     }
+}
+
+/// The last page number anyone can ask for: far past any real list, and small enough
+/// that `(page - 1) * per_page` never overflows (`?page=9223372036854775807`).
+pub const MAX_PAGE: i64 = 1_000_000;
+
+/// A requested page number made safe: at least 1, at most [`MAX_PAGE`].
+pub fn clamp_page(page: i64) -> i64 {
+    page.clamp(1, MAX_PAGE)
 }
 
 pub(crate) fn new_id() -> String {

@@ -11,6 +11,7 @@ use serde::Serialize;
 use sqlx::Row;
 use time::Date;
 
+use crate::scope::ReadExt;
 use crate::Scoped;
 use crate::error::Result;
 use crate::systems::SystemFilter;
@@ -42,7 +43,7 @@ impl Scoped<'_> {
         let dossiers = self.current_dossiers().await?;
         let mut assessed: HashMap<String, u8> = HashMap::new();
         let mut regimes: HashMap<String, String> = HashMap::new();
-        for r in sqlx::query("SELECT system_id, level, regime, created_at FROM level_assessments ORDER BY created_at, id").fetch_all(&self.store.pool).await? {
+        for r in sqlx::query("SELECT system_id, level, regime, created_at FROM level_assessments ORDER BY created_at, id").all(self).await? {
             let level: i16 = r.try_get("level")?;
             let id: String = r.try_get("system_id")?;
             assessed.insert(id.clone(), u8::try_from(level).unwrap_or(0));
@@ -52,13 +53,13 @@ impl Scoped<'_> {
         // "met" flags are used, nothing of them is shown).
         let mut statuses: HashMap<String, HashMap<String, ReqStatus>> = HashMap::new();
         for r in sqlx::query("SELECT system_id, requirement_key, status FROM requirement_status")
-            .fetch_all(&self.store.pool)
+            .all(self)
             .await?
         {
             let s: String = r.try_get("status")?;
             statuses.entry(r.try_get("system_id")?).or_default().insert(
                 r.try_get("requirement_key")?,
-                ReqStatus::parse(&s).unwrap_or(ReqStatus::NotStarted),
+                ReqStatus::parse(&s).ok_or_else(|| crate::StoreError::Corrupt("requirement status", s.clone()))?,
             );
         }
         let mut out = Vec::with_capacity(systems.len());
@@ -76,8 +77,8 @@ impl Scoped<'_> {
                 };
                 let start = khien_domain::time_fmt::parse_iso_date(&d.stage_started);
                 start.is_some_and(|st| {
-                    stage_deadline(regime, d.level, d.status, st, calendar)
-                        .is_some_and(|dl| dl.overdue(today))
+                    matches!(stage_deadline(regime, d.level, d.status, st, calendar),
+                        Ok(Some(dl)) if dl.overdue(today))
                 })
             });
             let basis = approved

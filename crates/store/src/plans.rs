@@ -8,6 +8,8 @@ use khien_levels::{Catalogue, Requirement, load_regime};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
+use crate::audit::RunInTx;
+use crate::scope::ReadExt;
 use crate::dossiers::Attachment;
 use crate::error::{Result, StoreError};
 use crate::{Scoped, Store, new_id};
@@ -76,6 +78,28 @@ fn applicable(c: &Catalogue, level: u8) -> Vec<(&Requirement, &khien_levels::cat
 }
 
 impl Scoped<'_> {
+    /// The regime whose catalogue applies to the system, if `key` is one of the
+    /// requirements of its level; `NotFound` otherwise.
+    async fn applicable_requirement(
+        &self,
+        system_id: &str,
+        key: &str,
+    ) -> Result<&'static khien_levels::Regime> {
+        let basis = self
+            .plan_basis(system_id)
+            .await?
+            .ok_or(StoreError::Conflict("plan.err_no_level"))?;
+        let regime =
+            load_regime(&basis.regime).map_err(|_| StoreError::Conflict("dossier.err_regime"))?;
+        if !applicable(&regime.catalogue, basis.level)
+            .iter()
+            .any(|(r, _)| r.key == key)
+        {
+            return Err(StoreError::NotFound);
+        }
+        Ok(regime)
+    }
+
     pub async fn plan_basis(&self, system_id: &str) -> Result<Option<PlanBasis>> {
         if let Some(d) = self.approved_dossier(system_id).await? {
             return Ok(Some(PlanBasis {
@@ -99,7 +123,7 @@ impl Scoped<'_> {
         let rows = sqlx::query("SELECT requirement_key, status, reason, responsible, due_date FROM requirement_status WHERE system_id = $1 AND catalogue = $2")
             .bind(system_id.to_string())
             .bind(catalogue.to_string())
-            .fetch_all(&self.store.pool)
+            .all(self)
             .await?;
         let mut out = HashMap::new();
         for r in rows {
@@ -107,7 +131,7 @@ impl Scoped<'_> {
             out.insert(
                 r.try_get("requirement_key")?,
                 OwnStatus {
-                    status: ReqStatus::parse(&s).unwrap_or(ReqStatus::NotStarted),
+                    status: ReqStatus::parse(&s).ok_or_else(|| StoreError::Corrupt("requirement status", s.clone()))?,
                     reason: r.try_get("reason")?,
                     responsible: r.try_get("responsible")?,
                     due_date: r.try_get("due_date")?,
@@ -132,8 +156,7 @@ impl Scoped<'_> {
         // on the provincial data centre inherits from it without seeing the rest of it.
         let host_met: HashMap<String, bool> = match &system.fields.hosting_system_id {
             Some(h) => self
-                .store
-                .as_system()
+                .as_platform()
                 .own_statuses(h, &cat.id)
                 .await?
                 .into_iter()
@@ -192,19 +215,11 @@ impl Scoped<'_> {
         key: &str,
         u: &RequirementUpdate,
     ) -> Result<()> {
-        let system = self.system(system_id).await?;
-        let basis = self
-            .plan_basis(system_id)
-            .await?
-            .ok_or(StoreError::Conflict("plan.err_no_level"))?;
-        let regime =
-            load_regime(&basis.regime).map_err(|_| StoreError::Conflict("dossier.err_regime"))?;
-        if !applicable(&regime.catalogue, basis.level)
-            .iter()
-            .any(|(r, _)| r.key == key)
-        {
-            return Err(StoreError::NotFound);
-        }
+        let mut tx = self.write().await?;
+        let r = self.within(&tx);
+        let system = r.system(system_id).await?;
+        khien_domain::plans::may_record(r.actor_for(&system)).map_err(StoreError::refused)?;
+        let regime = r.applicable_requirement(system_id, key).await?;
         let status = ReqStatus::parse(u.status.trim())
             .filter(|s| ReqStatus::SETTABLE.contains(s))
             .ok_or(StoreError::Conflict("plan.err_status"))?;
@@ -220,13 +235,12 @@ impl Scoped<'_> {
             ),
             None => None,
         };
-        let mut tx = self.write().await?;
         let now = tx.at().to_string();
         sqlx::query("DELETE FROM requirement_status WHERE system_id = $1 AND catalogue = $2 AND requirement_key = $3")
             .bind(system_id.to_string())
             .bind(regime.catalogue.id.clone())
             .bind(key.to_string())
-            .execute(&mut *tx.tx)
+            .run(&tx)
             .await?;
         sqlx::query("INSERT INTO requirement_status (id, system_id, catalogue, requirement_key, status, reason, responsible, due_date, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
             .bind(new_id())
@@ -238,7 +252,7 @@ impl Scoped<'_> {
             .bind(opt(&u.responsible))
             .bind(due.clone())
             .bind(now)
-            .execute(&mut *tx.tx)
+            .run(&tx)
             .await?;
         let after = serde_json::json!({ "requirement": key, "status": status.as_str(), "reason": u.reason, "responsible": u.responsible, "due_date": due });
         tx.record(
@@ -258,28 +272,33 @@ impl Scoped<'_> {
         &self,
         system_id: &str,
         key: &str,
-        filename: &str,
-        bytes: &[u8],
+        file: &crate::blobs::StoredFile,
         effective: Option<String>,
         expiry: Option<String>,
     ) -> Result<Attachment> {
-        let system = self.system(system_id).await?;
-        self.attach(
-            "evidence",
-            system_id,
-            key,
-            filename,
-            bytes,
-            (effective, expiry),
-            (&system.fields.owner_unit_id, &system.owner_path),
-        )
-        .await
+        let mut tx = self.write().await?;
+        let r = self.within(&tx);
+        let system = r.system(system_id).await?;
+        khien_domain::plans::may_record(r.actor_for(&system)).map_err(StoreError::refused)?;
+        r.applicable_requirement(system_id, key).await?;
+        let a = self
+            .attach(
+                &mut tx,
+                ("evidence", system_id),
+                key,
+                file,
+                (effective, expiry),
+                (&system.fields.owner_unit_id, &system.owner_path),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(a)
     }
 
     pub async fn go_live_exception(&self, system_id: &str) -> Result<Option<String>> {
         let row = sqlx::query("SELECT reason FROM go_live_exceptions WHERE system_id = $1 ORDER BY granted_at DESC LIMIT 1")
             .bind(system_id.to_string())
-            .fetch_optional(&self.store.pool)
+            .opt(self)
             .await?;
         Ok(row.map(|r| r.try_get("reason")).transpose()?)
     }
@@ -287,18 +306,17 @@ impl Scoped<'_> {
     /// A province administrator lets a system go live before its level is approved or
     /// its plan complete, with the reason on record.
     pub async fn grant_go_live_exception(&self, system_id: &str, reason: &str) -> Result<()> {
-        let system = self.system(system_id).await?;
-        if reason.trim().chars().count() < 10 {
-            return Err(StoreError::Conflict("plan.err_exception_reason"));
-        }
+        khien_domain::plans::may_grant_exception(self.principal.role, reason)
+            .map_err(StoreError::refused)?;
         let mut tx = self.write().await?;
+        let system = self.within(&tx).system(system_id).await?;
         sqlx::query("INSERT INTO go_live_exceptions (id, system_id, reason, granted_by, granted_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(new_id())
             .bind(system_id.to_string())
             .bind(reason.trim().to_string())
             .bind(self.principal.username.clone())
             .bind(tx.at().to_string())
-            .execute(&mut *tx.tx)
+            .run(&tx)
             .await?;
         tx.record(
             "go_live_exception",
@@ -340,13 +358,13 @@ impl Scoped<'_> {
         let now = tx.at().to_string();
         sqlx::query("DELETE FROM settings WHERE key = $1")
             .bind(key.to_string())
-            .execute(&mut *tx.tx)
+            .run(&tx)
             .await?;
         sqlx::query("INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3)")
             .bind(key.to_string())
             .bind(value.to_string())
             .bind(now)
-            .execute(&mut *tx.tx)
+            .run(&tx)
             .await?;
         tx.record(
             "set",

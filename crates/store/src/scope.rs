@@ -2,10 +2,13 @@
 //! every query of unit-owned data filters by it.
 
 use khien_domain::{Principal, Scope};
+use sqlx::Any;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
 
-use crate::audit::{Actor, WriteTx};
+use crate::audit::{Actor, TxConn, WriteTx};
 use crate::db::Store;
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::sql::Sql;
 
 /// The store as seen by one principal.
@@ -13,6 +16,9 @@ pub struct Scoped<'a> {
     pub(crate) store: &'a Store,
     pub scope: Scope,
     pub principal: Principal,
+    /// Where this view reads: the reader pool, or inside a write transaction (so the
+    /// facts a write checks are the facts it changes).
+    pub(crate) conn: Option<TxConn>,
 }
 
 impl Store {
@@ -21,17 +27,36 @@ impl Store {
             store: self,
             scope: principal.scope(),
             principal: principal.clone(),
+            conn: None,
         }
     }
 }
 
-impl Scoped<'_> {
-    pub fn store(&self) -> &Store {
+impl<'a> Scoped<'a> {
+    pub fn store(&self) -> &'a Store {
         self.store
     }
 
     pub(crate) async fn write(&self) -> Result<WriteTx> {
         WriteTx::begin(self.store, Actor::from(&self.principal)).await
+    }
+
+    /// The same principal's view, reading inside `tx`.
+    pub(crate) fn within(&self, tx: &WriteTx) -> Scoped<'a> {
+        Scoped {
+            store: self.store,
+            scope: self.scope.clone(),
+            principal: self.principal.clone(),
+            conn: Some(tx.conn.clone()),
+        }
+    }
+
+    /// The platform's own (province-wide) view, reading where this one reads.
+    pub(crate) fn as_platform(&self) -> Scoped<'a> {
+        Scoped {
+            conn: self.conn.clone(),
+            ..self.store.as_system()
+        }
     }
 
     /// Appends `AND (<path_expr> LIKE '<scope>%')` for a subtree scope; nothing for the
@@ -74,5 +99,40 @@ impl Scoped<'_> {
 
     pub fn sees_path(&self, path: &str) -> bool {
         self.scope.contains_path(path)
+    }
+}
+
+/// Runs a read where the view reads: the reader pool, or the view's write transaction.
+pub(crate) trait ReadExt {
+    fn all(self, on: &Scoped<'_>) -> impl Future<Output = Result<Vec<AnyRow>>> + Send;
+    fn opt(self, on: &Scoped<'_>) -> impl Future<Output = Result<Option<AnyRow>>> + Send;
+    fn one(self, on: &Scoped<'_>) -> impl Future<Output = Result<AnyRow>> + Send;
+}
+
+impl<'q> ReadExt for Query<'q, Any, AnyArguments> {
+    async fn all(self, on: &Scoped<'_>) -> Result<Vec<AnyRow>> {
+        match &on.conn {
+            None => Ok(self.fetch_all(&on.store.pool).await?),
+            Some(c) => {
+                let mut g = c.lock().await;
+                let tx = g.as_mut().ok_or(StoreError::TxClosed)?;
+                Ok(self.fetch_all(&mut **tx).await?)
+            }
+        }
+    }
+
+    async fn opt(self, on: &Scoped<'_>) -> Result<Option<AnyRow>> {
+        match &on.conn {
+            None => Ok(self.fetch_optional(&on.store.pool).await?),
+            Some(c) => {
+                let mut g = c.lock().await;
+                let tx = g.as_mut().ok_or(StoreError::TxClosed)?;
+                Ok(self.fetch_optional(&mut **tx).await?)
+            }
+        }
+    }
+
+    async fn one(self, on: &Scoped<'_>) -> Result<AnyRow> {
+        self.opt(on).await?.ok_or(StoreError::NotFound)
     }
 }

@@ -9,6 +9,8 @@ use sqlx::{Any, AssertSqlSafe};
 pub(crate) enum Arg {
     Text(String),
     Int(i64),
+    OptText(Option<String>),
+    OptInt(Option<i64>),
 }
 
 #[derive(Debug, Default)]
@@ -52,6 +54,8 @@ impl Sql {
             q = match a {
                 Arg::Text(s) => q.bind(s.clone()),
                 Arg::Int(i) => q.bind(*i),
+                Arg::OptText(s) => q.bind(s.clone()),
+                Arg::OptInt(i) => q.bind(*i),
             };
         }
         q

@@ -3,6 +3,7 @@
 use serde::Serialize;
 use sqlx::Row;
 
+use crate::scope::ReadExt;
 use crate::Scoped;
 use crate::error::Result;
 use crate::sql::Sql;
@@ -23,7 +24,7 @@ impl Scoped<'_> {
         ));
         self.restrict(&mut sql, &["ou.path", "opu.path"]);
         sql.push(&format!(" GROUP BY {column} ORDER BY n DESC"));
-        let rows = sql.query().fetch_all(&self.store.pool).await?;
+        let rows = sql.query().all(self).await?;
         rows.iter()
             .map(|r| Ok((r.try_get("k")?, r.try_get("n")?)))
             .collect()
@@ -37,7 +38,7 @@ impl Scoped<'_> {
         );
         self.restrict(&mut sql, &["ou.path", "opu.path"]);
         sql.push(" GROUP BY ou.id, ou.name ORDER BY n DESC, ou.name LIMIT 10");
-        let rows = sql.query().fetch_all(&self.store.pool).await?;
+        let rows = sql.query().all(self).await?;
         let by_unit = rows
             .iter()
             .map(|r| Ok((r.try_get("id")?, r.try_get("name")?, r.try_get("n")?)))

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::audit::RunInTx;
+use crate::scope::ReadExt;
 use crate::audit::WriteTx;
 use crate::error::{Result, StoreError};
 use crate::sql::Sql;
@@ -60,8 +62,8 @@ fn from_row(r: &AnyRow) -> Result<System> {
             code: r.try_get("code")?,
             owner_unit_id: r.try_get("owner_unit_id")?,
             operator_unit_id: r.try_get("operator_unit_id")?,
-            system_type: SystemType::parse(&system_type).unwrap_or(SystemType::Other),
-            status: SystemStatus::parse(&status).unwrap_or(SystemStatus::Planning),
+            system_type: SystemType::parse(&system_type).ok_or_else(|| StoreError::Corrupt("system type", system_type.clone()))?,
+            status: SystemStatus::parse(&status).ok_or_else(|| StoreError::Corrupt("system status", status.clone()))?,
             go_live_date: r.try_get("go_live_date")?,
             hosting_system_id: r.try_get("hosting_system_id")?,
             information_types: info
@@ -155,7 +157,7 @@ impl Scoped<'_> {
         count.args_from(&base);
         let total: i64 = count
             .query()
-            .fetch_one(&self.store.pool)
+            .one(self)
             .await?
             .try_get("n")?;
         let order = match f.sort.as_str() {
@@ -171,14 +173,14 @@ impl Scoped<'_> {
         q.text.push_str(&base.text);
         q.args_from(&base);
         q.push(&format!(" ORDER BY {order} {dir}, s.id"));
-        let page = f.page.max(1);
+        let page = crate::clamp_page(f.page);
         if let Some(n) = per_page {
             q.push(" LIMIT ")
                 .int(n)
                 .push(" OFFSET ")
                 .int((page - 1) * n);
         }
-        let rows = q.query().fetch_all(&self.store.pool).await?;
+        let rows = q.query().all(self).await?;
         let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
         Ok(Page {
             items,
@@ -194,13 +196,13 @@ impl Scoped<'_> {
         self.restrict(&mut sql, &["ou.path", "opu.path"]);
         let row = sql
             .query()
-            .fetch_optional(&self.store.pool)
+            .opt(self)
             .await?
             .ok_or(StoreError::NotFound)?;
         let mut s = from_row(&row)?;
         let comps = sqlx::query("SELECT vendor, product, version, cpe FROM system_components WHERE system_id = $1 ORDER BY position")
             .bind(id.to_string())
-            .fetch_all(&self.store.pool)
+            .all(self)
             .await?;
         s.fields.components = comps
             .iter()
@@ -225,7 +227,7 @@ impl Scoped<'_> {
         sql.push(" OR (1=1");
         self.restrict(&mut sql, &["ou.path", "opu.path"]);
         sql.push(")) AND s.status <> 'retired' ORDER BY s.name_norm");
-        let rows = sql.query().fetch_all(&self.store.pool).await?;
+        let rows = sql.query().all(self).await?;
         rows.iter()
             .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
             .collect()
@@ -244,7 +246,7 @@ impl Scoped<'_> {
         let operator_ok: i64 =
             sqlx::query("SELECT COUNT(*) AS n FROM units WHERE id = $1 AND active = 1")
                 .bind(f.operator_unit_id.clone())
-                .fetch_one(&self.store.pool)
+                .one(self)
                 .await?
                 .try_get("n")?;
         if operator_ok == 0 {
@@ -270,7 +272,7 @@ impl Scoped<'_> {
     async fn write_components(tx: &mut WriteTx, id: &str, comps: &[Component]) -> Result<()> {
         sqlx::query("DELETE FROM system_components WHERE system_id = $1")
             .bind(id.to_string())
-            .execute(&mut *tx.tx)
+            .run(&tx)
             .await?;
         for (i, c) in comps.iter().enumerate() {
             sqlx::query("INSERT INTO system_components (id, system_id, position, vendor, product, version, cpe) VALUES ($1, $2, $3, $4, $5, $6, $7)")
@@ -281,7 +283,7 @@ impl Scoped<'_> {
                 .bind(c.product.clone())
                 .bind(c.version.clone())
                 .bind(c.cpe.clone())
-                .execute(&mut *tx.tx)
+                .run(&tx)
                 .await?;
         }
         Ok(())
@@ -298,8 +300,9 @@ impl Scoped<'_> {
         bind_fields(q, f)
             .bind(now.clone())
             .bind(now)
-            .execute(&mut *tx.tx)
-            .await?;
+            .run(tx)
+            .await
+            .map_err(|e| StoreError::unique(e, "system.err_code_taken"))?;
         Self::write_components(tx, &id, &f.components).await?;
         tx.record(
             "create",
@@ -314,8 +317,8 @@ impl Scoped<'_> {
     }
 
     pub async fn create_system(&self, f: &SystemFields) -> Result<String> {
-        let owner_path = self.check_refs(f, None).await?;
         let mut tx = self.write().await?;
+        let owner_path = self.within(&tx).check_refs(f, None).await?;
         let id = self.insert(&mut tx, f, &owner_path).await?;
         tx.commit().await?;
         Ok(id)
@@ -323,11 +326,12 @@ impl Scoped<'_> {
 
     /// Imports many systems in one transaction: all rows land or none do.
     pub async fn import_systems(&self, rows: &[SystemFields]) -> Result<Vec<String>> {
+        let mut tx = self.write().await?;
+        let r = self.within(&tx);
         let mut paths = Vec::with_capacity(rows.len());
         for f in rows {
-            paths.push(self.check_refs(f, None).await?);
+            paths.push(r.check_refs(f, None).await?);
         }
-        let mut tx = self.write().await?;
         let mut ids = Vec::with_capacity(rows.len());
         for (f, path) in rows.iter().zip(&paths) {
             ids.push(self.insert(&mut tx, f, path).await?);
@@ -337,12 +341,20 @@ impl Scoped<'_> {
     }
 
     pub async fn update_system(&self, id: &str, f: &SystemFields) -> Result<()> {
-        let before = self.system(id).await?;
+        let mut tx = self.write().await?;
+        let r = self.within(&tx);
+        let before = r.system(id).await?;
+        khien_domain::systems::may_update(
+            r.actor_for(&before),
+            &before.fields.owner_unit_id,
+            &f.owner_unit_id,
+        )
+        .map_err(StoreError::refused)?;
         // The go-live gate: a system becomes operating only with an approved level and a
         // fully implemented plan, or an exception on record (Circular 12 Art 9.6;
         // Decree 331 Art 30.6).
         if f.status == SystemStatus::Operating && before.fields.status != SystemStatus::Operating {
-            let blockers = self.go_live_blockers(id).await?;
+            let blockers = r.go_live_blockers(id).await?;
             if !blockers.is_empty() {
                 let errors = blockers
                     .into_iter()
@@ -355,16 +367,22 @@ impl Scoped<'_> {
                 return Err(StoreError::Invalid(Invalid { errors }));
             }
         }
-        let owner_path = self.check_refs(f, Some(id)).await?;
-        let mut tx = self.write().await?;
+        let owner_path = r.check_refs(f, Some(id)).await?;
         let q = sqlx::query(
-            "UPDATE systems SET code = $1, name = $2, name_norm = $3, owner_unit_id = $4, operator_unit_id = $5, system_type = $6, status = $7, go_live_date = $8, hosting_system_id = $9, information_types = $10, personal_subjects = $11, sensitive_subjects = $12, handles_admin_procedures = $13, requires_24x7 = $14, urls = $15, ip_ranges = $16, description = $17, updated_at = $18 WHERE id = $19",
+            "UPDATE systems SET code = $1, name = $2, name_norm = $3, owner_unit_id = $4, operator_unit_id = $5, system_type = $6, status = $7, go_live_date = $8, hosting_system_id = $9, information_types = $10, personal_subjects = $11, sensitive_subjects = $12, handles_admin_procedures = $13, requires_24x7 = $14, urls = $15, ip_ranges = $16, description = $17, updated_at = $18 WHERE id = $19 AND updated_at = $20",
         );
-        bind_fields(q, f)
+        // Conditional on the version read: a concurrent edit makes this one a conflict
+        // instead of silently overwriting it (and slipping past the go-live gate).
+        let changed = bind_fields(q, f)
             .bind(tx.at().to_string())
             .bind(id.to_string())
-            .execute(&mut *tx.tx)
-            .await?;
+            .bind(before.updated_at.clone())
+            .run(&tx)
+            .await
+            .map_err(|e| StoreError::unique(e, "system.err_code_taken"))?;
+        if changed != 1 {
+            return Err(StoreError::Conflict("err.concurrent"));
+        }
         Self::write_components(&mut tx, id, &f.components).await?;
         tx.record(
             "update",

@@ -7,6 +7,8 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::audit::RunInTx;
+use crate::scope::ReadExt;
 use crate::error::{Result, StoreError};
 use crate::sql::Sql;
 use crate::{Scoped, Store, new_id};
@@ -42,7 +44,7 @@ fn from_row(r: &AnyRow) -> Result<Unit> {
         fields: UnitFields {
             code: r.try_get("code")?,
             name: r.try_get("name")?,
-            kind: UnitKind::parse(&kind).unwrap_or(UnitKind::Other),
+            kind: UnitKind::parse(&kind).ok_or_else(|| StoreError::Corrupt("unit kind", kind.clone()))?,
             address: r.try_get("address")?,
             leader_name: r.try_get("leader_name")?,
             leader_title: r.try_get("leader_title")?,
@@ -91,7 +93,7 @@ impl Scoped<'_> {
             sql.push(" AND u.active = 1");
         }
         self.restrict(&mut sql, &["u.path"]);
-        let rows = sql.query().fetch_all(&self.store.pool).await?;
+        let rows = sql.query().all(self).await?;
         let units = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
         Ok(tree_order(units))
     }
@@ -102,7 +104,7 @@ impl Scoped<'_> {
         self.restrict(&mut sql, &["u.path"]);
         let row = sql
             .query()
-            .fetch_optional(&self.store.pool)
+            .opt(self)
             .await?
             .ok_or(StoreError::NotFound)?;
         from_row(&row)
@@ -111,8 +113,9 @@ impl Scoped<'_> {
     /// Creates a unit under `parent_id`, which must be in scope. Only the province scope
     /// may create a second root (normally never).
     pub async fn create_unit(&self, parent_id: Option<&str>, fields: &UnitFields) -> Result<Unit> {
+        let mut tx = self.write().await?;
         let parent = match parent_id {
-            Some(p) => Some(self.unit(p).await?),
+            Some(p) => Some(self.within(&tx).unit(p).await?),
             None if self.scope == Scope::Province => None,
             None => return Err(StoreError::Forbidden),
         };
@@ -121,7 +124,6 @@ impl Scoped<'_> {
             "{}{id}/",
             parent.as_ref().map(|p| p.path.as_str()).unwrap_or("/")
         );
-        let mut tx = self.write().await?;
         let now = tx.at().to_string();
         let q = sqlx::query(
             "INSERT INTO units (id, parent_id, path, code, name, name_norm, kind, address, leader_name, leader_title, leader_phone, leader_email, security_unit, security_person, security_phone, security_email, report_phone, report_email, report_other, active, created_at, updated_at)
@@ -133,7 +135,7 @@ impl Scoped<'_> {
         bind_fields(q, fields)
             .bind(now.clone())
             .bind(now.clone())
-            .execute(&mut *tx.tx)
+            .run(&tx)
             .await
             .map_err(|e| StoreError::unique(e, "err.unit_code_taken"))?;
         let unit = Unit {
@@ -159,21 +161,25 @@ impl Scoped<'_> {
     }
 
     pub async fn update_unit(&self, id: &str, fields: &UnitFields) -> Result<Unit> {
-        let before = self.unit(id).await?;
+        let mut tx = self.write().await?;
+        let before = self.within(&tx).unit(id).await?;
         if before.fields.kind == UnitKind::Province && fields.kind != UnitKind::Province {
             return Err(StoreError::Conflict("err.root_kind"));
         }
-        let mut tx = self.write().await?;
         let now = tx.at().to_string();
         let q = sqlx::query(
-            "UPDATE units SET code = $1, name = $2, name_norm = $3, kind = $4, address = $5, leader_name = $6, leader_title = $7, leader_phone = $8, leader_email = $9, security_unit = $10, security_person = $11, security_phone = $12, security_email = $13, report_phone = $14, report_email = $15, report_other = $16, updated_at = $17 WHERE id = $18",
+            "UPDATE units SET code = $1, name = $2, name_norm = $3, kind = $4, address = $5, leader_name = $6, leader_title = $7, leader_phone = $8, leader_email = $9, security_unit = $10, security_person = $11, security_phone = $12, security_email = $13, report_phone = $14, report_email = $15, report_other = $16, updated_at = $17 WHERE id = $18 AND updated_at = $19",
         );
-        bind_fields(q, fields)
+        let changed = bind_fields(q, fields)
             .bind(now.clone())
             .bind(id.to_string())
-            .execute(&mut *tx.tx)
+            .bind(before.updated_at.clone())
+            .run(&tx)
             .await
             .map_err(|e| StoreError::unique(e, "err.unit_code_taken"))?;
+        if changed != 1 {
+            return Err(StoreError::Conflict("err.concurrent"));
+        }
         let after = Unit {
             fields: fields.clone(),
             updated_at: now,
@@ -195,36 +201,32 @@ impl Scoped<'_> {
     /// Moves a unit (with its subtree) under a new parent; both must be in scope, and the
     /// new parent may not lie inside the moved subtree.
     pub async fn move_unit(&self, id: &str, new_parent_id: &str) -> Result<Unit> {
-        let unit = self.unit(id).await?;
-        let parent = self.unit(new_parent_id).await?;
+        let mut tx = self.write().await?;
+        let r = self.within(&tx);
+        let unit = r.unit(id).await?;
+        let parent = r.unit(new_parent_id).await?;
         if unit.parent_id.is_none() || parent.path.starts_with(&unit.path) {
             return Err(StoreError::Conflict("err.move_cycle"));
         }
         let new_path = format!("{}{}/", parent.path, unit.id);
-        let mut tx = self.write().await?;
         let now = tx.at().to_string();
         let old_len = i64::try_from(unit.path.chars().count()).unwrap_or(i64::MAX);
         let pattern = format!("{}%", khien_domain::text::like_escape(&unit.path));
-        // The audit's unit_path is a derived filter column outside the hashed content,
-        // so re-pointing it keeps the moved unit's history visible to its new parents.
-        for table in [
-            "units SET path = $1 || substr(path, CAST($2 AS INTEGER)) WHERE path",
-            "audit_log SET unit_path = $1 || substr(unit_path, CAST($2 AS INTEGER)) WHERE unit_path",
-        ] {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE {table} LIKE $3 ESCAPE '\\'"
-            )))
-            .bind(new_path.clone())
-            .bind(old_len + 1)
-            .bind(pattern.clone())
-            .execute(&mut *tx.tx)
-            .await?;
-        }
+        // The audit keeps (and hashes) the path each entry was written with; its scope
+        // filter joins today's unit tree, so the moved unit's history follows it.
+        sqlx::query(
+            "UPDATE units SET path = $1 || substr(path, CAST($2 AS INTEGER)) WHERE path LIKE $3 ESCAPE '\\'",
+        )
+        .bind(new_path.clone())
+        .bind(old_len + 1)
+        .bind(pattern.clone())
+        .run(&tx)
+        .await?;
         sqlx::query("UPDATE units SET parent_id = $1, updated_at = $2 WHERE id = $3")
             .bind(parent.id.clone())
             .bind(now.clone())
             .bind(unit.id.clone())
-            .execute(&mut *tx.tx)
+            .run(&tx)
             .await?;
         let after = Unit {
             parent_id: Some(parent.id.clone()),
@@ -248,28 +250,35 @@ impl Scoped<'_> {
     /// Deactivating keeps the unit and its history; it disappears from pickers and the
     /// public directory. A unit with active children or users cannot be deactivated.
     pub async fn set_unit_active(&self, id: &str, active: bool) -> Result<Unit> {
-        let unit = self.unit(id).await?;
+        // The busy check and the change in one transaction: a user created under the
+        // unit meanwhile either lands before the check or waits for this write.
+        let mut tx = self.write().await?;
+        let r = self.within(&tx);
+        let unit = r.unit(id).await?;
         if !active {
             let busy: i64 = sqlx::query(
                 "SELECT (SELECT COUNT(*) FROM units WHERE parent_id = $1 AND active = 1) + (SELECT COUNT(*) FROM users WHERE unit_id = $2 AND active = 1) AS n",
             )
             .bind(id.to_string())
             .bind(id.to_string())
-            .fetch_one(&self.store.pool)
+            .one(&r)
             .await?
             .try_get("n")?;
             if busy > 0 || unit.parent_id.is_none() {
                 return Err(StoreError::Conflict("err.unit_busy"));
             }
         }
-        let mut tx = self.write().await?;
         let now = tx.at().to_string();
-        sqlx::query("UPDATE units SET active = $1, updated_at = $2 WHERE id = $3")
+        let changed = sqlx::query("UPDATE units SET active = $1, updated_at = $2 WHERE id = $3 AND active = $4")
             .bind(i16::from(active))
             .bind(now.clone())
             .bind(id.to_string())
-            .execute(&mut *tx.tx)
+            .bind(i16::from(!active))
+            .run(&tx)
             .await?;
+        if changed != 1 {
+            return Err(StoreError::Conflict("err.concurrent"));
+        }
         let after = Unit {
             active,
             updated_at: now,

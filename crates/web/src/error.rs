@@ -16,6 +16,13 @@ pub enum AppError {
     /// A bad request with a catalogue key.
     BadRequest(&'static str),
     Csrf,
+    /// The body passed the route's limit or ended early.
+    PayloadTooLarge,
+    /// Someone else changed the object first (a double click, two tabs): nothing was
+    /// written by this request.
+    Conflict(&'static str),
+    /// The database cannot be reached: a 503 page, not the sign-in page.
+    Unavailable(String),
     Internal(String),
 }
 
@@ -26,6 +33,9 @@ impl AppError {
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -38,6 +48,9 @@ impl AppError {
             AppError::Csrf => "csrf",
             AppError::NotFound => "not_found",
             AppError::BadRequest(_) => "bad_request",
+            AppError::PayloadTooLarge => "payload_too_large",
+            AppError::Conflict(_) => "conflict",
+            AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
     }
@@ -48,7 +61,9 @@ impl AppError {
             AppError::Forbidden => "err.forbidden",
             AppError::Csrf => "err.csrf",
             AppError::NotFound => "err.not_found",
-            AppError::BadRequest(k) => k,
+            AppError::BadRequest(k) | AppError::Conflict(k) => k,
+            AppError::PayloadTooLarge => "err.too_large",
+            AppError::Unavailable(_) => "err.unavailable",
             AppError::Internal(_) => "err.internal",
         }
     }
@@ -59,8 +74,12 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Forbidden => AppError::Forbidden,
+            StoreError::Conflict(k) if k.ends_with("err_concurrent") || k == "err.concurrent" => {
+                AppError::Conflict(k)
+            }
             StoreError::Conflict(k) => AppError::BadRequest(k),
             StoreError::Invalid(_) => AppError::BadRequest("err.invalid"),
+            e if e.is_unavailable() => AppError::Unavailable(e.to_string()),
             other => AppError::Internal(other.to_string()),
         }
     }
@@ -82,8 +101,10 @@ pub struct ErrorInfo {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        if let AppError::Internal(detail) = &self {
-            tracing::error!(%detail, "internal error");
+        match &self {
+            AppError::Internal(detail) => tracing::error!(%detail, "internal error"),
+            AppError::Unavailable(detail) => tracing::error!(%detail, "database unavailable"),
+            _ => {}
         }
         if let AppError::Unauthenticated { api: false } = self {
             return Redirect::to("/login").into_response();

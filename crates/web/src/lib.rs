@@ -11,6 +11,7 @@ pub mod i18n;
 mod layers;
 pub mod pages;
 pub mod routes;
+pub mod support;
 mod view;
 
 use std::sync::Arc;

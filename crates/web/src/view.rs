@@ -37,11 +37,6 @@ impl Chrome {
             .as_ref()
             .is_some_and(|u| crate::auth::roles::HuntRunner::ROLES.contains(&u.role))
     }
-    pub fn role_is_province(&self) -> bool {
-        self.user
-            .as_ref()
-            .is_some_and(|u| u.role.is_province_wide())
-    }
     pub fn can_edit_units(&self) -> bool {
         self.user.as_ref().is_some_and(|u| u.role.can_edit_units())
     }

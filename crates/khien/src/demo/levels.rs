@@ -82,13 +82,11 @@ pub async fn populate(store: &Store, systems: &[String], rng: &mut Rng) -> anyho
             continue; // a draft
         }
         for part in PARTS {
-            sys.attach_to_dossier(
-                &dossier.id,
-                part,
-                &format!("{part}.pdf"),
-                format!("Tài liệu mẫu: {part}").as_bytes(),
-            )
-            .await?;
+            let f = store
+                .blobs
+                .put(&format!("{part}.pdf"), format!("Tài liệu mẫu: {part}").as_bytes())
+                .await?;
+            sys.attach_to_dossier(&dossier.id, part, &f).await?;
         }
         sys.set_regulation(
             &dossier.id,
@@ -108,13 +106,11 @@ pub async fn populate(store: &Store, systems: &[String], rng: &mut Rng) -> anyho
             _ => {}
         }
         if d.level >= 4 && steps.contains(&Transition::StartAppraisal) {
-            sys.attach_to_dossier(
-                &dossier.id,
-                "expert_opinion",
-                "y-kien-chuyen-mon.pdf",
-                b"Y kien chuyen mon",
-            )
-            .await?;
+            let f = store
+                .blobs
+                .put("y-kien-chuyen-mon.pdf", b"Y kien chuyen mon")
+                .await?;
+            sys.attach_to_dossier(&dossier.id, "expert_opinion", &f).await?;
         }
         let data = TransitionData {
             appraisal_opinion: "Hồ sơ đáp ứng tiêu chí của cấp độ đề xuất.".into(),

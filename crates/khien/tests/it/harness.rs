@@ -257,8 +257,7 @@ pub async fn world(store: &Store) -> World {
         .attach_to_dossier(
             &dossier,
             "overview",
-            "thuyet-minh-NGOAIPHAMVI.pdf",
-            b"%PDF-1.4 NGOAIPHAMVI",
+            &blob(store, "thuyet-minh-NGOAIPHAMVI.pdf", b"%PDF-1.4 NGOAIPHAMVI").await,
         )
         .await
         .unwrap();
@@ -283,8 +282,7 @@ pub async fn world(store: &Store) -> World {
         .add_evidence(
             &sys_b,
             &requirement_key,
-            "bang-chung-NGOAIPHAMVI.pdf",
-            b"NGOAIPHAMVI",
+            &blob(store, "bang-chung-NGOAIPHAMVI.pdf", b"NGOAIPHAMVI").await,
             None,
             None,
         )
@@ -461,6 +459,11 @@ impl Client {
         )
         .await
     }
+}
+
+/// Stores bytes in the blob store, as an upload would.
+pub async fn blob(store: &Store, name: &str, bytes: &[u8]) -> khien_store::StoredFile {
+    store.blobs.put(name, bytes).await.expect("blob")
 }
 
 /// The audit chain head: any audited write moves it.

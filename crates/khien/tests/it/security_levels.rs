@@ -4,7 +4,7 @@
 
 use khien_domain::Role;
 
-use crate::harness::{Client, World, dossier_for, stores, world};
+use crate::harness::{Client, World, blob, dossier_for, stores, world};
 
 fn user(w: &World, role: Role) -> String {
     w.users_a
@@ -101,8 +101,7 @@ async fn a_level_3_dossier_goes_from_draft_to_approved_with_the_right_roles() {
                 .attach_to_dossier(
                     &dossier,
                     part,
-                    &format!("{part}.pdf"),
-                    format!("%PDF {part}").as_bytes(),
+                    &blob(&store, &format!("{part}.pdf"), format!("%PDF {part}").as_bytes()).await,
                 )
                 .await
                 .unwrap();
@@ -409,7 +408,7 @@ async fn deadlines_follow_the_configured_holiday_calendar() {
         let dossier = then.as_system().create_dossier(&a.id).await.unwrap().id;
         for part in ["overview", "design", "level_justification", "security_plan"] {
             then.as_system()
-                .attach_to_dossier(&dossier, part, "x.pdf", b"%PDF")
+                .attach_to_dossier(&dossier, part, &blob(&then, "x.pdf", b"%PDF").await)
                 .await
                 .unwrap();
         }

@@ -2,11 +2,9 @@
 //! viewer may take next, each stage's legal deadline, and the full history.
 
 use axum::extract::{Multipart, Path, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use khien_domain::dossiers::{
-    DossierStatus, StageDeadline, Transition, allowed_roles, stage_deadline,
-};
+use axum::response::{Html, Redirect, Response};
+use khien_domain::dossiers::policy::Action;
+use khien_domain::dossiers::{DeadlineUnknown, StageDeadline, Transition, stage_deadline};
 use khien_levels::load_regime;
 use khien_levels::regime::DossierPart;
 use khien_store::dossiers::{Attachment, Dossier, DossierEvent, TransitionData};
@@ -20,7 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::view::{Chrome, render};
 
 /// Largest attachment accepted (the request body limit applies first).
-pub const MAX_FILE: usize = 6 * 1024 * 1024;
+pub const MAX_FILE: u64 = 6 * 1024 * 1024;
 
 #[derive(askama::Template)]
 #[template(path = "dossier.html")]
@@ -32,13 +30,15 @@ struct DossierPage {
     parts: Vec<DossierPart>,
     files: Vec<Attachment>,
     events: Vec<DossierEvent>,
-    deadline: Option<StageDeadline>,
+    deadline: Result<Option<StageDeadline>, DeadlineUnknown>,
     overdue: bool,
-    /// Steps the viewer's role may take from the current state.
-    actions: Vec<&'static str>,
+    /// Steps the viewer may take from the current state (the dossier policy's answer).
+    actions: Vec<Action>,
+    /// Parts the viewer may attach a file to now.
+    attachable: Vec<String>,
+    may_set_regulation: bool,
     appraiser: String,
     approver: String,
-    can_edit: bool,
 }
 
 impl DossierPage {
@@ -46,11 +46,26 @@ impl DossierPage {
         self.files.iter().filter(|f| f.part == part).collect()
     }
     fn can(&self, action: &str) -> bool {
-        self.actions.contains(&action)
+        self.actions.iter().any(|a| a.transition.as_str() == action)
+    }
+    fn can_attach(&self, part: &str) -> bool {
+        self.attachable.iter().any(|p| p == part)
+    }
+    /// What must be on file before `action` (a message), if anything.
+    fn blocked(&self, action: &str) -> String {
+        self.actions
+            .iter()
+            .find(|a| a.transition.as_str() == action)
+            .and_then(|a| a.blocked_by)
+            .map(|k| self.c.t.s(k).to_string())
+            .unwrap_or_default()
+    }
+    fn has_deadline(&self) -> bool {
+        !matches!(self.deadline, Ok(None))
     }
     fn due_text(&self) -> String {
         match &self.deadline {
-            Some(d) => {
+            Ok(Some(d)) => {
                 let unit = if d.working_days {
                     self.c.t.s("dossier.working_days")
                 } else {
@@ -64,7 +79,8 @@ impl DossierPage {
                     d.article
                 )
             }
-            None => String::new(),
+            Ok(None) => String::new(),
+            Err(u) => self.c.t.f("dossier.deadline_unknown", &[&u.year.to_string()]),
         }
     }
 }
@@ -84,29 +100,14 @@ pub async fn page(
         .authority(d.level)
         .ok_or_else(|| AppError::Internal("no authority for level".into()))?;
     let calendar = &state.config.calendar;
-    let started = khien_domain::time_fmt::parse_iso_date(&d.stage_started);
-    let deadline = started.and_then(|st| stage_deadline(regime, d.level, d.status, st, calendar));
-    let today = state
-        .store
-        .now()
-        .to_offset(khien_domain::time_fmt::VIETNAM)
-        .date();
-    let overdue = deadline.as_ref().is_some_and(|dl| dl.overdue(today));
-    let role = auth.principal.role;
-    let actions = if d.superseded {
-        vec![]
-    } else {
-        Transition::ALL
-            .into_iter()
-            .filter(|t| {
-                t.from().contains(&d.status) && allowed_roles(*t, authority).contains(&role)
-            })
-            .map(Transition::as_str)
-            .collect()
+    let deadline = match khien_domain::time_fmt::parse_iso_date(&d.stage_started) {
+        Some(st) => stage_deadline(regime, d.level, d.status, st, calendar),
+        None => Ok(None),
     };
-    let can_edit = role.can_edit_systems()
-        && matches!(d.status, DossierStatus::Draft | DossierStatus::Returned)
-        && !d.superseded;
+    let today = state.store.today_vn();
+    let overdue = matches!(&deadline, Ok(Some(dl)) if dl.overdue(today));
+    let facts = scoped.dossier_facts(&d).await?;
+    let actor = scoped.actor_for(&s);
     let page = DossierPage {
         appraiser: super::levels::party_name(
             &state.config.authority_names,
@@ -121,14 +122,15 @@ pub async fn page(
         parts: regime.dossier_for(d.level).cloned().collect(),
         files: scoped.dossier_files(&id).await?,
         events: scoped.dossier_events(&id).await?,
+        actions: facts.actions(actor),
+        attachable: facts.attachable_parts(actor),
+        may_set_regulation: facts.may_set_regulation(actor).is_ok(),
         c,
         d,
         s,
         a,
         deadline,
         overdue,
-        actions,
-        can_edit,
     };
     render(&page)
 }
@@ -173,57 +175,18 @@ pub async fn regulation(
     Ok(Redirect::to(&format!("/dossiers/{id}")))
 }
 
-/// Reads one uploaded file and the text fields of a multipart form.
-pub async fn read_upload(
-    mp: &mut Multipart,
-) -> AppResult<(
-    Option<(String, Vec<u8>)>,
-    std::collections::HashMap<String, String>,
-)> {
-    let mut file = None;
-    let mut fields = std::collections::HashMap::new();
-    while let Ok(Some(field)) = mp.next_field().await {
-        let name = field.name().unwrap_or("").to_string();
-        if name == "file" {
-            let filename = field.file_name().unwrap_or("tep").to_string();
-            let bytes = field
-                .bytes()
-                .await
-                .map_err(|_| AppError::BadRequest("err.too_large"))?;
-            if bytes.len() > MAX_FILE {
-                return Err(AppError::BadRequest("err.too_large"));
-            }
-            if !bytes.is_empty() {
-                file = Some((filename, bytes.to_vec()));
-            }
-        } else if let Ok(text) = field.text().await {
-            fields.insert(name, text);
-        }
-    }
-    Ok((file, fields))
-}
-
 pub async fn attach(
     State(state): State<AppState>,
     auth: Auth<AnyRole>,
     Path(id): Path<String>,
     mut mp: Multipart,
 ) -> AppResult<Redirect> {
-    let (file, fields) = read_upload(&mut mp).await?;
-    let (name, bytes) = file.ok_or(AppError::BadRequest("import.no_file"))?;
-    let part = fields.get("part").cloned().unwrap_or_default();
-    let scoped = auth.scoped(&state);
-    // Unit editors attach the parts they prepare; the expert opinion comes from the
-    // specialised unit (department roles).
-    let allowed = if part == "expert_opinion" {
-        auth.principal.role.is_province_wide()
-    } else {
-        auth.principal.role.can_edit_systems()
-    };
-    if !allowed {
-        return Err(AppError::Forbidden);
-    }
-    scoped.attach_to_dossier(&id, &part, &name, &bytes).await?;
+    let up = crate::support::read_upload(&state, &mut mp, &["file"], MAX_FILE).await?;
+    let file = up.file("file").ok_or(AppError::BadRequest("import.no_file"))?;
+    // Who may attach which part, and when, is the dossier policy's to say.
+    auth.scoped(&state)
+        .attach_to_dossier(&id, &up.text("part"), file)
+        .await?;
     Ok(Redirect::to(&format!("/dossiers/{id}")))
 }
 
@@ -233,50 +196,10 @@ pub async fn download(
     auth: Auth<AnyRole>,
     Path((id, att)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let scoped = auth.scoped(&state);
-    let files = scoped.dossier_files(&id).await?;
+    let files = auth.scoped(&state).dossier_files(&id).await?;
     let f = files
         .into_iter()
         .find(|f| f.id == att)
         .ok_or(AppError::NotFound)?;
-    let bytes = state
-        .store
-        .blobs
-        .get(&f.sha256)
-        .map_err(|_| AppError::NotFound)?;
-    Ok(download_response(&f.filename, bytes))
-}
-
-pub fn download_response(filename: &str, bytes: Vec<u8>) -> Response {
-    let ascii: String = filename
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = filename
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_') {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    (
-        [
-            (CONTENT_TYPE, "application/octet-stream".to_string()),
-            (
-                CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
+    crate::support::download(&state, &f.sha256, &f.filename, u64::try_from(f.size).ok()).await
 }

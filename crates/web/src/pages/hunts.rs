@@ -1,8 +1,6 @@
 //! Threat hunts in the platform: upload logs with rule and IOC sets (run as a background
 //! job), browse the results and detections, record the conclusion.
 
-use std::collections::HashMap;
-
 use axum::extract::{Multipart, Path, Query, RawQuery, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use khien_store::hunts::{DetectionFilter, DetectionRow, FileRef, Hunt, HuntFilter, HuntReportIn};
@@ -12,7 +10,7 @@ use khien_store::{Page, StoreError};
 use crate::AppState;
 use crate::auth::Auth;
 use crate::auth::roles::{AnyRole, HuntRunner};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::view::{Chrome, page_href, render};
 
 #[derive(askama::Template)]
@@ -76,19 +74,13 @@ pub async fn new_form(
     render(&new_page(&state, &auth, c, None).await?)
 }
 
-/// Stores each uploaded file (content-addressed) and describes it.
-fn store_file(state: &AppState, name: &str, bytes: &[u8]) -> AppResult<FileRef> {
-    let sha256 = state
-        .store
-        .blobs
-        .put(bytes)
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(FileRef {
-        name: name.chars().filter(|c| !c.is_control()).take(200).collect(),
-        sha256,
-        size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+fn file_ref(f: &khien_store::StoredFile) -> FileRef {
+    FileRef {
+        name: f.filename.clone(),
+        sha256: f.sha256.clone(),
+        size: i64::try_from(f.size).unwrap_or(i64::MAX),
         count: 0,
-    })
+    }
 }
 
 pub async fn create(
@@ -97,39 +89,18 @@ pub async fn create(
     c: Chrome,
     mut mp: Multipart,
 ) -> AppResult<Response> {
-    let mut n = HuntReportIn::default();
-    let mut text: HashMap<String, String> = HashMap::new();
-    while let Ok(Some(field)) = mp.next_field().await {
-        let name = field.name().unwrap_or("").to_string();
-        match name.as_str() {
-            "logs" | "rules" | "iocs" => {
-                let filename = field.file_name().unwrap_or("tep").to_string();
-                let bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|_| AppError::BadRequest("err.too_large"))?;
-                if bytes.is_empty() {
-                    continue;
-                }
-                let f = store_file(&state, &filename, &bytes)?;
-                match name.as_str() {
-                    "logs" => n.sources.push(f),
-                    "rules" => n.rule_sets.push(f),
-                    _ => n.ioc_sets.push(f),
-                }
-            }
-            "systems" => {
-                if let Ok(v) = field.text().await {
-                    n.systems.push(v);
-                }
-            }
-            _ => {
-                if let Ok(v) = field.text().await {
-                    text.insert(name, v);
-                }
-            }
-        }
-    }
+    // Logs stream to the blob store as they arrive; the route's body limit bounds them.
+    let limit = u64::try_from(state.config.max_upload_bytes).unwrap_or(u64::MAX);
+    let up = crate::support::read_upload(&state, &mut mp, &["logs", "rules", "iocs"], limit)
+        .await?;
+    let mut n = HuntReportIn {
+        sources: up.files_of("logs").map(file_ref).collect(),
+        rule_sets: up.files_of("rules").map(file_ref).collect(),
+        ioc_sets: up.files_of("iocs").map(file_ref).collect(),
+        systems: up.lists.get("systems").cloned().unwrap_or_default(),
+        ..HuntReportIn::default()
+    };
+    let text = &up.fields;
     n.title = text.get("title").cloned().unwrap_or_default();
     n.period_from = text.get("period_from").cloned();
     n.period_to = text.get("period_to").cloned();

@@ -261,7 +261,9 @@ pub async fn render_errors(State(_): State<AppState>, req: Request, next: Next) 
     }
     let t = T { lang };
     if api {
-        let body = serde_json::json!({ "error": info.code, "message": t.s(info.key) });
+        // `key` is the refusal's stable code (its catalogue key); `message` is in the
+        // caller's language.
+        let body = serde_json::json!({ "error": info.code, "key": info.key, "message": t.s(info.key) });
         return (status, axum::Json(body)).into_response();
     }
     let page = ErrorPage {

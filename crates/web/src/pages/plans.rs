@@ -80,33 +80,19 @@ pub async fn add_evidence(
     Path((id, key)): Path<(String, String)>,
     mut mp: Multipart,
 ) -> AppResult<Redirect> {
-    let (file, fields) = super::dossiers::read_upload(&mut mp).await?;
-    let (name, bytes) = file.ok_or(AppError::BadRequest("import.no_file"))?;
+    let up = crate::support::read_upload(&state, &mut mp, &["file"], super::dossiers::MAX_FILE)
+        .await?;
+    let file = up.file("file").ok_or(AppError::BadRequest("import.no_file"))?;
     let date = |k: &str| -> AppResult<Option<String>> {
-        match fields.get(k).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        match up.fields.get(k).map(|s| s.trim()).filter(|s| !s.is_empty()) {
             None => Ok(None),
             Some(v) => khien_domain::time_fmt::parse_user_date(v)
                 .map(|d| Some(khien_domain::time_fmt::iso_date(d)))
                 .ok_or(AppError::BadRequest("err.date")),
         }
     };
-    let scoped = auth.scoped(&state);
-    let plan = scoped
-        .plan(&id)
-        .await?
-        .ok_or(AppError::BadRequest("plan.err_no_level"))?;
-    if !plan.items.iter().any(|i| i.key == key) {
-        return Err(AppError::NotFound);
-    }
-    scoped
-        .add_evidence(
-            &id,
-            &key,
-            &name,
-            &bytes,
-            date("effective_date")?,
-            date("expiry_date")?,
-        )
+    auth.scoped(&state)
+        .add_evidence(&id, &key, file, date("effective_date")?, date("expiry_date")?)
         .await?;
     Ok(Redirect::to(&format!("/systems/{id}/plan#req-{key}")))
 }
@@ -116,19 +102,14 @@ pub async fn evidence_file(
     auth: Auth<AnyRole>,
     Path((id, att)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let scoped = auth.scoped(&state);
-    let f = scoped
+    let f = auth
+        .scoped(&state)
         .evidence_files(&id)
         .await?
         .into_iter()
         .find(|f| f.id == att)
         .ok_or(AppError::NotFound)?;
-    let bytes = state
-        .store
-        .blobs
-        .get(&f.sha256)
-        .map_err(|_| AppError::NotFound)?;
-    Ok(super::dossiers::download_response(&f.filename, bytes))
+    crate::support::download(&state, &f.sha256, &f.filename, u64::try_from(f.size).ok()).await
 }
 
 #[derive(serde::Deserialize)]

@@ -223,9 +223,13 @@ pub async fn import(
     mut mp: Multipart,
 ) -> AppResult<Response> {
     let mut file = None;
-    while let Ok(Some(field)) = mp.next_field().await {
+    while let Some(field) = mp
+        .next_field()
+        .await
+        .map_err(|_| AppError::PayloadTooLarge)?
+    {
         if field.name() == Some("file") {
-            file = field.bytes().await.ok();
+            file = Some(field.bytes().await.map_err(|_| AppError::PayloadTooLarge)?);
         }
     }
     let fail = |c: Chrome, key: &str| {
@@ -240,7 +244,9 @@ pub async fn import(
     let Some(bytes) = file.filter(|b| !b.is_empty()) else {
         return fail(c, "import.no_file");
     };
-    let table = match read_first_sheet(&bytes, MAX_IMPORT_ROWS) {
+    // Parsing is CPU work on untrusted input: off the async threads, bounded.
+    let parsed = crate::support::blocking::run(move || read_first_sheet(&bytes, MAX_IMPORT_ROWS)).await?;
+    let table = match parsed {
         Ok(t) => t,
         Err(XlsxError::TooManyRows(_)) => return fail(c, "import.too_many_rows"),
         Err(_) => return fail(c, "import.not_xlsx"),

@@ -9,6 +9,8 @@ use time::Date;
 
 use crate::roles::Role;
 
+pub mod policy;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DossierStatus {
@@ -163,7 +165,15 @@ pub fn stage_clock(status: DossierStatus) -> Option<ClockStep> {
     }
 }
 
-/// The deadline of the current stage, if the regime sets one for this level.
+/// A stage whose clock runs but whose deadline cannot be computed: the holiday
+/// calendar does not cover the year. Shown as such, never as "no deadline".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeadlineUnknown {
+    pub year: i32,
+}
+
+/// The deadline of the current stage: `Ok(None)` when no clock runs (a draft, an
+/// approved dossier, or a level the regime sets no clock for).
 /// A submitted dossier under a regime without a validity-check clock runs on the
 /// appraisal clock from submission (Decree 85 counts from receipt of the dossier).
 pub fn stage_deadline(
@@ -172,20 +182,29 @@ pub fn stage_deadline(
     status: DossierStatus,
     stage_started: Date,
     calendar: &Calendar,
-) -> Option<StageDeadline> {
-    let step = stage_clock(status)?;
-    let clock = regime.clock(step, level).or_else(|| match step {
+) -> Result<Option<StageDeadline>, DeadlineUnknown> {
+    let Some(step) = stage_clock(status) else {
+        return Ok(None);
+    };
+    let Some(clock) = regime.clock(step, level).or_else(|| match step {
         ClockStep::ValidityCheck => regime.clock(ClockStep::Appraisal, level),
         _ => None,
+    }) else {
+        return Ok(None);
+    };
+    let due = clock.deadline(stage_started, calendar).map_err(|e| match e {
+        khien_levels::LevelError::YearNotConfigured(year) => DeadlineUnknown { year },
+        _ => DeadlineUnknown {
+            year: stage_started.year(),
+        },
     })?;
-    let due = clock.deadline(stage_started, calendar).ok()?;
-    Some(StageDeadline {
+    Ok(Some(StageDeadline {
         step: clock.step,
         due,
         amount: clock.amount,
         working_days: matches!(clock.unit, khien_levels::regime::DayUnit::WorkingDays),
         article: clock.article.clone(),
-    })
+    }))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,8 +245,7 @@ mod tests {
             DossierStatus::UnderAppraisal,
             date!(2026 - 02 - 13),
             cal(),
-        )
-        .unwrap();
+        ).unwrap().unwrap();
         assert_eq!(d.due, date!(2026 - 03 - 13));
         assert!(d.working_days && d.amount == 15);
         assert!(!d.overdue(date!(2026 - 03 - 13)));
@@ -240,8 +258,7 @@ mod tests {
                 DossierStatus::UnderAppraisal,
                 date!(2026 - 02 - 13),
                 cal()
-            )
-            .unwrap()
+            ).unwrap().unwrap()
             .due,
             date!(2026 - 03 - 27)
         );
@@ -251,8 +268,7 @@ mod tests {
             DossierStatus::Submitted,
             date!(2026 - 02 - 12),
             cal(),
-        )
-        .unwrap();
+        ).unwrap().unwrap();
         // Submitted Thursday 12/02: Friday 13/02 is day 1, then Tết, then 23–26/02.
         assert_eq!(
             (v.step, v.due),
@@ -266,14 +282,13 @@ mod tests {
                 DossierStatus::Appraised,
                 date!(2026 - 04 - 29),
                 cal()
-            )
-            .unwrap()
+            ).unwrap().unwrap()
             .due,
             date!(2026 - 05 - 12)
         );
         // No clock in a draft or once approved.
         assert!(
-            stage_deadline(nd331, 3, DossierStatus::Draft, date!(2026 - 02 - 13), cal()).is_none()
+            stage_deadline(nd331, 3, DossierStatus::Draft, date!(2026 - 02 - 13), cal()).unwrap().is_none()
         );
         assert!(
             stage_deadline(
@@ -282,8 +297,16 @@ mod tests {
                 DossierStatus::Approved,
                 date!(2026 - 02 - 13),
                 cal()
-            )
-            .is_none()
+            ).unwrap().is_none()
+        );
+    }
+
+    #[test]
+    fn a_year_without_a_holiday_list_is_an_unknown_deadline_not_none() {
+        let nd331 = load_regime("nd331-2026").unwrap();
+        assert_eq!(
+            stage_deadline(nd331, 3, DossierStatus::UnderAppraisal, date!(2031 - 03 - 02), cal()),
+            Err(DeadlineUnknown { year: 2031 })
         );
     }
 
@@ -298,8 +321,7 @@ mod tests {
             DossierStatus::UnderAppraisal,
             date!(2026 - 02 - 11),
             cal(),
-        )
-        .unwrap();
+        ).unwrap().unwrap();
         assert!(!d.working_days);
         assert_eq!(d.due, date!(2026 - 02 - 26));
         // Decree 85 has no validity-check clock: a submitted dossier runs on the appraisal one.
@@ -310,8 +332,7 @@ mod tests {
                 DossierStatus::Submitted,
                 date!(2026 - 02 - 11),
                 cal()
-            )
-            .unwrap()
+            ).unwrap().unwrap()
             .step,
             ClockStep::Appraisal
         );

@@ -1,0 +1,346 @@
+//! Who may do what to a level dossier, and what must be on file first: the one place
+//! this is decided. The store loads the facts inside the write transaction and asks
+//! here; pages and the API render the same answers. Who approves and appraises each
+//! level comes from the regime data (`data/regimes/<regime>.toml`, `[[authority]]`);
+//! which parts each level needs comes from the same file (`[[dossier_part]]`).
+
+use khien_levels::regime::Regime;
+
+use super::{DossierStatus, Transition, allowed_roles};
+use crate::roles::Role;
+
+/// The part only the specialised unit (the department) supplies.
+pub const EXPERT_OPINION: &str = "expert_opinion";
+
+/// How the acting principal stands to the dossier's system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    /// A department role: province-wide.
+    Province,
+    /// A member of the owner unit's subtree: the unit that declares the level.
+    Owner,
+    /// Only of the operating unit: runs the system, does not declare its level.
+    Operator,
+}
+
+/// Who is acting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor {
+    pub role: Role,
+    pub relation: Relation,
+}
+
+impl Actor {
+    /// May prepare the owner's dossier (draft parts, regulation, a new version).
+    fn prepares(self) -> bool {
+        match self.relation {
+            Relation::Owner => self.role.can_edit_systems(),
+            Relation::Province => self.role == Role::ProvinceAdmin,
+            Relation::Operator => false,
+        }
+    }
+}
+
+/// Everything the rules look at, loaded by the store in the write's transaction.
+#[derive(Debug, Clone)]
+pub struct DossierFacts<'a> {
+    pub regime: &'a Regime,
+    pub level: u8,
+    pub status: DossierStatus,
+    pub superseded: bool,
+    /// Part keys that have at least one file.
+    pub attached: Vec<String>,
+    pub regulation_on_file: bool,
+}
+
+/// What a transition brings with it (already trimmed by the caller or not).
+#[derive(Debug, Clone, Default)]
+pub struct TransitionInput<'a> {
+    pub reason: &'a str,
+    pub appraisal_opinion: &'a str,
+    pub decision_no: &'a str,
+    pub decision_by: &'a str,
+    pub decision_date_valid: bool,
+}
+
+/// Why something is refused: an i18n key, and whether it is the actor's right (403)
+/// rather than the dossier's state (409).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refusal {
+    pub key: &'static str,
+    pub forbidden: bool,
+}
+
+const fn state(key: &'static str) -> Refusal {
+    Refusal {
+        key,
+        forbidden: false,
+    }
+}
+
+const FORBIDDEN: Refusal = Refusal {
+    key: "dossier.err_role",
+    forbidden: true,
+};
+
+impl DossierFacts<'_> {
+    fn required(&self, expert: bool) -> impl Iterator<Item = &str> {
+        self.regime
+            .dossier_for(self.level)
+            .map(|p| p.key.as_str())
+            .filter(move |k| (*k == EXPERT_OPINION) == expert)
+    }
+
+    fn missing(&self, expert: bool) -> bool {
+        self.required(expert)
+            .any(|k| !self.attached.iter().any(|a| a == k))
+    }
+
+    fn is_part(&self, part: &str) -> bool {
+        self.regime.dossier_for(self.level).any(|p| p.key == part)
+    }
+
+    /// The step itself: state and role, not what it must carry.
+    fn step(&self, actor: Actor, t: Transition) -> Result<(), Refusal> {
+        if self.superseded {
+            return Err(state("dossier.err_locked"));
+        }
+        if !t.from().contains(&self.status) {
+            return Err(state("dossier.err_state"));
+        }
+        let authority = self
+            .regime
+            .authority(self.level)
+            .ok_or(state("dossier.err_regime"))?;
+        if !allowed_roles(t, authority).contains(&actor.role) {
+            return Err(FORBIDDEN);
+        }
+        // The owner's leadership submits its own dossier, not the operator's.
+        if t == Transition::Submit && actor.relation == Relation::Operator {
+            return Err(FORBIDDEN);
+        }
+        Ok(())
+    }
+
+    /// What must be on file before the step (independent of the form's input).
+    fn preconditions(&self, t: Transition) -> Result<(), Refusal> {
+        match t {
+            Transition::Submit if self.missing(false) => Err(state("dossier.err_parts")),
+            Transition::StartAppraisal if self.missing(true) => Err(state("dossier.err_expert")),
+            Transition::Approve if !self.regulation_on_file => {
+                Err(state("dossier.err_regulation"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether `actor` may make transition `t` now with this input.
+    pub fn check(
+        &self,
+        actor: Actor,
+        t: Transition,
+        input: &TransitionInput<'_>,
+    ) -> Result<(), Refusal> {
+        self.step(actor, t)?;
+        self.preconditions(t)?;
+        let filled = |s: &str| !s.trim().is_empty();
+        match t {
+            Transition::Return if !filled(input.reason) => Err(state("dossier.err_reason")),
+            Transition::RecordAppraisal if !filled(input.appraisal_opinion) => {
+                Err(state("dossier.err_opinion"))
+            }
+            Transition::Approve
+                if !filled(input.decision_no)
+                    || !filled(input.decision_by)
+                    || !input.decision_date_valid =>
+            {
+                Err(state("dossier.err_decision"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The steps `actor` may take from here, each with what still blocks it (shown
+    /// next to the button rather than hiding it).
+    pub fn actions(&self, actor: Actor) -> Vec<Action> {
+        Transition::ALL
+            .into_iter()
+            .filter(|t| self.step(actor, *t).is_ok())
+            .map(|t| Action {
+                transition: t,
+                blocked_by: self.preconditions(t).err().map(|r| r.key),
+            })
+            .collect()
+    }
+
+    /// Whether `actor` may attach a file to `part` now.
+    pub fn may_attach(&self, actor: Actor, part: &str) -> Result<(), Refusal> {
+        if !self.is_part(part) {
+            return Err(state("dossier.err_part"));
+        }
+        if self.superseded {
+            return Err(state("dossier.err_locked"));
+        }
+        if part == EXPERT_OPINION {
+            // The specialised unit's opinion, while it checks the submitted dossier
+            // (before a level 4–5 appraisal starts).
+            if !matches!(actor.role, Role::Inspector | Role::ProvinceAdmin) {
+                return Err(FORBIDDEN);
+            }
+            if self.status != DossierStatus::Submitted {
+                return Err(state("dossier.err_locked"));
+            }
+            return Ok(());
+        }
+        if !actor.prepares() {
+            return Err(FORBIDDEN);
+        }
+        if !self.editable() {
+            return Err(state("dossier.err_locked"));
+        }
+        Ok(())
+    }
+
+    /// The owner prepares its parts while the dossier is with it.
+    fn editable(&self) -> bool {
+        matches!(self.status, DossierStatus::Draft | DossierStatus::Returned)
+    }
+
+    /// Whether `actor` may record the system's security regulation (needed before
+    /// approval, so also while the dossier is being appraised).
+    pub fn may_set_regulation(&self, actor: Actor) -> Result<(), Refusal> {
+        if !actor.prepares() {
+            return Err(FORBIDDEN);
+        }
+        if self.superseded || self.status == DossierStatus::Approved {
+            return Err(state("dossier.err_locked"));
+        }
+        Ok(())
+    }
+
+    /// Parts `actor` may attach now (for the upload controls).
+    pub fn attachable_parts(&self, actor: Actor) -> Vec<String> {
+        self.regime
+            .dossier_for(self.level)
+            .filter(|p| self.may_attach(actor, &p.key).is_ok())
+            .map(|p| p.key.clone())
+            .collect()
+    }
+}
+
+/// Whether `actor` may start a new dossier version for a system.
+pub fn may_create(actor: Actor) -> Result<(), Refusal> {
+    if actor.prepares() { Ok(()) } else { Err(FORBIDDEN) }
+}
+
+/// One step offered to the viewer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Action {
+    pub transition: Transition,
+    /// Set when something must be on file first (an i18n key).
+    pub blocked_by: Option<&'static str>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use khien_levels::load_regime;
+
+    fn facts(regime: &str, level: u8, status: DossierStatus, attached: &[&str]) -> DossierFacts<'static> {
+        DossierFacts {
+            regime: load_regime(regime).unwrap(),
+            level,
+            status,
+            superseded: false,
+            attached: attached.iter().map(|s| s.to_string()).collect(),
+            regulation_on_file: false,
+        }
+    }
+
+    const fn who(role: Role, relation: Relation) -> Actor {
+        Actor { role, relation }
+    }
+
+    #[test]
+    fn the_expert_opinion_comes_from_the_department_while_submitted() {
+        let f = facts("nd85-2016", 4, DossierStatus::Submitted, &[]);
+        assert_eq!(f.may_attach(who(Role::Inspector, Relation::Province), EXPERT_OPINION), Ok(()));
+        assert_eq!(
+            f.may_attach(who(Role::Responder, Relation::Province), EXPERT_OPINION),
+            Err(FORBIDDEN),
+            "a responder is not the specialised unit"
+        );
+        assert_eq!(
+            f.may_attach(who(Role::UnitManager, Relation::Owner), EXPERT_OPINION),
+            Err(FORBIDDEN)
+        );
+        let appraising = facts("nd85-2016", 4, DossierStatus::UnderAppraisal, &[]);
+        assert_eq!(
+            appraising
+                .may_attach(who(Role::Inspector, Relation::Province), EXPERT_OPINION)
+                .map_err(|r| r.key),
+            Err("dossier.err_locked")
+        );
+    }
+
+    #[test]
+    fn the_operator_neither_edits_nor_submits_the_owners_dossier() {
+        let all: Vec<&str> = load_regime("nd85-2016")
+            .unwrap()
+            .dossier_for(3)
+            .map(|p| p.key.as_str())
+            .filter(|k| *k != EXPERT_OPINION)
+            .collect();
+        let f = facts("nd85-2016", 3, DossierStatus::Draft, &all);
+        let manager = who(Role::UnitManager, Relation::Owner);
+        let operator = who(Role::UnitManager, Relation::Operator);
+        let part = all[0];
+        assert_eq!(f.may_attach(manager, part), Ok(()));
+        assert_eq!(f.may_attach(operator, part), Err(FORBIDDEN));
+        assert_eq!(f.check(manager, Transition::Submit, &TransitionInput::default()), Ok(()));
+        assert_eq!(
+            f.check(operator, Transition::Submit, &TransitionInput::default()),
+            Err(FORBIDDEN)
+        );
+        assert_eq!(may_create(operator), Err(FORBIDDEN));
+        assert_eq!(may_create(who(Role::UnitStaff, Relation::Owner)), Ok(()));
+        assert_eq!(may_create(who(Role::Inspector, Relation::Province)), Err(FORBIDDEN));
+        // Staff prepare but do not submit.
+        let staff = who(Role::UnitStaff, Relation::Owner);
+        assert!(f.actions(staff).is_empty());
+        assert_eq!(
+            f.actions(manager),
+            vec![Action { transition: Transition::Submit, blocked_by: None }]
+        );
+    }
+
+    #[test]
+    fn offered_steps_say_what_is_missing() {
+        let f = facts("nd85-2016", 3, DossierStatus::Draft, &[]);
+        let manager = who(Role::UnitManager, Relation::Owner);
+        assert_eq!(
+            f.actions(manager),
+            vec![Action { transition: Transition::Submit, blocked_by: Some("dossier.err_parts") }]
+        );
+        assert_eq!(
+            f.check(manager, Transition::Submit, &TransitionInput::default()).map_err(|r| r.key),
+            Err("dossier.err_parts")
+        );
+        let mut appraised = facts("nd85-2016", 3, DossierStatus::Appraised, &[]);
+        let admin = who(Role::ProvinceAdmin, Relation::Province);
+        let input = TransitionInput {
+            decision_no: "12/QĐ-UBND",
+            decision_by: "UBND tỉnh",
+            decision_date_valid: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            appraised.check(admin, Transition::Approve, &input).map_err(|r| r.key),
+            Err("dossier.err_regulation")
+        );
+        appraised.regulation_on_file = true;
+        assert_eq!(appraised.check(admin, Transition::Approve, &input), Ok(()));
+        appraised.superseded = true;
+        assert!(appraised.actions(admin).is_empty());
+    }
+}

@@ -1,0 +1,81 @@
+//! Helpers every capability's pages and API share: streamed uploads into the blob
+//! store, streamed downloads, and work that must stay off the async threads.
+
+pub mod blocking;
+pub mod upload;
+
+pub use upload::{Upload, read_upload};
+
+use axum::body::Body;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+
+use crate::AppState;
+use crate::error::{AppError, AppResult};
+
+/// Streams a stored file out as a download (never inline), whatever its size.
+pub async fn download(
+    state: &AppState,
+    sha256: &str,
+    filename: &str,
+    size: Option<u64>,
+) -> AppResult<Response> {
+    let file = state
+        .store
+        .blobs
+        .open(sha256)
+        .await
+        .map_err(|_| AppError::NotFound)?;
+    let body = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024));
+    let mut resp = (
+        [
+            (CONTENT_TYPE, "application/octet-stream".to_string()),
+            (CONTENT_DISPOSITION, attachment_disposition(filename)),
+        ],
+        body,
+    )
+        .into_response();
+    if let Some(n) = size
+        && let Ok(v) = axum::http::HeaderValue::from_str(&n.to_string())
+    {
+        resp.headers_mut().insert(CONTENT_LENGTH, v);
+    }
+    Ok(resp)
+}
+
+/// Bytes made here (generated documents) as a download.
+pub fn download_bytes(filename: &str, content_type: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (CONTENT_TYPE, content_type.to_string()),
+            (CONTENT_DISPOSITION, attachment_disposition(filename)),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// `attachment; filename="ascii"; filename*=UTF-8''percent-encoded` (RFC 6266).
+pub fn attachment_disposition(filename: &str) -> String {
+    let ascii: String = filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = filename
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
