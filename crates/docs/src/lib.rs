@@ -12,6 +12,7 @@ pub mod dossier;
 pub mod error;
 pub mod vn_format;
 pub mod xlsx;
+pub mod zip_guard;
 
 pub use docx_style::{DocHeader, Signature};
 pub use error::DocError;

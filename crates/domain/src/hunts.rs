@@ -41,6 +41,23 @@ pub fn check_new(h: &NewHunt<'_>, queued: bool) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// The conclusions a finished hunt can be given.
+pub const CONCLUSIONS: [&str; 2] = ["clean", "suspicious"];
+
+/// Whether a hunt may be concluded now: it has finished, the conclusion is one of
+/// [`CONCLUSIONS`], and none has been recorded yet — a conclusion is a signed-off
+/// statement ("no sign of compromise"), so a second click or a second tab cannot
+/// overwrite it.
+pub fn may_conclude(status: &str, current: &str, new: &str) -> Result<(), &'static str> {
+    if status != "done" || !CONCLUSIONS.contains(&new) {
+        return Err("hunt.err_conclusion");
+    }
+    if current != "pending" {
+        return Err("hunt.err_already_concluded");
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,5 +87,13 @@ mod tests {
         );
         assert_eq!(check_new(&NewHunt { title: "  ", ..ok.clone() }, true), Err("hunt.err_title"));
         assert_eq!(check_new(&NewHunt { systems: 0, ..ok }, true), Err("hunt.err_systems"));
+    }
+
+    #[test]
+    fn a_conclusion_is_given_once_to_a_finished_hunt() {
+        assert_eq!(may_conclude("done", "pending", "clean"), Ok(()));
+        assert_eq!(may_conclude("running", "pending", "clean"), Err("hunt.err_conclusion"));
+        assert_eq!(may_conclude("done", "pending", "pending"), Err("hunt.err_conclusion"));
+        assert_eq!(may_conclude("done", "clean", "suspicious"), Err("hunt.err_already_concluded"));
     }
 }

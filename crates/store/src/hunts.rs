@@ -464,9 +464,8 @@ impl Scoped<'_> {
         let mut tx = self.write().await?;
         let r = self.within(&tx);
         let h = r.hunt(id).await?;
-        if h.status != "done" || !CONCLUSIONS.contains(&conclusion) || conclusion == "pending" {
-            return Err(StoreError::Conflict("hunt.err_conclusion"));
-        }
+        khien_domain::hunts::may_conclude(&h.status, &h.conclusion, conclusion)
+            .map_err(StoreError::Conflict)?;
         let (unit_id, path) = r.hunt_unit(id).await?;
         let note = Some(note.trim().to_string()).filter(|n| !n.is_empty());
         let changed = sqlx::query("UPDATE hunts SET conclusion = $1, conclusion_note = $2 WHERE id = $3 AND status = 'done' AND conclusion = $4")

@@ -127,6 +127,17 @@ pub struct World {
     pub hunt_b: String,
 }
 
+impl World {
+    /// The id of the user of `role` in unit A.
+    pub fn user(&self, role: Role) -> String {
+        self.users_a
+            .iter()
+            .find(|(r, _)| *r == role)
+            .map(|(_, id)| id.clone())
+            .expect("a user of every role in A")
+    }
+}
+
 pub const FOREIGN: &str = "NGOAIPHAMVI";
 
 pub fn unit_input(code: &str, name: &str, kind: &str) -> UnitInput {
@@ -328,6 +339,7 @@ pub async fn sign_in_direct(store: &Store, user_id: &str) -> (String, String) {
     (token, csrf)
 }
 
+#[derive(Clone)]
 pub struct Client {
     pub app: Router,
     pub cookie: Option<String>,

@@ -6,13 +6,6 @@ use khien_domain::Role;
 
 use crate::harness::{Client, World, stores, world};
 
-fn user(w: &World, role: Role) -> String {
-    w.users_a
-        .iter()
-        .find(|(r, _)| *r == role)
-        .map(|(_, id)| id.clone())
-        .unwrap()
-}
 
 fn corpus() -> std::path::PathBuf {
     std::env::var("KHIEN_CORPUS")
@@ -31,7 +24,7 @@ async fn uploaded_logs_are_hunted_in_the_background() {
         .expect("the corpus (set KHIEN_CORPUS)");
     for store in stores().await {
         let w = world(&store).await;
-        let staff = Client::signed_in(&store, &user(&w, Role::UnitStaff)).await;
+        let staff = Client::signed_in(&store, &w.user(Role::UnitStaff)).await;
         // Nothing to hunt with: refused with a message, nothing queued.
         let r = staff
             .multipart(
@@ -140,7 +133,7 @@ async fn uploaded_logs_are_hunted_in_the_background() {
             "the system shows its last hunt"
         );
         // A viewer may read but not conclude.
-        let viewer = Client::signed_in(&store, &user(&w, Role::Viewer)).await;
+        let viewer = Client::signed_in(&store, &w.user(Role::Viewer)).await;
         assert_eq!(viewer.get(&format!("/hunts/{id}")).await.status, 200);
         assert_eq!(
             viewer
@@ -163,7 +156,7 @@ async fn the_command_line_reports_a_hunt_to_the_platform() {
         let token = "khien_cli_test_token_0123456789";
         store
             .create_api_token(
-                &user(&w, Role::Responder),
+                &w.user(Role::Responder),
                 "máy săn tìm",
                 &khien_web::auth::crypto::sha256_hex(token),
             )
@@ -252,7 +245,7 @@ async fn the_command_line_reports_a_hunt_to_the_platform() {
         let staff_token = "khien_cli_staff_token_0123456789";
         store
             .create_api_token(
-                &user(&w, Role::UnitStaff),
+                &w.user(Role::UnitStaff),
                 "máy trạm",
                 &khien_web::auth::crypto::sha256_hex(staff_token),
             )

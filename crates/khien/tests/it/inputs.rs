@@ -207,3 +207,54 @@ async fn units_move_and_deactivate_through_the_api() {
         );
     }
 }
+
+/// A few-KB workbook with cells in A1 and XFD1048576 (which made the old reader
+/// allocate ~10^10 cells and abort the process), and a shared-strings bomb: each is
+/// refused with a Vietnamese message, nothing is written, and the server keeps serving.
+#[tokio::test]
+async fn spreadsheet_bombs_are_refused_and_the_server_stays_up() {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "Tên hệ thống").unwrap();
+    ws.write_string(1_048_575, 16_383, "xa").unwrap();
+    let dimension_bomb = wb.save_to_buffer().unwrap();
+    assert!(dimension_bomb.len() < 20_000);
+    let strings_bomb = {
+        use std::io::Write;
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, body) in [
+            ("[Content_Types].xml", "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"/>"),
+            ("xl/workbook.xml", "<?xml version=\"1.0\"?><workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheets><sheet name=\"a\" sheetId=\"1\"/></sheets></workbook>"),
+            ("xl/worksheets/sheet1.xml", "<?xml version=\"1.0\"?><worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData><row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c></row></sheetData></worksheet>"),
+        ] {
+            zip.start_file(name, opts).unwrap();
+            zip.write_all(body.as_bytes()).unwrap();
+        }
+        zip.start_file("xl/sharedStrings.xml", opts).unwrap();
+        zip.write_all(b"<?xml version=\"1.0\"?><sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><si><t>").unwrap();
+        let chunk = vec![b'a'; 1024 * 1024];
+        for _ in 0..200 {
+            zip.write_all(&chunk).unwrap();
+        }
+        zip.write_all(b"</t></si></sst>").unwrap();
+        zip.finish().unwrap().into_inner()
+    };
+    assert!(strings_bomb.len() < 1024 * 1024, "{} bytes", strings_bomb.len());
+    for store in stores().await {
+        let w = world(&store).await;
+        let c = Client::signed_in(&store, &w.user(Role::UnitStaff)).await;
+        let before = audit_seq(&store).await;
+        for (bomb, message) in [
+            (&dimension_bomb, "vượt quá giới hạn nhập"),
+            (&strings_bomb, "Tệp bị từ chối"),
+        ] {
+            let r = c.upload("/systems/import", "bom.xlsx", bomb).await;
+            assert_eq!(r.status, 422);
+            assert!(r.body.contains(message), "{}", r.body);
+        }
+        assert_eq!(audit_seq(&store).await, before, "nothing written");
+        assert_eq!(c.get("/systems").await.status, 200, "still serving");
+    }
+}

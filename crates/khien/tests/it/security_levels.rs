@@ -6,13 +6,6 @@ use khien_domain::Role;
 
 use crate::harness::{Client, World, blob, dossier_for, stores, world};
 
-fn user(w: &World, role: Role) -> String {
-    w.users_a
-        .iter()
-        .find(|(r, _)| *r == role)
-        .map(|(_, id)| id.clone())
-        .unwrap()
-}
 
 fn zip_text(bytes: &[u8], entry: &str) -> String {
     let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
@@ -25,11 +18,11 @@ fn zip_text(bytes: &[u8], entry: &str) -> String {
 async fn a_level_3_dossier_goes_from_draft_to_approved_with_the_right_roles() {
     for store in stores().await {
         let w = world(&store).await;
-        let staff = Client::signed_in(&store, &user(&w, Role::UnitStaff)).await;
-        let manager = Client::signed_in(&store, &user(&w, Role::UnitManager)).await;
-        let inspector = Client::signed_in(&store, &user(&w, Role::Inspector)).await;
-        let admin = Client::signed_in(&store, &user(&w, Role::ProvinceAdmin)).await;
-        let viewer = Client::signed_in(&store, &user(&w, Role::Viewer)).await;
+        let staff = Client::signed_in(&store, &w.user(Role::UnitStaff)).await;
+        let manager = Client::signed_in(&store, &w.user(Role::UnitManager)).await;
+        let inspector = Client::signed_in(&store, &w.user(Role::Inspector)).await;
+        let admin = Client::signed_in(&store, &w.user(Role::ProvinceAdmin)).await;
+        let viewer = Client::signed_in(&store, &w.user(Role::Viewer)).await;
         // The wizard: the inventory says citizen service with 12,000 data subjects.
         let r = staff
             .post_form(
@@ -235,7 +228,7 @@ async fn plans_inherit_from_the_host_and_gate_going_live() {
         app.go_live_date = String::new();
         app.hosting_system_id = dc.clone();
         let app = sys.create_system(&app.validate().unwrap()).await.unwrap();
-        let staff = Client::signed_in(&store, &user(&w, Role::UnitStaff)).await;
+        let staff = Client::signed_in(&store, &w.user(Role::UnitStaff)).await;
         // No level yet: no plan, and going live is refused.
         assert!(
             staff
@@ -338,7 +331,7 @@ async fn plans_inherit_from_the_host_and_gate_going_live() {
                 .status,
             403
         );
-        let admin = Client::signed_in(&store, &user(&w, Role::ProvinceAdmin)).await;
+        let admin = Client::signed_in(&store, &w.user(Role::ProvinceAdmin)).await;
         assert_eq!(
             admin
                 .post_form(
@@ -420,7 +413,7 @@ async fn deadlines_follow_the_configured_holiday_calendar() {
             )
             .await
             .unwrap();
-        let viewer = &user(&w, Role::Viewer);
+        let viewer = &w.user(Role::Viewer);
         // The embedded calendar knows Tết: Friday 13/02, then 23–26/02.
         let page = Client::signed_in(&store, viewer)
             .await

@@ -4,13 +4,6 @@ use khien_domain::Role;
 
 use crate::harness::{Client, PASSWORD, World, audit_seq, stores, systems_xlsx, world};
 
-fn user(w: &World, role: Role) -> String {
-    w.users_a
-        .iter()
-        .find(|(r, _)| *r == role)
-        .map(|(_, id)| id.clone())
-        .unwrap()
-}
 
 fn hidden_csrf(html: &str) -> String {
     let at = html.find("name=\"_csrf\" value=\"").expect("csrf field") + 20;
@@ -132,7 +125,7 @@ async fn sign_in_refuses_wrong_passwords_and_throttles() {
 async fn second_factor_is_required_once_enabled() {
     for store in stores().await {
         let w = world(&store).await;
-        let id = user(&w, Role::UnitStaff);
+        let id = w.user(Role::UnitStaff);
         let secret = khien_web::auth::crypto::new_totp_secret().unwrap();
         let c = Client::signed_in(&store, &id).await;
         let now = store.now().unix_timestamp();
@@ -216,10 +209,10 @@ async fn second_factor_is_required_once_enabled() {
 async fn csrf_and_security_headers() {
     for store in stores().await {
         let w = world(&store).await;
-        let c = Client::signed_in(&store, &user(&w, Role::ProvinceAdmin)).await;
+        let c = Client::signed_in(&store, &w.user(Role::ProvinceAdmin)).await;
         let forged = Client {
             csrf: "forged".into(),
-            ..Client::signed_in(&store, &user(&w, Role::ProvinceAdmin)).await
+            ..Client::signed_in(&store, &w.user(Role::ProvinceAdmin)).await
         };
         let before = audit_seq(&store).await;
         let r = forged
@@ -275,7 +268,7 @@ async fn csrf_and_security_headers() {
 async fn api_tokens_authenticate_and_are_scoped() {
     for store in stores().await {
         let w = world(&store).await;
-        let c = Client::signed_in(&store, &user(&w, Role::UnitStaff)).await;
+        let c = Client::signed_in(&store, &w.user(Role::UnitStaff)).await;
         let r = c
             .post_form("/account/tokens", &[("name", "máy quét")])
             .await;
@@ -333,7 +326,7 @@ async fn api_tokens_authenticate_and_are_scoped() {
         );
         // Revoked tokens stop working.
         let tid = store
-            .api_tokens_of(&user(&w, Role::UnitStaff))
+            .api_tokens_of(&w.user(Role::UnitStaff))
             .await
             .unwrap()[0]
             .id
@@ -356,7 +349,7 @@ async fn search_ignores_diacritics() {
         )
         .await
         .unwrap();
-        let c = Client::signed_in(&store, &user(&w, Role::UnitManager)).await;
+        let c = Client::signed_in(&store, &w.user(Role::UnitManager)).await;
         for q in ["dak lak", "Đắk Lắk", "ĐẮK  LẮK", "cong dich vu", "DAK"] {
             let r = c.get(&format!("/systems?q={}", urlencode(q))).await;
             assert!(
@@ -391,7 +384,7 @@ pub fn urlencode(s: &str) -> String {
 async fn excel_import_is_all_or_nothing_and_export_round_trips() {
     for store in stores().await {
         let w = world(&store).await;
-        let c = Client::signed_in(&store, &user(&w, Role::UnitStaff)).await;
+        let c = Client::signed_in(&store, &w.user(Role::UnitStaff)).await;
         let count = || async {
             store
                 .as_system()

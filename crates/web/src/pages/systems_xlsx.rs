@@ -249,6 +249,8 @@ pub async fn import(
     let table = match parsed {
         Ok(t) => t,
         Err(XlsxError::TooManyRows(_)) => return fail(c, "import.too_many_rows"),
+        Err(XlsxError::TooLarge(_)) => return fail(c, "import.sheet_too_large"),
+        Err(XlsxError::ZipRefused(_)) => return fail(c, "import.archive_refused"),
         Err(_) => return fail(c, "import.not_xlsx"),
     };
     // Find each known column by its header in either language or by its field name.
