@@ -77,6 +77,10 @@ pub struct ServeArgs {
     /// Log format: `text` or `json`.
     #[arg(long, env = "KHIEN_LOG_FORMAT")]
     pub log_format: Option<String>,
+    /// Serve the web only; background jobs run in `khien worker` processes (or
+    /// another `serve`).
+    #[arg(long)]
+    pub no_worker: bool,
 }
 
 #[derive(Subcommand)]
@@ -121,6 +125,7 @@ pub struct Env {
 impl Env {
     /// Connects to the configured database, with uploads under `<data dir>/blobs`.
     pub async fn store(&self) -> anyhow::Result<Store> {
+        crate::config::private_dir(&self.data_dir)?;
         Ok(Store::connect(&self.database_url, wall_clock())
             .await?
             .with_blob_dir(self.data_dir.join("blobs")))

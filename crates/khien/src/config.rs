@@ -22,6 +22,11 @@ pub struct FileConfig {
     /// Names of the legal parties, same shape as data/regimes/roles.toml; merged over the
     /// embedded names (ministries and departments get renamed).
     pub authority_names_file: Option<PathBuf>,
+    /// Open connections the server accepts in all, and from one client address.
+    pub max_connections: Option<usize>,
+    pub max_connections_per_address: Option<usize>,
+    /// Largest log upload (hunts), in MiB; 64 by default.
+    pub max_upload_mb: Option<usize>,
 }
 
 /// The regulation data a deployment may override: (calendar, authority names).
@@ -66,7 +71,20 @@ pub fn database_url(
     if let Some(u) = flag.map(String::from).or_else(|| file.database_url.clone()) {
         return Ok(u);
     }
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", data_dir.display()))?;
+    private_dir(data_dir)?;
     Ok(format!("sqlite://{}", data_dir.join("khien.db").display()))
+}
+
+/// Creates the data directory readable by the service account only (0700): it holds
+/// the database, every uploaded file and the jobs' scratch space.
+pub fn private_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| anyhow::anyhow!("cannot restrict {}: {e}", dir.display()))?;
+    }
+    Ok(())
 }

@@ -17,6 +17,18 @@ use khien_store::hunts::{
 /// Detections the hunt engine keeps in memory before spilling to disk.
 const MEM_DETECTIONS: usize = 100_000;
 
+/// Hunts run on their own threads, one fewer than the cores, so the web server always
+/// has a core to answer sign-ins and pages while a large hunt runs.
+static HUNT_POOL: std::sync::LazyLock<Option<rayon::ThreadPool>> =
+    std::sync::LazyLock::new(|| {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(cores.saturating_sub(1).max(1))
+            .thread_name(|i| format!("khien-hunt-{i}"))
+            .build()
+            .ok()
+    });
+
 /// Runs queued hunts until the shutdown signal fires, polling every few seconds.
 pub async fn worker(store: Store, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     match store.requeue_interrupted_hunts().await {
@@ -205,14 +217,22 @@ pub fn hunt_files(input: &HuntInput, progress: &(dyn Fn(u64, u64) + Sync)) -> Ou
 }
 
 async fn run_one(store: &Store, h: ClaimedHunt) -> anyhow::Result<()> {
-    let dir = std::env::temp_dir().join(format!("khien-hunt-{}", h.id));
+    let dir = store.blobs.scratch_dir("hunt")?;
     let logs = materialise(store, &dir, "logs", &h.sources)?;
     let rules = materialise(store, &dir, "rules", &h.rule_sets)?;
     let iocs = materialise(store, &dir, "iocs", &h.ioc_sets)?;
     let progress = Arc::new(AtomicU64::new(0));
     let task = {
         let (h, progress) = (h.clone(), progress.clone());
-        tokio::task::spawn_blocking(move || hunt_blocking(&h, logs, rules, iocs, &progress))
+        tokio::task::spawn_blocking(move || {
+            let run = || hunt_blocking(&h, logs, rules, iocs, &progress);
+            // Without a pool of its own (threads could not be spawned) the hunt still
+            // runs, on rayon's shared one.
+            match HUNT_POOL.as_ref() {
+                Some(pool) => pool.install(run),
+                None => run(),
+            }
+        })
     };
     tokio::pin!(task);
     let outcome = loop {

@@ -1,6 +1,5 @@
 //! `khien serve`: logging, the store, the demo on request, and graceful shutdown.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use khien_web::{AppState, Metrics, WebConfig};
@@ -53,6 +52,7 @@ pub async fn serve(env: Env, args: ServeArgs) -> anyhow::Result<()> {
         secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
         session_idle: time::Duration::minutes(file.session_idle_minutes.unwrap_or(8 * 60)),
         province_name,
+        max_upload_bytes: file.max_upload_mb.map_or(64, |mb| mb.max(1)) * 1024 * 1024,
         ..WebConfig::default()
     };
     let state = AppState {
@@ -63,21 +63,24 @@ pub async fn serve(env: Env, args: ServeArgs) -> anyhow::Result<()> {
     let app = khien_web::app(state);
     // Background jobs (hunts uploaded in the UI) run beside the web server and stop with it.
     let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(khien::jobs::worker(store.clone(), jobs_stopped));
+    let worker =
+        (!args.no_worker).then(|| tokio::spawn(khien::jobs::worker(store.clone(), jobs_stopped)));
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     tracing::info!(address = %listen, backend = ?store.backend, "Khiên is serving");
     println!("Khiên: http://{listen}/");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    let limits = khien_web::server::ConnectionLimits {
+        max_connections: file.max_connections.unwrap_or(4096),
+        per_address: file.max_connections_per_address.unwrap_or(128),
+        ..Default::default()
+    };
+    khien_web::server::serve(listener, app, limits, shutdown_signal()).await?;
     tracing::info!("shutting down");
     let _ = stop_jobs.send(true);
-    let _ = worker.await;
+    if let Some(worker) = worker {
+        let _ = worker.await;
+    }
     store.close().await;
     Ok(())
 }

@@ -86,6 +86,22 @@ impl Blobs {
         tokio::fs::File::open(path).await
     }
 
+    /// A fresh private directory (0700) for one job's scratch files, inside the data
+    /// directory rather than a shared, guessable path under /tmp.
+    pub fn scratch_dir(&self, label: &str) -> std::io::Result<PathBuf> {
+        let dir = self
+            .root
+            .join("tmp")
+            .join(format!("{label}-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+        Ok(dir)
+    }
+
     /// Copies a stored file to `to` (a job's scratch directory) without reading it
     /// into memory.
     pub fn copy_to(&self, sha: &str, to: &Path) -> std::io::Result<u64> {

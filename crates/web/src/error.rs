@@ -23,6 +23,8 @@ pub enum AppError {
     Conflict(&'static str),
     /// The database cannot be reached: a 503 page, not the sign-in page.
     Unavailable(String),
+    /// Too many large uploads at once: try again shortly.
+    Busy,
     Internal(String),
 }
 
@@ -35,7 +37,7 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -51,6 +53,7 @@ impl AppError {
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::Conflict(_) => "conflict",
             AppError::Unavailable(_) => "unavailable",
+            AppError::Busy => "busy",
             AppError::Internal(_) => "internal",
         }
     }
@@ -64,6 +67,7 @@ impl AppError {
             AppError::BadRequest(k) | AppError::Conflict(k) => k,
             AppError::PayloadTooLarge => "err.too_large",
             AppError::Unavailable(_) => "err.unavailable",
+            AppError::Busy => "err.busy",
             AppError::Internal(_) => "err.internal",
         }
     }

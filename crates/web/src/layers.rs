@@ -17,6 +17,9 @@ pub fn wrap(router: axum::Router<AppState>, state: AppState) -> Router {
     router
         .layer(middleware::from_fn_with_state(state.clone(), csrf_guard))
         .layer(middleware::from_fn_with_state(state.clone(), limit_body))
+        // A panic in a handler becomes a 500 page (rendered by `render_errors`, just
+        // outside) instead of a dropped connection.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::pages::render_errors,
@@ -31,6 +34,15 @@ pub fn wrap(router: axum::Router<AppState>, state: AppState) -> Router {
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+fn panic_response(detail: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = detail
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| detail.downcast_ref::<&str>().copied())
+        .unwrap_or("panic");
+    crate::error::AppError::Internal(format!("handler panicked: {detail}")).into_response()
 }
 
 async fn count_and_secure(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -85,6 +97,21 @@ async fn limit_body(State(state): State<AppState>, req: Request, next: Next) -> 
     if declared.is_some_and(|n| n > limit) {
         return axum::http::StatusCode::PAYLOAD_TOO_LARGE.into_response();
     }
+    // Large bodies take a slot: a few at a time, so memory, disk and the one SQLite
+    // writer stay free for everyone else.
+    let _slot = if limit > state.config.max_body_bytes {
+        match tokio::time::timeout(
+            state.config.upload_wait,
+            state.config.upload_slots.clone().acquire_owned(),
+        )
+        .await
+        {
+            Ok(Ok(permit)) => Some(permit),
+            _ => return crate::error::AppError::Busy.into_response(),
+        }
+    } else {
+        None
+    };
     let (parts, body) = req.into_parts();
     let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));
     next.run(Request::from_parts(parts, body)).await

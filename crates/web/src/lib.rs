@@ -11,6 +11,7 @@ pub mod i18n;
 mod layers;
 pub mod pages;
 pub mod routes;
+pub mod server;
 pub mod support;
 mod view;
 
@@ -38,6 +39,13 @@ pub struct WebConfig {
     pub calendar: Arc<khien_levels::Calendar>,
     /// Display names of the legal parties (ministries get renamed); embedded defaults.
     pub authority_names: Arc<khien_levels::RoleNames>,
+    /// Requests with large bodies (log uploads) in progress at once; the rest wait
+    /// their turn for `upload_wait`, then get a 503. Six concurrent 60 MiB uploads
+    /// must not starve sign-ins.
+    pub upload_slots: Arc<tokio::sync::Semaphore>,
+    pub upload_wait: std::time::Duration,
+    /// Longest a request may take, body included (uploads on slow links need minutes).
+    pub request_timeout: std::time::Duration,
 }
 
 impl Default for WebConfig {
@@ -57,6 +65,9 @@ impl Default for WebConfig {
                 khien_levels::RoleNames::defaults()
                     .unwrap_or_else(|_| khien_levels::RoleNames::empty()),
             ),
+            upload_slots: Arc::new(tokio::sync::Semaphore::new(2)),
+            upload_wait: std::time::Duration::from_secs(30),
+            request_timeout: std::time::Duration::from_secs(600),
         }
     }
 }
@@ -104,9 +115,14 @@ pub fn app(state: AppState) -> Router {
         .config
         .max_upload_bytes
         .max(state.config.max_body_bytes);
+    let timeout = state.config.request_timeout;
     layers::wrap(router, state.clone())
         .layer(DefaultBodyLimit::max(limit))
         .layer(RequestBodyLimitLayer::new(limit))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
 }
 
 pub fn route_table() -> Vec<RouteInfo> {

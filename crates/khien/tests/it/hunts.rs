@@ -4,7 +4,7 @@
 
 use khien_domain::Role;
 
-use crate::harness::{Client, World, stores, world};
+use crate::harness::{Client, stores, world};
 
 
 fn corpus() -> std::path::PathBuf {

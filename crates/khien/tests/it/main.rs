@@ -10,5 +10,6 @@ mod hunts;
 mod inputs;
 mod openapi;
 mod security_levels;
+mod server_limits;
 mod tenancy;
 mod web_flows;

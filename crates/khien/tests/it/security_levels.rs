@@ -4,7 +4,7 @@
 
 use khien_domain::Role;
 
-use crate::harness::{Client, World, blob, dossier_for, stores, world};
+use crate::harness::{Client, blob, dossier_for, stores, world};
 
 
 fn zip_text(bytes: &[u8], entry: &str) -> String {

@@ -247,6 +247,14 @@ pub async fn render_errors(State(_): State<AppState>, req: Request, next: Next) 
                 code: "bad_request",
                 key: "err.bad_request",
             }),
+            408 => Some(ErrorInfo {
+                code: "timeout",
+                key: "err.timeout",
+            }),
+            500 => Some(ErrorInfo {
+                code: "internal",
+                key: "err.internal",
+            }),
             _ => None,
         });
     let Some(info) = info else { return resp };
