@@ -116,3 +116,53 @@ async fn limit_body(State(state): State<AppState>, req: Request, next: Next) -> 
     let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));
     next.run(Request::from_parts(parts, body)).await
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// A handler that panics answers a 500 page in Vietnamese; the connection (and the
+    /// server) carry on.
+    #[tokio::test]
+    async fn a_panicking_handler_is_a_500_page() {
+        let dir = std::env::temp_dir().join(format!("khien-panic-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = khien_store::Store::connect(
+            &format!("sqlite://{}/k.db", dir.display()),
+            Arc::new(time::OffsetDateTime::now_utc),
+        )
+        .await
+        .unwrap();
+        let state = AppState {
+            store,
+            config: Arc::new(crate::WebConfig::default()),
+            metrics: Arc::new(Metrics::default()),
+        };
+        let router: axum::Router<AppState> = axum::Router::new().route(
+            "/boom",
+            axum::routing::get(|| async {
+                let v: Vec<u8> = Vec::new();
+                // An out-of-bounds index: the kind of bug a panic layer exists for.
+                #[allow(clippy::indexing_slicing)]
+                let _ = v[usize::from(v.is_empty())];
+                "unreachable"
+            }),
+        );
+        let app = wrap(router, state);
+        let resp = app
+            .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 500);
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+        let text = String::from_utf8_lossy(&body);
+        assert!(text.contains("Lỗi hệ thống"), "{text}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
