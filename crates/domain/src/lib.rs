@@ -15,6 +15,7 @@ pub mod systems;
 pub mod text;
 pub mod time_fmt;
 pub mod units;
+pub mod users;
 
 pub use error::{FieldError, Invalid};
 pub use roles::{Principal, Role, Scope};

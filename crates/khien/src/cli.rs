@@ -102,6 +102,8 @@ pub enum UserCmd {
     Passwd { username: String },
     /// Disable a user: sessions end, API tokens are revoked.
     Disable { username: String },
+    /// Lift a sign-in lock: forget the user's recent failed attempts (audited).
+    Unlock { username: String },
     /// List users.
     List,
 }
@@ -218,7 +220,20 @@ fn read_password() -> anyhow::Result<String> {
 }
 
 async fn user(store: &Store, cmd: UserCmd) -> anyhow::Result<ExitCode> {
-    use khien_web::auth::crypto::{hash_password, password_acceptable};
+    use khien_web::auth::crypto::hash_password;
+    // The same password policy as the web forms, with its English message.
+    let check = |password: &str, username: &str| match khien_domain::users::password_problem(
+        password, username,
+    ) {
+        Some(key) => Err(anyhow::anyhow!(
+            "password refused: {}",
+            khien_web::i18n::T {
+                lang: khien_web::i18n::Lang::En
+            }
+            .s(key)
+        )),
+        None => Ok(()),
+    };
     let system = store.as_system();
     match cmd {
         UserCmd::Add {
@@ -234,9 +249,7 @@ async fn user(store: &Store, cmd: UserCmd) -> anyhow::Result<ExitCode> {
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("no unit with code {unit}"))?;
             let password = read_password()?;
-            if !password_acceptable(&password) {
-                anyhow::bail!("password too weak: at least 10 characters, not only digits");
-            }
+            check(&password, &username)?;
             let password_hash = hash_password(&password).map_err(anyhow::Error::msg)?;
             let u = system
                 .create_user(khien_store::accounts::NewUser {
@@ -256,9 +269,7 @@ async fn user(store: &Store, cmd: UserCmd) -> anyhow::Result<ExitCode> {
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("no user {username}"))?;
             let password = read_password()?;
-            if !password_acceptable(&password) {
-                anyhow::bail!("password too weak: at least 10 characters, not only digits");
-            }
+            check(&password, &username)?;
             store
                 .set_password(
                     &creds.user.id,
@@ -275,6 +286,17 @@ async fn user(store: &Store, cmd: UserCmd) -> anyhow::Result<ExitCode> {
                 .ok_or_else(|| anyhow::anyhow!("no user {username}"))?;
             system.set_user_active(&creds.user.id, false).await?;
             println!("user {username} disabled");
+        }
+        UserCmd::Unlock { username } => {
+            let creds = store
+                .credentials(&username.to_lowercase())
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no user {username}"))?;
+            let n = system.unlock_user(&creds.user.id).await?;
+            println!(
+                "user {} unlocked ({n} failed attempts forgotten)",
+                creds.user.username
+            );
         }
         UserCmd::List => {
             for u in system.users().await? {

@@ -1,14 +1,17 @@
 //! Users, sessions, API tokens and sign-in throttling. Secrets never reach this layer in
 //! clear: it stores argon2id password hashes and sha256 hashes of session and API tokens.
 
+use khien_domain::users::{
+    FAILURE_WINDOW_SECS, FAILURES_PER_ACCOUNT, FAILURES_PER_ADDRESS, TokenScope, check_profile,
+};
 use khien_domain::{Principal, Role};
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::audit::{Actor, RunInTx, WriteTx};
-use crate::scope::ReadExt;
 use crate::error::{Result, StoreError};
+use crate::scope::ReadExt;
 use crate::sql::Sql;
 use crate::{Scoped, Store, new_id};
 
@@ -64,8 +67,48 @@ pub struct SessionState {
 pub struct ApiToken {
     pub id: String,
     pub name: String,
+    pub scope: TokenScope,
     pub created_at: String,
+    pub expires_at: String,
     pub last_used_at: Option<String>,
+}
+
+impl ApiToken {
+    /// Expired tokens stay listed (so their owner sees why a script stopped) until revoked.
+    pub fn expired_at(&self, now: &str) -> bool {
+        self.expires_at.as_str() <= now
+    }
+}
+
+pub struct NewApiToken {
+    pub name: String,
+    /// sha256 of the token; the token itself is shown once and never stored.
+    pub token_hash: String,
+    pub scope: TokenScope,
+    pub days: i64,
+}
+
+/// One sign-in attempt, already counted against its account and address (see
+/// [`Store::begin_sign_in`]). Dropping it leaves it counted: that is a failure.
+#[must_use]
+pub struct Attempt {
+    ids: Vec<String>,
+}
+
+fn account_key(username: &str) -> String {
+    format!("user:{username}")
+}
+
+fn api_token_from_row(r: &AnyRow) -> Result<ApiToken> {
+    let scope: String = r.try_get("scope")?;
+    Ok(ApiToken {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        scope: TokenScope::parse(&scope).ok_or(StoreError::Corrupt("token scope", scope))?,
+        created_at: r.try_get("created_at")?,
+        expires_at: r.try_get("expires_at")?,
+        last_used_at: r.try_get("last_used_at")?,
+    })
 }
 
 const USER_COLS: &str = "us.id, us.username, us.display_name, us.email, us.role, us.unit_id, us.active, us.totp_secret, us.created_at, us.password_hash, un.name AS unit_name, un.path AS unit_path";
@@ -111,15 +154,12 @@ impl Scoped<'_> {
         let mut sql = Sql::new(&format!("SELECT {USER_COLS}{USER_FROM} WHERE us.id = "));
         sql.text(id);
         self.restrict(&mut sql, &["un.path"]);
-        let row = sql
-            .query()
-            .opt(self)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = sql.query().opt(self).await?.ok_or(StoreError::NotFound)?;
         user_from_row(&row)
     }
 
     pub async fn create_user(&self, new: NewUser) -> Result<User> {
+        check_profile(&new.username, &new.display_name, new.email.as_deref())?;
         let mut tx = self.write().await?;
         let unit = self.within(&tx).unit(&new.unit_id).await?;
         if !unit.active {
@@ -210,6 +250,32 @@ impl Scoped<'_> {
     }
 }
 
+impl Scoped<'_> {
+    /// Lifts a sign-in lock by forgetting the account's recent failures; returns how
+    /// many there were. Audited, whoever asks (the CLI asks as the platform).
+    pub async fn unlock_user(&self, id: &str) -> Result<u64> {
+        let mut tx = self.write().await?;
+        let r = self.within(&tx);
+        let user = r.user(id).await?;
+        let unit = r.unit(&user.unit_id).await?;
+        let n = sqlx::query("DELETE FROM login_failures WHERE throttle_key = $1")
+            .bind(account_key(&user.username))
+            .run(&tx)
+            .await?;
+        tx.record(
+            "unlock",
+            "user",
+            id,
+            (&unit.id, &unit.path),
+            None::<&()>,
+            None::<&()>,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+}
+
 /// Records an event on a user's own account (sign-in, password, second factor). The
 /// entry names the event, never the secret.
 async fn user_event(tx: &mut WriteTx, action: &str, user: &User, unit_path: &str) -> Result<()> {
@@ -271,7 +337,8 @@ impl Store {
         Ok((WriteTx::begin(self, actor).await?, user, path))
     }
 
-    /// Sets a new password hash and ends every other session of the user.
+    /// Sets a new password hash, ends every other session of the user and revokes all
+    /// their API tokens: whoever knew the old password may have made one.
     pub async fn set_password(
         &self,
         user_id: &str,
@@ -291,27 +358,86 @@ impl Store {
             .bind(keep_session.unwrap_or("").to_string())
             .run(&tx)
             .await?;
+        sqlx::query("UPDATE api_tokens SET revoked = 1 WHERE user_id = $1 AND revoked = 0")
+            .bind(user_id.to_string())
+            .run(&tx)
+            .await?;
         user_event(&mut tx, "password_change", &user, &path).await?;
         tx.commit().await
     }
 
-    /// Stores (or clears) the TOTP secret.
-    pub async fn set_totp(&self, user_id: &str, secret: Option<&str>) -> Result<()> {
+    /// The secret proposed to this session for enrolment: the one already proposed, or
+    /// `fresh` when there is none yet (so reloading the page shows the same QR code).
+    pub async fn totp_enrolment(&self, id_hash: &str, fresh: &str) -> Result<String> {
+        if let Some(shown) = self.pending_totp_secret(id_hash).await? {
+            return Ok(shown);
+        }
+        // Conditional, so two tabs opened at once end up showing the same secret.
+        sqlx::query(
+            "UPDATE sessions SET totp_enrol_secret = $1 WHERE id_hash = $2 AND totp_enrol_secret IS NULL",
+        )
+        .bind(fresh.to_string())
+        .bind(id_hash.to_string())
+        .execute(&self.writer)
+        .await?;
+        self.pending_totp_secret(id_hash)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// The secret this session was shown at enrolment, if any.
+    pub async fn pending_totp_secret(&self, id_hash: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT totp_enrol_secret FROM sessions WHERE id_hash = $1")
+            .bind(id_hash.to_string())
+            .fetch_optional(&self.writer)
+            .await?;
+        Ok(match row {
+            Some(r) => r.try_get("totp_enrol_secret")?,
+            None => None,
+        })
+    }
+
+    /// Turns the second factor on with the secret the user's authenticator proved to
+    /// hold; `step` is the time step of the confirming code, which cannot be used again.
+    pub async fn enable_totp(&self, user_id: &str, secret: &str, step: i64) -> Result<()> {
         let (mut tx, user, path) = self.user_write(user_id).await?;
-        sqlx::query("UPDATE users SET totp_secret = $1 WHERE id = $2")
-            .bind(secret.map(String::from))
+        let n = sqlx::query(
+            "UPDATE users SET totp_secret = $1, totp_last_step = $2 WHERE id = $3 AND totp_secret IS NULL",
+        )
+        .bind(secret.to_string())
+        .bind(step)
+        .bind(user_id.to_string())
+        .run(&tx)
+        .await?;
+        if n != 1 {
+            return Err(StoreError::Conflict("err.concurrent"));
+        }
+        sqlx::query("UPDATE sessions SET totp_enrol_secret = NULL WHERE user_id = $1")
             .bind(user_id.to_string())
             .run(&tx)
             .await?;
-        let action = if secret.is_some() {
-            "totp_enable"
-        } else {
-            "totp_disable"
-        };
-        user_event(&mut tx, action, &user, &path).await?;
+        user_event(&mut tx, "totp_enable", &user, &path).await?;
         tx.commit().await
     }
 
+    /// Turns the second factor off. The last used step stays: codes only move forward.
+    pub async fn disable_totp(&self, user_id: &str) -> Result<()> {
+        let (mut tx, user, path) = self.user_write(user_id).await?;
+        let n = sqlx::query(
+            "UPDATE users SET totp_secret = NULL WHERE id = $1 AND totp_secret IS NOT NULL",
+        )
+        .bind(user_id.to_string())
+        .run(&tx)
+        .await?;
+        if n != 1 {
+            return Ok(());
+        }
+        user_event(&mut tx, "totp_disable", &user, &path).await?;
+        tx.commit().await
+    }
+
+    /// A new session. Signing in is audited here only when no second factor is owed;
+    /// otherwise [`Store::complete_totp`] audits it.
     #[allow(clippy::too_many_arguments)]
     pub async fn create_session(
         &self,
@@ -337,7 +463,9 @@ impl Store {
             .bind(user_agent.map(|s| s.chars().take(300).collect::<String>()))
             .run(&tx)
             .await?;
-        user_event(&mut tx, "login", &user, &path).await?;
+        if !totp_pending {
+            user_event(&mut tx, "login", &user, &path).await?;
+        }
         tx.commit().await
     }
 
@@ -374,8 +502,47 @@ impl Store {
         Ok(())
     }
 
-    pub async fn complete_totp(&self, id_hash: &str) -> Result<()> {
-        sqlx::query("UPDATE sessions SET totp_pending = 0 WHERE id_hash = $1")
+    /// Completes a sign-in with a code of time step `step`. The step must be later than
+    /// the last one accepted for this account, checked and moved in the same statement,
+    /// so a code (or an earlier one) cannot be replayed, even by two requests at once.
+    /// `false` when the code was already used or the session is no longer pending.
+    pub async fn complete_totp(
+        &self,
+        user_id: &str,
+        id_hash: &str,
+        step: i64,
+        expires_at: &str,
+    ) -> Result<bool> {
+        let (mut tx, user, path) = self.user_write(user_id).await?;
+        let fresh = sqlx::query(
+            "UPDATE users SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1 AND totp_secret IS NOT NULL",
+        )
+        .bind(step)
+        .bind(user_id.to_string())
+        .run(&tx)
+        .await?;
+        if fresh != 1 {
+            return Ok(false);
+        }
+        let completed = sqlx::query(
+            "UPDATE sessions SET totp_pending = 0, expires_at = $1 WHERE id_hash = $2 AND user_id = $3 AND totp_pending = 1",
+        )
+        .bind(expires_at.to_string())
+        .bind(id_hash.to_string())
+        .bind(user_id.to_string())
+        .run(&tx)
+        .await?;
+        if completed != 1 {
+            return Ok(false);
+        }
+        user_event(&mut tx, "login", &user, &path).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Drops a session that never finished signing in. Not audited: nobody signed in.
+    pub async fn discard_pending_session(&self, id_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1 AND totp_pending = 1")
             .bind(id_hash.to_string())
             .execute(&self.writer)
             .await?;
@@ -417,27 +584,28 @@ impl Store {
         Ok(true)
     }
 
-    pub async fn create_api_token(
-        &self,
-        user_id: &str,
-        name: &str,
-        token_hash: &str,
-    ) -> Result<ApiToken> {
+    pub async fn create_api_token(&self, user_id: &str, new: &NewApiToken) -> Result<ApiToken> {
         let (mut tx, user, path) = self.user_write(user_id).await?;
         let id = new_id();
         let now = tx.at().to_string();
-        sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, revoked) VALUES ($1, $2, $3, $4, $5, 0)")
+        let expires_at =
+            khien_domain::time_fmt::to_rfc3339(self.now() + time::Duration::days(new.days));
+        sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, revoked, expires_at, scope) VALUES ($1, $2, $3, $4, $5, 0, $6, $7)")
             .bind(id.clone())
             .bind(user_id.to_string())
-            .bind(name.to_string())
-            .bind(token_hash.to_string())
+            .bind(new.name.clone())
+            .bind(new.token_hash.clone())
             .bind(now.clone())
+            .bind(expires_at.clone())
+            .bind(new.scope.as_str().to_string())
             .run(&tx)
             .await?;
         let token = ApiToken {
             id: id.clone(),
-            name: name.to_string(),
+            name: new.name.clone(),
+            scope: new.scope,
             created_at: now,
+            expires_at,
             last_used_at: None,
         };
         tx.record(
@@ -454,20 +622,11 @@ impl Store {
     }
 
     pub async fn api_tokens_of(&self, user_id: &str) -> Result<Vec<ApiToken>> {
-        let rows = sqlx::query("SELECT id, name, created_at, last_used_at FROM api_tokens WHERE user_id = $1 AND revoked = 0 ORDER BY created_at")
+        let rows = sqlx::query("SELECT id, name, scope, created_at, expires_at, last_used_at FROM api_tokens WHERE user_id = $1 AND revoked = 0 ORDER BY created_at")
             .bind(user_id.to_string())
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ApiToken {
-                    id: r.try_get("id")?,
-                    name: r.try_get("name")?,
-                    created_at: r.try_get("created_at")?,
-                    last_used_at: r.try_get("last_used_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(api_token_from_row).collect()
     }
 
     pub async fn revoke_api_token(&self, user_id: &str, token_id: &str) -> Result<bool> {
@@ -495,58 +654,108 @@ impl Store {
         Ok(true)
     }
 
-    /// Resolves a bearer token (by its hash) to its active owner.
-    pub async fn api_token_principal(&self, token_hash: &str) -> Result<Option<Principal>> {
+    /// Resolves a bearer token (by its hash) to its active owner and the token's scope;
+    /// revoked and expired tokens resolve to nothing.
+    pub async fn api_token_principal(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(Principal, TokenScope)>> {
+        let now = self.now_text();
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {USER_COLS}, t.id AS token_id FROM api_tokens t JOIN users us ON us.id = t.user_id JOIN units un ON un.id = us.unit_id WHERE t.token_hash = $1 AND t.revoked = 0 AND us.active = 1"
+            "SELECT {USER_COLS}, t.id AS token_id, t.scope FROM api_tokens t JOIN users us ON us.id = t.user_id JOIN units un ON un.id = us.unit_id WHERE t.token_hash = $1 AND t.revoked = 0 AND t.expires_at > $2 AND us.active = 1"
         )))
         .bind(token_hash.to_string())
+        .bind(now)
         .fetch_optional(&self.pool)
         .await?;
         let Some(r) = row else { return Ok(None) };
         let user = user_from_row(&r)?;
+        let scope: String = r.try_get("scope")?;
+        let scope = TokenScope::parse(&scope).ok_or(StoreError::Corrupt("token scope", scope))?;
         let token_id: String = r.try_get("token_id")?;
         sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
             .bind(self.now_text())
             .bind(token_id)
             .execute(&self.writer)
             .await?;
-        Ok(Some(principal(&user, r.try_get("unit_path")?)))
+        Ok(Some((principal(&user, r.try_get("unit_path")?), scope)))
     }
 
-    pub async fn record_login_failure(&self, keys: &[String]) -> Result<()> {
-        let at = self.now().unix_timestamp() * 1000;
-        for k in keys {
+    /// Counts a sign-in attempt (a password or a second-factor code) against the account
+    /// and the address *before* it is judged, then checks the limits: concurrent guesses
+    /// cannot all slip under them, because whichever counts last sees every attempt
+    /// already recorded. `None` while either is locked: the attempt is refused and
+    /// leaves no trace, so trying during a lock does not extend it.
+    pub async fn begin_sign_in(&self, username: &str, ip: &str) -> Result<Option<Attempt>> {
+        let now_ms = i64::try_from(self.now().unix_timestamp_nanos() / 1_000_000)
+            .map_err(|_| StoreError::Corrupt("clock", String::new()))?;
+        let limits = [
+            (account_key(username), FAILURES_PER_ACCOUNT),
+            (format!("ip:{ip}"), FAILURES_PER_ADDRESS),
+        ];
+        let mut attempt = Attempt { ids: Vec::new() };
+        for (key, _) in &limits {
+            let id = new_id();
             sqlx::query("INSERT INTO login_failures (id, throttle_key, at_ms) VALUES ($1, $2, $3)")
-                .bind(new_id())
-                .bind(k.clone())
-                .bind(at)
+                .bind(id.clone())
+                .bind(key.clone())
+                .bind(now_ms)
                 .execute(&self.writer)
                 .await?;
+            attempt.ids.push(id);
+        }
+        let since = now_ms - FAILURE_WINDOW_SECS * 1000;
+        for (key, limit) in &limits {
+            let n: i64 = sqlx::query(
+                "SELECT COUNT(*) AS n FROM login_failures WHERE throttle_key = $1 AND at_ms >= $2",
+            )
+            .bind(key.clone())
+            .bind(since)
+            .fetch_one(&self.writer)
+            .await?
+            .try_get("n")?;
+            // This attempt is one of the `n`: it may go ahead while it is within the limit.
+            if n > *limit {
+                self.attempt_passed(attempt).await?;
+                return Ok(None);
+            }
         }
         // Keep the table small: nothing older than a day matters.
         sqlx::query("DELETE FROM login_failures WHERE at_ms < $1")
-            .bind(at - 86_400_000)
+            .bind(now_ms - 86_400_000)
             .execute(&self.writer)
             .await?;
+        Ok(Some(attempt))
+    }
+
+    /// The attempt was right (or refused unjudged): it is not a failure.
+    pub async fn attempt_passed(&self, attempt: Attempt) -> Result<()> {
+        for id in attempt.ids {
+            sqlx::query("DELETE FROM login_failures WHERE id = $1")
+                .bind(id)
+                .execute(&self.writer)
+                .await?;
+        }
         Ok(())
     }
 
-    pub async fn login_failures_since(&self, key: &str, window_secs: i64) -> Result<i64> {
-        let since = (self.now().unix_timestamp() - window_secs) * 1000;
+    /// The account's failures within the window (tests and the command line report it).
+    pub async fn sign_in_failures(&self, username: &str) -> Result<i64> {
+        let since = (self.now().unix_timestamp() - FAILURE_WINDOW_SECS) * 1000;
         Ok(sqlx::query(
             "SELECT COUNT(*) AS n FROM login_failures WHERE throttle_key = $1 AND at_ms >= $2",
         )
-        .bind(key.to_string())
+        .bind(account_key(username))
         .bind(since)
         .fetch_one(&self.pool)
         .await?
         .try_get("n")?)
     }
 
-    pub async fn clear_login_failures(&self, key: &str) -> Result<()> {
+    /// A complete sign-in forgets the account's earlier failures (not the address's).
+    pub async fn clear_sign_in_failures(&self, username: &str) -> Result<()> {
         sqlx::query("DELETE FROM login_failures WHERE throttle_key = $1")
-            .bind(key.to_string())
+            .bind(account_key(username))
             .execute(&self.writer)
             .await?;
         Ok(())

@@ -142,6 +142,7 @@ fn migrator() -> sqlx::migrate::Migrator {
         (2, "levels dossiers plans", include_str!("../migrations/0002_levels_dossiers_plans.sql")),
         (3, "hunts", include_str!("../migrations/0003_hunts.sql")),
         (4, "house", include_str!("../migrations/0004_house.sql")),
+        (5, "accounts", include_str!("../migrations/0005_accounts.sql")),
     ];
     Migrator::with_migrations(
         MIGRATIONS

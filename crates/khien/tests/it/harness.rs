@@ -8,6 +8,7 @@ use axum::http::{Request, Response, StatusCode};
 use khien_domain::Role;
 use khien_domain::systems::SystemInput;
 use khien_domain::units::UnitInput;
+use khien_domain::users::TokenScope;
 use khien_store::accounts::NewUser;
 use khien_store::{Backend, Store};
 use khien_web::{AppState, Metrics, WebConfig};
@@ -257,8 +258,7 @@ pub async fn world(store: &Store) -> World {
     let token = store
         .create_api_token(
             &ub.id,
-            "b token",
-            &khien_web::auth::crypto::sha256_hex("khien_btoken"),
+            &token("b token", "khien_btoken", TokenScope::Imports),
         )
         .await
         .unwrap();
@@ -316,6 +316,16 @@ pub async fn world(store: &Store) -> World {
         evidence_b: evidence.id,
         requirement_key,
         hunt_b,
+    }
+}
+
+/// An API token to create straight in the store, valid 90 days.
+pub fn token(name: &str, value: &str, scope: TokenScope) -> khien_store::accounts::NewApiToken {
+    khien_store::accounts::NewApiToken {
+        name: name.into(),
+        token_hash: khien_web::auth::crypto::sha256_hex(value),
+        scope,
+        days: 90,
     }
 }
 

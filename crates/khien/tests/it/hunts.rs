@@ -157,8 +157,11 @@ async fn the_command_line_reports_a_hunt_to_the_platform() {
         store
             .create_api_token(
                 &w.user(Role::Responder),
-                "máy săn tìm",
-                &khien_web::auth::crypto::sha256_hex(token),
+                &crate::harness::token(
+                    "máy săn tìm",
+                    token,
+                    khien_domain::users::TokenScope::Hunts,
+                ),
             )
             .await
             .unwrap();
@@ -246,8 +249,11 @@ async fn the_command_line_reports_a_hunt_to_the_platform() {
         store
             .create_api_token(
                 &w.user(Role::UnitStaff),
-                "máy trạm",
-                &khien_web::auth::crypto::sha256_hex(staff_token),
+                &crate::harness::token(
+                    "máy trạm",
+                    staff_token,
+                    khien_domain::users::TokenScope::Hunts,
+                ),
             )
             .await
             .unwrap();

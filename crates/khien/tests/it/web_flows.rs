@@ -2,7 +2,7 @@
 
 use khien_domain::Role;
 
-use crate::harness::{Client, PASSWORD, World, audit_seq, stores, systems_xlsx, world};
+use crate::harness::{Client, PASSWORD, audit_seq, stores, systems_xlsx, world};
 
 
 fn hidden_csrf(html: &str) -> String {
@@ -126,12 +126,24 @@ async fn second_factor_is_required_once_enabled() {
     for store in stores().await {
         let w = world(&store).await;
         let id = w.user(Role::UnitStaff);
-        let secret = khien_web::auth::crypto::new_totp_secret().unwrap();
         let c = Client::signed_in(&store, &id).await;
+        // The server proposes the secret (as a QR code and as text) and keeps it; the
+        // form sends only the code, and a secret posted alongside is ignored.
+        let account = c.get("/account").await;
+        assert!(account.body.contains("<svg role=\"img\""), "QR code shown");
+        let secret = crate::accounts::shown_secret(&account.body);
+        assert_eq!(
+            secret,
+            crate::accounts::shown_secret(&c.get("/account").await.body),
+            "reloading shows the same secret"
+        );
         let now = store.now().unix_timestamp();
         let code = khien_web::auth::crypto::totp_at(&secret, now).unwrap();
         let r = c
-            .post_form("/account/totp", &[("secret", &secret), ("code", &code)])
+            .post_form(
+                "/account/totp",
+                &[("secret", "JBSWY3DPEHPK3PXPJBSWY3DP"), ("code", &code)],
+            )
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
         let anon = Client::anonymous(&store);
@@ -191,12 +203,15 @@ async fn second_factor_is_required_once_enabled() {
                 .status,
             401
         );
+        // The enrolment code's time step is spent; the next step's code signs in.
+        let replayed = pending.post_form("/login/totp", &[("code", &code)]).await;
+        assert_eq!(replayed.status, 401, "the enrolment code cannot sign in");
         let ok = pending
             .post_form(
                 "/login/totp",
                 &[(
                     "code",
-                    &khien_web::auth::crypto::totp_at(&secret, now).unwrap(),
+                    &khien_web::auth::crypto::totp_at(&secret, now + 30).unwrap(),
                 )],
             )
             .await;
@@ -270,7 +285,10 @@ async fn api_tokens_authenticate_and_are_scoped() {
         let w = world(&store).await;
         let c = Client::signed_in(&store, &w.user(Role::UnitStaff)).await;
         let r = c
-            .post_form("/account/tokens", &[("name", "máy quét")])
+            .post_form(
+                "/account/tokens",
+                &[("name", "máy quét"), ("scope", "imports"), ("days", "30")],
+            )
             .await;
         let at = r.body.find("id=\"new-token\">").unwrap() + 15;
         let token = r.body[at..].split('<').next().unwrap().to_string();

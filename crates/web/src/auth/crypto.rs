@@ -1,5 +1,7 @@
 //! Credential primitives: argon2id password hashes, random tokens, token hashes, TOTP.
 
+use std::sync::LazyLock;
+
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use hmac::{Hmac, Mac};
@@ -21,16 +23,39 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     }
 }
 
-/// A hash to burn the same time as a real verification when the user does not exist,
-/// so response time does not reveal which usernames exist.
+/// A real hash made with the same parameters as every stored one, so verifying against
+/// it costs what a real verification costs. A hard-coded hash would silently stop doing
+/// so (and answer at once) the day it fails to parse or the parameters change.
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_password("khien dummy password").unwrap_or_default());
+
+/// Burns one verification's time: for unknown users, so the response time does not
+/// reveal which usernames exist.
 pub fn dummy_verify(password: &str) {
-    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0pV5WvYH9Xp8yXn2G0yWzqk6y6f8o1rV7oQhEJQe3Ck";
-    let _ = verify_password(password, DUMMY);
+    let _ = verify_password(password, &DUMMY_HASH);
 }
 
-/// Password policy: at least 10 characters, not only digits.
-pub fn password_acceptable(p: &str) -> bool {
-    p.chars().count() >= 10 && !p.chars().all(|c| c.is_ascii_digit())
+/// Verifies on a blocking thread (argon2 takes tens of milliseconds of CPU). With no
+/// stored hash it still spends the same time, then answers `false`.
+pub async fn verify_password_off_thread(
+    password: String,
+    hash: Option<String>,
+) -> crate::error::AppResult<bool> {
+    crate::support::blocking::run(move || match hash {
+        Some(h) => verify_password(&password, &h),
+        None => {
+            dummy_verify(&password);
+            false
+        }
+    })
+    .await
+}
+
+/// Hashes on a blocking thread.
+pub async fn hash_password_off_thread(password: String) -> crate::error::AppResult<String> {
+    crate::support::blocking::run(move || hash_password(&password))
+        .await?
+        .map_err(crate::error::AppError::Internal)
 }
 
 /// 32 random bytes as URL-safe text (a session, CSRF or API token).
@@ -109,10 +134,42 @@ pub fn totp_at(secret_b32: &str, unix_secs: i64) -> Option<String> {
     Some(format!("{code:06}"))
 }
 
-/// Accepts the code of the current step or one step either side (clock drift).
-pub fn totp_verify(secret_b32: &str, code: &str, unix_secs: i64) -> bool {
+/// The time step (30-second counter) of `code` when it is the code of the current step
+/// or of one step either side (clock drift). The caller must still refuse a step that
+/// is not later than the last one accepted: that is what stops a replay.
+pub fn totp_step(secret_b32: &str, code: &str, unix_secs: i64) -> Option<i64> {
     let code = code.trim();
-    (-1..=1).any(|d| totp_at(secret_b32, unix_secs + d * 30).is_some_and(|c| same(&c, code)))
+    if code.len() != 6 {
+        return None;
+    }
+    (-1..=1).find_map(|d| {
+        let at = unix_secs + d * 30;
+        totp_at(secret_b32, at)
+            .filter(|c| same(c, code))
+            .map(|_| at.div_euclid(30))
+    })
+}
+
+/// The `otpauth://` URI authenticator apps read from a QR code.
+pub fn otpauth_uri(issuer: &str, account: &str, secret_b32: &str) -> String {
+    let issuer = percent_encode(issuer);
+    format!(
+        "otpauth://totp/{issuer}:{}?secret={secret_b32}&issuer={issuer}&algorithm=SHA1&digits=6&period=30",
+        percent_encode(account)
+    )
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -126,8 +183,14 @@ mod tests {
         assert_eq!(totp_at(&secret, 59).as_deref(), Some("287082"));
         assert_eq!(totp_at(&secret, 1_111_111_109).as_deref(), Some("081804"));
         assert_eq!(totp_at(&secret, 2_000_000_000).as_deref(), Some("279037"));
-        assert!(totp_verify(&secret, "287082", 59 + 30));
-        assert!(!totp_verify(&secret, "287082", 59 + 90));
+        assert_eq!(totp_step(&secret, "287082", 59 + 30), Some(1));
+        assert_eq!(totp_step(&secret, " 287082 ", 59), Some(1));
+        assert_eq!(totp_step(&secret, "287082", 59 + 90), None);
+        assert_eq!(totp_step(&secret, "2870820", 59), None);
+        assert_eq!(
+            otpauth_uri("Khiên", "a.b", "JBSWY3DP"),
+            "otpauth://totp/Khi%C3%AAn:a.b?secret=JBSWY3DP&issuer=Khi%C3%AAn&algorithm=SHA1&digits=6&period=30"
+        );
         assert_eq!(
             base32_decode(&secret).as_deref(),
             Some(&b"12345678901234567890"[..])
@@ -141,7 +204,9 @@ mod tests {
         assert!(verify_password("mật khẩu dài 2026", &h));
         assert!(!verify_password("mat khau dai 2026", &h));
         assert!(!verify_password("x", "not a hash"));
-        assert!(!password_acceptable("1234567890"));
-        assert!(password_acceptable("Khien@2026!"));
+        assert!(
+            DUMMY_HASH.starts_with("$argon2id$"),
+            "the dummy hash is real"
+        );
     }
 }

@@ -32,7 +32,7 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
     }
     let identity = req.extensions().get::<Identity>().cloned();
     let expected = match identity.as_ref().map(|i| &i.via) {
-        Some(Via::Token) => return next.run(req).await,
+        Some(Via::Token { .. }) => return next.run(req).await,
         Some(Via::Session { csrf, .. } | Via::PendingTotp { csrf, .. }) => Some(csrf.clone()),
         None => cookie(req.headers(), PRE_COOKIE),
     };

@@ -24,7 +24,8 @@ pub struct SessionCtx {
 
 /// A signed-in principal whose role is in `A`. A handler that takes `Auth<A>` cannot run
 /// for anyone else: unauthenticated callers are sent to sign in (401 for the API) and
-/// other roles get 403.
+/// other roles get 403. An API token's scope is enforced here too, for every route at
+/// once: a write its scope does not name is 403 whatever the role.
 pub struct Auth<A: Access> {
     pub principal: Principal,
     pub session: Option<SessionCtx>,
@@ -56,7 +57,12 @@ impl<A: Access + Send + Sync> FromRequestParts<AppState> for Auth<A> {
                 csrf: csrf.clone(),
             }),
             Via::PendingTotp { .. } => return Err(AppError::Unauthenticated { api }),
-            Via::Token => None,
+            Via::Token { scope } => {
+                if !scope.permits(parts.method.as_str(), parts.uri.path()) {
+                    return Err(AppError::Forbidden);
+                }
+                None
+            }
         };
         if !A::ROLES.contains(&identity.principal.role) {
             return Err(AppError::Forbidden);

@@ -5,6 +5,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use khien_domain::Principal;
 use khien_domain::time_fmt::{parse_rfc3339, to_rfc3339};
+use khien_domain::users::TokenScope;
 
 use super::crypto::sha256_hex;
 use crate::AppState;
@@ -26,7 +27,10 @@ pub enum Via {
         id_hash: String,
         csrf: String,
     },
-    Token,
+    /// An API token, which may write only what its scope names.
+    Token {
+        scope: TokenScope,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -87,11 +91,12 @@ pub async fn resolve_identity(
         .map(str::trim);
     if let Some(token) = bearer {
         if req.uri().path().starts_with("/api/")
-            && let Ok(Some(principal)) = state.store.api_token_principal(&sha256_hex(token)).await
+            && let Ok(Some((principal, scope))) =
+                state.store.api_token_principal(&sha256_hex(token)).await
         {
             identity = Some(Identity {
                 principal,
-                via: Via::Token,
+                via: Via::Token { scope },
             });
         }
     } else if let Some(token) = cookie(headers, SESSION_COOKIE) {

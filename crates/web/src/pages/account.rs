@@ -3,18 +3,24 @@
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use khien_store::accounts::{ApiToken, SessionInfo};
+use khien_domain::users::{TOKEN_DAYS_DEFAULT, TokenScope, password_problem, token_days};
+use khien_store::StoreError;
+use khien_store::accounts::{ApiToken, NewApiToken, SessionInfo};
 use serde::Deserialize;
 
+use super::session::ClientIp;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::auth::crypto::{
-    hash_password, new_totp_secret, password_acceptable, random_token, sha256_hex, totp_verify,
-    verify_password,
+    hash_password_off_thread, new_totp_secret, otpauth_uri, random_token, sha256_hex, totp_step,
+    verify_password_off_thread,
 };
 use crate::auth::roles::AnyRole;
 use crate::error::{AppError, AppResult};
 use crate::view::{Chrome, render};
+
+/// Lifetimes offered when creating a token, in days.
+const TOKEN_DAYS_CHOICES: [i64; 4] = [30, 90, 180, 365];
 
 #[derive(askama::Template)]
 #[template(path = "account.html")]
@@ -24,12 +30,37 @@ struct AccountPage {
     sessions: Vec<SessionInfo>,
     current_session: String,
     tokens: Vec<ApiToken>,
+    now: String,
+    scopes: [TokenScope; 3],
+    day_choices: [i64; 4],
+    default_days: i64,
     totp_enabled: bool,
-    /// A freshly proposed secret for enrolment (shown once, confirmed with a code).
+    /// The secret proposed for enrolment, grouped for typing by hand.
     totp_secret: String,
+    /// The same secret as an `otpauth://` QR code (inline SVG made here, no user text).
+    totp_qr: String,
     new_token: Option<String>,
     message: Option<String>,
     error: Option<String>,
+}
+
+/// The otpauth URI drawn as an inline SVG QR code.
+fn qr_svg(uri: &str) -> AppResult<String> {
+    let code =
+        qrcode::QrCode::new(uri.as_bytes()).map_err(|e| AppError::Internal(e.to_string()))?;
+    let svg = code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(200, 200)
+        .quiet_zone(true)
+        .build();
+    // Inline in HTML the XML prologue is noise; keep from `<svg` on, labelled for
+    // screen readers.
+    let start = svg.find("<svg").unwrap_or(0);
+    Ok(svg[start..].replacen(
+        "<svg ",
+        "<svg role=\"img\" aria-label=\"QR\" id=\"totp-qr\" ",
+        1,
+    ))
 }
 
 async fn account_page(
@@ -46,10 +77,23 @@ async fn account_page(
         .credentials(&p.username)
         .await?
         .ok_or(AppError::NotFound)?;
-    let totp_secret = if creds.totp_secret.is_some() {
-        String::new()
-    } else {
-        new_totp_secret().map_err(AppError::Internal)?
+    let totp_enabled = creds.totp_secret.is_some();
+    // The server proposes the secret and keeps it with this session until a code
+    // confirms it; the page only shows it.
+    let (totp_secret, totp_qr) = match (&auth.session, totp_enabled) {
+        (Some(s), false) => {
+            let fresh = new_totp_secret().map_err(AppError::Internal)?;
+            let secret = state.store.totp_enrolment(&s.id_hash, &fresh).await?;
+            let qr = qr_svg(&otpauth_uri("Khiên", &p.username, &secret))?;
+            let grouped = secret
+                .as_bytes()
+                .chunks(4)
+                .map(|g| String::from_utf8_lossy(g).into_owned())
+                .collect::<Vec<_>>()
+                .join(" ");
+            (grouped, qr)
+        }
+        _ => (String::new(), String::new()),
     };
     render(&AccountPage {
         username: p.username.clone(),
@@ -60,8 +104,13 @@ async fn account_page(
             .map(|s| s.id_hash.clone())
             .unwrap_or_default(),
         tokens: state.store.api_tokens_of(&p.user_id).await?,
-        totp_enabled: creds.totp_secret.is_some(),
+        now: state.store.now_text(),
+        scopes: TokenScope::ALL,
+        day_choices: TOKEN_DAYS_CHOICES,
+        default_days: TOKEN_DAYS_DEFAULT,
+        totp_enabled,
         totp_secret,
+        totp_qr,
         new_token,
         message,
         error,
@@ -82,6 +131,31 @@ async fn refuse(
         account_page(state, auth, c, None, Some(msg), None).await?,
     )
         .into_response())
+}
+
+/// Asks for the password again before a sensitive change. Counted like a sign-in, so a
+/// session left open on someone's desk cannot be used to guess the password. `Err`
+/// carries the catalogue key to show.
+async fn confirm_password(
+    state: &AppState,
+    auth: &Auth<AnyRole>,
+    ip: &str,
+    password: &str,
+) -> AppResult<Result<(), &'static str>> {
+    let username = &auth.principal.username;
+    let Some(attempt) = state.store.begin_sign_in(username, ip).await? else {
+        return Ok(Err("login.throttled"));
+    };
+    let hash = state
+        .store
+        .credentials(username)
+        .await?
+        .map(|cr| cr.password_hash);
+    if !verify_password_off_thread(password.to_string(), hash).await? {
+        return Ok(Err("account.wrong_password"));
+    }
+    state.store.attempt_passed(attempt).await?;
+    Ok(Ok(()))
 }
 
 pub async fn page(
@@ -106,32 +180,26 @@ pub async fn change_password(
     State(state): State<AppState>,
     auth: Auth<AnyRole>,
     c: Chrome,
+    ClientIp(ip): ClientIp,
     Form(f): Form<PasswordForm>,
 ) -> AppResult<Response> {
-    let creds = state
-        .store
-        .credentials(&auth.principal.username)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let problem = if !verify_password(&f.current, &creds.password_hash) {
-        Some("account.wrong_password")
+    let problem = if let Err(key) = confirm_password(&state, &auth, &ip, &f.current).await? {
+        Some(key)
     } else if f.new != f.confirm {
         Some("account.mismatch")
-    } else if !password_acceptable(&f.new) {
-        Some("account.weak_password")
     } else {
-        None
+        password_problem(&f.new, &auth.principal.username)
     };
     if let Some(key) = problem {
         return refuse(&state, &auth, c, key).await;
     }
-    let hash = hash_password(&f.new).map_err(AppError::Internal)?;
+    let hash = hash_password_off_thread(f.new).await?;
     let keep = auth.session.as_ref().map(|s| s.id_hash.as_str());
     state
         .store
         .set_password(&auth.principal.user_id, &hash, keep)
         .await?;
-    let msg = c.t.s("account.password_changed").to_string();
+    let msg = c.t.s("account.password_changed_all").to_string();
     Ok(account_page(&state, &auth, c, Some(msg), None, None)
         .await?
         .into_response())
@@ -155,26 +223,37 @@ pub async fn revoke_session(
 #[derive(Deserialize)]
 pub struct TotpEnable {
     #[serde(default)]
-    secret: String,
-    #[serde(default)]
     code: String,
 }
 
-/// Enrols a second factor: the user proves their authenticator has the secret.
+/// Enrols a second factor: one valid code proves the authenticator holds the secret
+/// this session was shown. That code's time step is spent, so it cannot sign in later.
 pub async fn enable_totp(
     State(state): State<AppState>,
     auth: Auth<AnyRole>,
     c: Chrome,
     Form(f): Form<TotpEnable>,
 ) -> AppResult<Response> {
+    let secret = match &auth.session {
+        Some(s) => state.store.pending_totp_secret(&s.id_hash).await?,
+        None => None,
+    };
     let now = state.store.now().unix_timestamp();
-    if f.secret.len() < 16 || !totp_verify(&f.secret, &f.code, now) {
+    let Some((secret, step)) =
+        secret.and_then(|s| totp_step(&s, &f.code, now).map(|step| (s, step)))
+    else {
         return refuse(&state, &auth, c, "account.totp_bad_code").await;
-    }
-    state
+    };
+    match state
         .store
-        .set_totp(&auth.principal.user_id, Some(f.secret.trim()))
-        .await?;
+        .enable_totp(&auth.principal.user_id, &secret, step)
+        .await
+    {
+        Ok(()) => {}
+        // Already on (another tab confirmed first): the page says so.
+        Err(StoreError::Conflict(_)) => return Ok(Redirect::to("/account").into_response()),
+        Err(e) => return Err(e.into()),
+    }
     let msg = c.t.s("account.totp_enabled").to_string();
     Ok(account_page(&state, &auth, c, Some(msg), None, None)
         .await?
@@ -191,17 +270,13 @@ pub async fn disable_totp(
     State(state): State<AppState>,
     auth: Auth<AnyRole>,
     c: Chrome,
+    ClientIp(ip): ClientIp,
     Form(f): Form<ConfirmPassword>,
 ) -> AppResult<Response> {
-    let creds = state
-        .store
-        .credentials(&auth.principal.username)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !verify_password(&f.password, &creds.password_hash) {
-        return refuse(&state, &auth, c, "account.wrong_password").await;
+    if let Err(key) = confirm_password(&state, &auth, &ip, &f.password).await? {
+        return refuse(&state, &auth, c, key).await;
     }
-    state.store.set_totp(&auth.principal.user_id, None).await?;
+    state.store.disable_totp(&auth.principal.user_id).await?;
     Ok(Redirect::to("/account").into_response())
 }
 
@@ -209,6 +284,10 @@ pub async fn disable_totp(
 pub struct TokenForm {
     #[serde(default)]
     name: String,
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    days: String,
 }
 
 /// Creates an API token; its value is shown once and only its hash is stored.
@@ -222,10 +301,30 @@ pub async fn create_token(
     if name.is_empty() || name.chars().count() > 100 {
         return refuse(&state, &auth, c, "account.token_name").await;
     }
+    // Left out, a token gets the least power: reading.
+    let scope = match f.scope.trim() {
+        "" => Some(TokenScope::Read),
+        s => TokenScope::parse(s),
+    };
+    let Some(scope) = scope else {
+        return refuse(&state, &auth, c, "account.token_scope").await;
+    };
+    let days = match token_days(&f.days) {
+        Ok(d) => d,
+        Err(key) => return refuse(&state, &auth, c, key).await,
+    };
     let token = format!("khien_{}", random_token().map_err(AppError::Internal)?);
     state
         .store
-        .create_api_token(&auth.principal.user_id, name, &sha256_hex(&token))
+        .create_api_token(
+            &auth.principal.user_id,
+            &NewApiToken {
+                name: name.to_string(),
+                token_hash: sha256_hex(&token),
+                scope,
+                days,
+            },
+        )
         .await?;
     Ok(account_page(&state, &auth, c, None, None, Some(token))
         .await?

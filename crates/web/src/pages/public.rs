@@ -3,6 +3,7 @@
 
 use std::sync::atomic::Ordering;
 
+use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{CONTENT_TYPE, LOCATION};
 use axum::http::{HeaderMap, StatusCode};
@@ -11,7 +12,7 @@ use khien_store::units::ContactPoint;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::auth::{LANG_COOKIE, set_cookie};
+use crate::auth::{LANG_COOKIE, MetricsAccess, set_cookie};
 use crate::error::AppResult;
 use crate::i18n::Lang;
 use crate::view::{Chrome, render};
@@ -23,7 +24,14 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-pub async fn metrics(State(state): State<AppState>) -> Response {
+pub async fn metrics(
+    State(state): State<AppState>,
+    access: Option<Extension<MetricsAccess>>,
+    headers: HeaderMap,
+) -> Response {
+    if access.is_some_and(|Extension(a)| !a.allows(&headers)) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
     let m = &state.metrics;
     let body = format!(
         "# HELP khien_http_requests_total HTTP requests received.\n# TYPE khien_http_requests_total counter\nkhien_http_requests_total {}\n\
@@ -55,11 +63,7 @@ pub async fn switch_lang(
     Query(q): Query<Next>,
 ) -> Response {
     let lang = Lang::parse(&code).unwrap_or(Lang::Vi);
-    let next = if q.next.starts_with('/') && !q.next.starts_with("//") && !q.next.contains('\\') {
-        q.next
-    } else {
-        "/".into()
-    };
+    let next = local_path(&q.next).unwrap_or_else(|| "/".into());
     let mut headers = HeaderMap::new();
     set_cookie(
         &mut headers,
@@ -73,6 +77,75 @@ pub async fn switch_lang(
         headers.insert(LOCATION, v);
     }
     (StatusCode::SEE_OTHER, headers).into_response()
+}
+
+/// `next` as a Location on this site, or `None`. It must be a path (one `/`, then not
+/// `/` or `\\`, which browsers read as another host) with no control character, raw or
+/// percent-encoded however many times: browsers drop tabs and newlines from URLs, so
+/// `/%09/evil.com` would otherwise arrive as `//evil.com`. Backslashes are refused
+/// anywhere, since some browsers read them as `/`. What is left is re-encoded to ASCII.
+fn local_path(next: &str) -> Option<String> {
+    let suspicious = |s: &str| s.chars().any(|c| c.is_control() || c == '\\');
+    // Each round undoes one layer of encoding; a path still changing after a few is
+    // not one a page of ours produced.
+    let mut decoded = next.to_string();
+    let mut settled = false;
+    for _ in 0..4 {
+        if suspicious(&decoded) {
+            return None;
+        }
+        let once = percent_decode(&decoded)?;
+        if once == decoded {
+            settled = true;
+            break;
+        }
+        decoded = once;
+    }
+    if !settled {
+        return None;
+    }
+    let mut chars = next.chars();
+    if chars.next() != Some('/') || matches!(chars.next(), Some('/' | '\\')) {
+        return None;
+    }
+    if decoded.starts_with("//") {
+        return None;
+    }
+    let mut out = String::with_capacity(next.len());
+    for b in next.bytes() {
+        if b.is_ascii_graphic() {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Some(out)
+}
+
+/// One round of percent-decoding; `None` when the result is not UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied(),
+            bytes.get(i + 2).copied(),
+        ) {
+            (b'%', Some(h), Some(l)) if hex(h).is_some() && hex(l).is_some() => {
+                let v = hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0);
+                out.push(u8::try_from(v).ok()?);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 #[derive(askama::Template)]
@@ -100,4 +173,39 @@ pub async fn contacts(
         q: s.q,
         contacts,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        for ok in ["/", "/systems", "/systems/abc?page=2", "/units/%C4%90"] {
+            assert_eq!(local_path(ok).as_deref(), Some(ok), "{ok}");
+        }
+        // Non-ASCII (already decoded by the query parser) is re-encoded for the header.
+        assert_eq!(local_path("/tìm").as_deref(), Some("/t%C3%ACm"));
+        for bad in [
+            "",
+            "systems",
+            "//evil.com",
+            "/\\evil.com",
+            "/\\/evil.com",
+            "/\t/evil.com",
+            "/\n/evil.com",
+            "/%09/evil.com",
+            "/%0a/evil.com",
+            "/%0D%0ALocation:x",
+            "/%2509/evil.com",
+            "/%252F/evil.com/..",
+            "/%2F/evil.com",
+            "/%5Cevil.com",
+            "/x\u{7f}",
+            "https://evil.com",
+            "/%00",
+        ] {
+            assert_eq!(local_path(bad), None, "{bad:?}");
+        }
+    }
 }

@@ -1,5 +1,7 @@
 //! Sign-in (password, then TOTP when enabled), throttled per account and per address,
-//! and sign-out.
+//! and sign-out. Both factors count toward one lock, and the account's failures are
+//! forgotten only once the sign-in is complete: a correct password alone does not reset
+//! the count, so the six-digit code cannot be guessed in rounds of four.
 
 use std::net::SocketAddr;
 
@@ -11,19 +13,18 @@ use axum::http::header::{LOCATION, USER_AGENT};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use khien_domain::time_fmt::to_rfc3339;
+use khien_domain::users::normalise_username;
 use serde::Deserialize;
 
-use crate::auth::crypto::{dummy_verify, random_token, sha256_hex, totp_verify, verify_password};
+use crate::auth::crypto::{random_token, sha256_hex, totp_step, verify_password_off_thread};
 use crate::auth::roles::AnyRole;
 use crate::auth::{Auth, Identity, PRE_COOKIE, SESSION_COOKIE, Via, cookie, set_cookie};
 use crate::error::{AppError, AppResult};
 use crate::view::{Chrome, render};
 use crate::{AppState, Metrics};
 
-/// Failures allowed per account and per address within the window.
-const MAX_FAILURES_PER_USER: i64 = 5;
-const MAX_FAILURES_PER_IP: i64 = 30;
-const WINDOW_SECS: i64 = 15 * 60;
+/// How long a sign-in may wait for its second factor before it has to start again.
+const PENDING_TOTP_MINUTES: i64 = 10;
 
 pub struct ClientIp(pub String);
 
@@ -98,24 +99,6 @@ pub struct LoginForm {
     password: String,
 }
 
-async fn throttled(state: &AppState, keys: &[String]) -> AppResult<bool> {
-    let user = state
-        .store
-        .login_failures_since(&keys[0], WINDOW_SECS)
-        .await?;
-    let ip = state
-        .store
-        .login_failures_since(&keys[1], WINDOW_SECS)
-        .await?;
-    Ok(user >= MAX_FAILURES_PER_USER || ip >= MAX_FAILURES_PER_IP)
-}
-
-async fn fail(state: &AppState, keys: &[String]) -> AppResult<()> {
-    Metrics::inc(&state.metrics.login_failures);
-    state.store.record_login_failure(keys).await?;
-    Ok(())
-}
-
 pub async fn login(
     State(state): State<AppState>,
     c: Chrome,
@@ -123,8 +106,7 @@ pub async fn login(
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> AppResult<Response> {
-    let username = f.username.trim().to_lowercase();
-    let keys = [format!("user:{username}"), format!("ip:{ip}")];
+    let username = normalise_username(&f.username);
     let refuse = |c: Chrome, key: &str| -> AppResult<Response> {
         let error = Some(c.t.s(key).to_string());
         Ok((
@@ -137,27 +119,32 @@ pub async fn login(
         )
             .into_response())
     };
-    if throttled(&state, &keys).await? {
-        fail(&state, &keys).await?;
+    let Some(attempt) = state.store.begin_sign_in(&username, &ip).await? else {
         return refuse(c, "login.throttled");
-    }
-    let creds = state.store.credentials(&username).await?;
-    let ok = match &creds {
-        Some(cr) => cr.user.active && verify_password(&f.password, &cr.password_hash),
-        None => {
-            dummy_verify(&f.password);
-            false
-        }
     };
-    let Some(creds) = creds.filter(|_| ok) else {
-        fail(&state, &keys).await?;
+    let creds = state.store.credentials(&username).await?;
+    // One argon2 verification on every path (unknown and disabled accounts too), so the
+    // answer's timing says nothing about which accounts exist or are enabled.
+    let hash = creds.as_ref().map(|cr| cr.password_hash.clone());
+    let password_ok = verify_password_off_thread(f.password.clone(), hash).await?;
+    let Some(creds) = creds.filter(|cr| password_ok && cr.user.active) else {
+        // The attempt stays counted: that is the failure.
+        Metrics::inc(&state.metrics.login_failures);
         return refuse(c, "login.failed");
     };
-    state.store.clear_login_failures(&keys[0]).await?;
+    state.store.attempt_passed(attempt).await?;
+    let pending = creds.totp_secret.is_some();
+    if !pending {
+        state.store.clear_sign_in_failures(&username).await?;
+    }
     let token = random_token().map_err(AppError::Internal)?;
     let csrf = random_token().map_err(AppError::Internal)?;
-    let pending = creds.totp_secret.is_some();
-    let expires = to_rfc3339(state.store.now() + state.config.session_idle);
+    let lifetime = if pending {
+        time::Duration::minutes(PENDING_TOTP_MINUTES)
+    } else {
+        state.config.session_idle
+    };
+    let expires = to_rfc3339(state.store.now() + lifetime);
     let ua = headers.get(USER_AGENT).and_then(|v| v.to_str().ok());
     state
         .store
@@ -227,24 +214,53 @@ pub async fn totp_submit(
     let Some((identity, id_hash)) = pending(ext.get::<Identity>()) else {
         return Ok(see_other("/login", HeaderMap::new()));
     };
-    let keys = [
-        format!("user:{}", identity.principal.username),
-        format!("ip:{ip}"),
-    ];
+    let p = &identity.principal;
+    let Some(attempt) = state.store.begin_sign_in(&p.username, &ip).await? else {
+        // Locked: this half-done sign-in ends, and a new one is locked too until the
+        // window has passed.
+        state.store.discard_pending_session(id_hash).await?;
+        let mut out = HeaderMap::new();
+        set_cookie(
+            &mut out,
+            SESSION_COOKIE,
+            "",
+            0,
+            state.config.secure_cookies,
+            true,
+        );
+        let error = Some(c.t.s("login.throttled").to_string());
+        let page = LoginPage {
+            c,
+            username: p.username.clone(),
+            error,
+        };
+        return Ok((StatusCode::UNAUTHORIZED, out, render(&page)?).into_response());
+    };
     let secret = state
         .store
-        .credentials(&identity.principal.username)
+        .credentials(&p.username)
         .await?
         .and_then(|cr| cr.totp_secret);
-    let now = state.store.now().unix_timestamp();
-    let ok =
-        !throttled(&state, &keys).await? && secret.is_some_and(|s| totp_verify(&s, &f.code, now));
-    if !ok {
-        fail(&state, &keys).await?;
+    let now = state.store.now();
+    let step = secret.and_then(|s| totp_step(&s, &f.code, now.unix_timestamp()));
+    let expires = to_rfc3339(now + state.config.session_idle);
+    let completed = match step {
+        Some(step) => {
+            state
+                .store
+                .complete_totp(&p.user_id, id_hash, step, &expires)
+                .await?
+        }
+        None => false,
+    };
+    if !completed {
+        // A wrong code, or a right one already used: the attempt stays counted.
+        Metrics::inc(&state.metrics.login_failures);
         let error = Some(c.t.s("login.totp_failed").to_string());
         return Ok((StatusCode::UNAUTHORIZED, render(&TotpPage { c, error })?).into_response());
     }
-    state.store.complete_totp(id_hash).await?;
+    state.store.attempt_passed(attempt).await?;
+    state.store.clear_sign_in_failures(&p.username).await?;
     Ok(see_other("/", HeaderMap::new()))
 }
 

@@ -4,7 +4,8 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use khien_domain::Role;
+use khien_domain::users::UserInput;
+use khien_domain::{Invalid, Role};
 use khien_store::StoreError;
 use khien_store::accounts::{NewUser, User};
 use khien_store::units::Unit;
@@ -12,10 +13,10 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::Auth;
-use crate::auth::crypto::{hash_password, password_acceptable};
+use crate::auth::crypto::hash_password_off_thread;
 use crate::auth::roles::ProvinceAdmin;
 use crate::error::{AppError, AppResult};
-use crate::view::{Chrome, render};
+use crate::view::{Chrome, field_message, render};
 
 #[derive(askama::Template)]
 #[template(path = "users.html")]
@@ -25,7 +26,7 @@ struct UsersPage {
     units: Vec<Unit>,
     roles: [Role; 6],
     form: UserForm,
-    error: Option<String>,
+    errors: Vec<String>,
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -44,7 +45,7 @@ async fn page(
     auth: &Auth<ProvinceAdmin>,
     c: Chrome,
     form: UserForm,
-    error: Option<String>,
+    errors: Vec<String>,
 ) -> AppResult<UsersPage> {
     let scoped = auth.scoped(state);
     Ok(UsersPage {
@@ -56,7 +57,7 @@ async fn page(
             password: String::new(),
             ..form
         },
-        error,
+        errors,
     })
 }
 
@@ -74,17 +75,10 @@ pub async fn list(
                 role: "unit_staff".into(),
                 ..Default::default()
             },
-            None,
+            Vec::new(),
         )
         .await?,
     )
-}
-
-/// A username: 3–40 characters of a–z, 0–9, `.`, `_`, `-`.
-pub fn valid_username(u: &str) -> bool {
-    (3..=40).contains(&u.len())
-        && u.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
 }
 
 pub async fn create(
@@ -93,46 +87,42 @@ pub async fn create(
     c: Chrome,
     Form(f): Form<UserForm>,
 ) -> AppResult<Response> {
-    let username = f.username.trim().to_lowercase();
-    let role = Role::parse(&f.role);
-    let problem = if !valid_username(&username) {
-        Some("users.bad_username")
-    } else if f.display_name.trim().is_empty() || f.display_name.chars().count() > 120 {
-        Some("users.bad_name")
-    } else if role.is_none() {
-        Some("err.choice")
-    } else if !password_acceptable(&f.password) {
-        Some("account.weak_password")
-    } else {
-        None
+    let input = UserInput {
+        username: f.username.clone(),
+        display_name: f.display_name.clone(),
+        email: f.email.clone(),
+        role: f.role.clone(),
+        password: f.password.clone(),
     };
-    let outcome = match (problem, role) {
-        (None, Some(role)) => {
-            let hash = hash_password(&f.password).map_err(AppError::Internal)?;
-            let email = Some(f.email.trim().to_string()).filter(|e| !e.is_empty());
+    let problems = match input.validate() {
+        Ok(fields) => {
             let new = NewUser {
-                username,
-                display_name: f.display_name.trim().to_string(),
-                email,
-                password_hash: hash,
-                role,
+                username: fields.username,
+                display_name: fields.display_name,
+                email: fields.email,
+                password_hash: hash_password_off_thread(f.password.clone()).await?,
+                role: fields.role,
                 unit_id: f.unit_id.clone(),
             };
             match auth.scoped(&state).create_user(new).await {
                 Ok(_) => return Ok(Redirect::to("/users").into_response()),
-                Err(StoreError::Conflict(k)) => k,
-                Err(StoreError::NotFound) => "err.unit_scope",
+                Err(StoreError::Conflict(k)) => vec![c.t.s(k).to_string()],
+                Err(StoreError::NotFound) => vec![c.t.s("err.unit_scope").to_string()],
+                Err(StoreError::Invalid(inv)) => messages(&c, &inv),
                 Err(e) => return Err(e.into()),
             }
         }
-        _ => problem.unwrap_or("err.invalid"),
+        Err(inv) => messages(&c, &inv),
     };
-    let msg = c.t.s(outcome).to_string();
     Ok((
         StatusCode::UNPROCESSABLE_ENTITY,
-        render(&page(&state, &auth, c, f, Some(msg)).await?)?,
+        render(&page(&state, &auth, c, f, problems).await?)?,
     )
         .into_response())
+}
+
+fn messages(c: &Chrome, inv: &Invalid) -> Vec<String> {
+    inv.errors.iter().map(|e| field_message(&c.t, e)).collect()
 }
 
 #[derive(Deserialize)]
