@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(schemars::JsonSchema)]
 pub enum ReqStatus {
     NotStarted,
     Partly,
@@ -80,6 +81,7 @@ pub fn effective(own: Option<ReqStatus>, host_met: bool) -> ReqStatus {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[derive(schemars::JsonSchema)]
 pub struct PlanProgress {
     pub total: usize,
     pub met: usize,

@@ -11,6 +11,7 @@ macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident = $s:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(schemars::JsonSchema)]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($(#[$vm])* $v),+ }
         impl $name {
@@ -53,6 +54,7 @@ string_enum!(
 
 /// One software or hardware component (the software inventory advisories match against).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(schemars::JsonSchema)]
 pub struct Component {
     pub vendor: String,
     pub product: String,
@@ -65,12 +67,17 @@ pub struct Component {
 /// Excel cell.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
+#[derive(schemars::JsonSchema)]
 pub struct SystemInput {
+    #[schemars(required, length(min = 1, max = 300))]
     pub name: String,
     pub code: String,
+    #[schemars(required)]
     pub owner_unit_id: String,
     pub operator_unit_id: String,
+    #[schemars(required, with = "SystemType")]
     pub system_type: String,
+    #[schemars(required, with = "SystemStatus")]
     pub status: String,
     pub go_live_date: String,
     pub hosting_system_id: String,
@@ -88,6 +95,7 @@ pub struct SystemInput {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema)]
 pub struct SystemFields {
     pub name: String,
     pub code: Option<String>,

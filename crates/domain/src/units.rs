@@ -7,6 +7,7 @@ use crate::error::{Invalid, optional_email, optional_text, required_text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(schemars::JsonSchema)]
 pub enum UnitKind {
     /// The province itself (UBND tỉnh): the root of the tree.
     Province,
@@ -50,9 +51,13 @@ impl UnitKind {
 /// What a person may type to create or edit a unit (the tree position aside).
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
+#[derive(schemars::JsonSchema)]
 pub struct UnitInput {
+    #[schemars(required, length(min = 1, max = 40))]
     pub code: String,
+    #[schemars(required, length(min = 1, max = 200))]
     pub name: String,
+    #[schemars(required, with = "UnitKind")]
     pub kind: String,
     pub address: String,
     pub leader_name: String,
@@ -70,6 +75,7 @@ pub struct UnitInput {
 
 /// A validated unit's attributes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema)]
 pub struct UnitFields {
     pub code: String,
     pub name: String,

@@ -47,6 +47,11 @@ pub enum Command {
         #[command(subcommand)]
         cmd: UserCmd,
     },
+    /// API tokens for scripts and integrations.
+    Token {
+        #[command(subcommand)]
+        cmd: TokenCmd,
+    },
     /// Audit trail tools.
     Audit {
         #[command(subcommand)]
@@ -106,6 +111,26 @@ pub enum UserCmd {
     Unlock { username: String },
     /// List users.
     List,
+}
+
+#[derive(Subcommand)]
+pub enum TokenCmd {
+    /// Create an API token for a user and print it; only its hash is stored, so this
+    /// is the one time it is shown.
+    Create {
+        /// The user the token acts as.
+        #[arg(long)]
+        user: String,
+        /// A label shown on the user's account page.
+        #[arg(long)]
+        name: String,
+        /// `read`, `hunts` or `imports`.
+        #[arg(long, default_value = "read")]
+        scope: String,
+        /// Days until it expires (at most 365).
+        #[arg(long, default_value = "90")]
+        days: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -189,6 +214,7 @@ async fn run_async(global: Global, command: Command) -> anyhow::Result<ExitCode>
             Ok(ExitCode::SUCCESS)
         }
         Command::User { cmd } => user(&store, cmd).await,
+        Command::Token { cmd } => token(&store, cmd).await,
         Command::Audit {
             cmd: AuditCmd::Verify,
         } => {
@@ -208,6 +234,44 @@ async fn run_async(global: Global, command: Command) -> anyhow::Result<ExitCode>
     };
     store.close().await;
     result
+}
+
+async fn token(store: &Store, cmd: TokenCmd) -> anyhow::Result<ExitCode> {
+    let TokenCmd::Create {
+        user,
+        name,
+        scope,
+        days,
+    } = cmd;
+    let creds = store
+        .credentials(&user.to_lowercase())
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no user {user}"))?;
+    let scope = khien_domain::users::TokenScope::parse(scope.trim())
+        .ok_or_else(|| anyhow::anyhow!("unknown scope {scope}; one of: read, hunts, imports"))?;
+    let days = khien_domain::users::token_days(&days)
+        .map_err(|_| anyhow::anyhow!("days: 1 to {}", khien_domain::users::TOKEN_DAYS_MAX))?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        anyhow::bail!("the name must be 1 to 100 characters");
+    }
+    let secret = format!(
+        "khien_{}",
+        khien_web::auth::crypto::random_token().map_err(anyhow::Error::msg)?
+    );
+    store
+        .create_api_token(
+            &creds.user.id,
+            &khien_store::accounts::NewApiToken {
+                name: name.to_string(),
+                token_hash: khien_web::auth::crypto::sha256_hex(&secret),
+                scope,
+                days,
+            },
+        )
+        .await?;
+    println!("{secret}");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn read_password() -> anyhow::Result<String> {

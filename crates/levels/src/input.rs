@@ -29,6 +29,7 @@ pub enum InformationType {
 /// Harm to national defence/security if the system is sabotaged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(schemars::JsonSchema)]
 pub enum DefenceSecurityHarm {
     #[default]
     None,
@@ -40,6 +41,7 @@ pub enum DefenceSecurityHarm {
 /// Reach of a shared information-infrastructure system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(schemars::JsonSchema)]
 pub enum InfrastructureScope {
     #[default]
     None,
@@ -52,6 +54,7 @@ pub enum InfrastructureScope {
 
 /// Grade of the construction works an industrial-control system runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema)]
 pub enum WorksGrade {
     #[default]
     #[serde(rename = "none")]

@@ -14,6 +14,7 @@ use crate::scope::ReadExt;
 use crate::{Scoped, new_id};
 
 #[derive(Debug, Clone, Serialize)]
+#[derive(schemars::JsonSchema)]
 pub struct Dossier {
     pub id: String,
     pub system_id: String,
@@ -37,6 +38,7 @@ pub struct Dossier {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[derive(schemars::JsonSchema)]
 pub struct DossierEvent {
     pub at: String,
     pub actor_name: String,
@@ -47,6 +49,7 @@ pub struct DossierEvent {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[derive(schemars::JsonSchema)]
 pub struct Attachment {
     pub id: String,
     pub part: String,
@@ -62,6 +65,7 @@ pub struct Attachment {
 /// What a transition records besides the new status.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
+#[derive(schemars::JsonSchema)]
 pub struct TransitionData {
     pub reason: String,
     pub appraisal_ref: String,

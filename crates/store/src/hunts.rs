@@ -15,6 +15,7 @@ use crate::{Actor, Page, Scoped, Store, WriteTx, new_id};
 /// A file used by a hunt: a log source, a rule set or an IOC set.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
+#[derive(schemars::JsonSchema)]
 pub struct FileRef {
     pub name: String,
     pub sha256: String,
@@ -25,6 +26,7 @@ pub struct FileRef {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
+#[derive(schemars::JsonSchema)]
 pub struct RuleCount {
     pub rule_id: String,
     pub rule_title: String,
@@ -33,6 +35,7 @@ pub struct RuleCount {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
+#[derive(schemars::JsonSchema)]
 pub struct HuntSummary {
     pub files: i64,
     pub events: i64,
@@ -48,6 +51,7 @@ pub struct HuntSummary {
 /// One detection, in the shape `khien hunt --format jsonl` writes.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
+#[derive(schemars::JsonSchema)]
 pub struct DetectionRow {
     pub timestamp: Option<String>,
     pub source: String,
@@ -65,6 +69,7 @@ pub struct DetectionRow {
 /// What the CLI (`khien hunt --report-to`) or an API client sends.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
+#[derive(schemars::JsonSchema)]
 pub struct HuntReportIn {
     pub title: String,
     pub systems: Vec<String>,
@@ -78,6 +83,7 @@ pub struct HuntReportIn {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[derive(schemars::JsonSchema)]
 pub struct Hunt {
     pub id: String,
     pub title: String,
@@ -103,6 +109,7 @@ pub struct Hunt {
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
+#[derive(schemars::JsonSchema)]
 pub struct HuntFilter {
     pub system_id: String,
     pub conclusion: String,
@@ -111,6 +118,7 @@ pub struct HuntFilter {
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
+#[derive(schemars::JsonSchema)]
 pub struct DetectionFilter {
     pub level: String,
     pub rule_id: String,

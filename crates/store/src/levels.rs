@@ -11,6 +11,7 @@ use crate::error::{Result, StoreError};
 use crate::{Scoped, new_id};
 
 #[derive(Debug, Clone, Serialize)]
+#[derive(schemars::JsonSchema)]
 pub struct Assessment {
     pub id: String,
     pub system_id: String,
@@ -26,6 +27,7 @@ pub struct Assessment {
 }
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(schemars::JsonSchema)]
 pub struct Criterion {
     pub article: String,
     pub text: String,

@@ -31,6 +31,8 @@ pub use scope::Scoped;
 
 /// A page of results and the total matching count.
 #[derive(Debug, Clone, serde::Serialize)]
+#[derive(schemars::JsonSchema)]
+#[schemars(rename = "{T}Page")]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: i64,

@@ -17,6 +17,7 @@ use crate::{Scoped, Store, new_id};
 /// The level and regime a plan follows: the approved dossier's, else the latest
 /// determination's (proposed).
 #[derive(Debug, Clone, Serialize)]
+#[derive(schemars::JsonSchema)]
 pub struct PlanBasis {
     pub regime: String,
     pub level: u8,
@@ -24,6 +25,7 @@ pub struct PlanBasis {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[derive(schemars::JsonSchema)]
 pub struct PlanItem {
     pub key: String,
     pub kind: String,
@@ -41,6 +43,7 @@ pub struct PlanItem {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[derive(schemars::JsonSchema)]
 pub struct Plan {
     pub basis: PlanBasis,
     pub catalogue: String,
@@ -51,6 +54,7 @@ pub struct Plan {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
+#[derive(schemars::JsonSchema)]
 pub struct RequirementUpdate {
     pub status: String,
     pub reason: String,

@@ -15,6 +15,7 @@ use crate::sql::Sql;
 use crate::{Page, Scoped, new_id};
 
 #[derive(Debug, Clone, Serialize)]
+#[derive(schemars::JsonSchema)]
 pub struct System {
     pub id: String,
     #[serde(flatten)]
@@ -30,6 +31,7 @@ pub struct System {
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
+#[derive(schemars::JsonSchema)]
 pub struct SystemFilter {
     pub q: String,
     pub unit_id: String,

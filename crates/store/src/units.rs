@@ -14,6 +14,7 @@ use crate::sql::Sql;
 use crate::{Scoped, Store, new_id};
 
 #[derive(Debug, Clone, Serialize)]
+#[derive(schemars::JsonSchema)]
 pub struct Unit {
     pub id: String,
     pub parent_id: Option<String>,

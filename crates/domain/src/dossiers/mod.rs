@@ -13,6 +13,7 @@ pub mod policy;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(schemars::JsonSchema)]
 pub enum DossierStatus {
     Draft,
     Submitted,
@@ -58,6 +59,7 @@ impl DossierStatus {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(schemars::JsonSchema)]
 pub enum Transition {
     /// The owner's or operator's unit sends the dossier for appraisal.
     Submit,

@@ -27,14 +27,16 @@ fn path_for(r: &RouteInfo, w: &World) -> String {
 }
 
 fn fill(r: &RouteInfo, w: &World) -> String {
-    let att = if r.path.starts_with("/dossiers/") {
+    // API routes name the same objects as the pages, under /api/v1.
+    let page_path = r.path.strip_prefix("/api/v1").unwrap_or(r.path);
+    let att = if page_path.starts_with("/dossiers/") {
         w.dossier_b_file.clone()
     } else {
         w.evidence_b.clone()
     };
     let id = if r.path.contains("/hunts/") {
         w.hunt_b.clone()
-    } else if r.path.starts_with("/dossiers/") {
+    } else if page_path.starts_with("/dossiers/") {
         w.dossier_b.clone()
     } else if r.path.contains("/units/") {
         w.b.clone()
@@ -172,6 +174,26 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
             Recipe::Json(serde_json::json!({ "active": false }))
         }
         ("POST", "/api/v1/systems") => Recipe::Json(system_json),
+        ("POST", "/api/v1/systems/{id}/level") => Recipe::Json(
+            serde_json::json!({ "regime": "nd85-2016", "online_public_service_level": 4 }),
+        ),
+        ("POST", "/api/v1/systems/{id}/dossiers") => Recipe::Json(serde_json::json!({})),
+        ("PUT", "/api/v1/dossiers/{id}/regulation") => Recipe::Json(
+            serde_json::json!({ "number": "99/QĐ-X", "date": "01/01/2026" }),
+        ),
+        ("POST", "/api/v1/dossiers/{id}/files") => Recipe::Upload(b"%PDF-1.4 part".to_vec()),
+        ("POST", "/api/v1/dossiers/{id}/{action}") => Recipe::Json(
+            serde_json::json!({ "decision_no": "1/QĐ", "decision_date": "01/01/2026", "decision_by": "X", "reason": "x", "appraisal_opinion": "x" }),
+        ),
+        ("PUT", "/api/v1/systems/{id}/plan/{key}") => {
+            Recipe::Json(serde_json::json!({ "status": "met" }))
+        }
+        ("POST", "/api/v1/systems/{id}/plan/{key}/evidence") => {
+            Recipe::Upload(b"evidence".to_vec())
+        }
+        ("POST", "/api/v1/systems/{id}/go-live-exception") => Recipe::Json(
+            serde_json::json!({ "reason": "Cho phép vận hành thử nghiệm trái phép" }),
+        ),
         ("PUT", "/api/v1/systems/{id}") => Recipe::Json(
             serde_json::json!({ "name": "Đã sửa trái phép", "owner_unit_id": w.a, "system_type": "internal", "status": "planning" }),
         ),

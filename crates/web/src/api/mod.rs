@@ -1,114 +1,211 @@
-//! The JSON API under `/api/v1`, for scanners, SIEMs and scripts. Authenticated with
-//! bearer tokens (or a browser session plus `X-CSRF-Token`); same scope as the UI.
+//! The JSON API under `/api/v1`, for scanners, SIEMs, scripts and national platforms.
+//! Authenticated with bearer tokens (or a browser session plus `X-CSRF-Token`); same
+//! scope and the same store methods as the UI, so the rules are the UI's rules.
+//!
+//! Each capability registers its routes together with their documentation ([`Api`]),
+//! so a route cannot exist without its entry in the OpenAPI document.
 
-mod openapi;
+mod dossiers;
+mod levels;
+pub mod openapi;
+mod plans;
 mod records;
 
+use std::convert::Infallible;
+
 use axum::Json;
+use axum::extract::FromRequestParts;
+use axum::handler::Handler;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use khien_store::StoreError;
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::Serialize;
 
-use crate::auth::Access;
-use crate::auth::roles::{AnyRole, HuntRunner, ProvinceAdmin, SystemEditor, UnitEditor};
 use crate::error::AppError;
 use crate::i18n::{Lang, T};
 use crate::routes::{Routes, Tenancy};
 use crate::view::field_message;
 
+use openapi::Op;
 pub use openapi::openapi_document;
 
+/// Every API route, for the application's route table.
 pub fn routes() -> Routes {
-    let any = AnyRole::NAMES;
-    Routes::default()
-        .get("/api/v1/openapi.json", &[], Tenancy::Public, openapi::serve)
-        .get("/api/v1/units", any, Tenancy::Unit, records::list_units)
-        .post(
-            "/api/v1/units",
-            UnitEditor::NAMES,
-            Tenancy::Unit,
-            records::create_unit,
-        )
-        .get("/api/v1/units/{id}", any, Tenancy::Unit, records::get_unit)
-        .put(
-            "/api/v1/units/{id}",
-            UnitEditor::NAMES,
-            Tenancy::Unit,
-            records::update_unit,
-        )
-        .post(
-            "/api/v1/units/{id}/move",
-            ProvinceAdmin::NAMES,
-            Tenancy::Unit,
-            records::move_unit,
-        )
-        .post(
-            "/api/v1/units/{id}/active",
-            ProvinceAdmin::NAMES,
-            Tenancy::Unit,
-            records::set_unit_active,
-        )
-        .get("/api/v1/systems", any, Tenancy::Unit, records::list_systems)
-        .post(
-            "/api/v1/systems",
-            SystemEditor::NAMES,
-            Tenancy::Unit,
-            records::create_system,
-        )
-        .get(
-            "/api/v1/systems/{id}",
-            any,
-            Tenancy::Unit,
-            records::get_system,
-        )
-        .put(
-            "/api/v1/systems/{id}",
-            SystemEditor::NAMES,
-            Tenancy::Unit,
-            records::update_system,
-        )
-        .get("/api/v1/hunts", any, Tenancy::Unit, records::list_hunts)
-        .post(
-            "/api/v1/hunts",
-            HuntRunner::NAMES,
-            Tenancy::Unit,
-            records::report_hunt,
-        )
-        .get("/api/v1/hunts/{id}", any, Tenancy::Unit, records::get_hunt)
-        .get(
-            "/api/v1/hunts/{id}/detections",
-            any,
-            Tenancy::Unit,
-            records::hunt_detections,
-        )
-        .get(
-            "/api/v1/users",
-            ProvinceAdmin::NAMES,
-            Tenancy::Unit,
-            records::list_users,
-        )
-        .get("/api/v1/audit", any, Tenancy::Unit, records::list_audit)
+    table().routes
 }
 
-/// Store errors as API responses; validation errors list every field.
-pub(crate) fn api_error(e: StoreError) -> Response {
+/// The API routes with their documentation, in registration order.
+pub(crate) fn docs() -> Vec<(&'static str, &'static str, Op)> {
+    table().docs
+}
+
+fn table() -> Api {
+    let api = Api {
+        routes: Routes::default(),
+        docs: Vec::new(),
+    }
+    .get(
+        "/api/v1/openapi.json",
+        &[],
+        openapi::serve,
+        openapi::self_doc(),
+    );
+    let api = records::routes(api);
+    let api = levels::routes(api);
+    let api = dossiers::routes(api);
+    plans::routes(api)
+}
+
+/// Registers a route in the route table and its operation in the document at once.
+pub(crate) struct Api {
+    routes: Routes,
+    docs: Vec<(&'static str, &'static str, Op)>,
+}
+
+impl Api {
+    fn tenancy(roles: &[&str]) -> Tenancy {
+        if roles.is_empty() {
+            Tenancy::Public
+        } else {
+            Tenancy::Unit
+        }
+    }
+
+    pub(crate) fn get<H: Handler<X, crate::AppState>, X: 'static>(
+        mut self,
+        path: &'static str,
+        roles: &'static [&'static str],
+        h: H,
+        op: Op,
+    ) -> Self {
+        self.routes = self.routes.get(path, roles, Self::tenancy(roles), h);
+        self.docs.push(("GET", path, op));
+        self
+    }
+
+    pub(crate) fn post<H: Handler<X, crate::AppState>, X: 'static>(
+        mut self,
+        path: &'static str,
+        roles: &'static [&'static str],
+        h: H,
+        op: Op,
+    ) -> Self {
+        self.routes = self.routes.post(path, roles, Self::tenancy(roles), h);
+        self.docs.push(("POST", path, op));
+        self
+    }
+
+    pub(crate) fn put<H: Handler<X, crate::AppState>, X: 'static>(
+        mut self,
+        path: &'static str,
+        roles: &'static [&'static str],
+        h: H,
+        op: Op,
+    ) -> Self {
+        self.routes = self.routes.put(path, roles, Self::tenancy(roles), h);
+        self.docs.push(("PUT", path, op));
+        self
+    }
+}
+
+/// A list answered whole (no paging).
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "{T}List")]
+pub struct Items<T> {
+    pub items: Vec<T>,
+}
+
+// `pages::render_errors` writes this body for errors without one of their own, and
+// `api_error` for invalid input; the document describes both with this type.
+/// The body of every refusal.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "Error")]
+pub struct ApiError {
+    /// The kind of refusal: `unauthenticated`, `forbidden`, `not_found`, `bad_request`,
+    /// `conflict`, `invalid`, `payload_too_large`, …
+    pub error: String,
+    /// The refusal's catalogue key, stable for each reason (`dossier.err_parts`): what
+    /// a program should branch on.
+    pub key: String,
+    /// The refusal in the caller's language (the `khien_lang` cookie; Vietnamese by
+    /// default).
+    pub message: String,
+    /// For `invalid`: every field that was refused.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldRefusal>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FieldRefusal {
+    pub field: String,
+    /// The field's catalogue key (`err.required`, `err.email`, …).
+    pub code: String,
+    pub message: String,
+}
+
+/// The caller's language, as the identity layer resolved it.
+pub(crate) struct ApiLang(pub Lang);
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiLang {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ApiLang(
+            parts.extensions.get::<Lang>().copied().unwrap_or(Lang::Vi),
+        ))
+    }
+}
+
+/// A refusal, already a response; boxed so every handler's `Result` stays small.
+pub(crate) struct Refused(Box<Response>);
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}
+
+/// Store errors as API responses; validation errors list every field, in the caller's
+/// language. Everything else goes through `AppError`, whose body the error layer adds.
+pub(crate) fn api_error(lang: Lang, e: StoreError) -> Refused {
     match e {
         StoreError::Invalid(inv) => {
-            let t = T { lang: Lang::En };
-            let errors: Vec<_> = inv
-                .errors
-                .iter()
-                .map(
-                    |f| json!({ "field": f.field, "code": f.key, "message": field_message(&t, f) }),
-                )
-                .collect();
-            (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Json(json!({ "error": "invalid", "errors": errors })),
-            )
-                .into_response()
+            let t = T { lang };
+            let body = ApiError {
+                error: "invalid".into(),
+                key: "err.invalid".into(),
+                message: t.s("err.invalid").to_string(),
+                errors: inv
+                    .errors
+                    .iter()
+                    .map(|f| FieldRefusal {
+                        field: f.field.to_string(),
+                        code: f.key.to_string(),
+                        message: field_message(&t, f),
+                    })
+                    .collect(),
+            };
+            Refused(Box::new(
+                (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response(),
+            ))
         }
-        other => AppError::from(other).into_response(),
+        other => refuse(other),
     }
+}
+
+type ApiResult = Result<Response, Refused>;
+
+fn ok<V: Serialize>(v: V) -> ApiResult {
+    Ok(Json(v).into_response())
+}
+
+fn created<V: Serialize>(v: V) -> ApiResult {
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+/// Refusals that are not about a field (a state, a right, a missing object).
+fn refuse(e: impl Into<AppError>) -> Refused {
+    Refused(Box::new(e.into().into_response()))
 }
