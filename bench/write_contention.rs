@@ -9,6 +9,9 @@
 //!
 //! Without an argument it uses a fresh SQLite file in a temporary directory.
 
+// A benchmark owns its clock.
+#![allow(clippy::disallowed_methods)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -58,9 +61,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| format!("sqlite://{}/khien.db", dir.display()));
     let store = Store::connect(&url, Arc::new(time::OffsetDateTime::now_utc)).await?;
     let sys = store.as_system();
+    // Codes unique per run, so several runs can share one PostgreSQL database.
+    let run = std::process::id();
     let unit_fields = |code: &str, kind: &str| {
         UnitInput {
-            code: code.into(),
+            code: format!("{code}{run}"),
             name: format!("Đơn vị {code}"),
             kind: kind.into(),
             ..Default::default()
@@ -75,7 +80,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     let user = sys
         .create_user(NewUser {
-            username: "nguoidung".into(),
+            username: format!("nguoidung{run}"),
             display_name: "Người dùng".into(),
             email: None,
             password_hash: "x".into(),
@@ -90,6 +95,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 owner_unit_id: unit.id.clone(),
                 system_type: "internal".into(),
                 status: "operating".into(),
+                go_live_date: "01/03/2024".into(),
                 information_types: "private".into(),
                 ..Default::default()
             }

@@ -47,9 +47,77 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// A signed statement of the chain head, kept outside the database. Anyone who can
+/// write the database can recompute every hash of the chain, but not the HMAC of a head
+/// exported earlier: verification checks that the chain still holds the anchored hash
+/// at the anchored sequence number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Anchor {
+    pub seq: i64,
+    pub hash: String,
+    pub at: String,
+    pub mac: String,
+}
+
+fn anchor_mac(key: &[u8], seq: i64, hash: &str, at: &str) -> Option<hmac::Hmac<Sha256>> {
+    use hmac::Mac;
+    let mut m = <hmac::Hmac<Sha256> as Mac>::new_from_slice(key).ok()?;
+    m.update(b"khien-audit-anchor\x1f");
+    m.update(seq.to_string().as_bytes());
+    m.update(b"\x1f");
+    m.update(hash.as_bytes());
+    m.update(b"\x1f");
+    m.update(at.as_bytes());
+    Some(m)
+}
+
+/// Signs the head `(seq, hash)` at time `at` with the deployment's audit key.
+pub fn sign_anchor(key: &[u8], seq: i64, hash: &str, at: &str) -> Option<Anchor> {
+    use hmac::Mac;
+    let mac = anchor_mac(key, seq, hash, at)?.finalize().into_bytes();
+    Some(Anchor {
+        seq,
+        hash: hash.to_string(),
+        at: at.to_string(),
+        mac: hex(&mac),
+    })
+}
+
+/// Whether the anchor was signed with `key` (constant-time comparison).
+pub fn anchor_is_authentic(key: &[u8], a: &Anchor) -> bool {
+    use hmac::Mac;
+    let Some(m) = anchor_mac(key, a.seq, &a.hash, &a.at) else {
+        return false;
+    };
+    let Some(mac) = unhex(&a.mac) else {
+        return false;
+    };
+    m.verify_slice(&mac).is_ok()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_anchor_is_authentic_only_with_its_key_and_content() {
+        let a = sign_anchor(b"a key of the deployment, 32 bytes+", 42, "ab12", "2026-12-01T00:00:00.000000Z").unwrap();
+        assert!(anchor_is_authentic(b"a key of the deployment, 32 bytes+", &a));
+        assert!(!anchor_is_authentic(b"another key", &a));
+        assert!(!anchor_is_authentic(b"a key of the deployment, 32 bytes+", &Anchor { seq: 43, ..a.clone() }));
+        assert!(!anchor_is_authentic(b"a key of the deployment, 32 bytes+", &Anchor { hash: "ab13".into(), ..a.clone() }));
+        assert!(!anchor_is_authentic(b"a key of the deployment, 32 bytes+", &Anchor { mac: "zz".into(), ..a }));
+    }
 
     #[test]
     fn any_change_changes_the_hash() {

@@ -154,6 +154,69 @@ impl From<&UnitFields> for UnitInput {
     }
 }
 
+/// Who may change the unit tree, and when (the store asks inside its transaction).
+pub mod policy {
+    use super::UnitKind;
+    use crate::roles::Role;
+
+    /// Create and edit units within scope: province administrators and unit managers.
+    pub fn may_edit(role: Role) -> Result<(), &'static str> {
+        if role.can_edit_units() { Ok(()) } else { Err("err.forbidden") }
+    }
+
+    /// Moving a unit or (de)activating it reshapes the province: its administrators'.
+    pub fn may_reshape(role: Role) -> Result<(), &'static str> {
+        if role == Role::ProvinceAdmin { Ok(()) } else { Err("err.forbidden") }
+    }
+
+    /// The province's own unit stays the province.
+    pub fn may_change_kind(before: UnitKind, after: UnitKind) -> Result<(), &'static str> {
+        if before == UnitKind::Province && after != UnitKind::Province {
+            Err("err.root_kind")
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A unit moves under another that is not inside it; the root never moves.
+    pub fn may_move(unit_path: &str, is_root: bool, new_parent_path: &str) -> Result<(), &'static str> {
+        if is_root || new_parent_path.starts_with(unit_path) {
+            Err("err.move_cycle")
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A unit is deactivated only when nothing active hangs off it, and never the root.
+    pub fn may_deactivate(is_root: bool, active_children_and_users: i64) -> Result<(), &'static str> {
+        if is_root || active_children_and_users > 0 {
+            Err("err.unit_busy")
+        } else {
+            Ok(())
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn the_tree_is_reshaped_by_the_province_only_and_never_into_a_cycle() {
+            assert_eq!(may_edit(Role::UnitManager), Ok(()));
+            assert_eq!(may_edit(Role::UnitStaff), Err("err.forbidden"));
+            assert_eq!(may_reshape(Role::UnitManager), Err("err.forbidden"));
+            assert_eq!(may_reshape(Role::ProvinceAdmin), Ok(()));
+            assert_eq!(may_move("/r/a/", false, "/r/a/b/"), Err("err.move_cycle"));
+            assert_eq!(may_move("/r/a/", false, "/r/c/"), Ok(()));
+            assert_eq!(may_move("/r/", true, "/x/"), Err("err.move_cycle"));
+            assert_eq!(may_deactivate(false, 1), Err("err.unit_busy"));
+            assert_eq!(may_deactivate(true, 0), Err("err.unit_busy"));
+            assert_eq!(may_deactivate(false, 0), Ok(()));
+            assert_eq!(may_change_kind(UnitKind::Province, UnitKind::Other), Err("err.root_kind"));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

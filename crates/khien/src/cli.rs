@@ -86,6 +86,9 @@ pub struct ServeArgs {
     /// another `serve`).
     #[arg(long)]
     pub no_worker: bool,
+    /// Bearer token that `/metrics` requires; without one it is open.
+    #[arg(long, env = "KHIEN_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -135,10 +138,22 @@ pub enum TokenCmd {
 
 #[derive(Subcommand)]
 pub enum AuditCmd {
-    /// Walk the hash chain and report the first broken link (exit code 1 if any).
-    Verify,
+    /// Walk the hash chain and report the first broken link (exit code 1 if any);
+    /// with `--anchors`, also check every signed head exported earlier.
+    Verify {
+        #[arg(long)]
+        anchors: Option<PathBuf>,
+    },
+    /// Append the signed chain head (HMAC with the configured audit key) to a file kept
+    /// outside the database.
+    Anchor {
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
+/// The platform's one clock: everything else asks the store (`now`, `today_vn`).
+#[allow(clippy::disallowed_methods)]
 pub fn wall_clock() -> Clock {
     Arc::new(time::OffsetDateTime::now_utc)
 }
@@ -216,19 +231,36 @@ async fn run_async(global: Global, command: Command) -> anyhow::Result<ExitCode>
         Command::User { cmd } => user(&store, cmd).await,
         Command::Token { cmd } => token(&store, cmd).await,
         Command::Audit {
-            cmd: AuditCmd::Verify,
+            cmd: AuditCmd::Verify { anchors },
         } => {
             let r = store.verify_audit().await?;
-            match r.first_broken {
-                None => {
-                    println!("audit chain intact: {} entries", r.entries);
-                    Ok(ExitCode::SUCCESS)
-                }
-                Some((seq, why)) => {
-                    println!("audit chain BROKEN at entry {seq}: {why}");
-                    Ok(ExitCode::from(1))
-                }
+            if let Some((seq, why)) = r.first_broken {
+                println!("audit chain BROKEN at entry {seq}: {why}");
+                return Ok(ExitCode::from(1));
             }
+            println!("audit chain intact: {} entries", r.entries);
+            let Some(path) = anchors else {
+                return Ok(ExitCode::SUCCESS);
+            };
+            let key = crate::audit_anchor::key(env.file.audit_key.as_deref())?;
+            let (n, problems) = crate::audit_anchor::check(&store, &key, &path).await?;
+            if problems.is_empty() {
+                println!("{n} anchors hold");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                for p in &problems {
+                    println!("audit anchor BROKEN: {p}");
+                }
+                Ok(ExitCode::from(1))
+            }
+        }
+        Command::Audit {
+            cmd: AuditCmd::Anchor { out },
+        } => {
+            let key = crate::audit_anchor::key(env.file.audit_key.as_deref())?;
+            let a = crate::audit_anchor::export(&store, &key, &out).await?;
+            println!("anchored entry {} ({})", a.seq, a.hash);
+            Ok(ExitCode::SUCCESS)
         }
         Command::Serve(_) | Command::Hunt(_) | Command::Level { .. } => Ok(ExitCode::SUCCESS),
     };

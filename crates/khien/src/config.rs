@@ -25,6 +25,14 @@ pub struct FileConfig {
     /// Open connections the server accepts in all, and from one client address.
     pub max_connections: Option<usize>,
     pub max_connections_per_address: Option<usize>,
+    /// Key of the audit anchors (at least 32 bytes; or KHIEN_AUDIT_KEY). Keep it out of
+    /// the database's reach: whoever holds it can sign a rewritten chain.
+    pub audit_key: Option<String>,
+    /// Where `serve` appends a signed chain head, and how often (minutes, default 60).
+    pub audit_anchor_file: Option<PathBuf>,
+    pub audit_anchor_minutes: Option<u64>,
+    /// Bearer token that `/metrics` asks for (or KHIEN_METRICS_TOKEN); open without one.
+    pub metrics_token: Option<String>,
     /// Largest log upload (hunts), in MiB; 64 by default.
     pub max_upload_mb: Option<usize>,
 }

@@ -1,5 +1,6 @@
 //! `khien`: the web platform, its CLI jobs and the demo province in one binary.
 
+mod audit_anchor;
 mod cli;
 mod config;
 mod demo;

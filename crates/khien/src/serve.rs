@@ -60,11 +60,28 @@ pub async fn serve(env: Env, args: ServeArgs) -> anyhow::Result<()> {
         config: Arc::new(config),
         metrics: Arc::new(Metrics::default()),
     };
-    let app = khien_web::app(state);
+    let metrics = khien_web::auth::MetricsAccess::new(
+        args.metrics_token.clone().or_else(|| file.metrics_token.clone()),
+    );
+    let app = khien_web::app(state).layer(axum::Extension(metrics));
     // Background jobs (hunts uploaded in the UI) run beside the web server and stop with it.
     let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
     let worker =
         (!args.no_worker).then(|| tokio::spawn(khien::jobs::worker(store.clone(), jobs_stopped)));
+    let anchors = match &file.audit_anchor_file {
+        Some(path) => {
+            let key = crate::audit_anchor::key(file.audit_key.as_deref())?;
+            let every = std::time::Duration::from_secs(60 * file.audit_anchor_minutes.unwrap_or(60).max(1));
+            Some(tokio::spawn(crate::audit_anchor::schedule(
+                store.clone(),
+                key,
+                path.clone(),
+                every,
+                stop_jobs.subscribe(),
+            )))
+        }
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
@@ -80,6 +97,9 @@ pub async fn serve(env: Env, args: ServeArgs) -> anyhow::Result<()> {
     let _ = stop_jobs.send(true);
     if let Some(worker) = worker {
         let _ = worker.await;
+    }
+    if let Some(anchors) = anchors {
+        let _ = anchors.await;
     }
     store.close().await;
     Ok(())

@@ -13,3 +13,8 @@ ALTER TABLE audit_log ADD COLUMN hash_version SMALLINT NOT NULL DEFAULT 1;
 
 -- A TOTP code is accepted once: the last time step used per account.
 ALTER TABLE users ADD COLUMN totp_last_step BIGINT NOT NULL DEFAULT 0;
+
+-- A hunt's detections are stored in short transactions, so a 50,000-row result does
+-- not hold the write lock while sign-ins wait. `storing` marks the hunt meanwhile, and
+-- the token names the one finisher allowed to add rows.
+ALTER TABLE hunts ADD COLUMN storing_token TEXT;

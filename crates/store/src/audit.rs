@@ -327,6 +327,23 @@ impl Scoped<'_> {
 }
 
 impl Store {
+    /// The chain head: the last sequence number and its hash.
+    pub async fn audit_head(&self) -> Result<(i64, String)> {
+        let head = sqlx::query("SELECT seq, last_hash FROM audit_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((head.try_get("seq")?, head.try_get("last_hash")?))
+    }
+
+    /// The hash of entry `seq`, if the log holds it.
+    pub async fn audit_hash_at(&self, seq: i64) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT hash FROM audit_log WHERE seq = $1")
+            .bind(seq)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get("hash")).transpose()?)
+    }
+
     /// Walks the whole chain in order, streaming, and reports the first broken link: a
     /// changed row (hash mismatch), a deleted or inserted row (sequence or `prev_hash`
     /// gap), or a truncated tail (the head disagrees with the last row).

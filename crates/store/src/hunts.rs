@@ -177,39 +177,76 @@ fn iso_date(s: &Option<String>) -> Result<Option<String>> {
     }
 }
 
-/// Rows per multi-row INSERT of detections (14 columns, under SQLite's bound limit).
-const DETECTION_BATCH: usize = 500;
-
-/// Stores a hunt's detections in multi-row batches and returns the sha256 of their
-/// canonical JSON: the hunt's one audit entry carries it instead of one entry per row.
-async fn insert_detections(tx: &WriteTx, hunt_id: &str, rows: &[DetectionRow]) -> Result<String> {
-    use sha2::Digest;
-    use crate::sql::Arg;
-    let mut digest = sha2::Sha256::new();
-    let kept = &rows[..rows.len().min(MAX_STORED_DETECTIONS)];
-    for (chunk_no, chunk) in kept.chunks(DETECTION_BATCH).enumerate() {
-        let mut sql = Sql::new("INSERT INTO hunt_detections (id, hunt_id, position, ts, source, computer, channel, event_id, rule_id, rule_title, level, author, tags, matched_json) VALUES ");
-        for (i, d) in chunk.iter().enumerate() {
-            digest.update(serde_json::to_vec(d).unwrap_or_default());
-            digest.update([b'\n']);
-            let position = i64::try_from(chunk_no * DETECTION_BATCH + i).unwrap_or(i64::MAX);
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.push("(").text(new_id()).push(", ").text(hunt_id).push(", ").int(position);
-            sql.push(", ").bind(Arg::OptText(d.timestamp.clone()));
-            for v in [&d.source, &d.computer, &d.channel] {
-                sql.push(", ").text(v.as_str());
-            }
-            sql.push(", ").bind(Arg::OptInt(d.event_id));
-            for v in [&d.rule_id, &d.rule_title, &d.level, &d.author] {
-                sql.push(", ").text(v.as_str());
-            }
-            sql.push(", ").text(d.tags.join(", ")).push(", ").text(d.matched.to_string()).push(")");
-        }
-        sql.query().run(tx).await?;
+/// Rows per multi-row INSERT of detections. SQLite through sqlx's `Any` driver gets
+/// slower per row as statements grow (parameters are matched by name), PostgreSQL
+/// faster (fewer round trips); see docs/benchmarks.md.
+fn rows_per_statement(backend: crate::Backend) -> usize {
+    match backend {
+        crate::Backend::Sqlite => 16,
+        crate::Backend::Postgres => 200,
     }
-    Ok(khien_domain::audit::hex(&digest.finalize()))
+}
+
+/// Rows per transaction: short enough that a sign-in waiting for the write lock waits
+/// for one chunk, not for the whole result.
+const ROWS_PER_TX: usize = 500;
+
+/// The sha256 of the rows' canonical JSON lines: the hunt's one audit entry carries it
+/// instead of one entry per row.
+fn detections_digest(rows: &[DetectionRow]) -> String {
+    use sha2::Digest;
+    let mut digest = sha2::Sha256::new();
+    for d in rows {
+        digest.update(serde_json::to_vec(d).unwrap_or_default());
+        digest.update([b'\n']);
+    }
+    khien_domain::audit::hex(&digest.finalize())
+}
+
+impl Store {
+    /// Stores detections for a hunt in `storing` under `token`, in short transactions
+    /// of multi-row INSERTs. Each transaction first checks (and on PostgreSQL locks)
+    /// that the hunt is still stored by this token, so no other finisher adds rows.
+    async fn store_detections(&self, hunt_id: &str, token: &str, rows: &[DetectionRow]) -> Result<()> {
+        use crate::sql::Arg;
+        let per_statement = rows_per_statement(self.backend);
+        for (tx_no, tx_rows) in rows.chunks(ROWS_PER_TX).enumerate() {
+            let tx = WriteTx::begin(self, Actor::system()).await?;
+            let mine = sqlx::query("UPDATE hunts SET storing_token = storing_token WHERE id = $1 AND status = 'storing' AND storing_token = $2")
+                .bind(hunt_id.to_string())
+                .bind(token.to_string())
+                .run(&tx)
+                .await?;
+            if mine != 1 {
+                return Err(StoreError::Conflict("err.concurrent"));
+            }
+            for (st_no, chunk) in tx_rows.chunks(per_statement).enumerate() {
+                let first = tx_no * ROWS_PER_TX + st_no * per_statement;
+                let mut sql = Sql::new("INSERT INTO hunt_detections (id, hunt_id, position, ts, source, computer, channel, event_id, rule_id, rule_title, level, author, tags, matched_json) VALUES ");
+                for (i, d) in chunk.iter().enumerate() {
+                    let position = i64::try_from(first + i).unwrap_or(i64::MAX);
+                    if i > 0 {
+                        sql.push(", ");
+                    }
+                    sql.push("(").text(new_id()).push(", ").text(hunt_id).push(", ").int(position);
+                    sql.push(", ").bind(Arg::OptText(d.timestamp.clone()));
+                    for v in [&d.source, &d.computer, &d.channel] {
+                        sql.push(", ").text(v.as_str());
+                    }
+                    sql.push(", ").bind(Arg::OptInt(d.event_id));
+                    for v in [&d.rule_id, &d.rule_title, &d.level, &d.author] {
+                        sql.push(", ").text(v.as_str());
+                    }
+                    sql.push(", ").text(d.tags.join(", ")).push(", ").text(d.matched.to_string()).push(")");
+                }
+                sql.query().run(&tx).await?;
+            }
+            // No audit entries here: the chain head is not touched until the final
+            // transaction records the hunt with the digest of every row.
+            tx.commit().await?;
+        }
+        Ok(())
+    }
 }
 
 impl Scoped<'_> {
@@ -229,7 +266,7 @@ impl Scoped<'_> {
 
     async fn insert_hunt(
         &self,
-        tx: &mut WriteTx,
+        tx: &WriteTx,
         unit: &str,
         origin: &str,
         status: &str,
@@ -238,7 +275,8 @@ impl Scoped<'_> {
     ) -> Result<String> {
         let id = new_id();
         let now = tx.at().to_string();
-        let done = status == "done";
+        // A recorded hunt (done, or its detections being stored) has its result already.
+        let done = status != "queued";
         sqlx::query("INSERT INTO hunts (id, unit_id, title, period_from, period_to, origin, status, progress, sources_json, rules_json, iocs_json, builtin_rules, summary_json, conclusion, created_by, created_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'pending', $14, $15, $16)")
             .bind(id.clone())
             .bind(unit.to_string())
@@ -256,7 +294,7 @@ impl Scoped<'_> {
             .bind(self.principal.username.clone())
             .bind(now.clone())
             .bind(done.then_some(now))
-            .run(&tx)
+            .run(tx)
             .await?;
         for s in &h.systems {
             sqlx::query("INSERT INTO hunt_systems (hunt_id, system_id) VALUES ($1, $2)")
@@ -307,28 +345,49 @@ impl Scoped<'_> {
         let mut tx = self.write().await?;
         let (unit, path) = self.within(&tx).hunt_systems_in_scope(&n.systems).await?;
         let id = self
-            .insert_hunt(&mut tx, &unit, "upload", "queued", &report, builtin_rules)
+            .insert_hunt(&tx, &unit, "upload", "queued", &report, builtin_rules)
             .await?;
         tx.record("create", "hunt", &id, (&unit, &path), None::<&()>, Some(&serde_json::json!({ "title": report.title, "systems": n.systems, "sources": n.sources, "rules": n.rule_sets, "iocs": n.ioc_sets }))).await?;
         tx.commit().await?;
         Ok(id)
     }
 
-    /// Records a hunt run elsewhere (the CLI on a responder's laptop) with its result.
+    /// Records a hunt run elsewhere (the CLI on a responder's laptop) with its result:
+    /// the record first (as `storing`), then its detections in short transactions, then
+    /// the record is completed and audited once, with the digest of its detections.
     pub async fn record_hunt(&self, h: &HuntReportIn) -> Result<String> {
         Self::check_new(h, false, false)?;
+        let kept = &h.detections[..h.detections.len().min(MAX_STORED_DETECTIONS)];
         let mut summary = h.summary.clone();
-        summary.stored = i64::try_from(h.detections.len().min(MAX_STORED_DETECTIONS)).unwrap_or(0);
+        summary.stored = i64::try_from(kept.len()).unwrap_or(0);
         let h = HuntReportIn {
             summary,
+            detections: Vec::new(),
             ..h.clone()
         };
-        let mut tx = self.write().await?;
+        let token = new_id();
+        let tx = self.write().await?;
         let (unit, path) = self.within(&tx).hunt_systems_in_scope(&h.systems).await?;
         let id = self
-            .insert_hunt(&mut tx, &unit, "cli", "done", &h, false)
+            .insert_hunt(&tx, &unit, "cli", "storing", &h, false)
             .await?;
-        let digest = insert_detections(&tx, &id, &h.detections).await?;
+        sqlx::query("UPDATE hunts SET storing_token = $1 WHERE id = $2")
+            .bind(token.clone())
+            .bind(id.clone())
+            .run(&tx)
+            .await?;
+        tx.commit().await?;
+        self.store.store_detections(&id, &token, kept).await?;
+        let mut tx = self.write().await?;
+        let changed = sqlx::query("UPDATE hunts SET status = 'done', progress = 100, storing_token = NULL WHERE id = $1 AND status = 'storing' AND storing_token = $2")
+            .bind(id.clone())
+            .bind(token)
+            .run(&tx)
+            .await?;
+        if changed != 1 {
+            return Err(StoreError::Conflict("err.concurrent"));
+        }
+        let digest = detections_digest(kept);
         tx.record("create", "hunt", &id, (&unit, &path), None::<&()>, Some(&serde_json::json!({ "title": h.title, "systems": h.systems, "summary": h.summary, "sources": h.sources, "rules": h.rule_sets, "iocs": h.ioc_sets, "detections_sha256": digest }))).await?;
         tx.commit().await?;
         Ok(id)
@@ -540,7 +599,7 @@ impl Store {
     pub async fn requeue_interrupted_hunts(&self) -> Result<u64> {
         Ok(
             sqlx::query(
-                "UPDATE hunts SET status = 'queued', progress = 0 WHERE status = 'running'",
+                "UPDATE hunts SET status = 'queued', progress = 0, storing_token = NULL WHERE status IN ('running', 'storing') AND origin = 'upload'",
             )
             .execute(&self.writer)
             .await?
@@ -592,27 +651,48 @@ impl Store {
 
     /// Stores the result of a hunt the worker ran; audited as the platform with one
     /// entry carrying the digest of the stored detections. Only a running hunt can
-    /// finish, so a hunt finished twice (two workers) stores its detections once.
+    /// start storing, and only under the token that moved it there, so a hunt
+    /// finished twice (two workers) stores its detections once. The detections go in
+    /// short transactions so the write lock is never held for the whole result.
     pub async fn finish_hunt(
         &self,
         id: &str,
         summary: &HuntSummary,
         detections: &[DetectionRow],
     ) -> Result<()> {
+        let kept = &detections[..detections.len().min(MAX_STORED_DETECTIONS)];
         let mut summary = summary.clone();
-        summary.stored = i64::try_from(detections.len().min(MAX_STORED_DETECTIONS)).unwrap_or(0);
+        summary.stored = i64::try_from(kept.len()).unwrap_or(0);
+        let token = new_id();
+        let tx = WriteTx::begin(self, Actor::system()).await?;
+        let claimed = sqlx::query("UPDATE hunts SET status = 'storing', storing_token = $1 WHERE id = $2 AND status = 'running'")
+            .bind(token.clone())
+            .bind(id.to_string())
+            .run(&tx)
+            .await?;
+        if claimed != 1 {
+            return Err(StoreError::Conflict("err.concurrent"));
+        }
+        // Rows a crashed earlier attempt left behind.
+        sqlx::query("DELETE FROM hunt_detections WHERE hunt_id = $1")
+            .bind(id.to_string())
+            .run(&tx)
+            .await?;
+        tx.commit().await?;
+        self.store_detections(id, &token, kept).await?;
         let mut tx = WriteTx::begin(self, Actor::system()).await?;
         let (unit, path) = self.as_system().within(&tx).hunt_unit(id).await?;
-        let changed = sqlx::query("UPDATE hunts SET status = 'done', progress = 100, summary_json = $1, finished_at = $2 WHERE id = $3 AND status = 'running'")
+        let changed = sqlx::query("UPDATE hunts SET status = 'done', progress = 100, summary_json = $1, finished_at = $2, storing_token = NULL WHERE id = $3 AND status = 'storing' AND storing_token = $4")
             .bind(to_json(&summary))
             .bind(tx.at().to_string())
             .bind(id.to_string())
+            .bind(token)
             .run(&tx)
             .await?;
         if changed != 1 {
             return Err(StoreError::Conflict("err.concurrent"));
         }
-        let digest = insert_detections(&tx, id, detections).await?;
+        let digest = detections_digest(kept);
         tx.record(
             "finish",
             "hunt",
@@ -629,7 +709,7 @@ impl Store {
         let mut tx = WriteTx::begin(self, Actor::system()).await?;
         let (unit, path) = self.as_system().within(&tx).hunt_unit(id).await?;
         let changed = sqlx::query(
-            "UPDATE hunts SET status = 'failed', error = $1, finished_at = $2 WHERE id = $3 AND status = 'running'",
+            "UPDATE hunts SET status = 'failed', error = $1, finished_at = $2, storing_token = NULL WHERE id = $3 AND status IN ('running', 'storing')",
         )
         .bind(error.to_string())
         .bind(tx.at().to_string())

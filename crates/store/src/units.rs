@@ -114,6 +114,7 @@ impl Scoped<'_> {
     /// Creates a unit under `parent_id`, which must be in scope. Only the province scope
     /// may create a second root (normally never).
     pub async fn create_unit(&self, parent_id: Option<&str>, fields: &UnitFields) -> Result<Unit> {
+        khien_domain::units::policy::may_edit(self.principal.role).map_err(StoreError::refused)?;
         let mut tx = self.write().await?;
         let parent = match parent_id {
             Some(p) => Some(self.within(&tx).unit(p).await?),
@@ -163,10 +164,10 @@ impl Scoped<'_> {
 
     pub async fn update_unit(&self, id: &str, fields: &UnitFields) -> Result<Unit> {
         let mut tx = self.write().await?;
+        khien_domain::units::policy::may_edit(self.principal.role).map_err(StoreError::refused)?;
         let before = self.within(&tx).unit(id).await?;
-        if before.fields.kind == UnitKind::Province && fields.kind != UnitKind::Province {
-            return Err(StoreError::Conflict("err.root_kind"));
-        }
+        khien_domain::units::policy::may_change_kind(before.fields.kind, fields.kind)
+            .map_err(StoreError::refused)?;
         let now = tx.at().to_string();
         let q = sqlx::query(
             "UPDATE units SET code = $1, name = $2, name_norm = $3, kind = $4, address = $5, leader_name = $6, leader_title = $7, leader_phone = $8, leader_email = $9, security_unit = $10, security_person = $11, security_phone = $12, security_email = $13, report_phone = $14, report_email = $15, report_other = $16, updated_at = $17 WHERE id = $18 AND updated_at = $19",
@@ -204,11 +205,11 @@ impl Scoped<'_> {
     pub async fn move_unit(&self, id: &str, new_parent_id: &str) -> Result<Unit> {
         let mut tx = self.write().await?;
         let r = self.within(&tx);
+        khien_domain::units::policy::may_reshape(self.principal.role).map_err(StoreError::refused)?;
         let unit = r.unit(id).await?;
         let parent = r.unit(new_parent_id).await?;
-        if unit.parent_id.is_none() || parent.path.starts_with(&unit.path) {
-            return Err(StoreError::Conflict("err.move_cycle"));
-        }
+        khien_domain::units::policy::may_move(&unit.path, unit.parent_id.is_none(), &parent.path)
+            .map_err(StoreError::refused)?;
         let new_path = format!("{}{}/", parent.path, unit.id);
         let now = tx.at().to_string();
         let old_len = i64::try_from(unit.path.chars().count()).unwrap_or(i64::MAX);
@@ -255,6 +256,7 @@ impl Scoped<'_> {
         // unit meanwhile either lands before the check or waits for this write.
         let mut tx = self.write().await?;
         let r = self.within(&tx);
+        khien_domain::units::policy::may_reshape(self.principal.role).map_err(StoreError::refused)?;
         let unit = r.unit(id).await?;
         if !active {
             let busy: i64 = sqlx::query(
@@ -265,9 +267,8 @@ impl Scoped<'_> {
             .one(&r)
             .await?
             .try_get("n")?;
-            if busy > 0 || unit.parent_id.is_none() {
-                return Err(StoreError::Conflict("err.unit_busy"));
-            }
+            khien_domain::units::policy::may_deactivate(unit.parent_id.is_none(), busy)
+                .map_err(StoreError::refused)?;
         }
         let now = tx.at().to_string();
         let changed = sqlx::query("UPDATE units SET active = $1, updated_at = $2 WHERE id = $3 AND active = $4")

@@ -17,6 +17,7 @@ pub fn wrap(router: axum::Router<AppState>, state: AppState) -> Router {
     router
         .layer(middleware::from_fn_with_state(state.clone(), csrf_guard))
         .layer(middleware::from_fn_with_state(state.clone(), limit_body))
+        .layer(middleware::from_fn(refuse_when_unavailable))
         // A panic in a handler becomes a 500 page (rendered by `render_errors`, just
         // outside) instead of a dropped connection.
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
@@ -34,6 +35,18 @@ pub fn wrap(router: axum::Router<AppState>, state: AppState) -> Router {
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// A request whose session could not be looked up because the database is down gets a
+/// 503 page, not the sign-in page (which would only fail again).
+async fn refuse_when_unavailable(req: Request, next: Next) -> Response {
+    if let Some(down) = req
+        .extensions()
+        .get::<crate::auth::DatabaseUnavailable>()
+    {
+        return crate::error::AppError::Unavailable(down.0.clone()).into_response();
+    }
+    next.run(req).await
 }
 
 fn panic_response(detail: Box<dyn std::any::Any + Send + 'static>) -> Response {
@@ -130,6 +143,7 @@ mod tests {
     /// A handler that panics answers a 500 page in Vietnamese; the connection (and the
     /// server) carry on.
     #[tokio::test]
+    #[allow(clippy::disallowed_methods)]
     async fn a_panicking_handler_is_a_500_page() {
         let dir = std::env::temp_dir().join(format!("khien-panic-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

@@ -9,7 +9,7 @@ use khien_levels::{LevelInput, classify};
 use khien_store::Store;
 use khien_store::dossiers::TransitionData;
 use khien_store::plans::RequirementUpdate;
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
 use super::Rng;
 
@@ -23,7 +23,7 @@ const PARTS: [&str; 4] = ["overview", "design", "level_justification", "security
 
 /// The demo's store as of `days` ago, so legal clocks have been running.
 fn days_ago(store: &Store, days: i64) -> Store {
-    let at = OffsetDateTime::now_utc() - Duration::days(days);
+    let at = store.now() - Duration::days(days);
     store.clone().with_clock(Arc::new(move || at))
 }
 

@@ -88,3 +88,90 @@ async fn deleting_the_last_audit_row_is_detected() {
         );
     }
 }
+
+/// Whoever can write the database can recompute the whole chain, and `verify` alone
+/// then says intact; a head signed earlier with the deployment's key (kept outside the
+/// database) still catches it.
+#[tokio::test]
+async fn a_recomputed_chain_is_caught_by_an_anchor_signed_before() {
+    use khien_domain::audit::{AuditContent, GENESIS, chain_hash};
+    use sqlx::Row;
+    const KEY: &str = "khoa-neo-nhat-ky-cua-tinh-thu-0123456789";
+    for (store, url) in stores_with_url().await {
+        world(&store).await;
+        let anchors = crate::harness::tempdir().join("anchors.jsonl");
+        let cli = |args: &[&str]| {
+            let out = Command::new(env!("CARGO_BIN_EXE_khien"))
+                .args(args)
+                .args(["--database-url", &url])
+                .env("KHIEN_AUDIT_KEY", KEY)
+                .output()
+                .unwrap();
+            (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+        };
+        let (code, out) = cli(&["audit", "anchor", "--out", anchors.to_str().unwrap()]);
+        assert_eq!(code, 0, "{out}");
+        assert_eq!(cli(&["audit", "verify", "--anchors", anchors.to_str().unwrap()]).0, 0);
+        // Rewrite entry 3 and recompute every hash after it, and the head.
+        let pool = store.raw_pool();
+        sqlx::query("UPDATE audit_log SET after_json = '{\"forged\":true}' WHERE seq = 3")
+            .execute(pool)
+            .await
+            .unwrap();
+        let rows = sqlx::query("SELECT seq, hash_version, at, actor_id, actor_name, unit_id, unit_path, action, entity, entity_id, before_json, after_json FROM audit_log ORDER BY seq")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+        let mut prev = GENESIS.to_string();
+        for r in &rows {
+            let s = |c: &str| r.try_get::<String, _>(c).unwrap();
+            let (at, actor_id, actor_name, unit_id, unit_path) =
+                (s("at"), s("actor_id"), s("actor_name"), s("unit_id"), s("unit_path"));
+            let (action, entity, entity_id, before, after) =
+                (s("action"), s("entity"), s("entity_id"), s("before_json"), s("after_json"));
+            let seq: i64 = r.try_get("seq").unwrap();
+            let v: i16 = r.try_get("hash_version").unwrap();
+            let hash = chain_hash(
+                &prev,
+                &AuditContent {
+                    seq,
+                    at: &at,
+                    actor_id: &actor_id,
+                    actor_name: &actor_name,
+                    unit_id: &unit_id,
+                    unit_path: (v >= 2).then_some(unit_path.as_str()),
+                    action: &action,
+                    entity: &entity,
+                    entity_id: &entity_id,
+                    before: &before,
+                    after: &after,
+                },
+            );
+            sqlx::query("UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE seq = $3")
+                .bind(prev.clone())
+                .bind(hash.clone())
+                .bind(seq)
+                .execute(pool)
+                .await
+                .unwrap();
+            prev = hash;
+        }
+        sqlx::query("UPDATE audit_head SET last_hash = $1 WHERE id = 1")
+            .bind(prev)
+            .execute(pool)
+            .await
+            .unwrap();
+        let (code, out) = verify_cli(&url);
+        assert_eq!(code, 0, "the recomputed chain is self-consistent: {out}");
+        let (code, out) = cli(&["audit", "verify", "--anchors", anchors.to_str().unwrap()]);
+        assert_eq!(code, 1, "{out}");
+        assert!(out.contains("rewritten"), "{out}");
+        // A different key does not vouch for the anchors.
+        let out = Command::new(env!("CARGO_BIN_EXE_khien"))
+            .args(["audit", "verify", "--anchors", anchors.to_str().unwrap(), "--database-url", &url])
+            .env("KHIEN_AUDIT_KEY", "mot-khoa-khac-hoan-toan-0123456789abcdef")
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&out.stdout).contains("signature does not match"));
+    }
+}

@@ -258,3 +258,45 @@ async fn spreadsheet_bombs_are_refused_and_the_server_stays_up() {
         assert_eq!(c.get("/systems").await.status, 200, "still serving");
     }
 }
+
+/// A multipart body that ends in the middle of its file is refused as incomplete (413),
+/// never taken as "no file", and nothing is written.
+#[tokio::test]
+async fn a_truncated_upload_is_a_413_and_writes_nothing() {
+    for store in stores().await {
+        let w = world(&store).await;
+        let (_, dossier) = crate::harness::dossier_for(&store, &w.sys_a).await;
+        let c = Client::signed_in(&store, &w.user(Role::UnitStaff)).await;
+        let before = audit_seq(&store).await;
+        let boundary = "----khiencut";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"part\"\r\n\r\ndesign\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4 cut here",
+            c.csrf
+        );
+        let r = c
+            .post_raw(
+                &format!("/dossiers/{dossier}/files"),
+                &format!("multipart/form-data; boundary={boundary}"),
+                body.into_bytes(),
+            )
+            .await;
+        assert_eq!(r.status, 413, "{}", r.body);
+        assert_eq!(audit_seq(&store).await, before, "nothing written");
+        assert!(store.as_system().dossier_files(&dossier).await.unwrap().is_empty());
+    }
+}
+
+/// With the database gone, a signed-in user gets a 503 page that says so, not the
+/// sign-in page.
+#[tokio::test]
+async fn a_database_outage_is_a_503_page_not_the_sign_in_page() {
+    for store in stores().await {
+        let w = world(&store).await;
+        let c = Client::signed_in(&store, &w.user(Role::UnitStaff)).await;
+        assert_eq!(c.get("/systems").await.status, 200);
+        store.close().await;
+        let r = c.get("/systems").await;
+        assert_eq!(r.status, 503, "{}", r.body);
+        assert!(r.body.contains("không kết nối được cơ sở dữ liệu"), "{}", r.body);
+    }
+}

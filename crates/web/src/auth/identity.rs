@@ -72,6 +72,10 @@ pub fn set_cookie(
     }
 }
 
+/// Set when the identity could not be looked up because the database is unreachable.
+#[derive(Debug, Clone)]
+pub struct DatabaseUnavailable(pub String);
+
 /// Resolves the caller (API token or session cookie) and the language, and stores them
 /// in the request's extensions for the extractors.
 pub async fn resolve_identity(
@@ -101,7 +105,15 @@ pub async fn resolve_identity(
         }
     } else if let Some(token) = cookie(headers, SESSION_COOKIE) {
         let id_hash = sha256_hex(&token);
-        if let Ok(Some(s)) = state.store.session(&id_hash).await {
+        let found = state.store.session(&id_hash).await;
+        if let Err(e) = &found
+            && e.is_unavailable()
+        {
+            // Not "signed out": the database is down. A layer inside the error pages
+            // answers 503 (see `layers::refuse_when_unavailable`).
+            req.extensions_mut().insert(DatabaseUnavailable(e.to_string()));
+        }
+        if let Ok(Some(s)) = found {
             let now = state.store.now();
             let new_expiry = now + state.config.session_idle;
             // Slide the idle timeout, but write at most once every five minutes.

@@ -9,7 +9,8 @@ mod identity;
 pub use csrf::csrf_guard;
 pub use extract::{Access, Auth, SessionCtx};
 pub use identity::{
-    Identity, LANG_COOKIE, PRE_COOKIE, SESSION_COOKIE, Via, cookie, resolve_identity, set_cookie,
+    DatabaseUnavailable, Identity, LANG_COOKIE, PRE_COOKIE, SESSION_COOKIE, Via, cookie,
+    resolve_identity, set_cookie,
 };
 
 /// Who may read `/metrics`: anyone when no token is configured (a scraper on a trusted

@@ -3,8 +3,7 @@
 //! caller's scope or one unit's subtree.
 
 use axum::extract::{Path, Query, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use khien_docs::annual::{
     AnnualReport, ApprovalStatus, DecisionRef, Inspection, PlanStatus, ReportScope, SystemRow,
     form08_docx, form08_xlsx,
@@ -27,18 +26,14 @@ use crate::view::Chrome;
 const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-fn file(bytes: Vec<u8>, mime: &str, name: &str) -> Response {
-    (
-        [
-            (CONTENT_TYPE, mime.to_string()),
-            (
-                CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
+/// Generates a document off the async threads and sends it as a download.
+async fn generated(
+    make: impl FnOnce() -> Result<Vec<u8>, khien_docs::DocError> + Send + 'static,
+    mime: &str,
+    name: &str,
+) -> AppResult<Response> {
+    let bytes = crate::support::blocking::run(make).await?.map_err(err)?;
+    Ok(crate::support::download_bytes(name, mime, bytes))
 }
 
 /// The place name of date lines: the province's name without "Ủy ban nhân dân tỉnh".
@@ -202,11 +197,12 @@ pub async fn dossier_overview(
             recipients: vec![],
         },
     };
-    Ok(file(
-        overview_docx(&doc).map_err(err)?,
+    generated(
+        move || overview_docx(&doc),
         DOCX,
         &format!("thuyet-minh-cap-do-v{}.docx", d.version),
-    ))
+    )
+    .await
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -373,11 +369,8 @@ pub async fn annual_xlsx(
     Query(q): Query<AnnualQuery>,
 ) -> AppResult<Response> {
     let report = annual(&state, &auth, &q).await?;
-    Ok(file(
-        form08_xlsx(&report).map_err(err)?,
-        XLSX,
-        &format!("bao-cao-cap-do-{}.xlsx", report.year),
-    ))
+    let name = format!("bao-cao-cap-do-{}.xlsx", report.year);
+    generated(move || form08_xlsx(&report), XLSX, &name).await
 }
 
 pub async fn annual_docx(
@@ -386,9 +379,6 @@ pub async fn annual_docx(
     Query(q): Query<AnnualQuery>,
 ) -> AppResult<Response> {
     let report = annual(&state, &auth, &q).await?;
-    Ok(file(
-        form08_docx(&report).map_err(err)?,
-        DOCX,
-        &format!("bao-cao-cap-do-{}.docx", report.year),
-    ))
+    let name = format!("bao-cao-cap-do-{}.docx", report.year);
+    generated(move || form08_docx(&report), DOCX, &name).await
 }

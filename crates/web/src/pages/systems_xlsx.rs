@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{Html, IntoResponse, Response};
 use khien_docs::xlsx::{Column, Guide, XlsxError, read_first_sheet, write_table};
 use khien_domain::systems::{InfoType, SystemFields, SystemInput, SystemStatus, SystemType};
@@ -70,18 +69,20 @@ fn columns(t: &T, with_choices: bool) -> Vec<Column> {
         .collect()
 }
 
-fn xlsx_response(bytes: Vec<u8>, filename: &str) -> Response {
-    (
-        [
-            (CONTENT_TYPE, XLSX_MIME.to_string()),
-            (
-                CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
+/// Writes a table off the async threads and sends it as a download.
+async fn xlsx_download(
+    sheet: String,
+    columns: Vec<Column>,
+    rows: Vec<Vec<String>>,
+    guide: Option<Guide>,
+    filename: &str,
+) -> AppResult<Response> {
+    let bytes = crate::support::blocking::run(move || {
+        write_table(&sheet, &columns, &rows, guide.as_ref())
+    })
+    .await?
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(crate::support::download_bytes(filename, XLSX_MIME, bytes))
 }
 
 fn guide(t: &T) -> Guide {
@@ -103,14 +104,14 @@ fn guide(t: &T) -> Guide {
 
 pub async fn template(auth: Auth<AnyRole>, c: Chrome) -> AppResult<Response> {
     let _ = auth;
-    let bytes = write_table(
-        c.t.s("import.sheet"),
-        &columns(&c.t, true),
-        &[],
-        Some(&guide(&c.t)),
+    xlsx_download(
+        c.t.s("import.sheet").to_string(),
+        columns(&c.t, true),
+        Vec::new(),
+        Some(guide(&c.t)),
+        "khien-mau-he-thong.xlsx",
     )
-    .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(xlsx_response(bytes, "khien-mau-he-thong.xlsx"))
+    .await
 }
 
 fn yes_no(t: &T, b: bool) -> String {
@@ -168,9 +169,14 @@ pub async fn export(
         .iter()
         .map(|s| export_row(&c.t, s, &codes))
         .collect();
-    let bytes = write_table(c.t.s("import.sheet"), &columns(&c.t, false), &rows, None)
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(xlsx_response(bytes, "khien-he-thong.xlsx"))
+    xlsx_download(
+        c.t.s("import.sheet").to_string(),
+        columns(&c.t, false),
+        rows,
+        None,
+        "khien-he-thong.xlsx",
+    )
+    .await
 }
 
 #[derive(askama::Template)]
