@@ -15,7 +15,8 @@ use crate::scope::ReadExt;
 use crate::sql::Sql;
 use crate::{Scoped, Store, new_id};
 
-#[derive(Debug, Clone, Serialize)]
+/// A user account.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct User {
     pub id: String,
     pub username: String,

@@ -204,7 +204,8 @@ impl<'q> RunInTx for sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One link of the audit hash chain.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AuditEntry {
     pub seq: i64,
     pub at: String,
@@ -217,7 +218,9 @@ pub struct AuditEntry {
     pub action: String,
     pub entity: String,
     pub entity_id: String,
+    /// The object before the change, as JSON text.
     pub before: String,
+    /// The object after the change, as JSON text.
     pub after: String,
     pub prev_hash: String,
     pub hash: String,
@@ -242,7 +245,7 @@ fn entry_from_row(r: &sqlx::any::AnyRow) -> Result<AuditEntry> {
     })
 }
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct AuditFilter {
     pub entity: String,

@@ -1,8 +1,13 @@
 //! One error type for handlers, mapped to a status in one place. Users see a catalogue
 //! message in their language; logs get the detail.
 
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+use crate::AppState;
+use crate::i18n::{Lang, T};
 use khien_store::StoreError;
 
 #[derive(Debug)]
@@ -123,3 +128,79 @@ impl IntoResponse for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+#[derive(askama::Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    t: T,
+    status: u16,
+    code: &'static str,
+    message: String,
+}
+
+/// Turns bare error responses into a page in the request's language (HTML routes) or a
+/// JSON body (the API). One place, so every error looks the same.
+pub async fn render_errors(State(_): State<AppState>, req: Request, next: Next) -> Response {
+    let lang = req.extensions().get::<Lang>().copied().unwrap_or(Lang::Vi);
+    let api = req.uri().path().starts_with("/api/");
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let info = resp
+        .extensions()
+        .get::<ErrorInfo>()
+        .cloned()
+        .or_else(|| match status.as_u16() {
+            404 => Some(ErrorInfo {
+                code: "not_found",
+                key: "err.not_found",
+            }),
+            405 => Some(ErrorInfo {
+                code: "method_not_allowed",
+                key: "err.method",
+            }),
+            413 => Some(ErrorInfo {
+                code: "payload_too_large",
+                key: "err.too_large",
+            }),
+            415 | 422 | 400 => Some(ErrorInfo {
+                code: "bad_request",
+                key: "err.bad_request",
+            }),
+            408 => Some(ErrorInfo {
+                code: "timeout",
+                key: "err.timeout",
+            }),
+            500 => Some(ErrorInfo {
+                code: "internal",
+                key: "err.internal",
+            }),
+            _ => None,
+        });
+    let Some(info) = info else { return resp };
+    if resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| {
+            v.as_bytes().starts_with(b"text/html") || v.as_bytes().starts_with(b"application/json")
+        })
+    {
+        return resp;
+    }
+    let t = T { lang };
+    if api {
+        // `key` is the refusal's stable code (its catalogue key); `message` is in the
+        // caller's language.
+        let body = serde_json::json!({ "error": info.code, "key": info.key, "message": t.s(info.key) });
+        return (status, axum::Json(body)).into_response();
+    }
+    let page = ErrorPage {
+        t,
+        status: status.as_u16(),
+        code: info.code,
+        message: t.s(info.key).to_string(),
+    };
+    match askama::Template::render(&page) {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(_) => status.into_response(),
+    }
+}

@@ -1,4 +1,4 @@
-//! UI strings live in catalogues (`i18n/vi.txt`, `i18n/en.txt`: `key = value` lines),
+//! UI strings live in catalogues (`i18n/<lang>/<capability>.txt`: `key = value` lines),
 //! never in code. Vietnamese is the default; English is a switch.
 
 use std::collections::HashMap;
@@ -27,8 +27,28 @@ impl Lang {
     }
 }
 
-pub const VI_SOURCE: &str = include_str!("../i18n/vi.txt");
-pub const EN_SOURCE: &str = include_str!("../i18n/en.txt");
+/// One catalogue per language, one file per capability (`i18n/<lang>/<capability>.txt`),
+/// joined at compile time. A key may appear in one file only (the test checks).
+macro_rules! catalogue_files {
+    ($lang:literal) => {
+        concat!(
+            include_str!(concat!("../i18n/", $lang, "/core.txt")), "\n",
+            include_str!(concat!("../i18n/", $lang, "/accounts.txt")), "\n",
+            include_str!(concat!("../i18n/", $lang, "/audit.txt")), "\n",
+            include_str!(concat!("../i18n/", $lang, "/dashboard.txt")), "\n",
+            include_str!(concat!("../i18n/", $lang, "/dossiers.txt")), "\n",
+            include_str!(concat!("../i18n/", $lang, "/hunts.txt")), "\n",
+            include_str!(concat!("../i18n/", $lang, "/levels.txt")), "\n",
+            include_str!(concat!("../i18n/", $lang, "/plans.txt")), "\n",
+            include_str!(concat!("../i18n/", $lang, "/public.txt")), "\n",
+            include_str!(concat!("../i18n/", $lang, "/systems.txt")), "\n",
+            include_str!(concat!("../i18n/", $lang, "/units.txt")),
+        )
+    };
+}
+
+pub const VI_SOURCE: &str = catalogue_files!("vi");
+pub const EN_SOURCE: &str = catalogue_files!("en");
 
 pub fn parse_catalogue(src: &str) -> HashMap<String, String> {
     src.lines()
@@ -138,6 +158,18 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn a_key_is_defined_once() {
+        for src in [VI_SOURCE, EN_SOURCE] {
+            let mut seen = BTreeSet::new();
+            for line in src.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+                if let Some((k, _)) = line.split_once('=') {
+                    assert!(seen.insert(k.trim().to_string()), "{} is defined twice", k.trim());
+                }
+            }
+        }
     }
 
     #[test]

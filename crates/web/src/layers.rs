@@ -23,7 +23,7 @@ pub fn wrap(router: axum::Router<AppState>, state: AppState) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            crate::pages::render_errors,
+            crate::error::render_errors,
         ))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -9,8 +9,21 @@ pub mod auth;
 pub mod error;
 pub mod i18n;
 mod layers;
-pub mod pages;
 pub mod routes;
+
+// One folder per capability: its routes (pages and API), views and handlers; its
+// templates in `templates/<capability>/`, its strings in `i18n/<lang>/<capability>.txt`.
+mod accounts;
+mod audit;
+mod dashboard;
+mod dossiers;
+mod hunts;
+mod levels;
+mod plans;
+mod public;
+mod reports;
+mod systems;
+mod units;
 pub mod server;
 pub mod support;
 mod view;
@@ -105,7 +118,22 @@ pub fn body_limit(config: &WebConfig, method: &axum::http::Method, path: &str) -
 
 /// Every route of the application with its declared access.
 pub fn routes() -> routes::Routes {
-    pages::routes().merge(api::routes())
+    [
+        public::page_routes(),
+        accounts::page_routes(),
+        dashboard::page_routes(),
+        units::page_routes(),
+        systems::page_routes(),
+        levels::page_routes(),
+        plans::page_routes(),
+        dossiers::page_routes(),
+        reports::page_routes(),
+        hunts::page_routes(),
+        audit::page_routes(),
+        api::routes(),
+    ]
+    .into_iter()
+    .fold(routes::Routes::default(), routes::Routes::merge)
 }
 
 /// The whole application: routes plus the layers every request passes through.

@@ -5,11 +5,7 @@
 //! Each capability registers its routes together with their documentation ([`Api`]),
 //! so a route cannot exist without its entry in the OpenAPI document.
 
-mod dossiers;
-mod levels;
 pub mod openapi;
-mod plans;
-mod records;
 
 use std::convert::Infallible;
 
@@ -52,10 +48,19 @@ fn table() -> Api {
         openapi::serve,
         openapi::self_doc(),
     );
-    let api = records::routes(api);
-    let api = levels::routes(api);
-    let api = dossiers::routes(api);
-    plans::routes(api)
+    // Each capability documents and registers its own API routes.
+    [
+        crate::units::api_routes,
+        crate::systems::api_routes,
+        crate::hunts::api_routes,
+        crate::accounts::api_routes,
+        crate::audit::api_routes,
+        crate::levels::api_routes,
+        crate::dossiers::api_routes,
+        crate::plans::api_routes,
+    ]
+    .into_iter()
+    .fold(api, |api, register| register(api))
 }
 
 /// Registers a route in the route table and its operation in the document at once.
@@ -195,17 +200,17 @@ pub(crate) fn api_error(lang: Lang, e: StoreError) -> Refused {
     }
 }
 
-type ApiResult = Result<Response, Refused>;
+pub(crate) type ApiResult = Result<Response, Refused>;
 
-fn ok<V: Serialize>(v: V) -> ApiResult {
+pub(crate) fn ok<V: Serialize>(v: V) -> ApiResult {
     Ok(Json(v).into_response())
 }
 
-fn created<V: Serialize>(v: V) -> ApiResult {
+pub(crate) fn created<V: Serialize>(v: V) -> ApiResult {
     Ok((StatusCode::CREATED, Json(v)).into_response())
 }
 
 /// Refusals that are not about a field (a state, a right, a missing object).
-fn refuse(e: impl Into<AppError>) -> Refused {
+pub(crate) fn refuse(e: impl Into<AppError>) -> Refused {
     Refused(Box::new(e.into().into_response()))
 }

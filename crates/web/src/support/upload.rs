@@ -11,6 +11,10 @@ use khien_store::{StoredFile, UploadError};
 use crate::AppState;
 use crate::error::{AppError, AppResult};
 
+/// Largest attachment (dossier part, plan evidence); the request body limit applies
+/// first.
+pub const MAX_ATTACHMENT: u64 = 6 * 1024 * 1024;
+
 /// Longest text field accepted in a multipart form.
 const MAX_TEXT_FIELD: usize = 64 * 1024;
 /// Most text fields accepted in one multipart form.

@@ -1,0 +1,31 @@
+//! Threat hunts: uploads run as jobs, results, detections, the conclusion.
+//!
+//! Its routes (pages and API) are registered here, its templates live in
+//! `templates/hunts/` and its strings in `i18n/<lang>/hunts.txt`.
+
+mod api;
+pub(crate) mod pages;
+
+use crate::auth::Access;
+use crate::auth::roles::{AnyRole, HuntRunner};
+use crate::routes::{Routes, Tenancy};
+
+pub(crate) fn page_routes() -> Routes {
+    let any = AnyRole::NAMES;
+    let hunter = HuntRunner::NAMES;
+    Routes::default()
+        .get("/hunts", any, Tenancy::Unit, pages::list)
+        .get("/hunts/new", hunter, Tenancy::Unit, pages::new_form)
+        .post("/hunts", hunter, Tenancy::Unit, pages::create)
+        .get("/hunts/{id}", any, Tenancy::Unit, pages::detail)
+        .post(
+            "/hunts/{id}/conclusion",
+            hunter,
+            Tenancy::Unit,
+            pages::conclude,
+        )
+}
+
+pub(crate) fn api_routes(api: crate::api::Api) -> crate::api::Api {
+    api::routes(api)
+}

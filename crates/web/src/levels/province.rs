@@ -1,0 +1,191 @@
+//! Security by level across the province (or a unit's subtree): approved levels, plan
+//! implementation and dossiers waiting at each stage, against the province's targets.
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::response::{Html, Redirect};
+use khien_domain::dossiers::DossierStatus;
+use khien_store::overview::SystemSecurity;
+
+use crate::AppState;
+use crate::auth::Auth;
+use crate::auth::roles::{AnyRole, ProvinceAdmin};
+use crate::error::{AppError, AppResult};
+use crate::view::{Chrome, render};
+
+pub const TARGET_APPROVAL: &str = "target.approval_date";
+pub const TARGET_PLAN: &str = "target.plan_date";
+
+#[derive(Default, Clone)]
+pub struct Row {
+    pub unit_id: String,
+    pub unit: String,
+    pub systems: usize,
+    pub operating: usize,
+    /// Operating systems with an approved level, by level 1–5 (index 0 = level 1).
+    pub by_level: [usize; 5],
+    pub operating_unapproved: usize,
+    pub plan_full: usize,
+    pub plan_partial: usize,
+    pub plan_none: usize,
+    pub submitted: usize,
+    pub under_appraisal: usize,
+    pub appraised: usize,
+    pub overdue: usize,
+}
+
+impl Row {
+    fn add(&mut self, s: &SystemSecurity) {
+        self.systems += 1;
+        if s.operating {
+            self.operating += 1;
+            match s.approved_level {
+                Some(l @ 1..=5) => self.by_level[usize::from(l) - 1] += 1,
+                _ => self.operating_unapproved += 1,
+            }
+            match s.plan {
+                "full" => self.plan_full += 1,
+                "partial" => self.plan_partial += 1,
+                _ => self.plan_none += 1,
+            }
+        }
+        match s.pending {
+            Some(DossierStatus::Submitted) => self.submitted += 1,
+            Some(DossierStatus::UnderAppraisal) => self.under_appraisal += 1,
+            Some(DossierStatus::Appraised) => self.appraised += 1,
+            _ => {}
+        }
+        if s.overdue {
+            self.overdue += 1;
+        }
+    }
+
+    pub fn approved(&self) -> usize {
+        self.by_level.iter().sum()
+    }
+
+    pub fn approved_pct(&self) -> String {
+        pct(self.approved(), self.operating)
+    }
+
+    pub fn plan_pct(&self) -> String {
+        pct(self.plan_full, self.operating)
+    }
+}
+
+fn pct(n: usize, of: usize) -> String {
+    if of == 0 {
+        "—".into()
+    } else {
+        format!("{:.0}%", n as f64 * 100.0 / of as f64)
+    }
+}
+
+/// A province target and whether it is missed.
+pub struct Target {
+    pub label_key: &'static str,
+    pub date: Option<String>,
+    pub pct: String,
+    pub missed: bool,
+}
+
+#[derive(askama::Template)]
+#[template(path = "levels/levels_overview.html")]
+struct OverviewPage {
+    c: Chrome,
+    rows: Vec<Row>,
+    total: Row,
+    targets: Vec<Target>,
+    overdue_systems: Vec<SystemSecurity>,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    auth: Auth<AnyRole>,
+    c: Chrome,
+) -> AppResult<Html<String>> {
+    let today = state
+        .store
+        .now()
+        .to_offset(khien_domain::time_fmt::VIETNAM)
+        .date();
+    let all = auth
+        .scoped(&state)
+        .security_overview(today, &state.config.calendar)
+        .await?;
+    let mut by_unit: BTreeMap<String, Row> = BTreeMap::new();
+    let mut total = Row {
+        unit: c.t.s("province.total").to_string(),
+        ..Row::default()
+    };
+    for s in &all {
+        let row = by_unit
+            .entry(khien_domain::text::fold(&s.owner_unit_name))
+            .or_insert_with(|| Row {
+                unit_id: s.owner_unit_id.clone(),
+                unit: s.owner_unit_name.clone(),
+                ..Row::default()
+            });
+        row.add(s);
+        total.add(s);
+    }
+    let today_iso = khien_domain::time_fmt::iso_date(today);
+    let mut targets = Vec::new();
+    for (key, label_key, done) in [
+        (
+            TARGET_APPROVAL,
+            "province.target_approval",
+            total.approved(),
+        ),
+        (TARGET_PLAN, "province.target_plan", total.plan_full),
+    ] {
+        let date = state.store.setting(key).await?;
+        let missed =
+            date.as_deref().is_some_and(|d| d < today_iso.as_str()) && done < total.operating;
+        targets.push(Target {
+            label_key,
+            date,
+            pct: pct(done, total.operating),
+            missed,
+        });
+    }
+    let overdue_systems = all.into_iter().filter(|s| s.overdue).collect();
+    render(&OverviewPage {
+        c,
+        rows: by_unit.into_values().collect(),
+        total,
+        targets,
+        overdue_systems,
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub struct TargetsForm {
+    #[serde(default)]
+    approval_date: String,
+    #[serde(default)]
+    plan_date: String,
+}
+
+pub async fn set_targets(
+    State(state): State<AppState>,
+    auth: Auth<ProvinceAdmin>,
+    axum::Form(f): axum::Form<TargetsForm>,
+) -> AppResult<Redirect> {
+    let scoped = auth.scoped(&state);
+    for (key, raw) in [
+        (TARGET_APPROVAL, &f.approval_date),
+        (TARGET_PLAN, &f.plan_date),
+    ] {
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let d =
+            khien_domain::time_fmt::parse_user_date(raw).ok_or(AppError::BadRequest("err.date"))?;
+        scoped
+            .set_setting(key, &khien_domain::time_fmt::iso_date(d))
+            .await?;
+    }
+    Ok(Redirect::to("/levels"))
+}

@@ -1,0 +1,264 @@
+//! The information-system inventory: list with filters, sorting and paging; declare;
+//! edit; detail with its change history.
+
+use axum::extract::{Path, Query, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use khien_domain::FieldError;
+use khien_domain::systems::{InfoType, SystemInput, SystemStatus, SystemType};
+use khien_store::audit::AuditEntry;
+use khien_store::systems::{System, SystemFilter};
+use khien_store::units::Unit;
+use khien_store::{Page, StoreError};
+
+use crate::AppState;
+use crate::auth::Auth;
+use crate::auth::roles::{AnyRole, SystemEditor};
+use crate::error::{AppError, AppResult};
+use crate::view::{Chrome, page_href, render};
+
+pub const PER_PAGE: i64 = 25;
+
+#[derive(askama::Template)]
+#[template(path = "systems/systems_list.html")]
+struct ListPage {
+    c: Chrome,
+    filter: SystemFilter,
+    page: Page<System>,
+    units: Vec<Unit>,
+    types: &'static [SystemType],
+    statuses: &'static [SystemStatus],
+    /// The query string without `page`, for paging links and the export link.
+    base_query: String,
+}
+
+impl ListPage {
+    fn page_link(&self, n: i64) -> String {
+        page_href(&self.base_query, n)
+    }
+    fn count_text(&self) -> String {
+        self.c.t.f("systems.count", &[&self.page.total.to_string()])
+    }
+    /// Link that sorts by `key`, flipping direction when already sorted by it.
+    fn sort_link(&self, key: &str) -> String {
+        let dir = if self.filter.sort == key && self.filter.dir != "desc" {
+            "desc"
+        } else {
+            "asc"
+        };
+        let f = SystemFilter {
+            sort: key.to_string(),
+            dir: dir.to_string(),
+            page: 0,
+            ..self.filter.clone()
+        };
+        format!("?{}", serde_urlencoded::to_string(&f).unwrap_or_default())
+    }
+}
+
+
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth<AnyRole>,
+    c: Chrome,
+    Query(filter): Query<SystemFilter>,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Html<String>> {
+    let scoped = auth.scoped(&state);
+    let page = scoped.systems(&filter, Some(PER_PAGE)).await?;
+    let units = scoped.units(false).await?;
+    render(&ListPage {
+        c,
+        filter,
+        page,
+        units,
+        types: SystemType::ALL,
+        statuses: SystemStatus::ALL,
+        base_query: crate::support::base_query(raw.as_deref()),
+    })
+}
+
+#[derive(askama::Template)]
+#[template(path = "systems/system_detail.html")]
+struct DetailPage {
+    c: Chrome,
+    s: System,
+    history: Vec<AuditEntry>,
+    /// (hunt id, finished at) of the last threat hunt covering the system.
+    last_hunt: Option<(String, String)>,
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    auth: Auth<AnyRole>,
+    c: Chrome,
+    Path(id): Path<String>,
+) -> AppResult<Html<String>> {
+    let scoped = auth.scoped(&state);
+    let s = scoped.system(&id).await?;
+    let history = scoped.history("system", &id).await?;
+    let last_hunt = scoped.last_hunt(&id).await?;
+    render(&DetailPage {
+        c,
+        s,
+        history,
+        last_hunt,
+    })
+}
+
+#[derive(askama::Template)]
+#[template(path = "systems/system_form.html")]
+struct FormPage {
+    c: Chrome,
+    system_id: Option<String>,
+    input: SystemInput,
+    units: Vec<Unit>,
+    hosts: Vec<(String, String)>,
+    types: &'static [SystemType],
+    statuses: &'static [SystemStatus],
+    info_types: &'static [InfoType],
+    errors: Vec<FieldError>,
+}
+
+impl FormPage {
+    fn has_info(&self, t: &InfoType) -> bool {
+        self.input
+            .information_types
+            .split([',', '\n'])
+            .any(|x| x.trim() == t.as_str())
+    }
+    fn checked(v: &Option<String>) -> bool {
+        khien_domain::systems::parse_flag(v.as_deref()).unwrap_or(false)
+    }
+}
+
+async fn form_page(
+    state: &AppState,
+    auth: &Auth<SystemEditor>,
+    c: Chrome,
+    system_id: Option<String>,
+    input: SystemInput,
+    errors: Vec<FieldError>,
+) -> AppResult<FormPage> {
+    let scoped = auth.scoped(state);
+    let hosts = scoped
+        .hosting_candidates()
+        .await?
+        .into_iter()
+        .filter(|(id, _)| Some(id) != system_id.as_ref())
+        .collect();
+    Ok(FormPage {
+        c,
+        system_id,
+        input,
+        units: scoped.units(false).await?,
+        hosts,
+        types: SystemType::ALL,
+        statuses: SystemStatus::ALL,
+        info_types: InfoType::ALL,
+        errors,
+    })
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    auth: Auth<SystemEditor>,
+    c: Chrome,
+) -> AppResult<Html<String>> {
+    let input = SystemInput {
+        owner_unit_id: auth.principal.unit_id.clone(),
+        system_type: "internal".into(),
+        status: "planning".into(),
+        ..Default::default()
+    };
+    render(&form_page(&state, &auth, c, None, input, vec![]).await?)
+}
+
+/// Form bodies repeat `information_types` once per ticked box; fold them into one list.
+pub fn system_input_from_form(body: &str) -> SystemInput {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(body).unwrap_or_default();
+    let mut input = SystemInput::default();
+    let mut info = Vec::new();
+    for (k, v) in pairs {
+        match k.as_str() {
+            "name" => input.name = v,
+            "code" => input.code = v,
+            "owner_unit_id" => input.owner_unit_id = v,
+            "operator_unit_id" => input.operator_unit_id = v,
+            "system_type" => input.system_type = v,
+            "status" => input.status = v,
+            "go_live_date" => input.go_live_date = v,
+            "hosting_system_id" => input.hosting_system_id = v,
+            "information_types" => info.push(v),
+            "personal_subjects" => input.personal_subjects = v,
+            "sensitive_subjects" => input.sensitive_subjects = v,
+            "handles_admin_procedures" => input.handles_admin_procedures = Some(v),
+            "requires_24x7" => input.requires_24x7 = Some(v),
+            "urls" => input.urls = v,
+            "ip_ranges" => input.ip_ranges = v,
+            "components" => input.components = v,
+            "description" => input.description = v,
+            _ => {}
+        }
+    }
+    input.information_types = info.join(",");
+    input
+}
+
+async fn save(
+    state: &AppState,
+    auth: &Auth<SystemEditor>,
+    c: Chrome,
+    id: Option<String>,
+    input: SystemInput,
+) -> AppResult<Response> {
+    let scoped = auth.scoped(state);
+    if let Some(id) = &id {
+        scoped.system(id).await?;
+    }
+    let result = match input.validate() {
+        Err(inv) => Err(StoreError::Invalid(inv)),
+        Ok(fields) => match &id {
+            Some(id) => scoped.update_system(id, &fields).await.map(|()| id.clone()),
+            None => scoped.create_system(&fields).await,
+        },
+    };
+    match result {
+        Ok(saved) => Ok(Redirect::to(&format!("/systems/{saved}")).into_response()),
+        Err(StoreError::Invalid(inv)) => {
+            let page = form_page(state, auth, c, id, input, inv.errors).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(e) => Err(AppError::from(e)),
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth<SystemEditor>,
+    c: Chrome,
+    body: String,
+) -> AppResult<Response> {
+    save(&state, &auth, c, None, system_input_from_form(&body)).await
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    auth: Auth<SystemEditor>,
+    c: Chrome,
+    Path(id): Path<String>,
+) -> AppResult<Html<String>> {
+    let s = auth.scoped(&state).system(&id).await?;
+    let input = SystemInput::from(&s.fields);
+    render(&form_page(&state, &auth, c, Some(id), input, vec![]).await?)
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    auth: Auth<SystemEditor>,
+    c: Chrome,
+    Path(id): Path<String>,
+    body: String,
+) -> AppResult<Response> {
+    save(&state, &auth, c, Some(id), system_input_from_form(&body)).await
+}
