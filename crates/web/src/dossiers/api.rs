@@ -5,7 +5,6 @@
 
 use axum::Json;
 use axum::extract::{Multipart, Path, State};
-use axum::response::Response;
 use khien_domain::dossiers::{Transition, stage_deadline};
 use khien_levels::load_regime;
 use khien_levels::regime::ClockStep;
@@ -19,7 +18,7 @@ use crate::AppState;
 use crate::auth::Access;
 use crate::auth::Auth;
 use crate::auth::roles::{AnyRole, SystemEditor};
-use crate::error::{AppError, AppResult};
+use crate::error::AppError;
 
 /// Largest attachment accepted, as on the dossier page (the body limit applies first).
 pub(super) const MAX_FILE: u64 = 6 * 1024 * 1024;
@@ -71,7 +70,7 @@ pub(crate) fn routes(api: Api) -> Api {
     .get(
         "/api/v1/dossiers/{id}/files/{att}",
         any,
-        download,
+        super::pages::download,
         Op::file("Download an attached file"),
     )
     .post(
@@ -319,17 +318,3 @@ pub async fn attach(
     )
 }
 
-pub async fn download(
-    State(state): State<AppState>,
-    auth: Auth<AnyRole>,
-    Path((id, att)): Path<(String, String)>,
-) -> AppResult<Response> {
-    let f = auth
-        .scoped(&state)
-        .dossier_files(&id)
-        .await?
-        .into_iter()
-        .find(|f| f.id == att)
-        .ok_or(AppError::NotFound)?;
-    crate::support::download(&state, &f.sha256, &f.filename, u64::try_from(f.size).ok()).await
-}

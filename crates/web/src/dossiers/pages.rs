@@ -195,9 +195,5 @@ pub async fn download(
     Path((id, att)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let files = auth.scoped(&state).dossier_files(&id).await?;
-    let f = files
-        .into_iter()
-        .find(|f| f.id == att)
-        .ok_or(AppError::NotFound)?;
-    crate::support::download(&state, &f.sha256, &f.filename, u64::try_from(f.size).ok()).await
+    crate::support::download_attachment(&state, files, &att).await
 }

@@ -3,7 +3,6 @@
 
 use axum::Json;
 use axum::extract::{Multipart, Path, State};
-use axum::response::Response;
 use khien_store::dossiers::Attachment;
 use khien_store::plans::{Plan, PlanItem, RequirementUpdate};
 use schemars::JsonSchema;
@@ -15,7 +14,7 @@ use crate::AppState;
 use crate::auth::Access;
 use crate::auth::Auth;
 use crate::auth::roles::{AnyRole, ProvinceAdmin, SystemEditor};
-use crate::error::{AppError, AppResult};
+use crate::error::AppError;
 
 pub(crate) fn routes(api: Api) -> Api {
     api.get(
@@ -41,7 +40,7 @@ pub(crate) fn routes(api: Api) -> Api {
     .get(
         "/api/v1/systems/{id}/evidence/{att}",
         AnyRole::NAMES,
-        evidence_file,
+        super::pages::evidence_file,
         Op::file("Download an evidence file"),
     )
     .post(
@@ -146,20 +145,6 @@ pub async fn add_evidence(
     )
 }
 
-pub async fn evidence_file(
-    State(state): State<AppState>,
-    auth: Auth<AnyRole>,
-    Path((id, att)): Path<(String, String)>,
-) -> AppResult<Response> {
-    let f = auth
-        .scoped(&state)
-        .evidence_files(&id)
-        .await?
-        .into_iter()
-        .find(|f| f.id == att)
-        .ok_or(AppError::NotFound)?;
-    crate::support::download(&state, &f.sha256, &f.filename, u64::try_from(f.size).ok()).await
-}
 
 #[derive(Deserialize, JsonSchema)]
 pub struct ExceptionBody {

@@ -102,14 +102,8 @@ pub async fn evidence_file(
     auth: Auth<AnyRole>,
     Path((id, att)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let f = auth
-        .scoped(&state)
-        .evidence_files(&id)
-        .await?
-        .into_iter()
-        .find(|f| f.id == att)
-        .ok_or(AppError::NotFound)?;
-    crate::support::download(&state, &f.sha256, &f.filename, u64::try_from(f.size).ok()).await
+    let files = auth.scoped(&state).evidence_files(&id).await?;
+    crate::support::download_attachment(&state, files, &att).await
 }
 
 #[derive(serde::Deserialize)]

@@ -43,6 +43,20 @@ pub async fn download(
     Ok(resp)
 }
 
+/// Streams the attachment `att` out of `files` (an owner's attachments, already read
+/// through the caller's scope); another id is a 404.
+pub async fn download_attachment(
+    state: &AppState,
+    files: Vec<khien_store::dossiers::Attachment>,
+    att: &str,
+) -> AppResult<Response> {
+    let f = files
+        .into_iter()
+        .find(|f| f.id == att)
+        .ok_or(AppError::NotFound)?;
+    download(state, &f.sha256, &f.filename, u64::try_from(f.size).ok()).await
+}
+
 /// Bytes made here (generated documents) as a download.
 pub fn download_bytes(filename: &str, content_type: &str, bytes: Vec<u8>) -> Response {
     (
