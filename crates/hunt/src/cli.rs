@@ -4,6 +4,8 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use time::Timestamp;
+
 use crate::hunt::Hunter;
 use crate::output::{self, OutputFormat};
 use crate::sigma::SigmaSet;
@@ -60,7 +62,7 @@ pub fn run(args: HuntArgs) -> ExitCode {
 
 /// Same as [`run`], returning the numeric exit code.
 pub fn run_code(args: HuntArgs) -> u8 {
-    let parse_time = |s: &Option<String>, name: &str| -> Result<Option<jiff::Timestamp>, String> {
+    let parse_time = |s: &Option<String>, name: &str| -> Result<Option<Timestamp>, String> {
         match s {
             None => Ok(None),
             Some(t) => timeparse::parse_any(t)
@@ -92,7 +94,7 @@ pub fn run_code(args: HuntArgs) -> u8 {
     pool.install(|| hunt_with(&args, from, to))
 }
 
-fn hunt_with(args: &HuntArgs, from: Option<jiff::Timestamp>, to: Option<jiff::Timestamp>) -> u8 {
+fn hunt_with(args: &HuntArgs, from: Option<Timestamp>, to: Option<Timestamp>) -> u8 {
     let mut failed = false;
     let mut problems: Vec<String> = Vec::new();
     let sigma = if args.sigma.is_empty() {

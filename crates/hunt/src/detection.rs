@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use time::Timestamp;
 
 use crate::record::Record;
 
@@ -12,6 +12,7 @@ use crate::record::Record;
 /// internal spill format; the output format is [`crate::output::to_json`].)
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Detection {
+    #[serde(with = "crate::timeparse::opt_rfc3339")]
     pub timestamp: Option<Timestamp>,
     pub source: Arc<str>,
     pub record_id: u64,

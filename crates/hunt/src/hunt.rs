@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use jiff::Timestamp;
 use rayon::prelude::*;
+use time::Timestamp;
 
 use crate::detection::{Detection, level_rank, timeline_cmp};
 use crate::error::HuntError;

@@ -3,9 +3,9 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use jiff::Timestamp;
 use rsigma_eval::event::{Event, EventValue};
 use serde_json::{Map, Value};
+use time::Timestamp;
 
 /// Which family of log a record came from. It decides which Sigma rules
 /// apply (see [`crate::sigma::logsource`]).

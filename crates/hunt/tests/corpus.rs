@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use khien_hunt::hunt::Hunter;
 use khien_hunt::sigma::SigmaSet;
+use khien_hunt::timeparse;
 
 fn corpus() -> PathBuf {
     let p = std::env::var_os("KHIEN_CORPUS")
@@ -611,10 +612,10 @@ fn cli_outputs_and_exit_codes() {
 
 /// The year the syslog reader gives a Dec 10 line of this file.
 fn year_of(p: &Path) -> i16 {
-    let m = jiff::Timestamp::try_from(std::fs::metadata(p).unwrap().modified().unwrap()).unwrap();
-    let y = m.to_zoned(jiff::tz::TimeZone::UTC).year();
-    let dec10: jiff::Timestamp = format!("{y}-12-10T00:00:00Z").parse().unwrap();
-    if dec10 > m.checked_add(jiff::SignedDuration::from_hours(48)).unwrap() {
+    let m = timeparse::from_system_time(std::fs::metadata(p).unwrap().modified().unwrap()).unwrap();
+    let y = i16::try_from(m.year()).unwrap();
+    let dec10 = timeparse::parse_any(&format!("{y}-12-10T00:00:00Z")).unwrap();
+    if dec10 > timeparse::checked_add_secs(m, 48 * 3600).unwrap() {
         y - 1
     } else {
         y

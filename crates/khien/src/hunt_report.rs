@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use khien::jobs::{HuntInput, hunt_files};
+use khien_hunt::timeparse::Timestamp;
 use khien_store::hunts::{FileRef, HuntReportIn};
 use sha2::{Digest, Sha256};
 
@@ -106,7 +107,7 @@ fn report(cmd: &HuntCommand, url: &str) -> anyhow::Result<ExitCode> {
         }
     }
     let a = &cmd.args;
-    let when = |s: &Option<String>| -> anyhow::Result<Option<jiff::Timestamp>> {
+    let when = |s: &Option<String>| -> anyhow::Result<Option<Timestamp>> {
         s.as_deref()
             .map(|t| {
                 khien_hunt::timeparse::parse_any(t)
@@ -140,17 +141,22 @@ fn report(cmd: &HuntCommand, url: &str) -> anyhow::Result<ExitCode> {
             writeln!(f, "{}", serde_json::to_string(d)?)?;
         }
     }
-    let date =
-        |t: &Option<jiff::Timestamp>| t.map(|t| t.to_string().chars().take(10).collect::<String>());
+    let date = |t: &Option<Timestamp>| {
+        t.map(|t| {
+            khien_hunt::timeparse::format(&t)
+                .chars()
+                .take(10)
+                .collect::<String>()
+        })
+    };
     let report = HuntReportIn {
         title: cmd.title.clone().unwrap_or_else(|| {
+            // The default title carries the Vietnamese calendar day of the run.
             format!(
                 "khien hunt {}",
-                jiff::Timestamp::now()
-                    .to_string()
-                    .chars()
-                    .take(10)
-                    .collect::<String>()
+                khien_domain::time_fmt::iso_date(khien_domain::time_fmt::vn_date(
+                    (crate::cli::wall_clock())()
+                ))
             )
         }),
         systems: cmd.systems.clone(),

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use khien_hunt::hunt::Hunter;
 use khien_hunt::sigma::SigmaSet;
+use khien_hunt::timeparse::Timestamp;
 use khien_store::Store;
 use khien_store::hunts::{
     ClaimedHunt, DetectionRow, FileRef, HuntSummary, MAX_STORED_DETECTIONS, RuleCount,
@@ -93,7 +94,7 @@ fn materialise(
     Ok(out)
 }
 
-fn period_bound(date: &Option<String>, end_of_day: bool) -> Option<jiff::Timestamp> {
+fn period_bound(date: &Option<String>, end_of_day: bool) -> Option<Timestamp> {
     let d = date.as_deref()?;
     khien_hunt::timeparse::parse_any(&format!(
         "{d}T{}Z",
@@ -113,8 +114,8 @@ pub struct HuntInput {
     pub rules: Vec<PathBuf>,
     pub iocs: Vec<PathBuf>,
     pub builtin_rules: bool,
-    pub from: Option<jiff::Timestamp>,
-    pub to: Option<jiff::Timestamp>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
 }
 
 fn hunt_blocking(

@@ -10,6 +10,7 @@ use super::ReadStats;
 use super::windows::from_evtx_json_bytes;
 use crate::error::HuntError;
 use crate::record::Record;
+use crate::timeparse;
 
 pub fn read(path: &Path, sink: &mut dyn FnMut(Record)) -> Result<ReadStats, HuntError> {
     let source: Arc<str> = Arc::from(path.display().to_string());
@@ -30,7 +31,9 @@ pub fn read(path: &Path, sink: &mut dyn FnMut(Record)) -> Result<ReadStats, Hunt
                     Ok(None) => stats.skip(|| format!("{}: record {id}: no Event element", source)),
                     Ok(Some(mut rec)) => {
                         if rec.timestamp.is_none() {
-                            rec.timestamp = Some(ts);
+                            // The record header's time stands in for a missing
+                            // `TimeCreated`.
+                            rec.timestamp = timeparse::from_unix_nanos(ts.as_nanosecond());
                         }
                         stats.events += 1;
                         sink(rec);

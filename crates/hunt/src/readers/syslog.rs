@@ -5,9 +5,11 @@
 
 use std::path::Path;
 use std::sync::{Arc, LazyLock};
+use std::time::SystemTime;
 
 use regex::Regex;
 use serde_json::{Map, Value};
+use time::Timestamp;
 
 use super::{ReadStats, for_each_line};
 use crate::error::HuntError;
@@ -42,11 +44,9 @@ pub fn looks_like_syslog(line: &str) -> bool {
 pub fn read(path: &Path, sink: &mut dyn FnMut(Record)) -> Result<ReadStats, HuntError> {
     let source: Arc<str> = Arc::from(path.display().to_string());
     let reference = file_time(path);
-    let year = reference.to_zoned(jiff::tz::TimeZone::UTC).year();
+    let year = i16::try_from(reference.year()).unwrap_or(i16::MAX);
     // A year-less date later than the file itself is from the year before.
-    let latest = reference
-        .checked_add(jiff::SignedDuration::from_hours(48))
-        .unwrap_or(reference);
+    let latest = timeparse::checked_add_secs(reference, 48 * 3600).unwrap_or(reference);
     let mut stats = ReadStats::default();
     for_each_line(path, |n, line| {
         if line.trim().is_empty() {
@@ -58,12 +58,7 @@ pub fn read(path: &Path, sink: &mut dyn FnMut(Record)) -> Result<ReadStats, Hunt
                     .trim_start_matches(|c: char| c == '<' || c == '>' || c.is_ascii_digit())
                     .starts_with(|c: char| c.is_ascii_uppercase());
                 if yearless && r.timestamp.is_some_and(|t| t > latest) {
-                    r.timestamp = r.timestamp.and_then(|t| {
-                        t.to_zoned(jiff::tz::TimeZone::UTC)
-                            .checked_sub(jiff::Span::new().years(1))
-                            .ok()
-                            .map(|z| z.timestamp())
-                    });
+                    r.timestamp = r.timestamp.and_then(timeparse::year_earlier);
                 }
                 stats.events += 1;
                 sink(r);
@@ -76,17 +71,22 @@ pub fn read(path: &Path, sink: &mut dyn FnMut(Record)) -> Result<ReadStats, Hunt
 
 /// RFC 3164 has no year: it is taken from the file's modification time
 /// (else now); dates after that time belong to the year before.
-fn file_time(path: &Path) -> jiff::Timestamp {
+#[allow(
+    clippy::disallowed_methods,
+    reason = "only when the file system gives no modification time; no legal date depends on it"
+)]
+fn file_time(path: &Path) -> Timestamp {
     std::fs::metadata(path)
         .and_then(|m| m.modified())
         .ok()
-        .and_then(|t| jiff::Timestamp::try_from(t).ok())
-        .unwrap_or_else(jiff::Timestamp::now)
+        .and_then(timeparse::from_system_time)
+        .or_else(|| timeparse::from_system_time(SystemTime::now()))
+        .unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 struct Bsd<'a> {
     pri: Option<&'a str>,
-    timestamp: Option<jiff::Timestamp>,
+    timestamp: Option<Timestamp>,
     host: &'a str,
     program: &'a str,
     pid: Option<&'a str>,
@@ -131,11 +131,14 @@ fn fast_3164(line: &str, year: i16) -> Option<Bsd<'_>> {
         num(rest.get(10..12)?)?,
         num(rest.get(13..15)?)?,
     );
-    let month = i8::try_from(month + 1).ok()?;
-    let timestamp = jiff::civil::DateTime::new(year, month, day, h, mi, se, 0)
-        .ok()
-        .and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC).ok())
-        .map(|z| z.timestamp());
+    let month = u8::try_from(month + 1).ok()?;
+    let field = |v: i8| u8::try_from(v).ok();
+    let timestamp = match (field(day), field(h), field(mi), field(se)) {
+        (Some(day), Some(h), Some(mi), Some(se)) => {
+            timeparse::from_civil(i32::from(year), month, day, h, mi, se)
+        }
+        _ => None,
+    };
     let rest = &rest[16..];
     let (host, rest) = rest.split_once(' ')?;
     if host.is_empty() {

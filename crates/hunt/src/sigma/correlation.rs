@@ -6,11 +6,12 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use jiff::Timestamp;
 use rsigma_parser::{ConditionOperator, CorrelationCondition, CorrelationRule, CorrelationType};
+use time::Timestamp;
 
 use super::RuleMeta;
 use crate::detection::Detection;
+use crate::timeparse;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -161,10 +162,9 @@ impl Correlation {
         };
         let key: Vec<String> = self.group_by.iter().map(|g| ctx(g)).collect();
         let value = self.field.as_deref().map(ctx).unwrap_or_default();
-        let span = jiff::SignedDuration::from_secs(self.span_secs);
         let w = state.windows.entry(key.clone()).or_default();
         w.push_back((t, idx, value));
-        let oldest = t.checked_sub(span).unwrap_or(t);
+        let oldest = timeparse::checked_add_secs(t, -self.span_secs).unwrap_or(t);
         while w.front().is_some_and(|(ft, _, _)| *ft < oldest) {
             w.pop_front();
         }
