@@ -300,7 +300,7 @@ impl Scoped<'_> {
             sqlx::query("INSERT INTO hunt_systems (hunt_id, system_id) VALUES ($1, $2)")
                 .bind(id.clone())
                 .bind(s.clone())
-                .run(&tx)
+                .run(tx)
                 .await?;
         }
         Ok(id)

@@ -274,7 +274,7 @@ impl Scoped<'_> {
     async fn write_components(tx: &mut WriteTx, id: &str, comps: &[Component]) -> Result<()> {
         sqlx::query("DELETE FROM system_components WHERE system_id = $1")
             .bind(id.to_string())
-            .run(&tx)
+            .run(tx)
             .await?;
         for (i, c) in comps.iter().enumerate() {
             sqlx::query("INSERT INTO system_components (id, system_id, position, vendor, product, version, cpe) VALUES ($1, $2, $3, $4, $5, $6, $7)")
@@ -285,7 +285,7 @@ impl Scoped<'_> {
                 .bind(c.product.clone())
                 .bind(c.version.clone())
                 .bind(c.cpe.clone())
-                .run(&tx)
+                .run(tx)
                 .await?;
         }
         Ok(())

@@ -149,10 +149,11 @@ mod tests {
                 }
                 let text = std::fs::read_to_string(&path).unwrap();
                 for part in text.split(".s(\"").skip(1) {
-                    if let Some(key) = part.split('"').next() {
-                        if key.contains('.') && !key.contains('{') {
-                            out.insert(key.to_string());
-                        }
+                    if let Some(key) = part.split('"').next()
+                        && key.contains('.')
+                        && !key.contains('{')
+                    {
+                        out.insert(key.to_string());
                     }
                 }
             }

@@ -48,6 +48,10 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
         }
     }
     let Some(expected) = expected else {
+        // An API call with no credential at all is unauthenticated, not forged.
+        if identity.is_none() && req.uri().path().starts_with("/api/") {
+            return AppError::Unauthenticated { api: true }.into_response();
+        }
         return AppError::Csrf.into_response();
     };
     let limit = crate::body_limit(&state.config, req.method(), req.uri().path());
