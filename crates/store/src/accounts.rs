@@ -163,7 +163,14 @@ impl Scoped<'_> {
         check_profile(&new.username, &new.display_name, new.email.as_deref())?;
         let mut tx = self.write().await?;
         let unit = self.within(&tx).unit(&new.unit_id).await?;
-        if !unit.active {
+        // Lock the unit's row (and re-check it is active) so a concurrent deactivation,
+        // which counts the unit's users under the same lock, cannot miss this user:
+        // without it PostgreSQL's read-committed lets both land (write skew).
+        let active = sqlx::query("UPDATE units SET updated_at = updated_at WHERE id = $1 AND active = 1")
+            .bind(unit.id.clone())
+            .run(&tx)
+            .await?;
+        if active != 1 {
             return Err(StoreError::Conflict("err.unit_scope"));
         }
         let id = new_id();
@@ -220,9 +227,7 @@ impl Scoped<'_> {
             .bind(i16::from(!active))
             .run(&tx)
             .await?;
-        if changed != 1 {
-            return Err(StoreError::Conflict("err.concurrent"));
-        }
+        crate::one_row(changed)?;
         if !active {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                 .bind(id.to_string())

@@ -217,9 +217,7 @@ impl Store {
                 .bind(token.to_string())
                 .run(&tx)
                 .await?;
-            if mine != 1 {
-                return Err(StoreError::Conflict("err.concurrent"));
-            }
+            crate::one_row(mine)?;
             for (st_no, chunk) in tx_rows.chunks(per_statement).enumerate() {
                 let first = tx_no * ROWS_PER_TX + st_no * per_statement;
                 let mut sql = Sql::new("INSERT INTO hunt_detections (id, hunt_id, position, ts, source, computer, channel, event_id, rule_id, rule_title, level, author, tags, matched_json) VALUES ");
@@ -384,9 +382,7 @@ impl Scoped<'_> {
             .bind(token)
             .run(&tx)
             .await?;
-        if changed != 1 {
-            return Err(StoreError::Conflict("err.concurrent"));
-        }
+        crate::one_row(changed)?;
         let digest = detections_digest(kept);
         tx.record("create", "hunt", &id, (&unit, &path), None::<&()>, Some(&serde_json::json!({ "title": h.title, "systems": h.systems, "summary": h.summary, "sources": h.sources, "rules": h.rule_sets, "iocs": h.ioc_sets, "detections_sha256": digest }))).await?;
         tx.commit().await?;
@@ -542,9 +538,7 @@ impl Scoped<'_> {
             .bind(h.conclusion.clone())
             .run(&tx)
             .await?;
-        if changed != 1 {
-            return Err(StoreError::Conflict("err.concurrent"));
-        }
+        crate::one_row(changed)?;
         tx.record(
             "conclude",
             "hunt",
@@ -670,9 +664,7 @@ impl Store {
             .bind(id.to_string())
             .run(&tx)
             .await?;
-        if claimed != 1 {
-            return Err(StoreError::Conflict("err.concurrent"));
-        }
+        crate::one_row(claimed)?;
         // Rows a crashed earlier attempt left behind.
         sqlx::query("DELETE FROM hunt_detections WHERE hunt_id = $1")
             .bind(id.to_string())
@@ -689,9 +681,7 @@ impl Store {
             .bind(token)
             .run(&tx)
             .await?;
-        if changed != 1 {
-            return Err(StoreError::Conflict("err.concurrent"));
-        }
+        crate::one_row(changed)?;
         let digest = detections_digest(kept);
         tx.record(
             "finish",
@@ -716,9 +706,7 @@ impl Store {
         .bind(id.to_string())
         .run(&tx)
         .await?;
-        if changed != 1 {
-            return Err(StoreError::Conflict("err.concurrent"));
-        }
+        crate::one_row(changed)?;
         tx.record(
             "fail",
             "hunt",

@@ -59,6 +59,16 @@ pub fn clamp_page(page: i64) -> i64 {
     page.clamp(1, MAX_PAGE)
 }
 
+/// A conditional state change must have changed exactly one row; anything else means
+/// someone changed the object first (a double click, two tabs, two workers).
+pub(crate) fn one_row(changed: u64) -> Result<(), StoreError> {
+    if changed == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict("err.concurrent"))
+    }
+}
+
 pub(crate) fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }

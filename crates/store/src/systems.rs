@@ -382,9 +382,7 @@ impl Scoped<'_> {
             .run(&tx)
             .await
             .map_err(|e| StoreError::unique(e, "system.err_code_taken"))?;
-        if changed != 1 {
-            return Err(StoreError::Conflict("err.concurrent"));
-        }
+        crate::one_row(changed)?;
         Self::write_components(&mut tx, id, &f.components).await?;
         tx.record(
             "update",

@@ -121,6 +121,17 @@ impl Scoped<'_> {
             None if self.scope == Scope::Province => None,
             None => return Err(StoreError::Forbidden),
         };
+        if let Some(p) = &parent {
+            // The parent's row lock, as in `set_unit_active`: a sub-unit never lands
+            // under a parent being deactivated.
+            let active = sqlx::query("UPDATE units SET updated_at = updated_at WHERE id = $1 AND active = 1")
+                .bind(p.id.clone())
+                .run(&tx)
+                .await?;
+            if active != 1 {
+                return Err(StoreError::Conflict("err.unit_scope"));
+            }
+        }
         let id = new_id();
         let path = format!(
             "{}{id}/",
@@ -179,9 +190,7 @@ impl Scoped<'_> {
             .run(&tx)
             .await
             .map_err(|e| StoreError::unique(e, "err.unit_code_taken"))?;
-        if changed != 1 {
-            return Err(StoreError::Conflict("err.concurrent"));
-        }
+        crate::one_row(changed)?;
         let after = Unit {
             fields: fields.clone(),
             updated_at: now,
@@ -252,12 +261,18 @@ impl Scoped<'_> {
     /// Deactivating keeps the unit and its history; it disappears from pickers and the
     /// public directory. A unit with active children or users cannot be deactivated.
     pub async fn set_unit_active(&self, id: &str, active: bool) -> Result<Unit> {
-        // The busy check and the change in one transaction: a user created under the
-        // unit meanwhile either lands before the check or waits for this write.
+        // The busy check and the change in one transaction, under the unit's row lock:
+        // a user or sub-unit being added takes the same lock (see `create_user`), so it
+        // either lands before the count or waits and then finds the unit inactive.
+        // Without the lock PostgreSQL's read-committed lets both land (write skew).
         let mut tx = self.write().await?;
         let r = self.within(&tx);
         khien_domain::units::policy::may_reshape(self.principal.role).map_err(StoreError::refused)?;
         let unit = r.unit(id).await?;
+        sqlx::query("UPDATE units SET updated_at = updated_at WHERE id = $1")
+            .bind(id.to_string())
+            .run(&tx)
+            .await?;
         if !active {
             let busy: i64 = sqlx::query(
                 "SELECT (SELECT COUNT(*) FROM units WHERE parent_id = $1 AND active = 1) + (SELECT COUNT(*) FROM users WHERE unit_id = $2 AND active = 1) AS n",
@@ -278,9 +293,7 @@ impl Scoped<'_> {
             .bind(i16::from(!active))
             .run(&tx)
             .await?;
-        if changed != 1 {
-            return Err(StoreError::Conflict("err.concurrent"));
-        }
+        crate::one_row(changed)?;
         let after = Unit {
             active,
             updated_at: now,

@@ -280,3 +280,45 @@ async fn legal_days_are_vietnamese_calendar_days() {
         assert_eq!(stamp.len(), "2031-03-02T03:00:00.000000Z".len(), "{stamp}");
     }
 }
+
+/// Deactivating a unit while a user is being added to it: either the user lands and
+/// the deactivation is refused (the unit is busy), or the unit is deactivated and the
+/// user refused — never an inactive unit with an active user.
+#[tokio::test]
+async fn a_unit_is_never_deactivated_under_a_new_user() {
+    for store in stores().await {
+        let w = world(&store).await;
+        for round in 0..TASKS {
+            let unit = store
+                .as_system()
+                .create_unit(
+                    Some(&w.a),
+                    &crate::harness::unit_input(&format!("RACE{round}"), &format!("Phòng {round}"), "other")
+                        .validate()
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            let (s1, s2, id1, id2) = (store.clone(), store.clone(), unit.id.clone(), unit.id.clone());
+            let deactivate = tokio::spawn(async move { s1.as_system().set_unit_active(&id1, false).await.is_ok() });
+            let add_user = tokio::spawn(async move {
+                s2.as_system()
+                    .create_user(khien_store::accounts::NewUser {
+                        username: format!("race.user{round}"),
+                        display_name: "Người mới".into(),
+                        email: None,
+                        password_hash: "x".into(),
+                        role: Role::UnitStaff,
+                        unit_id: id2,
+                    })
+                    .await
+                    .is_ok()
+            });
+            let (deactivated, added) = (deactivate.await.unwrap(), add_user.await.unwrap());
+            assert!(deactivated != added, "round {round}: exactly one of the two lands ({deactivated}, {added})");
+            let u = store.as_system().unit(&unit.id).await.unwrap();
+            let users = count(&store, "SELECT COUNT(*) FROM users WHERE unit_id = $1 AND active = 1", &unit.id).await;
+            assert!(u.active || users == 0, "round {round}: an inactive unit holds {users} active users");
+        }
+    }
+}
