@@ -42,7 +42,7 @@ impl Default for Routes {
 }
 
 impl Routes {
-    fn add(
+    pub(crate) fn add(
         mut self,
         method: &'static str,
         path: &'static str,

@@ -78,40 +78,49 @@ impl Api {
         }
     }
 
-    pub(crate) fn get<H: Handler<X, crate::AppState>, X: 'static>(
+    fn add(
         mut self,
+        method: &'static str,
+        path: &'static str,
+        roles: &'static [&'static str],
+        mr: axum::routing::MethodRouter<crate::AppState>,
+        op: Op,
+    ) -> Self {
+        self.routes = self
+            .routes
+            .add(method, path, roles, Self::tenancy(roles), mr);
+        self.docs.push((method, path, op));
+        self
+    }
+
+    pub(crate) fn get<H: Handler<X, crate::AppState>, X: 'static>(
+        self,
         path: &'static str,
         roles: &'static [&'static str],
         h: H,
         op: Op,
     ) -> Self {
-        self.routes = self.routes.get(path, roles, Self::tenancy(roles), h);
-        self.docs.push(("GET", path, op));
-        self
+        self.add("GET", path, roles, axum::routing::get(h), op)
     }
 
     pub(crate) fn post<H: Handler<X, crate::AppState>, X: 'static>(
-        mut self,
+        self,
         path: &'static str,
         roles: &'static [&'static str],
         h: H,
         op: Op,
     ) -> Self {
-        self.routes = self.routes.post(path, roles, Self::tenancy(roles), h);
-        self.docs.push(("POST", path, op));
-        self
+        self.add("POST", path, roles, axum::routing::post(h), op)
     }
 
     pub(crate) fn put<H: Handler<X, crate::AppState>, X: 'static>(
-        mut self,
+        self,
         path: &'static str,
         roles: &'static [&'static str],
         h: H,
         op: Op,
     ) -> Self {
-        self.routes = self.routes.put(path, roles, Self::tenancy(roles), h);
-        self.docs.push(("PUT", path, op));
-        self
+        self.add("PUT", path, roles, axum::routing::put(h), op)
     }
 }
 

@@ -12,9 +12,9 @@ use khien_store::dossiers::{Attachment, Dossier, DossierEvent, TransitionData};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::AppState;
 use crate::api::openapi::Op;
 use crate::api::{Api, ApiResult, Items, created, ok, refuse};
-use crate::AppState;
 use crate::auth::Access;
 use crate::auth::Auth;
 use crate::auth::roles::{AnyRole, SystemEditor};
@@ -307,9 +307,7 @@ pub async fn attach(
     let up = crate::support::read_upload(&state, &mut mp, &["file"], MAX_FILE)
         .await
         .map_err(refuse)?;
-    let file = up
-        .file("file")
-        .ok_or_else(|| refuse(AppError::BadRequest("import.no_file")))?;
+    let file = up.required_file("file").map_err(refuse)?;
     created(
         auth.scoped(&state)
             .attach_to_dossier(&id, &up.text("part"), file)
@@ -317,4 +315,3 @@ pub async fn attach(
             .map_err(refuse)?,
     )
 }
-

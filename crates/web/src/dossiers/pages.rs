@@ -17,7 +17,6 @@ use crate::auth::roles::{AnyRole, SystemEditor};
 use crate::error::{AppError, AppResult};
 use crate::view::{Chrome, render};
 
-
 #[derive(askama::Template)]
 #[template(path = "dossiers/dossier.html")]
 struct DossierPage {
@@ -78,7 +77,10 @@ impl DossierPage {
                 )
             }
             Ok(None) => String::new(),
-            Err(u) => self.c.t.f("dossier.deadline_unknown", &[&u.year.to_string()]),
+            Err(u) => self
+                .c
+                .t
+                .f("dossier.deadline_unknown", &[&u.year.to_string()]),
         }
     }
 }
@@ -179,8 +181,14 @@ pub async fn attach(
     Path(id): Path<String>,
     mut mp: Multipart,
 ) -> AppResult<Redirect> {
-    let up = crate::support::read_upload(&state, &mut mp, &["file"], crate::support::upload::MAX_ATTACHMENT).await?;
-    let file = up.file("file").ok_or(AppError::BadRequest("import.no_file"))?;
+    let up = crate::support::read_upload(
+        &state,
+        &mut mp,
+        &["file"],
+        crate::support::upload::MAX_ATTACHMENT,
+    )
+    .await?;
+    let file = up.required_file("file")?;
     // Who may attach which part, and when, is the dossier policy's to say.
     auth.scoped(&state)
         .attach_to_dossier(&id, &up.text("part"), file)

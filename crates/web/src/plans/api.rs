@@ -8,9 +8,9 @@ use khien_store::plans::{Plan, PlanItem, RequirementUpdate};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::AppState;
 use crate::api::openapi::Op;
 use crate::api::{Api, ApiResult, created, ok, refuse};
-use crate::AppState;
 use crate::auth::Access;
 use crate::auth::Auth;
 use crate::auth::roles::{AnyRole, ProvinceAdmin, SystemEditor};
@@ -117,34 +117,28 @@ pub async fn add_evidence(
     Path((id, key)): Path<(String, String)>,
     mut mp: Multipart,
 ) -> ApiResult {
-    let up = crate::support::read_upload(&state, &mut mp, &["file"], crate::support::upload::MAX_ATTACHMENT)
-        .await
-        .map_err(refuse)?;
-    let file = up
-        .file("file")
-        .ok_or_else(|| refuse(AppError::BadRequest("import.no_file")))?;
-    let date = |k: &str| -> Result<Option<String>, crate::api::Refused> {
-        match up.fields.get(k).map(|s| s.trim()).filter(|s| !s.is_empty()) {
-            None => Ok(None),
-            Some(v) => khien_domain::time_fmt::parse_user_date(v)
-                .map(|d| Some(khien_domain::time_fmt::iso_date(d)))
-                .ok_or_else(|| refuse(AppError::BadRequest("err.date"))),
-        }
-    };
+    let up = crate::support::read_upload(
+        &state,
+        &mut mp,
+        &["file"],
+        crate::support::upload::MAX_ATTACHMENT,
+    )
+    .await
+    .map_err(refuse)?;
+    let file = up.required_file("file").map_err(refuse)?;
     created(
         auth.scoped(&state)
             .add_evidence(
                 &id,
                 &key,
                 file,
-                date("effective_date")?,
-                date("expiry_date")?,
+                up.date("effective_date").map_err(refuse)?,
+                up.date("expiry_date").map_err(refuse)?,
             )
             .await
             .map_err(refuse)?,
     )
 }
-
 
 #[derive(Deserialize, JsonSchema)]
 pub struct ExceptionBody {

@@ -11,7 +11,7 @@ use khien_store::systems::System;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::auth::roles::{AnyRole, ProvinceAdmin, SystemEditor};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::view::{Chrome, render};
 
 #[derive(askama::Template)]
@@ -80,19 +80,22 @@ pub async fn add_evidence(
     Path((id, key)): Path<(String, String)>,
     mut mp: Multipart,
 ) -> AppResult<Redirect> {
-    let up = crate::support::read_upload(&state, &mut mp, &["file"], crate::support::upload::MAX_ATTACHMENT)
-        .await?;
-    let file = up.file("file").ok_or(AppError::BadRequest("import.no_file"))?;
-    let date = |k: &str| -> AppResult<Option<String>> {
-        match up.fields.get(k).map(|s| s.trim()).filter(|s| !s.is_empty()) {
-            None => Ok(None),
-            Some(v) => khien_domain::time_fmt::parse_user_date(v)
-                .map(|d| Some(khien_domain::time_fmt::iso_date(d)))
-                .ok_or(AppError::BadRequest("err.date")),
-        }
-    };
+    let up = crate::support::read_upload(
+        &state,
+        &mut mp,
+        &["file"],
+        crate::support::upload::MAX_ATTACHMENT,
+    )
+    .await?;
+    let file = up.required_file("file")?;
     auth.scoped(&state)
-        .add_evidence(&id, &key, file, date("effective_date")?, date("expiry_date")?)
+        .add_evidence(
+            &id,
+            &key,
+            file,
+            up.date("effective_date")?,
+            up.date("expiry_date")?,
+        )
         .await?;
     Ok(Redirect::to(&format!("/systems/{id}/plan#req-{key}")))
 }

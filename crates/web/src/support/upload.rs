@@ -44,6 +44,27 @@ impl Upload {
     pub fn text(&self, field: &str) -> String {
         self.fields.get(field).cloned().unwrap_or_default()
     }
+
+    /// The file a form must carry; "no file" otherwise.
+    pub fn required_file(&self, field: &str) -> AppResult<&StoredFile> {
+        self.file(field)
+            .ok_or(AppError::BadRequest("import.no_file"))
+    }
+
+    /// An optional date field (dd/mm/yyyy or ISO) as stored (`yyyy-mm-dd`).
+    pub fn date(&self, field: &str) -> AppResult<Option<String>> {
+        match self
+            .fields
+            .get(field)
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+        {
+            None => Ok(None),
+            Some(v) => khien_domain::time_fmt::parse_user_date(v)
+                .map(|d| Some(khien_domain::time_fmt::iso_date(d)))
+                .ok_or(AppError::BadRequest("err.date")),
+        }
+    }
 }
 
 fn cut_off(_: impl std::fmt::Debug) -> AppError {
@@ -79,7 +100,10 @@ pub async fn read_upload(
             if w.size() == 0 {
                 continue;
             }
-            let stored = w.finish(&filename).await.map_err(|e| AppError::Internal(e.to_string()))?;
+            let stored = w
+                .finish(&filename)
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))?;
             up.files.push((name, stored));
         } else {
             texts += 1;
