@@ -38,9 +38,13 @@ pub struct Global {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Serve the web platform and the API.
+    /// Serve the web platform and the API (with an embedded job worker unless
+    /// `--no-worker`).
     Serve(ServeArgs),
-    /// Apply pending database migrations and exit.
+    /// Run background jobs (hunts, imports, reports) from the shared queue, no web.
+    Worker(WorkerArgs),
+    /// Apply pending database migrations and exit: once per deployment, before
+    /// processes started with `--no-migrate`.
     Migrate,
     /// Manage user accounts.
     User {
@@ -89,6 +93,20 @@ pub struct ServeArgs {
     /// Bearer token that `/metrics` requires; without one it is open.
     #[arg(long, env = "KHIEN_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// Do not apply migrations; refuse to start on a schema older than this binary
+    /// (several processes on one database: run `khien migrate` once instead).
+    #[arg(long, env = "KHIEN_NO_MIGRATE")]
+    pub no_migrate: bool,
+}
+
+#[derive(Args)]
+pub struct WorkerArgs {
+    /// Do not apply migrations (see `serve --no-migrate`).
+    #[arg(long, env = "KHIEN_NO_MIGRATE")]
+    pub no_migrate: bool,
+    /// Log format: `text` or `json`.
+    #[arg(long, env = "KHIEN_LOG_FORMAT")]
+    pub log_format: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -165,10 +183,20 @@ pub struct Env {
 }
 
 impl Env {
-    /// Connects to the configured database, with uploads under `<data dir>/blobs`.
+    /// Connects to the configured database and applies pending migrations, with
+    /// uploads under `<data dir>/blobs`.
     pub async fn store(&self) -> anyhow::Result<Store> {
+        self.store_migrating(true).await
+    }
+
+    /// Connects; with `migrate` off, refuses a schema older than this binary.
+    pub async fn store_migrating(&self, migrate: bool) -> anyhow::Result<Store> {
         crate::config::private_dir(&self.data_dir)?;
-        Ok(Store::connect(&self.database_url, wall_clock())
+        let options = khien_store::DbOptions {
+            migrate,
+            ..self.file.db_options()
+        };
+        Ok(Store::connect_with(&self.database_url, wall_clock(), &options)
             .await?
             .with_blob_dir(self.data_dir.join("blobs")))
     }
@@ -212,15 +240,24 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 async fn run_async(global: Global, command: Command) -> anyhow::Result<ExitCode> {
     let env = env(&global)?;
-    if let Command::Serve(args) = command {
-        return crate::serve::serve(env, args)
-            .await
-            .map(|()| ExitCode::SUCCESS);
+    match command {
+        Command::Serve(args) => {
+            return crate::serve::serve(env, args)
+                .await
+                .map(|()| ExitCode::SUCCESS);
+        }
+        Command::Worker(args) => {
+            return crate::serve::worker(env, args)
+                .await
+                .map(|()| ExitCode::SUCCESS);
+        }
+        _ => {}
     }
     let store = env.store().await?;
     let result = match command {
         Command::Migrate => {
-            println!("migrations applied");
+            let status = store.schema_status().await?;
+            println!("migrations applied: the schema is at {}", status.applied);
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo => {
@@ -262,7 +299,9 @@ async fn run_async(global: Global, command: Command) -> anyhow::Result<ExitCode>
             println!("anchored entry {} ({})", a.seq, a.hash);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve(_) | Command::Hunt(_) | Command::Level { .. } => Ok(ExitCode::SUCCESS),
+        Command::Serve(_) | Command::Worker(_) | Command::Hunt(_) | Command::Level { .. } => {
+            Ok(ExitCode::SUCCESS)
+        }
     };
     store.close().await;
     result

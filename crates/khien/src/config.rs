@@ -35,6 +35,40 @@ pub struct FileConfig {
     pub metrics_token: Option<String>,
     /// Largest log upload (hunts), in MiB; 64 by default.
     pub max_upload_mb: Option<usize>,
+    /// Database pool: connections (PostgreSQL's pool, SQLite's readers), seconds a
+    /// request waits for one before "busy" (503), and PostgreSQL's statement timeout
+    /// in seconds (0: none).
+    pub db_max_connections: Option<u32>,
+    pub db_acquire_timeout_seconds: Option<u64>,
+    pub db_statement_timeout_seconds: Option<u64>,
+    /// How long a worker's lease on a job lasts without a heartbeat (seconds, default
+    /// 60): how soon another worker takes over the job of one that died.
+    pub job_lease_seconds: Option<u64>,
+    /// Addresses (or CIDR ranges) of the reverse proxies in front of Khiên; only from
+    /// them is `X-Forwarded-For` believed, for sign-in throttling and the audit trail.
+    pub trusted_proxies: Option<Vec<String>>,
+}
+
+impl FileConfig {
+    pub fn db_options(&self) -> khien_store::DbOptions {
+        let defaults = khien_store::DbOptions::default();
+        khien_store::DbOptions {
+            max_connections: self.db_max_connections,
+            acquire_timeout: self
+                .db_acquire_timeout_seconds
+                .map_or(defaults.acquire_timeout, |s| std::time::Duration::from_secs(s.max(1))),
+            statement_timeout: match self.db_statement_timeout_seconds {
+                None => defaults.statement_timeout,
+                Some(0) => None,
+                Some(s) => Some(std::time::Duration::from_secs(s)),
+            },
+            migrate: true,
+        }
+    }
+
+    pub fn job_lease(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.job_lease_seconds.unwrap_or(60).max(1))
+    }
 }
 
 /// The regulation data a deployment may override: (calendar, authority names).

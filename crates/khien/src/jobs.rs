@@ -1,6 +1,7 @@
-//! Background jobs: hunts uploaded in the UI are queued in the database and run here,
-//! one at a time per process, with progress written back. After a crash, interrupted
-//! hunts go back to the queue when the worker starts.
+//! The job worker: claims jobs from the queue every process shares (see
+//! `khien_store::jobs`), runs them one at a time per worker with a heartbeat that
+//! renews the lease and publishes progress, and records how each ended. A worker
+//! that dies leaves its lease to run out; another worker then takes the job over.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use khien_store::Store;
 use khien_store::hunts::{
     ClaimedHunt, DetectionRow, FileRef, HuntSummary, MAX_STORED_DETECTIONS, RuleCount,
 };
+use khien_store::jobs::{Lease, LeasePolicy};
 
 /// Detections the hunt engine keeps in memory before spilling to disk.
 const MEM_DETECTIONS: usize = 100_000;
@@ -30,39 +32,140 @@ static HUNT_POOL: std::sync::LazyLock<Option<rayon::ThreadPool>> =
             .ok()
     });
 
-/// Runs queued hunts until the shutdown signal fires, polling every few seconds.
-pub async fn worker(store: Store, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-    match store.requeue_interrupted_hunts().await {
-        Ok(n) if n > 0 => tracing::warn!(count = n, "requeued hunts interrupted by a restart"),
-        Ok(_) => {}
-        Err(e) => tracing::error!(error = %e, "cannot requeue interrupted hunts"),
-    }
-    loop {
-        if let Err(e) = run_pending(&store).await {
-            tracing::error!(error = %e, "hunt worker");
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(3)) => {}
-            _ = shutdown.changed() => return,
+/// Who this worker is and how it holds jobs.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Shown on the jobs page and in each job run: host, process and a random suffix,
+    /// so two workers on one machine are told apart.
+    pub id: String,
+    pub lease: LeasePolicy,
+    /// How often an idle worker looks for work.
+    pub poll: Duration,
+}
+
+impl WorkerConfig {
+    pub fn new(lease: Duration) -> WorkerConfig {
+        let host = std::fs::read_to_string("/etc/hostname")
+            .ok()
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "khien".into());
+        let suffix: String = uuid::Uuid::new_v4().simple().to_string().chars().take(6).collect();
+        WorkerConfig {
+            id: format!("{host}:{}:{suffix}", std::process::id()),
+            lease: LeasePolicy { lease },
+            poll: Duration::from_secs(2),
         }
     }
 }
 
-/// Runs every queued hunt; returns how many ran.
-pub async fn run_pending(store: &Store) -> anyhow::Result<usize> {
-    let mut n = 0;
-    while let Some(h) = store.claim_hunt().await? {
-        let id = h.id.clone();
-        match run_one(store, h).await {
-            Ok(()) => tracing::info!(hunt = %id, "hunt finished"),
+/// Runs jobs from the shared queue until the shutdown signal fires. Any number of
+/// these, in any number of processes, share one database.
+pub async fn worker(store: Store, config: WorkerConfig, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    tracing::info!(worker = %config.id, "job worker started");
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        let idle = match store.claim_job(&config.id, config.lease).await {
+            Ok(Some(lease)) => {
+                run_job(&store, &config, lease, &mut shutdown).await;
+                false
+            }
+            Ok(None) => true,
             Err(e) => {
-                tracing::warn!(hunt = %id, error = %e, "hunt failed");
-                store.fail_hunt(&id, &format!("{e:#}")).await?;
+                tracing::error!(error = %e, "cannot claim a job");
+                true
+            }
+        };
+        if idle {
+            tokio::select! {
+                _ = tokio::time::sleep(config.poll) => {}
+                _ = shutdown.changed() => return,
             }
         }
+    }
+}
+
+/// Runs every ready job, then returns how many ran (tests and `khien worker --once`).
+pub async fn run_pending(store: &Store, config: &WorkerConfig) -> anyhow::Result<usize> {
+    let (_keep, mut never) = tokio::sync::watch::channel(false);
+    let mut n = 0;
+    while let Some(lease) = store.claim_job(&config.id, config.lease).await? {
+        run_job(store, config, lease, &mut never).await;
         n += 1;
     }
     Ok(n)
+}
+
+/// How a job's run ended, as far as the queue is concerned.
+enum Ended {
+    Finished(anyhow::Result<()>),
+    /// The lease is gone (cancelled, or taken over after a stall): keep nothing.
+    LeaseLost,
+    Shutdown,
+}
+
+/// Runs one held job beside its heartbeat, which renews the lease and publishes
+/// progress; the job stops as soon as the lease is lost or the process shuts down.
+async fn run_job(
+    store: &Store,
+    config: &WorkerConfig,
+    lease: Lease,
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+) {
+    let progress = Arc::new(AtomicU64::new(0));
+    let work = run_kind(store, &lease, progress.clone());
+    tokio::pin!(work);
+    let beat = (config.lease.lease / 4).max(Duration::from_millis(200));
+    let ended = loop {
+        tokio::select! {
+            r = &mut work => break Ended::Finished(r),
+            _ = tokio::time::sleep(beat) => {
+                let p = i16::try_from(progress.load(Ordering::Relaxed)).unwrap_or(0);
+                match store.heartbeat(&lease, p, config.lease).await {
+                    Ok(true) => {}
+                    Ok(false) => break Ended::LeaseLost,
+                    // The database is briefly away: keep working, the lease has slack.
+                    Err(e) => tracing::warn!(job = %lease.job_id, error = %e, "heartbeat failed"),
+                }
+            }
+            _ = shutdown.changed() => break Ended::Shutdown,
+        }
+    };
+    let job = &lease.job_id;
+    let outcome = match ended {
+        Ended::Finished(Ok(())) => {
+            tracing::info!(job = %job, kind = %lease.kind, attempt = lease.attempt, "job finished");
+            Ok(())
+        }
+        Ended::Finished(Err(e)) => {
+            let transient = e
+                .downcast_ref::<khien_store::StoreError>()
+                .is_some_and(khien_store::StoreError::is_unavailable);
+            tracing::warn!(job = %job, error = %format!("{e:#}"), transient, "job failed");
+            store.fail_job(&lease, &format!("{e:#}"), transient, config.lease).await
+        }
+        Ended::LeaseLost => {
+            tracing::warn!(job = %job, "lease lost (cancelled or taken over); result discarded");
+            Ok(())
+        }
+        Ended::Shutdown => {
+            tracing::info!(job = %job, "shutting down: job given back to the queue");
+            store.release_job(&lease).await
+        }
+    };
+    if let Err(e) = outcome {
+        tracing::error!(job = %job, error = %e, "cannot record the job's end");
+    }
+}
+
+/// What each kind of job does.
+async fn run_kind(store: &Store, lease: &Lease, progress: Arc<AtomicU64>) -> anyhow::Result<()> {
+    match lease.kind.as_str() {
+        khien_store::hunts::JOB_KIND => run_hunt(store, lease, progress).await,
+        other => anyhow::bail!("this Khiên does not know jobs of kind {other:?}"),
+    }
 }
 
 /// Writes each stored file under `dir/<kind>/` with its original (sanitised) name.
@@ -217,12 +320,16 @@ pub fn hunt_files(input: &HuntInput, progress: &(dyn Fn(u64, u64) + Sync)) -> Ou
     }
 }
 
-async fn run_one(store: &Store, h: ClaimedHunt) -> anyhow::Result<()> {
+async fn run_hunt(store: &Store, lease: &Lease, progress: Arc<AtomicU64>) -> anyhow::Result<()> {
+    let (status, h) = store.hunt_to_run(&lease.subject_id).await?;
+    if status != "running" {
+        anyhow::bail!("the hunt is {status}, not waiting to run");
+    }
     let dir = store.blobs.scratch_dir("hunt")?;
+    let _cleanup = RemoveOnDrop(dir.clone());
     let logs = materialise(store, &dir, "logs", &h.sources)?;
     let rules = materialise(store, &dir, "rules", &h.rule_sets)?;
     let iocs = materialise(store, &dir, "iocs", &h.ioc_sets)?;
-    let progress = Arc::new(AtomicU64::new(0));
     let task = {
         let (h, progress) = (h.clone(), progress.clone());
         tokio::task::spawn_blocking(move || {
@@ -235,19 +342,19 @@ async fn run_one(store: &Store, h: ClaimedHunt) -> anyhow::Result<()> {
             }
         })
     };
-    tokio::pin!(task);
-    let outcome = loop {
-        tokio::select! {
-            r = &mut task => break r?,
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {
-                let p = i16::try_from(progress.load(Ordering::Relaxed)).unwrap_or(0);
-                store.hunt_progress(&h.id, p).await?;
-            }
-        }
-    };
-    let _ = std::fs::remove_dir_all(&dir);
+    let outcome = task.await?;
     store
-        .finish_hunt(&h.id, &outcome.summary, &outcome.detections)
+        .finish_hunt(lease, &outcome.summary, &outcome.detections)
         .await?;
     Ok(())
+}
+
+/// Removes a job's scratch directory however the job ends (finished, failed, or
+/// dropped because its lease was lost).
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use khien_web::{AppState, Metrics, WebConfig};
 
-use crate::cli::{Env, ServeArgs};
+use crate::cli::{Env, ServeArgs, WorkerArgs};
 
 fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("KHIEN_LOG")
@@ -32,7 +32,7 @@ pub async fn serve(env: Env, args: ServeArgs) -> anyhow::Result<()> {
         .clone()
         .or_else(|| file.listen.clone())
         .unwrap_or_else(|| "127.0.0.1:8080".into());
-    let store = env.store().await?;
+    let store = env.store_migrating(!args.no_migrate).await?;
     if args.demo {
         let report = crate::demo::create(&store).await?;
         println!("{report}");
@@ -66,8 +66,10 @@ pub async fn serve(env: Env, args: ServeArgs) -> anyhow::Result<()> {
     let app = khien_web::app(state).layer(axum::Extension(metrics));
     // Background jobs (hunts uploaded in the UI) run beside the web server and stop with it.
     let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
-    let worker =
-        (!args.no_worker).then(|| tokio::spawn(khien::jobs::worker(store.clone(), jobs_stopped)));
+    let worker = (!args.no_worker).then(|| {
+        let config = khien::jobs::WorkerConfig::new(file.job_lease());
+        tokio::spawn(khien::jobs::worker(store.clone(), config, jobs_stopped))
+    });
     let anchors = match &file.audit_anchor_file {
         Some(path) => {
             let key = crate::audit_anchor::key(file.audit_key.as_deref())?;
@@ -101,6 +103,27 @@ pub async fn serve(env: Env, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(anchors) = anchors {
         let _ = anchors.await;
     }
+    store.close().await;
+    Ok(())
+}
+
+/// `khien worker`: the job worker alone, until SIGTERM or Ctrl-C; a job it holds then
+/// goes back to the queue for another worker.
+pub async fn worker(env: Env, args: WorkerArgs) -> anyhow::Result<()> {
+    init_logging(
+        args.log_format
+            .as_deref()
+            .or(env.file.log_format.as_deref())
+            .unwrap_or("text"),
+    );
+    let store = env.store_migrating(!args.no_migrate).await?;
+    let config = khien::jobs::WorkerConfig::new(env.file.job_lease());
+    println!("Khiên worker {}", config.id);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(khien::jobs::worker(store.clone(), config, stopped));
+    shutdown_signal().await;
+    let _ = stop.send(true);
+    let _ = task.await;
     store.close().await;
     Ok(())
 }

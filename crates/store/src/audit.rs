@@ -95,6 +95,10 @@ impl WriteTx {
         &self.at
     }
 
+    pub(crate) fn actor_name(&self) -> &str {
+        &self.actor.name
+    }
+
     /// Records one change. `before`/`after` are snapshots of the entity (None when it did
     /// not exist before / no longer exists). Chained at commit.
     pub(crate) async fn record<B: Serialize, A: Serialize>(

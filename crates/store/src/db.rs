@@ -5,7 +5,9 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Pool};
 use time::OffsetDateTime;
 
-use crate::error::Result;
+use sqlx::Row;
+
+use crate::error::{Result, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -28,9 +30,53 @@ pub struct Store {
     pub blobs: crate::blobs::Blobs,
 }
 
+/// How to reach the database, from the deployment's configuration.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    /// Connections in the pool: PostgreSQL's shared pool, or SQLite's readers (SQLite
+    /// always has exactly one writer). Default: 16 on PostgreSQL, 8 on SQLite.
+    pub max_connections: Option<u32>,
+    /// How long a request waits for a connection before it is answered "busy, try
+    /// again" (503) rather than hanging.
+    pub acquire_timeout: Duration,
+    /// PostgreSQL: the server cancels any statement running longer (SQLite has no
+    /// such limit; its writers wait at most the busy timeout).
+    pub statement_timeout: Option<Duration>,
+    /// Apply pending migrations on connect. Off (`serve --no-migrate`): refuse to start
+    /// on a schema older than this binary; `khien migrate` runs them once.
+    pub migrate: bool,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        DbOptions {
+            max_connections: None,
+            acquire_timeout: Duration::from_secs(5),
+            statement_timeout: Some(Duration::from_secs(30)),
+            migrate: true,
+        }
+    }
+}
+
+/// Where the schema stands against this binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SchemaStatus {
+    /// The newest migration applied to the database (0: none).
+    pub applied: i64,
+    /// The newest migration this binary carries.
+    pub known: i64,
+}
+
 impl Store {
     /// Connects to `sqlite://…` or `postgres://…` and applies pending migrations.
     pub async fn connect(url: &str, clock: Clock) -> Result<Store> {
+        Store::connect_with(url, clock, &DbOptions::default()).await
+    }
+
+    /// Connects with the deployment's pool, timeout and migration settings. A
+    /// PostgreSQL URL takes libpq's TLS parameters (`sslmode=verify-full`,
+    /// `sslrootcert=/path/ca.pem`, `sslcert`, `sslkey`).
+    pub async fn connect_with(url: &str, clock: Clock, options: &DbOptions) -> Result<Store> {
         install_default_drivers();
         let backend = if url.starts_with("postgres") {
             Backend::Postgres
@@ -43,16 +89,28 @@ impl Store {
             Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
             _ => url.to_string(),
         };
+        let statement_ms = options
+            .statement_timeout
+            .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX));
+        let acquire = options.acquire_timeout;
         let opts = |max: u32| {
             AnyPoolOptions::new()
                 .max_connections(max)
-                .acquire_timeout(Duration::from_secs(30))
+                .acquire_timeout(acquire)
                 .after_connect(move |conn, _meta| {
                     Box::pin(async move {
-                        if backend == Backend::Sqlite {
-                            use sqlx::Executor;
-                            conn.execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
-                                .await?;
+                        use sqlx::Executor;
+                        match backend {
+                            Backend::Sqlite => {
+                                conn.execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+                                    .await?;
+                            }
+                            Backend::Postgres => {
+                                if let Some(ms) = statement_ms {
+                                    conn.execute(sqlx::AssertSqlSafe(format!("SET statement_timeout = {ms}")))
+                                        .await?;
+                                }
+                            }
                         }
                         Ok(())
                     })
@@ -62,10 +120,10 @@ impl Store {
             Backend::Sqlite => {
                 // The writer first: it creates the file and switches it to WAL.
                 let writer = opts(1).connect(&url).await?;
-                (opts(4).connect(&url).await?, writer)
+                (opts(options.max_connections.unwrap_or(8).max(1)).connect(&url).await?, writer)
             }
             Backend::Postgres => {
-                let pool = opts(10).connect(&url).await?;
+                let pool = opts(options.max_connections.unwrap_or(16).max(2)).connect(&url).await?;
                 (pool.clone(), pool)
             }
         };
@@ -76,8 +134,36 @@ impl Store {
             clock,
             blobs: crate::blobs::Blobs::new("khien-data/blobs"),
         };
-        store.migrate().await?;
+        if options.migrate {
+            store.migrate().await?;
+        } else {
+            let status = store.schema_status().await?;
+            if status.applied < status.known {
+                return Err(StoreError::SchemaBehind(status));
+            }
+        }
         Ok(store)
+    }
+
+    /// The newest migration applied, against the newest this binary knows. A database
+    /// ahead of the binary is fine: migrations only add (expand/contract), so an older
+    /// process keeps working during a rolling upgrade.
+    pub async fn schema_status(&self) -> Result<SchemaStatus> {
+        let known = migrator().iter().map(|m| m.version).max().unwrap_or(0);
+        let exists = match self.backend {
+            Backend::Sqlite => "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+            Backend::Postgres => "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'",
+        };
+        let n: i64 = sqlx::query(exists).fetch_one(&self.pool).await?.try_get("n")?;
+        let applied = if n == 0 {
+            0
+        } else {
+            sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.pool)
+                .await?
+                .try_get::<i64, _>("v")?
+        };
+        Ok(SchemaStatus { applied, known })
     }
 
     /// The same database seen with another clock (the demo back-dates its history;
@@ -143,6 +229,7 @@ fn migrator() -> sqlx::migrate::Migrator {
         (3, "hunts", include_str!("../migrations/0003_hunts.sql")),
         (4, "house", include_str!("../migrations/0004_house.sql")),
         (5, "accounts", include_str!("../migrations/0005_accounts.sql")),
+        (6, "jobs", include_str!("../migrations/0006_jobs.sql")),
     ];
     Migrator::with_migrations(
         MIGRATIONS

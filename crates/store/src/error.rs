@@ -21,6 +21,9 @@ pub enum StoreError {
     /// A value in the database this version does not know (never read as a default).
     #[error("unknown {0} in the database: {1}")]
     Corrupt(&'static str, String),
+    /// `serve --no-migrate` on a database older than the binary.
+    #[error("the database schema is at migration {} but this Khiên needs {}: run `khien migrate` first", .0.applied, .0.known)]
+    SchemaBehind(crate::db::SchemaStatus),
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }

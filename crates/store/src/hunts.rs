@@ -7,6 +7,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::audit::RunInTx;
+use crate::jobs::{Lease, Moved, NewJob};
 use crate::scope::ReadExt;
 use crate::error::{Result, StoreError};
 use crate::sql::Sql;
@@ -129,6 +130,9 @@ pub struct DetectionFilter {
 pub const CONCLUSIONS: [&str; 3] = ["pending", "clean", "suspicious"];
 /// Detections a record keeps; the summary still counts them all.
 pub const MAX_STORED_DETECTIONS: usize = 50_000;
+
+/// The job kind that runs an uploaded hunt.
+pub const JOB_KIND: &str = "hunt";
 
 const COLS: &str = "h.id, h.title, h.period_from, h.period_to, h.origin, h.status, h.progress, h.error, h.sources_json, h.rules_json, h.iocs_json, h.builtin_rules, h.summary_json, h.conclusion, h.conclusion_note, h.created_by, h.created_at, h.finished_at";
 const LINKED: &str = "FROM hunt_systems hs JOIN systems s ON s.id = hs.system_id JOIN units ou ON ou.id = s.owner_unit_id WHERE hs.hunt_id = h.id AND ou.path";
@@ -345,6 +349,14 @@ impl Scoped<'_> {
         let id = self
             .insert_hunt(&tx, &unit, "upload", "queued", &report, builtin_rules)
             .await?;
+        tx.enqueue(&NewJob {
+            kind: JOB_KIND,
+            subject_id: &id,
+            unit_id: Some(&unit),
+            payload: serde_json::json!({}),
+            max_attempts: 3,
+        })
+        .await?;
         tx.record("create", "hunt", &id, (&unit, &path), None::<&()>, Some(&serde_json::json!({ "title": report.title, "systems": n.systems, "sources": n.sources, "rules": n.rule_sets, "iocs": n.ioc_sets }))).await?;
         tx.commit().await?;
         Ok(id)
@@ -589,48 +601,75 @@ pub struct ClaimedHunt {
 }
 
 impl Store {
-    /// Puts hunts a crashed worker left running back in the queue.
-    pub async fn requeue_interrupted_hunts(&self) -> Result<u64> {
-        Ok(
-            sqlx::query(
-                "UPDATE hunts SET status = 'queued', progress = 0, storing_token = NULL WHERE status IN ('running', 'storing') AND origin = 'upload'",
-            )
-            .execute(&self.writer)
-            .await?
-            .rows_affected(),
-        )
-    }
-
-    /// Claims the oldest queued hunt. The conditional UPDATE makes the claim atomic, so
-    /// several `serve` processes on one PostgreSQL never run the same hunt twice.
-    pub async fn claim_hunt(&self) -> Result<Option<ClaimedHunt>> {
-        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLS} FROM hunts h WHERE h.status = 'queued' ORDER BY h.created_at LIMIT 1"
+    /// What the worker needs to run a hunt whose job it holds.
+    pub async fn hunt_to_run(&self, id: &str) -> Result<(String, ClaimedHunt)> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLS} FROM hunts h WHERE h.id = $1"
         )))
+        .bind(id.to_string())
         .fetch_optional(&self.pool)
         .await?
-        else {
-            return Ok(None);
-        };
+        .ok_or(StoreError::NotFound)?;
         let h = hunt_from_row(&row)?;
-        let claimed = sqlx::query("UPDATE hunts SET status = 'running', started_at = $1 WHERE id = $2 AND status = 'queued'")
-            .bind(self.now_text())
-            .bind(h.id.clone())
-            .execute(&self.writer)
-            .await?
-            .rows_affected();
-        if claimed != 1 {
-            return Ok(None);
+        Ok((
+            h.status,
+            ClaimedHunt {
+                id: h.id,
+                period_from: h.period_from,
+                period_to: h.period_to,
+                sources: h.sources,
+                rule_sets: h.rule_sets,
+                ioc_sets: h.ioc_sets,
+                builtin_rules: h.builtin_rules,
+            },
+        ))
+    }
+
+    /// The hunt follows its job: running while a worker holds it, queued again when
+    /// the worker died, failed (audited) or cancelled with it. A hunt that is no longer
+    /// waiting (done, cancelled) is left alone; its worker sees that and stops.
+    pub(crate) async fn hunt_job_moved(&self, tx: &mut WriteTx, id: &str, moved: Moved<'_>) -> Result<()> {
+        match moved {
+            Moved::Claimed => {
+                sqlx::query("UPDATE hunts SET status = 'running', progress = 0, storing_token = NULL, error = NULL, started_at = COALESCE(started_at, $1) WHERE id = $2 AND status IN ('queued', 'running', 'storing')")
+                    .bind(tx.at().to_string())
+                    .bind(id.to_string())
+                    .run(tx)
+                    .await?;
+            }
+            Moved::Requeued { .. } => {
+                sqlx::query("UPDATE hunts SET status = 'queued', progress = 0, storing_token = NULL WHERE id = $1 AND status IN ('running', 'storing')")
+                    .bind(id.to_string())
+                    .run(tx)
+                    .await?;
+            }
+            Moved::Cancelled => {
+                let changed = sqlx::query("UPDATE hunts SET status = 'cancelled', finished_at = $1, storing_token = NULL WHERE id = $2 AND status IN ('queued', 'running', 'storing')")
+                    .bind(tx.at().to_string())
+                    .bind(id.to_string())
+                    .run(tx)
+                    .await?;
+                crate::one_row(changed)?;
+                // Whatever a worker had begun to store is not a result.
+                sqlx::query("DELETE FROM hunt_detections WHERE hunt_id = $1")
+                    .bind(id.to_string())
+                    .run(tx)
+                    .await?;
+            }
+            Moved::Failed { why } => {
+                let changed = sqlx::query("UPDATE hunts SET status = 'failed', error = $1, finished_at = $2, storing_token = NULL WHERE id = $3 AND status IN ('queued', 'running', 'storing')")
+                    .bind(why.to_string())
+                    .bind(tx.at().to_string())
+                    .bind(id.to_string())
+                    .run(tx)
+                    .await?;
+                if changed == 1 {
+                    let (unit, path) = self.as_system().within(tx).hunt_unit(id).await?;
+                    tx.record("fail", "hunt", id, (&unit, &path), None::<&()>, Some(&serde_json::json!({ "error": why }))).await?;
+                }
+            }
         }
-        Ok(Some(ClaimedHunt {
-            id: h.id,
-            period_from: h.period_from,
-            period_to: h.period_to,
-            sources: h.sources,
-            rule_sets: h.rule_sets,
-            ioc_sets: h.ioc_sets,
-            builtin_rules: h.builtin_rules,
-        }))
+        Ok(())
     }
 
     pub async fn hunt_progress(&self, id: &str, percent: i16) -> Result<()> {
@@ -644,21 +683,24 @@ impl Store {
 
 
     /// Stores the result of a hunt the worker ran; audited as the platform with one
-    /// entry carrying the digest of the stored detections. Only a running hunt can
-    /// start storing, and only under the token that moved it there, so a hunt
-    /// finished twice (two workers) stores its detections once. The detections go in
-    /// short transactions so the write lock is never held for the whole result.
+    /// entry carrying the digest of the stored detections. Every step holds the job's
+    /// lease (its token also marks the hunt while storing), so a worker that lost its
+    /// lease — it stalled and another took over, or the hunt was cancelled — stores
+    /// nothing. The detections go in short transactions so the write lock is never
+    /// held for the whole result.
     pub async fn finish_hunt(
         &self,
-        id: &str,
+        lease: &Lease,
         summary: &HuntSummary,
         detections: &[DetectionRow],
     ) -> Result<()> {
+        let id = lease.subject_id.as_str();
         let kept = &detections[..detections.len().min(MAX_STORED_DETECTIONS)];
         let mut summary = summary.clone();
         summary.stored = i64::try_from(kept.len()).unwrap_or(0);
-        let token = new_id();
+        let token = lease.token.clone();
         let tx = WriteTx::begin(self, Actor::system()).await?;
+        self.hold_lease(&tx, lease).await?;
         let claimed = sqlx::query("UPDATE hunts SET status = 'storing', storing_token = $1 WHERE id = $2 AND status = 'running'")
             .bind(token.clone())
             .bind(id.to_string())
@@ -673,6 +715,7 @@ impl Store {
         tx.commit().await?;
         self.store_detections(id, &token, kept).await?;
         let mut tx = WriteTx::begin(self, Actor::system()).await?;
+        self.hold_lease(&tx, lease).await?;
         let (unit, path) = self.as_system().within(&tx).hunt_unit(id).await?;
         let changed = sqlx::query("UPDATE hunts SET status = 'done', progress = 100, summary_json = $1, finished_at = $2, storing_token = NULL WHERE id = $3 AND status = 'storing' AND storing_token = $4")
             .bind(to_json(&summary))
@@ -683,6 +726,7 @@ impl Store {
             .await?;
         crate::one_row(changed)?;
         let digest = detections_digest(kept);
+        self.complete_job(&tx, lease, &serde_json::json!({ "detections": summary.detections, "stored": summary.stored })).await?;
         tx.record(
             "finish",
             "hunt",
@@ -690,30 +734,6 @@ impl Store {
             (&unit, &path),
             None::<&()>,
             Some(&serde_json::json!({ "summary": summary, "detections_sha256": digest })),
-        )
-        .await?;
-        tx.commit().await
-    }
-
-    pub async fn fail_hunt(&self, id: &str, error: &str) -> Result<()> {
-        let mut tx = WriteTx::begin(self, Actor::system()).await?;
-        let (unit, path) = self.as_system().within(&tx).hunt_unit(id).await?;
-        let changed = sqlx::query(
-            "UPDATE hunts SET status = 'failed', error = $1, finished_at = $2, storing_token = NULL WHERE id = $3 AND status IN ('running', 'storing')",
-        )
-        .bind(error.to_string())
-        .bind(tx.at().to_string())
-        .bind(id.to_string())
-        .run(&tx)
-        .await?;
-        crate::one_row(changed)?;
-        tx.record(
-            "fail",
-            "hunt",
-            id,
-            (&unit, &path),
-            None::<&()>,
-            Some(&serde_json::json!({ "error": error })),
         )
         .await?;
         tx.commit().await

@@ -14,6 +14,7 @@ mod db;
 pub mod dossiers;
 pub mod error;
 pub mod hunts;
+pub mod jobs;
 pub mod levels;
 pub mod overview;
 pub mod plans;
@@ -25,7 +26,7 @@ pub mod units;
 
 pub use blobs::{BlobWriter, Blobs, StoredFile, UploadError};
 pub use audit::{Actor, AuditEntry, AuditFilter, ChainReport, WriteTx};
-pub use db::{Backend, Clock, Store};
+pub use db::{Backend, Clock, DbOptions, SchemaStatus, Store};
 pub use error::StoreError;
 pub use scope::Scoped;
 

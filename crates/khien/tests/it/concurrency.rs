@@ -176,8 +176,12 @@ async fn a_hunt_is_concluded_once_and_finished_once() {
             )
             .await
             .unwrap();
-        let claimed = store.claim_hunt().await.unwrap().unwrap();
-        assert_eq!(claimed.id, queued);
+        let lease = store
+            .claim_job("worker-a", khien_store::jobs::LeasePolicy::default())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(lease.subject_id, queued);
         let rows = vec![
             khien_store::hunts::DetectionRow {
                 rule_id: "r".into(),
@@ -189,8 +193,8 @@ async fn a_hunt_is_concluded_once_and_finished_once() {
         ];
         let summary = khien_store::hunts::HuntSummary::default();
         let (a, b) = tokio::join!(
-            store.finish_hunt(&queued, &summary, &rows),
-            store.finish_hunt(&queued, &summary, &rows)
+            store.finish_hunt(&lease, &summary, &rows),
+            store.finish_hunt(&lease, &summary, &rows)
         );
         assert!(a.is_ok() != b.is_ok(), "one finish lands: {a:?} / {b:?}");
         assert_eq!(

@@ -538,3 +538,8 @@ pub async fn dossier_for(store: &Store, system_id: &str) -> (String, String) {
     let dossier = sys.create_dossier(&a.id).await.unwrap();
     (a.id, dossier.id)
 }
+
+/// A job worker as `khien serve` runs it, with the default lease.
+pub fn worker() -> khien::jobs::WorkerConfig {
+    khien::jobs::WorkerConfig::new(std::time::Duration::from_secs(60))
+}

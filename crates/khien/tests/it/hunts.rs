@@ -74,7 +74,7 @@ async fn uploaded_logs_are_hunted_in_the_background() {
             "an unfinished hunt is not the system's last hunt"
         );
         // The worker runs it.
-        assert_eq!(khien::jobs::run_pending(&store).await.unwrap(), 1);
+        assert_eq!(khien::jobs::run_pending(&store, &crate::harness::worker()).await.unwrap(), 1);
         let h = store.as_system().hunt(&id).await.unwrap();
         assert_eq!(h.status, "done");
         let s = h.summary.clone().unwrap();

@@ -12,6 +12,7 @@ mod concurrency;
 mod harness;
 mod hunts;
 mod inputs;
+mod jobs;
 mod openapi;
 mod rights;
 mod security_levels;

@@ -18,6 +18,7 @@ pub(crate) fn page_routes() -> Routes {
         .get("/hunts/new", hunter, Tenancy::Unit, pages::new_form)
         .post("/hunts", hunter, Tenancy::Unit, pages::create)
         .get("/hunts/{id}", any, Tenancy::Unit, pages::detail)
+        .post("/hunts/{id}/cancel", hunter, Tenancy::Unit, pages::cancel)
         .post(
             "/hunts/{id}/conclusion",
             hunter,

@@ -124,6 +124,8 @@ pub async fn create(
 struct DetailPage {
     c: Chrome,
     h: Hunt,
+    /// The job that runs (or ran) an uploaded hunt: attempts, worker, cancel.
+    job: Option<khien_store::jobs::Job>,
     detections: Page<DetectionRow>,
     filter: DetectionFilter,
     base_query: String,
@@ -166,13 +168,25 @@ pub async fn detail(
     let scoped = auth.scoped(&state);
     let h = scoped.hunt(&id).await?;
     let detections = scoped.hunt_detections(&id, &filter, 100).await?;
+    // The hunt is in scope (read above), so its job may be shown.
+    let job = state.store.job_of(khien_store::hunts::JOB_KIND, &id).await?;
     render(&DetailPage {
         c,
         h,
+        job,
         detections,
         filter,
         base_query: crate::support::base_query(raw.as_deref()),
     })
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    auth: Auth<HuntRunner>,
+    Path(id): Path<String>,
+) -> AppResult<Redirect> {
+    auth.scoped(&state).cancel_hunt(&id).await?;
+    Ok(Redirect::to(&format!("/hunts/{id}")))
 }
 
 #[derive(serde::Deserialize)]
