@@ -19,6 +19,10 @@ pub struct AuditContent<'a> {
     /// format 2 on; format-1 entries (written before) leave it out of their hash.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unit_path: Option<&'a str>,
+    /// The client's address (behind trusted proxies, the one they forwarded). Hashed
+    /// from format 3 on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_addr: Option<&'a str>,
     pub action: &'a str,
     pub entity: &'a str,
     pub entity_id: &'a str,
@@ -128,6 +132,7 @@ mod tests {
             actor_name: "A",
             unit_id: "u",
             unit_path: Some("/u/"),
+            client_addr: Some("203.0.113.7"),
             action: "create",
             entity: "unit",
             entity_id: "x",

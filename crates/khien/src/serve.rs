@@ -53,6 +53,12 @@ pub async fn serve(env: Env, args: ServeArgs) -> anyhow::Result<()> {
         session_idle: time::Duration::minutes(file.session_idle_minutes.unwrap_or(8 * 60)),
         province_name,
         max_upload_bytes: file.max_upload_mb.map_or(64, |mb| mb.max(1)) * 1024 * 1024,
+        trusted_proxies: file
+            .trusted_proxies
+            .iter()
+            .flatten()
+            .map(|p| p.parse().map_err(|e: String| anyhow::anyhow!("trusted_proxies: {e}")))
+            .collect::<anyhow::Result<_>>()?,
         ..WebConfig::default()
     };
     let state = AppState {

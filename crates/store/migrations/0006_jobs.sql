@@ -56,3 +56,7 @@ SELECT id, 'hunt', id, unit_id, '{}', 'queued', 0, 3, created_at, created_by, cr
 FROM hunts WHERE origin = 'upload' AND status IN ('queued', 'running', 'storing');
 UPDATE hunts SET status = 'queued', progress = 0, storing_token = NULL
 WHERE origin = 'upload' AND status IN ('running', 'storing');
+
+-- Where each audited write came from: the client's address (behind trusted proxies,
+-- the address they forwarded). Hashed from chain format 3 on; earlier entries keep ''.
+ALTER TABLE audit_log ADD COLUMN client_addr TEXT NOT NULL DEFAULT '';

@@ -339,6 +339,7 @@ impl Store {
         let actor = Actor {
             id: user.id.clone(),
             name: user.username.clone(),
+            address: None,
         };
         Ok((WriteTx::begin(self, actor).await?, user, path))
     }

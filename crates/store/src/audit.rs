@@ -21,6 +21,8 @@ use crate::{Page, Scoped};
 pub struct Actor {
     pub id: String,
     pub name: String,
+    /// Where the request came from (None: the platform itself, the CLI).
+    pub address: Option<String>,
 }
 
 impl Actor {
@@ -28,6 +30,7 @@ impl Actor {
         Actor {
             id: "system".into(),
             name: "system".into(),
+            address: None,
         }
     }
 }
@@ -37,6 +40,7 @@ impl From<&Principal> for Actor {
         Actor {
             id: p.user_id.clone(),
             name: p.username.clone(),
+            address: None,
         }
     }
 }
@@ -67,8 +71,9 @@ struct Pending {
     after: String,
 }
 
-/// Entries written now hash their unit path too (format 1 did not).
-const CHAIN_FORMAT: i64 = 2;
+/// Entries written now hash their unit path (from format 2) and the client's address
+/// (from format 3).
+const CHAIN_FORMAT: i64 = 3;
 
 /// Rows per multi-row INSERT: well under SQLite's 32,766 bound parameters at 14 columns.
 const AUDIT_BATCH: usize = 200;
@@ -139,8 +144,9 @@ impl WriteTx {
                 .await?;
             let mut seq: i64 = row.try_get("seq")?;
             let mut last_hash: String = row.try_get("last_hash")?;
+            let address = self.actor.address.clone().unwrap_or_default();
             for chunk in self.pending.chunks(AUDIT_BATCH) {
-                let mut sql = Sql::new("INSERT INTO audit_log (seq, hash_version, at, actor_id, actor_name, unit_id, unit_path, action, entity, entity_id, before_json, after_json, prev_hash, hash) VALUES ");
+                let mut sql = Sql::new("INSERT INTO audit_log (seq, hash_version, at, actor_id, actor_name, unit_id, unit_path, client_addr, action, entity, entity_id, before_json, after_json, prev_hash, hash) VALUES ");
                 for (i, p) in chunk.iter().enumerate() {
                     seq += 1;
                     let content = AuditContent {
@@ -150,6 +156,7 @@ impl WriteTx {
                         actor_name: &self.actor.name,
                         unit_id: &p.unit_id,
                         unit_path: Some(&p.unit_path),
+                        client_addr: Some(&address),
                         action: &p.action,
                         entity: &p.entity,
                         entity_id: &p.entity_id,
@@ -167,6 +174,7 @@ impl WriteTx {
                         &self.actor.name,
                         &p.unit_id,
                         &p.unit_path,
+                        &address,
                         &p.action,
                         &p.entity,
                         &p.entity_id,
@@ -217,8 +225,11 @@ pub struct AuditEntry {
     pub actor_name: String,
     pub unit_id: String,
     pub unit_path: String,
-    /// 1: written before the unit path was hashed; 2: the path is under the hash.
+    /// 1: written before the unit path was hashed; 2: the path is under the hash; 3:
+    /// the client's address too.
     pub hash_version: i64,
+    /// The client's address ("" for the platform itself and for entries before format 3).
+    pub client_addr: String,
     pub action: String,
     pub entity: String,
     pub entity_id: String,
@@ -239,6 +250,7 @@ fn entry_from_row(r: &sqlx::any::AnyRow) -> Result<AuditEntry> {
         unit_id: r.try_get("unit_id")?,
         unit_path: r.try_get("unit_path")?,
         hash_version: i64::from(r.try_get::<i16, _>("hash_version")?),
+        client_addr: r.try_get("client_addr")?,
         action: r.try_get("action")?,
         entity: r.try_get("entity")?,
         entity_id: r.try_get("entity_id")?,
@@ -267,7 +279,7 @@ pub struct ChainReport {
     pub first_broken: Option<(i64, String)>,
 }
 
-const AUDIT_COLUMNS: &str = "seq, hash_version, at, actor_id, actor_name, unit_id, unit_path, action, entity, entity_id, before_json, after_json, prev_hash, hash";
+const AUDIT_COLUMNS: &str = "seq, hash_version, at, actor_id, actor_name, unit_id, unit_path, client_addr, action, entity, entity_id, before_json, after_json, prev_hash, hash";
 
 impl Scoped<'_> {
     /// Audit entries visible to the principal: all for province roles, else those about
@@ -378,6 +390,7 @@ impl Store {
                     actor_name: &e.actor_name,
                     unit_id: &e.unit_id,
                     unit_path: (e.hash_version >= 2).then_some(e.unit_path.as_str()),
+                    client_addr: (e.hash_version >= 3).then_some(e.client_addr.as_str()),
                     action: &e.action,
                     entity: &e.entity,
                     entity_id: &e.entity_id,

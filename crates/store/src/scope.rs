@@ -19,6 +19,8 @@ pub struct Scoped<'a> {
     /// Where this view reads: the reader pool, or inside a write transaction (so the
     /// facts a write checks are the facts it changes).
     pub(crate) conn: Option<TxConn>,
+    /// The request's client address, written into the audit entries of its writes.
+    pub(crate) client_addr: Option<String>,
 }
 
 impl Store {
@@ -28,6 +30,7 @@ impl Store {
             scope: principal.scope(),
             principal: principal.clone(),
             conn: None,
+            client_addr: None,
         }
     }
 }
@@ -37,8 +40,18 @@ impl<'a> Scoped<'a> {
         self.store
     }
 
+    /// The same view, its writes audited as coming from `addr`.
+    pub fn from_address(mut self, addr: &str) -> Scoped<'a> {
+        self.client_addr = Some(addr.to_string());
+        self
+    }
+
     pub(crate) async fn write(&self) -> Result<WriteTx> {
-        WriteTx::begin(self.store, Actor::from(&self.principal)).await
+        let actor = Actor {
+            address: self.client_addr.clone(),
+            ..Actor::from(&self.principal)
+        };
+        WriteTx::begin(self.store, actor).await
     }
 
     /// The same principal's view, reading inside `tx`.
@@ -48,6 +61,7 @@ impl<'a> Scoped<'a> {
             scope: self.scope.clone(),
             principal: self.principal.clone(),
             conn: Some(tx.conn.clone()),
+            client_addr: self.client_addr.clone(),
         }
     }
 

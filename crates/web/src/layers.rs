@@ -33,6 +33,10 @@ pub fn wrap(router: axum::Router<AppState>, state: AppState) -> Router {
             state.clone(),
             count_and_secure,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::support::client_addr::resolve_client,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -59,6 +59,8 @@ pub struct WebConfig {
     pub upload_wait: std::time::Duration,
     /// Longest a request may take, body included (uploads on slow links need minutes).
     pub request_timeout: std::time::Duration,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (none by default).
+    pub trusted_proxies: Vec<crate::support::client_addr::IpRange>,
 }
 
 impl Default for WebConfig {
@@ -81,6 +83,7 @@ impl Default for WebConfig {
             upload_slots: Arc::new(tokio::sync::Semaphore::new(2)),
             upload_wait: std::time::Duration::from_secs(30),
             request_timeout: std::time::Duration::from_secs(600),
+            trusted_proxies: Vec::new(),
         }
     }
 }

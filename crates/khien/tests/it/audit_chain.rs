@@ -118,7 +118,7 @@ async fn a_recomputed_chain_is_caught_by_an_anchor_signed_before() {
             .execute(pool)
             .await
             .unwrap();
-        let rows = sqlx::query("SELECT seq, hash_version, at, actor_id, actor_name, unit_id, unit_path, action, entity, entity_id, before_json, after_json FROM audit_log ORDER BY seq")
+        let rows = sqlx::query("SELECT seq, hash_version, at, actor_id, actor_name, unit_id, unit_path, client_addr, action, entity, entity_id, before_json, after_json FROM audit_log ORDER BY seq")
             .fetch_all(pool)
             .await
             .unwrap();
@@ -129,6 +129,7 @@ async fn a_recomputed_chain_is_caught_by_an_anchor_signed_before() {
                 (s("at"), s("actor_id"), s("actor_name"), s("unit_id"), s("unit_path"));
             let (action, entity, entity_id, before, after) =
                 (s("action"), s("entity"), s("entity_id"), s("before_json"), s("after_json"));
+            let client_addr = s("client_addr");
             let seq: i64 = r.try_get("seq").unwrap();
             let v: i16 = r.try_get("hash_version").unwrap();
             let hash = chain_hash(
@@ -140,6 +141,7 @@ async fn a_recomputed_chain_is_caught_by_an_anchor_signed_before() {
                     actor_name: &actor_name,
                     unit_id: &unit_id,
                     unit_path: (v >= 2).then_some(unit_path.as_str()),
+                    client_addr: (v >= 3).then_some(client_addr.as_str()),
                     action: &action,
                     entity: &entity,
                     entity_id: &entity_id,

@@ -14,6 +14,7 @@ mod hunts;
 mod inputs;
 mod jobs;
 mod openapi;
+mod processes;
 mod rights;
 mod security_levels;
 mod server_limits;

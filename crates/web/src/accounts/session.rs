@@ -3,10 +3,9 @@
 //! forgotten only once the sign-in is complete: a correct password alone does not reset
 //! the count, so the six-digit code cannot be guessed in rounds of four.
 
-use std::net::SocketAddr;
 
 use axum::Form;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::http::header::{LOCATION, USER_AGENT};
@@ -33,8 +32,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let ip = parts
             .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
+            .get::<crate::support::client_addr::ClientAddr>()
+            .map(|c| c.0.clone())
             .unwrap_or_else(|| "local".into());
         Ok(ClientIp(ip))
     }

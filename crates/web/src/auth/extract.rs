@@ -29,13 +29,18 @@ pub struct SessionCtx {
 pub struct Auth<A: Access> {
     pub principal: Principal,
     pub session: Option<SessionCtx>,
+    /// The client's address, written into the audit entries of this request's writes.
+    pub client_addr: String,
     _access: PhantomData<A>,
 }
 
 impl<A: Access> Auth<A> {
     /// The store as this principal may see it: the only way handlers reach data.
     pub fn scoped<'s>(&self, state: &'s AppState) -> Scoped<'s> {
-        state.store.scoped(&self.principal)
+        state
+            .store
+            .scoped(&self.principal)
+            .from_address(&self.client_addr)
     }
 }
 
@@ -70,6 +75,11 @@ impl<A: Access + Send + Sync> FromRequestParts<AppState> for Auth<A> {
         Ok(Auth {
             principal: identity.principal.clone(),
             session,
+            client_addr: parts
+                .extensions
+                .get::<crate::support::client_addr::ClientAddr>()
+                .map(|c| c.0.clone())
+                .unwrap_or_else(|| "local".into()),
             _access: PhantomData,
         })
     }

@@ -2,6 +2,7 @@
 //! store, streamed downloads, and work that must stay off the async threads.
 
 pub mod blocking;
+pub mod client_addr;
 pub mod upload;
 
 pub use upload::{Upload, read_upload};
