@@ -72,7 +72,7 @@ fn uuid_like() -> String {
     )
 }
 
-async fn fresh_postgres(base: &str) -> (Store, String) {
+pub async fn fresh_postgres(base: &str) -> (Store, String) {
     sqlx::any::install_default_drivers();
     let name = format!("khien_t_{}", uuid_like().replace('-', "_"));
     let admin = sqlx::AnyPool::connect(base)

@@ -9,6 +9,7 @@ mod accounts;
 mod api;
 mod audit_chain;
 mod concurrency;
+mod database_tls;
 mod harness;
 mod hunts;
 mod inputs;
