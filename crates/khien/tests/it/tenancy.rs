@@ -159,6 +159,7 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
             b"Jan  1 00:00:00 host sshd[1]: Invalid user x from 10.0.0.1".to_vec(),
         ),
         ("POST", "/hunts/{id}/conclusion") => form(&[("conclusion", "clean"), ("note", "x")]),
+        ("POST", "/hunts/{id}/cancel") => form(&[]),
         ("POST", "/api/v1/hunts") => {
             Recipe::Json(serde_json::json!({ "title": "Săn tìm trái phép", "systems": [w.sys_b] }))
         }
