@@ -295,6 +295,8 @@ async fn two_servers_and_two_workers_share_one_postgresql_and_one_blob_store() {
     assert_eq!(count(&store, &format!("SELECT COUNT(*) FROM hunt_detections WHERE hunt_id = '{big}'")).await, summary.stored, "stored once");
     assert_eq!(summary.events, 150_000);
     assert!(store.verify_audit().await.unwrap().first_broken.is_none());
+    drop((a, b, w1, w2));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn kill_9(pid: u32) {
