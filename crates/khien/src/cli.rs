@@ -165,12 +165,14 @@ pub struct Env {
 }
 
 impl Env {
-    /// Connects to the configured database, with uploads under `<data dir>/blobs`.
+    /// Connects to the configured database and blob store (by default uploads under
+    /// `<data dir>/blobs`).
     pub async fn store(&self) -> anyhow::Result<Store> {
         crate::config::private_dir(&self.data_dir)?;
+        let blobs = config::blobs(&self.file, &self.data_dir, &|k| std::env::var(k).ok())?;
         Ok(Store::connect(&self.database_url, wall_clock())
             .await?
-            .with_blob_dir(self.data_dir.join("blobs")))
+            .with_blobs(blobs))
     }
 }
 

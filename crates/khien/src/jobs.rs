@@ -66,7 +66,7 @@ pub async fn run_pending(store: &Store) -> anyhow::Result<usize> {
 }
 
 /// Writes each stored file under `dir/<kind>/` with its original (sanitised) name.
-fn materialise(
+async fn materialise(
     store: &Store,
     dir: &Path,
     kind: &str,
@@ -88,7 +88,7 @@ fn materialise(
             })
             .collect();
         let path = sub.join(format!("{i:03}-{safe}"));
-        store.blobs.copy_to(&f.sha256, &path)?;
+        store.blobs.copy_to(&f.sha256, &path).await?;
         out.push(path);
     }
     Ok(out)
@@ -219,9 +219,9 @@ pub fn hunt_files(input: &HuntInput, progress: &(dyn Fn(u64, u64) + Sync)) -> Ou
 
 async fn run_one(store: &Store, h: ClaimedHunt) -> anyhow::Result<()> {
     let dir = store.blobs.scratch_dir("hunt")?;
-    let logs = materialise(store, &dir, "logs", &h.sources)?;
-    let rules = materialise(store, &dir, "rules", &h.rule_sets)?;
-    let iocs = materialise(store, &dir, "iocs", &h.ioc_sets)?;
+    let logs = materialise(store, &dir, "logs", &h.sources).await?;
+    let rules = materialise(store, &dir, "rules", &h.rule_sets).await?;
+    let iocs = materialise(store, &dir, "iocs", &h.ioc_sets).await?;
     let progress = Arc::new(AtomicU64::new(0));
     let task = {
         let (h, progress) = (h.clone(), progress.clone());

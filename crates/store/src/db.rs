@@ -93,6 +93,12 @@ impl Store {
         self
     }
 
+    /// Another blob store (an S3-compatible bucket shared by several servers).
+    pub fn with_blobs(mut self, blobs: crate::blobs::Blobs) -> Store {
+        self.blobs = blobs;
+        self
+    }
+
     pub async fn migrate(&self) -> Result<()> {
         // One connection, so an in-file SQLite database sees its own schema at once.
         let mut conn = self.writer.acquire().await?;

@@ -23,7 +23,7 @@ pub mod stats;
 pub mod systems;
 pub mod units;
 
-pub use blobs::{BlobWriter, Blobs, StoredFile, UploadError};
+pub use blobs::{BlobReader, BlobWriter, Blobs, S3Config, StoredFile, UploadError};
 pub use audit::{Actor, AuditEntry, AuditFilter, ChainReport, WriteTx};
 pub use db::{Backend, Clock, Store};
 pub use error::StoreError;

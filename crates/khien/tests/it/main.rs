@@ -8,6 +8,7 @@
 mod accounts;
 mod api;
 mod audit_chain;
+mod blobs;
 mod concurrency;
 mod harness;
 mod hunts;
