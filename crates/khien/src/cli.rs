@@ -59,6 +59,17 @@ pub enum Command {
     },
     /// Create the demo province in an empty database.
     Demo,
+    /// Write the database and every stored file to one archive, while the platform
+    /// runs (a consistent snapshot).
+    Backup {
+        /// The archive to write (a tar file).
+        file: PathBuf,
+    },
+    /// Restore an archive made by `backup` into an empty database and blob store.
+    Restore {
+        /// The archive to read.
+        file: PathBuf,
+    },
     /// Hunt for threats in logs with Sigma rules and IOC sets.
     Hunt(crate::hunt_report::HuntCommand),
     /// Security levels: classification under a regime.
@@ -230,6 +241,8 @@ async fn run_async(global: Global, command: Command) -> anyhow::Result<ExitCode>
             println!("{report}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Backup { file } => crate::backup::backup(&store, &file).await,
+        Command::Restore { file } => crate::backup::restore(&store, &file).await,
         Command::User { cmd } => user(&store, cmd).await,
         Command::Token { cmd } => token(&store, cmd).await,
         Command::Audit {

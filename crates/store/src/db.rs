@@ -140,7 +140,7 @@ impl Store {
 /// `migrate!` macro, which needs the `macros` feature and with it a second build of
 /// sqlx, libsqlite3 and tokio. The checksum covers only the SQL, so databases migrated
 /// by the macro stay valid.
-fn migrator() -> sqlx::migrate::Migrator {
+pub(crate) fn migrator() -> sqlx::migrate::Migrator {
     use sqlx::SqlSafeStr;
     use sqlx::migrate::{Migration, MigrationType, Migrator};
     const MIGRATIONS: &[(i64, &str, &str)] = &[

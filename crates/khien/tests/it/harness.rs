@@ -47,6 +47,32 @@ pub async fn stores_with_url() -> Vec<(Store, String)> {
     out
 }
 
+/// The databases under test (SQLite, and PostgreSQL as [`stores`] decides).
+pub fn backends() -> Vec<Backend> {
+    match std::env::var("KHIEN_TEST_DATABASE_URL") {
+        Ok(_) => vec![Backend::Sqlite, Backend::Postgres],
+        Err(_) if std::env::var("KHIEN_TEST_SQLITE_ONLY").as_deref() == Ok("1") => vec![Backend::Sqlite],
+        Err(_) => panic!("KHIEN_TEST_DATABASE_URL is not set: the suite must run on PostgreSQL too (scripts/test starts one)."),
+    }
+}
+
+/// A fresh, empty database of `backend` (local blobs in a temporary directory), with
+/// its URL.
+pub async fn fresh_store(backend: Backend) -> (Store, String) {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempdir();
+            let url = format!("sqlite://{}/khien.db", dir.display());
+            let store = Store::connect(&url, clock()).await.expect("sqlite store").with_blob_dir(dir.join("blobs"));
+            (store, url)
+        }
+        Backend::Postgres => {
+            let base = std::env::var("KHIEN_TEST_DATABASE_URL").expect("KHIEN_TEST_DATABASE_URL");
+            fresh_postgres(&base).await
+        }
+    }
+}
+
 pub fn clock() -> khien_store::Clock {
     Arc::new(time::OffsetDateTime::now_utc)
 }
