@@ -46,7 +46,11 @@ pub async fn backup(store: &Store, path: &Path) -> anyhow::Result<ExitCode> {
     out.get_mut().sync_all().await?;
     drop(out);
     tokio::fs::rename(&part, path).await?;
-    println!("backup written to {}: {}", path.display(), summary(&manifest));
+    println!(
+        "backup written to {}: {}",
+        path.display(),
+        summary(&manifest)
+    );
     Ok(ExitCode::SUCCESS)
 }
 

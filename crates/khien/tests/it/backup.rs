@@ -28,7 +28,13 @@ async fn populated(backend: Backend, kind: &str) -> (Store, String, String) {
     let big: Vec<u8> = (0..3 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
     let r = Client::signed_in(&store, &w.user(Role::UnitStaff))
         .await
-        .multipart(&format!("/dossiers/{dossier}/files"), &[("part", "design")], "file", "ban-ve.pdf", &big[..1024 * 1024])
+        .multipart(
+            &format!("/dossiers/{dossier}/files"),
+            &[("part", "design")],
+            "file",
+            "ban-ve.pdf",
+            &big[..1024 * 1024],
+        )
         .await;
     assert!(r.status.is_redirection(), "{}", r.body);
     store.blobs.put("lon.bin", &big).await.unwrap();
@@ -37,7 +43,12 @@ async fn populated(backend: Backend, kind: &str) -> (Store, String, String) {
 
 async fn archive(store: &Store) -> Vec<u8> {
     let (out, manifest) = store.backup(Vec::new()).await.unwrap();
-    assert!(manifest.tables.iter().any(|t| t.table == "audit_log" && t.rows > 0));
+    assert!(
+        manifest
+            .tables
+            .iter()
+            .any(|t| t.table == "audit_log" && t.rows > 0)
+    );
     out
 }
 
@@ -46,8 +57,19 @@ async fn blob_hashes(store: &Store) -> Vec<(String, u64)> {
     let mut out = Vec::new();
     for (sha, size) in store.blobs.list().await.unwrap() {
         let mut bytes = Vec::new();
-        store.blobs.open(&sha).await.unwrap().read_to_end(&mut bytes).await.unwrap();
-        assert_eq!(khien_domain::audit::hex(&Sha256::digest(&bytes)), sha, "a file's content is its name");
+        store
+            .blobs
+            .open(&sha)
+            .await
+            .unwrap()
+            .read_to_end(&mut bytes)
+            .await
+            .unwrap();
+        assert_eq!(
+            khien_domain::audit::hex(&Sha256::digest(&bytes)),
+            sha,
+            "a file's content is its name"
+        );
         assert_eq!(bytes.len() as u64, size);
         out.push((sha, size));
     }
@@ -69,7 +91,10 @@ async fn a_restored_platform_is_the_same_platform() {
                 let what = format!("{backend:?} → {target_backend:?}, {kind}");
                 let (target, _) = fresh_store(target_backend).await;
                 let target = target.with_blobs(blobs_of(kind).await);
-                let manifest = target.restore(&bytes[..]).await.unwrap_or_else(|e| panic!("{what}: {e}"));
+                let manifest = target
+                    .restore(&bytes[..])
+                    .await
+                    .unwrap_or_else(|e| panic!("{what}: {e}"));
                 assert_eq!(manifest.tables, digests, "{what}");
                 assert_eq!(target.table_digests().await.unwrap(), digests, "{what}");
                 assert_eq!(blob_hashes(&target).await, files, "{what}");
@@ -77,12 +102,21 @@ async fn a_restored_platform_is_the_same_platform() {
                 assert_eq!(restored.first_broken, None, "{what}");
                 assert_eq!(restored.entries, chain.entries, "{what}");
                 // The restored platform works: a signed-in user downloads the part.
-                let att = target.as_system().dossier_files(&dossier).await.unwrap().remove(0);
+                let att = target
+                    .as_system()
+                    .dossier_files(&dossier)
+                    .await
+                    .unwrap()
+                    .remove(0);
                 let r = Client::signed_in(&target, &user)
                     .await
                     .get(&format!("/dossiers/{dossier}/files/{}", att.id))
                     .await;
-                assert_eq!((r.status.as_u16(), r.bytes.len()), (200, 1024 * 1024), "{what}");
+                assert_eq!(
+                    (r.status.as_u16(), r.bytes.len()),
+                    (200, 1024 * 1024),
+                    "{what}"
+                );
 
                 // A second restore finds a database that is not empty: refused, and
                 // nothing changes.
@@ -119,15 +153,25 @@ async fn a_damaged_archive_writes_nothing() {
             ("cut in half", cut),
             ("cut before its end", cut_late),
             ("a changed byte", changed),
-            ("not an archive", b"PK\x03\x04 a zip file, not a backup".repeat(40)),
+            (
+                "not an archive",
+                b"PK\x03\x04 a zip file, not a backup".repeat(40),
+            ),
             ("empty", Vec::new()),
         ] {
             let r = target.restore(&input[..]).await;
             assert!(r.is_err(), "{backend:?} {what}: restored");
-            assert_eq!(target.table_digests().await.unwrap(), empty, "{backend:?} {what}: wrote rows");
+            assert_eq!(
+                target.table_digests().await.unwrap(),
+                empty,
+                "{backend:?} {what}: wrote rows"
+            );
         }
         target.restore(&bytes[..]).await.unwrap();
-        assert_eq!(target.table_digests().await.unwrap(), source.table_digests().await.unwrap());
+        assert_eq!(
+            target.table_digests().await.unwrap(),
+            source.table_digests().await.unwrap()
+        );
     }
 }
 
@@ -152,22 +196,47 @@ async fn the_commands_round_trip_and_the_chain_verifies() {
                 .env_remove("KHIEN_BLOB_STORE")
                 .output()
                 .unwrap();
-            (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).into_owned()
+                    + &String::from_utf8_lossy(&out.stderr),
+            )
         };
-        let (code, out) = run(&source_url, &source_dir, &["backup", file.to_str().unwrap()]);
+        let (code, out) = run(
+            &source_url,
+            &source_dir,
+            &["backup", file.to_str().unwrap()],
+        );
         assert_eq!(code, Some(0), "{out}");
-        assert!(out.contains("backup written") && out.contains("files"), "{out}");
+        assert!(
+            out.contains("backup written") && out.contains("files"),
+            "{out}"
+        );
         assert!(!file.with_extension("tar.part").exists());
-        let (code, out) = run(&target_url, &target_dir, &["restore", file.to_str().unwrap()]);
+        let (code, out) = run(
+            &target_url,
+            &target_dir,
+            &["restore", file.to_str().unwrap()],
+        );
         assert_eq!(code, Some(0), "{out}");
         assert!(out.contains("audit chain intact"), "{out}");
         let (code, out) = run(&target_url, &target_dir, &["audit", "verify"]);
         assert_eq!(code, Some(0), "{out}");
-        let (code, out) = run(&target_url, &target_dir, &["restore", file.to_str().unwrap()]);
+        let (code, out) = run(
+            &target_url,
+            &target_dir,
+            &["restore", file.to_str().unwrap()],
+        );
         assert_eq!(code, Some(2), "{out}");
         assert!(out.contains("not empty"), "{out}");
-        let target = Store::connect(&target_url, crate::harness::clock()).await.unwrap().with_blob_dir(target_dir.join("blobs"));
-        assert_eq!(target.table_digests().await.unwrap(), source.table_digests().await.unwrap());
+        let target = Store::connect(&target_url, crate::harness::clock())
+            .await
+            .unwrap()
+            .with_blob_dir(target_dir.join("blobs"));
+        assert_eq!(
+            target.table_digests().await.unwrap(),
+            source.table_digests().await.unwrap()
+        );
         assert_eq!(blob_hashes(&target).await, blob_hashes(&source).await);
     }
 }

@@ -15,7 +15,13 @@ fn sha_hex(bytes: &[u8]) -> String {
 
 async fn read_all(blobs: &Blobs, sha: &str) -> Vec<u8> {
     let mut out = Vec::new();
-    blobs.open(sha).await.unwrap().read_to_end(&mut out).await.unwrap();
+    blobs
+        .open(sha)
+        .await
+        .unwrap()
+        .read_to_end(&mut out)
+        .await
+        .unwrap();
     out
 }
 
@@ -41,9 +47,16 @@ async fn a_file_goes_in_and_comes_out_the_same() {
         assert!(blobs.exists(&f.sha256).await.unwrap(), "{kind}");
         assert_eq!(read_all(&blobs, &f.sha256).await, bytes, "{kind}");
         let to = crate::harness::tempdir().join("copy");
-        assert_eq!(blobs.copy_to(&f.sha256, &to).await.unwrap(), bytes.len() as u64);
+        assert_eq!(
+            blobs.copy_to(&f.sha256, &to).await.unwrap(),
+            bytes.len() as u64
+        );
         assert_eq!(std::fs::read(&to).unwrap(), bytes, "{kind}");
-        assert_eq!(blobs.list().await.unwrap(), vec![(f.sha256.clone(), f.size)], "{kind}");
+        assert_eq!(
+            blobs.list().await.unwrap(),
+            vec![(f.sha256.clone(), f.size)],
+            "{kind}"
+        );
         // A hash we never stored is not found, not an error of another kind.
         let other = sha_hex(b"never stored");
         assert!(!blobs.exists(&other).await.unwrap());
@@ -74,7 +87,11 @@ async fn a_file_bigger_than_any_buffer_streams_both_ways() {
         }
         let f = w.finish("nhat-ky.evtx").await.unwrap();
         let expect = khien_domain::audit::hex(&expect.finalize());
-        assert_eq!((f.sha256.as_str(), f.size), (expect.as_str(), SIZE as u64), "{kind}");
+        assert_eq!(
+            (f.sha256.as_str(), f.size),
+            (expect.as_str(), SIZE as u64),
+            "{kind}"
+        );
         // Read back in pieces and hashed on the way, never collected.
         let mut r = blobs.open(&f.sha256).await.unwrap();
         let (mut got, mut n, mut buf) = (Sha256::new(), 0usize, vec![0u8; 100_000]);
@@ -86,9 +103,17 @@ async fn a_file_bigger_than_any_buffer_streams_both_ways() {
             got.update(&buf[..k]);
             n += k;
         }
-        assert_eq!((khien_domain::audit::hex(&got.finalize()), n), (expect.clone(), SIZE), "{kind}");
+        assert_eq!(
+            (khien_domain::audit::hex(&got.finalize()), n),
+            (expect.clone(), SIZE),
+            "{kind}"
+        );
         let to = crate::harness::tempdir().join("big");
-        assert_eq!(blobs.copy_to(&f.sha256, &to).await.unwrap(), SIZE as u64, "{kind}");
+        assert_eq!(
+            blobs.copy_to(&f.sha256, &to).await.unwrap(),
+            SIZE as u64,
+            "{kind}"
+        );
         assert_eq!(std::fs::metadata(&to).unwrap().len(), SIZE as u64);
     }
 }
@@ -99,7 +124,10 @@ async fn the_same_content_is_stored_once() {
         let a = blobs.put("a.pdf", b"cung noi dung").await.unwrap();
         let b = blobs.put("b.pdf", b"cung noi dung").await.unwrap();
         assert_eq!(a.sha256, b.sha256, "{kind}");
-        assert_eq!((a.filename.as_str(), b.filename.as_str()), ("a.pdf", "b.pdf"));
+        assert_eq!(
+            (a.filename.as_str(), b.filename.as_str()),
+            ("a.pdf", "b.pdf")
+        );
         let c = blobs.put("c.pdf", b"noi dung khac").await.unwrap();
         let mut want = vec![(a.sha256.clone(), a.size), (c.sha256.clone(), c.size)];
         want.sort();
@@ -137,22 +165,37 @@ async fn only_our_own_names_reach_the_store() {
 #[tokio::test]
 async fn an_upload_past_its_limit_leaves_nothing_behind() {
     for (kind, blobs) in blob_stores().await {
-        let work = blobs.scratch_dir("probe").unwrap().parent().unwrap().to_path_buf();
+        let work = blobs
+            .scratch_dir("probe")
+            .unwrap()
+            .parent()
+            .unwrap()
+            .to_path_buf();
         let mut w = blobs.writer(10).await.unwrap();
         w.write(b"0123456789").await.unwrap();
-        assert!(matches!(w.write(b"!").await, Err(UploadError::TooLarge(10))), "{kind}");
+        assert!(
+            matches!(w.write(b"!").await, Err(UploadError::TooLarge(10))),
+            "{kind}"
+        );
         drop(w);
         // An upload abandoned half way (the client went away) leaves nothing either.
         let mut w = blobs.writer(1000).await.unwrap();
         w.write(b"half").await.unwrap();
         drop(w);
-        assert!(leftovers(&work).is_empty(), "{kind}: {:?}", leftovers(&work));
+        assert!(
+            leftovers(&work).is_empty(),
+            "{kind}: {:?}",
+            leftovers(&work)
+        );
         assert!(blobs.list().await.unwrap().is_empty(), "{kind}");
         // A restore that expects another hash stores nothing.
         let mut w = blobs.writer(1000).await.unwrap();
         w.write(b"content").await.unwrap();
         let wrong = sha_hex(b"other content");
-        assert!(w.finish_expecting("f", Some(&wrong)).await.is_err(), "{kind}");
+        assert!(
+            w.finish_expecting("f", Some(&wrong)).await.is_err(),
+            "{kind}"
+        );
         assert!(blobs.list().await.unwrap().is_empty(), "{kind}");
         assert!(leftovers(&work).is_empty(), "{kind}");
     }
@@ -166,7 +209,11 @@ async fn an_s3_store_refuses_plain_http_unless_asked() {
     assert!(e.contains("s3_allow_http"), "{e}");
     c.allow_http = true;
     c.bucket = String::new();
-    assert!(Blobs::s3(c, crate::harness::tempdir()).unwrap_err().contains("s3_bucket"));
+    assert!(
+        Blobs::s3(c, crate::harness::tempdir())
+            .unwrap_err()
+            .contains("s3_bucket")
+    );
 }
 
 /// Two servers (two `Store`s on the same database, each with its own working
@@ -189,12 +236,25 @@ async fn servers_on_one_bucket_share_their_files() {
         let part = b"%PDF-1.4 ban thuyet minh ho so de xuat cap do".as_slice();
         let r = Client::signed_in(&a, &user)
             .await
-            .multipart(&format!("/dossiers/{dossier}/files"), &[("part", "design")], "file", "thuyet-minh.pdf", part)
+            .multipart(
+                &format!("/dossiers/{dossier}/files"),
+                &[("part", "design")],
+                "file",
+                "thuyet-minh.pdf",
+                part,
+            )
             .await;
         assert!(r.status.is_redirection(), "{}", r.body);
-        let att = a.as_system().dossier_files(&dossier).await.unwrap().remove(0);
+        let att = a
+            .as_system()
+            .dossier_files(&dossier)
+            .await
+            .unwrap()
+            .remove(0);
         let via_b = Client::signed_in(&b, &user).await;
-        let r = via_b.get(&format!("/dossiers/{dossier}/files/{}", att.id)).await;
+        let r = via_b
+            .get(&format!("/dossiers/{dossier}/files/{}", att.id))
+            .await;
         assert_eq!(r.status, 200, "{}", r.body);
         assert_eq!(r.bytes, part);
 
@@ -202,7 +262,12 @@ async fn servers_on_one_bucket_share_their_files() {
             .await
             .multipart(
                 "/hunts",
-                &[("title", "Săn tìm SSH"), ("systems", &w.sys_a), ("builtin", "1"), ("period_from", "01/12/2020")],
+                &[
+                    ("title", "Săn tìm SSH"),
+                    ("systems", &w.sys_a),
+                    ("builtin", "1"),
+                    ("period_from", "01/12/2020"),
+                ],
                 "logs",
                 "OpenSSH_2k.log",
                 &log,
@@ -211,7 +276,11 @@ async fn servers_on_one_bucket_share_their_files() {
         assert_eq!(r.status, 303, "{}", r.body);
         assert_eq!(khien::jobs::run_pending(&b).await.unwrap(), 1);
         let hunts = b.as_system();
-        let id = r.headers["location"].to_str().unwrap().trim_start_matches("/hunts/").to_string();
+        let id = r.headers["location"]
+            .to_str()
+            .unwrap()
+            .trim_start_matches("/hunts/")
+            .to_string();
         let h = hunts.hunt(&id).await.unwrap();
         assert_eq!(h.status, "done", "{:?}", h.error);
         assert!(h.summary.unwrap().events > 0);

@@ -129,17 +129,28 @@ fn encode_row(t: &Table, row: &AnyRow) -> Result<Vec<u8>, BackupError> {
     for (i, (name, kind)) in t.columns.iter().enumerate() {
         let col = |e: sqlx::Error| BackupError::Schema(format!("{}.{name}: {e}", t.name));
         let v = match kind {
-            Kind::Int => row.try_get::<Option<i64>, _>(i).map_err(col)?.map(serde_json::Value::from),
-            Kind::Text => row.try_get::<Option<String>, _>(i).map_err(col)?.map(serde_json::Value::String),
+            Kind::Int => row
+                .try_get::<Option<i64>, _>(i)
+                .map_err(col)?
+                .map(serde_json::Value::from),
+            Kind::Text => row
+                .try_get::<Option<String>, _>(i)
+                .map_err(col)?
+                .map(serde_json::Value::String),
             Kind::Bytes => row
                 .try_get::<Option<Vec<u8>>, _>(i)
                 .map_err(col)?
                 .map(|b| serde_json::Value::String(khien_domain::audit::hex(&b))),
             Kind::Real => match row.try_get::<Option<f64>, _>(i).map_err(col)? {
                 None => None,
-                Some(f) => Some(serde_json::Value::Number(serde_json::Number::from_f64(f).ok_or_else(
-                    || BackupError::Schema(format!("{}.{name} holds {f}, which JSON cannot carry", t.name)),
-                )?)),
+                Some(f) => Some(serde_json::Value::Number(
+                    serde_json::Number::from_f64(f).ok_or_else(|| {
+                        BackupError::Schema(format!(
+                            "{}.{name} holds {f}, which JSON cannot carry",
+                            t.name
+                        ))
+                    })?,
+                )),
             },
         };
         values.push(v.unwrap_or(serde_json::Value::Null));
@@ -148,7 +159,12 @@ fn encode_row(t: &Table, row: &AnyRow) -> Result<Vec<u8>, BackupError> {
 }
 
 /// Binds one archive value to a column of `kind`; anything else is a bad archive.
-fn bind(args: &mut AnyArguments, kind: Kind, v: &serde_json::Value, what: &dyn Fn() -> String) -> Result<(), BackupError> {
+fn bind(
+    args: &mut AnyArguments,
+    kind: Kind,
+    v: &serde_json::Value,
+    what: &dyn Fn() -> String,
+) -> Result<(), BackupError> {
     use serde_json::Value as V;
     let wrong = || bad(format!("{}: a value of the wrong type", what()));
     let r = match (kind, v) {
@@ -188,21 +204,30 @@ async fn table_digest(conn: &mut AnyConnection, t: &Table) -> Result<TableDigest
         sum.add(&encode_row(t, &row)?);
         n += 1;
     }
-    Ok(TableDigest { table: t.name.clone(), rows: n, digest: sum.hex() })
+    Ok(TableDigest {
+        table: t.name.clone(),
+        rows: n,
+        digest: sum.hex(),
+    })
 }
 
 async fn schema_version(conn: &mut AnyConnection) -> Result<i64, BackupError> {
-    Ok(sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM _sqlx_migrations")
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get::<i64, _>("v")?)
+    Ok(
+        sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM _sqlx_migrations")
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get::<i64, _>("v")?,
+    )
 }
 
 /// What a freshly migrated database holds (the audit chain's genesis head): a
 /// database that holds exactly this is empty.
 async fn fresh_content() -> Result<BTreeMap<String, TableDigest>, BackupError> {
     // One connection: each connection to `sqlite::memory:` is its own database.
-    let pool = AnyPoolOptions::new().max_connections(1).connect("sqlite::memory:").await?;
+    let pool = AnyPoolOptions::new()
+        .max_connections(1)
+        .connect("sqlite::memory:")
+        .await?;
     let mut conn = pool.acquire().await?;
     crate::db::migrator().run(&mut *conn).await?;
     let mut out = BTreeMap::new();
@@ -223,9 +248,16 @@ impl Drop for Staging {
     }
 }
 
-async fn read_small(r: &mut (impl AsyncRead + Unpin), size: u64, limit: u64, what: &str) -> Result<Vec<u8>, BackupError> {
+async fn read_small(
+    r: &mut (impl AsyncRead + Unpin),
+    size: u64,
+    limit: u64,
+    what: &str,
+) -> Result<Vec<u8>, BackupError> {
     if size > limit {
-        return Err(bad(format!("{what} is {size} bytes, more than the {limit} allowed")));
+        return Err(bad(format!(
+            "{what} is {size} bytes, more than the {limit} allowed"
+        )));
     }
     let mut buf = Vec::new();
     r.take(size).read_to_end(&mut buf).await?;
@@ -248,7 +280,10 @@ impl Store {
     }
 
     /// Writes the whole platform to `out` as one archive, while it keeps running.
-    pub async fn backup<W: AsyncWrite + Unpin>(&self, out: W) -> Result<(W, Manifest), BackupError> {
+    pub async fn backup<W: AsyncWrite + Unpin>(
+        &self,
+        out: W,
+    ) -> Result<(W, Manifest), BackupError> {
         let staging = Staging(self.blobs.scratch_dir("backup")?);
         let mut tx = match self.backend {
             Backend::Sqlite => self.pool.begin().await?,
@@ -270,7 +305,8 @@ impl Store {
             f.write_all(b"\n").await?;
             let (mut n, mut sum) = (0u64, Sum::default());
             {
-                let mut rows = sqlx::query(sqlx::AssertSqlSafe(schema::select_all(t))).fetch(&mut *tx);
+                let mut rows =
+                    sqlx::query(sqlx::AssertSqlSafe(schema::select_all(t))).fetch(&mut *tx);
                 while let Some(row) = rows.try_next().await? {
                     let line = encode_row(t, &row)?;
                     sum.add(&line);
@@ -280,17 +316,28 @@ impl Store {
                 }
             }
             f.flush().await?;
-            let total: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {}", schema::quoted(&t.name))))
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get("n")?;
+            let total: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT COUNT(*) AS n FROM {}",
+                schema::quoted(&t.name)
+            )))
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("n")?;
             if u64::try_from(total).ok() != Some(n) {
                 return Err(BackupError::Schema(format!(
                     "table {}: {n} of {total} rows reachable from a root (a reference cycle?)",
                     t.name
                 )));
             }
-            staged.push((format!("{DIR}tables/{i:03}-{}.jsonl", t.name), path, TableDigest { table: t.name.clone(), rows: n, digest: sum.hex() }));
+            staged.push((
+                format!("{DIR}tables/{i:03}-{}.jsonl", t.name),
+                path,
+                TableDigest {
+                    table: t.name.clone(),
+                    rows: n,
+                    digest: sum.hex(),
+                },
+            ));
         }
         tx.rollback().await?;
         let blobs: Vec<BlobEntry> = self
@@ -310,8 +357,11 @@ impl Store {
             backend: format!("{:?}", self.backend).to_lowercase(),
             created_at: self.now_text(),
         };
-        ar.bytes(&format!("{DIR}header.json"), &serde_json::to_vec_pretty(&header).map_err(|e| bad(e.to_string()))?)
-            .await?;
+        ar.bytes(
+            &format!("{DIR}header.json"),
+            &serde_json::to_vec_pretty(&header).map_err(|e| bad(e.to_string()))?,
+        )
+        .await?;
         let mut tables_out = Vec::new();
         for (name, path, digest) in staged {
             let mut f = tokio::fs::File::open(&path).await?;
@@ -321,11 +371,19 @@ impl Store {
         }
         for b in &blobs {
             let mut r = self.blobs.open(&b.sha256).await?;
-            ar.member(&format!("{DIR}blobs/{}", b.sha256), b.size, &mut r).await?;
+            ar.member(&format!("{DIR}blobs/{}", b.sha256), b.size, &mut r)
+                .await?;
         }
-        let manifest = Manifest { schema_version, tables: tables_out, blobs };
-        ar.bytes(&format!("{DIR}manifest.json"), &serde_json::to_vec_pretty(&manifest).map_err(|e| bad(e.to_string()))?)
-            .await?;
+        let manifest = Manifest {
+            schema_version,
+            tables: tables_out,
+            blobs,
+        };
+        ar.bytes(
+            &format!("{DIR}manifest.json"),
+            &serde_json::to_vec_pretty(&manifest).map_err(|e| bad(e.to_string()))?,
+        )
+        .await?;
         Ok((ar.finish().await?, manifest))
     }
 
@@ -339,10 +397,17 @@ impl Store {
                 let bytes = read_small(ar.input(), size, MAX_HEADER, "the header").await?;
                 serde_json::from_slice(&bytes).map_err(|e| bad(format!("header: {e}")))?
             }
-            _ => return Err(bad("no Khiên backup header first: not made by `khien backup`")),
+            _ => {
+                return Err(bad(
+                    "no Khiên backup header first: not made by `khien backup`",
+                ));
+            }
         };
         if header.format != FORMAT || header.version != VERSION {
-            return Err(bad(format!("format {} version {}, this binary reads {FORMAT} version {VERSION}", header.format, header.version)));
+            return Err(bad(format!(
+                "format {} version {}, this binary reads {FORMAT} version {VERSION}",
+                header.format, header.version
+            )));
         }
         let mut tx = match self.backend {
             Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
@@ -359,16 +424,27 @@ impl Store {
         let fresh = fresh_content().await?;
         for t in &tables {
             let now = table_digest(&mut tx, t).await?;
-            let empty = fresh.get(&t.name).is_some_and(|f| *f == now) || (!fresh.contains_key(&t.name) && now.rows == 0);
+            let empty = fresh.get(&t.name).is_some_and(|f| *f == now)
+                || (!fresh.contains_key(&t.name) && now.rows == 0);
             if !empty {
-                return Err(BackupError::NotEmpty(format!("table {} holds {} rows", t.name, now.rows)));
+                return Err(BackupError::NotEmpty(format!(
+                    "table {} holds {} rows",
+                    t.name, now.rows
+                )));
             }
         }
         // Rows a migration made (the chain's genesis head) give way to the archive's.
-        for t in tables.iter().rev().filter(|t| fresh.get(&t.name).is_some_and(|f| f.rows > 0)) {
-            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {}", schema::quoted(&t.name))))
-                .execute(&mut *tx)
-                .await?;
+        for t in tables
+            .iter()
+            .rev()
+            .filter(|t| fresh.get(&t.name).is_some_and(|f| f.rows > 0))
+        {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {}",
+                schema::quoted(&t.name)
+            )))
+            .execute(&mut *tx)
+            .await?;
         }
 
         let mut seen_tables: Vec<String> = Vec::new();
@@ -388,7 +464,10 @@ impl Store {
                     return Err(bad(format!("member {name} is not named by a sha256")));
                 }
                 self.restore_blob(ar.input(), size, sha).await?;
-                seen_blobs.push(BlobEntry { sha256: sha.to_string(), size });
+                seen_blobs.push(BlobEntry {
+                    sha256: sha.to_string(),
+                    size,
+                });
             } else if name == format!("{DIR}manifest.json") {
                 let bytes = read_small(ar.input(), size, MAX_MANIFEST, "the manifest").await?;
                 break serde_json::from_slice(&bytes).map_err(|e| bad(format!("manifest: {e}")))?;
@@ -402,7 +481,9 @@ impl Store {
 
         // The manifest against what was read, and the database against the manifest.
         if manifest.schema_version != header.schema_version {
-            return Err(bad("the manifest and the header name different schema versions"));
+            return Err(bad(
+                "the manifest and the header name different schema versions",
+            ));
         }
         let mut want_blobs = manifest.blobs.clone();
         want_blobs.sort_by(|a, b| a.sha256.cmp(&b.sha256));
@@ -430,8 +511,15 @@ impl Store {
                 )));
             }
         }
-        if let Some(extra) = manifest.tables.iter().find(|d| !tables.iter().any(|t| t.name == d.table)) {
-            return Err(BackupError::Schema(format!("the archive has a table {} this database lacks", extra.table)));
+        if let Some(extra) = manifest
+            .tables
+            .iter()
+            .find(|d| !tables.iter().any(|t| t.name == d.table))
+        {
+            return Err(BackupError::Schema(format!(
+                "the archive has a table {} this database lacks",
+                extra.table
+            )));
         }
         if self.backend == Backend::Postgres {
             reset_sequences(&mut tx).await?;
@@ -441,7 +529,12 @@ impl Store {
     }
 
     /// Stores one archived file, refusing it unless it hashes to its name.
-    async fn restore_blob(&self, input: &mut (impl AsyncRead + Unpin), size: u64, sha: &str) -> Result<(), BackupError> {
+    async fn restore_blob(
+        &self,
+        input: &mut (impl AsyncRead + Unpin),
+        size: u64,
+        sha: &str,
+    ) -> Result<(), BackupError> {
         let mut member = input.take(size);
         let mut w = self.blobs.writer(size).await?;
         let mut buf = vec![0u8; 64 * 1024];
@@ -477,7 +570,9 @@ async fn read_line(
         return Ok(false);
     }
     if line.pop() != Some(b'\n') {
-        return Err(bad(format!("{member}: a line longer than {MAX_LINE} bytes, or cut short")));
+        return Err(bad(format!(
+            "{member}: a line longer than {MAX_LINE} bytes, or cut short"
+        )));
     }
     Ok(true)
 }
@@ -505,7 +600,12 @@ async fn restore_table(
     let t = tables
         .iter()
         .find(|t| t.name == first.table)
-        .ok_or_else(|| BackupError::Schema(format!("the archive has a table {} this database lacks", first.table)))?;
+        .ok_or_else(|| {
+            BackupError::Schema(format!(
+                "the archive has a table {} this database lacks",
+                first.table
+            ))
+        })?;
     let kinds = first
         .columns
         .iter()
@@ -514,17 +614,32 @@ async fn restore_table(
                 .iter()
                 .find(|(n, _)| n == c)
                 .map(|(n, k)| (n.as_str(), *k))
-                .ok_or_else(|| BackupError::Schema(format!("the archive has a column {}.{c} this database lacks", t.name)))
+                .ok_or_else(|| {
+                    BackupError::Schema(format!(
+                        "the archive has a column {}.{c} this database lacks",
+                        t.name
+                    ))
+                })
         })
         .collect::<Result<Vec<_>, _>>()?;
     if kinds.len() != t.columns.len() {
-        return Err(BackupError::Schema(format!("the archive's table {} has other columns than this database's", t.name)));
+        return Err(BackupError::Schema(format!(
+            "the archive's table {} has other columns than this database's",
+            t.name
+        )));
     }
     let sql = format!(
         "INSERT INTO {} ({}) VALUES ({})",
         schema::quoted(&t.name),
-        kinds.iter().map(|(c, _)| schema::quoted(c)).collect::<Vec<_>>().join(", "),
-        (1..=kinds.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+        kinds
+            .iter()
+            .map(|(c, _)| schema::quoted(c))
+            .collect::<Vec<_>>()
+            .join(", "),
+        (1..=kinds.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let mut n = 0u64;
     while read_line(&mut r, &mut line, member).await? {
@@ -532,7 +647,11 @@ async fn restore_table(
         let values: Vec<serde_json::Value> =
             serde_json::from_slice(&line).map_err(|e| bad(format!("{member} row {n}: {e}")))?;
         if values.len() != kinds.len() {
-            return Err(bad(format!("{member} row {n}: {} values for {} columns", values.len(), kinds.len())));
+            return Err(bad(format!(
+                "{member} row {n}: {} values for {} columns",
+                values.len(),
+                kinds.len()
+            )));
         }
         let mut args = AnyArguments::default();
         for ((c, k), v) in kinds.iter().zip(&values) {

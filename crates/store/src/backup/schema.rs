@@ -40,7 +40,11 @@ fn kind(table: &str, column: &str, declared: &str) -> Result<Kind, BackupError> 
         Ok(Kind::Text)
     } else if t.contains("BLOB") || t.contains("BYTEA") {
         Ok(Kind::Bytes)
-    } else if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") || t.contains("NUMERIC") {
+    } else if t.contains("REAL")
+        || t.contains("FLOA")
+        || t.contains("DOUB")
+        || t.contains("NUMERIC")
+    {
         Ok(Kind::Real)
     } else {
         Err(BackupError::Schema(format!(
@@ -50,7 +54,10 @@ fn kind(table: &str, column: &str, declared: &str) -> Result<Kind, BackupError> 
 }
 
 /// Every table, referenced tables first.
-pub(super) async fn tables(conn: &mut AnyConnection, backend: Backend) -> Result<Vec<Table>, BackupError> {
+pub(super) async fn tables(
+    conn: &mut AnyConnection,
+    backend: Backend,
+) -> Result<Vec<Table>, BackupError> {
     let names: Vec<String> = match backend {
         Backend::Sqlite => sqlx::query(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
@@ -82,14 +89,25 @@ pub(super) async fn tables(conn: &mut AnyConnection, backend: Backend) -> Result
                 )));
             }
         }
-        tables.insert(name.clone(), Table { name, columns, self_ref });
+        tables.insert(
+            name.clone(),
+            Table {
+                name,
+                columns,
+                self_ref,
+            },
+        );
     }
     // Kahn's algorithm; names sorted at each step, so the order is stable.
     let mut ordered = Vec::new();
     while !tables.is_empty() {
         let ready: Vec<String> = tables
             .keys()
-            .filter(|t| !refs.iter().any(|(from, to)| from == *t && tables.contains_key(to)))
+            .filter(|t| {
+                !refs
+                    .iter()
+                    .any(|(from, to)| from == *t && tables.contains_key(to))
+            })
             .cloned()
             .collect();
         if ready.is_empty() {
@@ -107,7 +125,11 @@ pub(super) async fn tables(conn: &mut AnyConnection, backend: Backend) -> Result
     Ok(ordered)
 }
 
-async fn columns(conn: &mut AnyConnection, backend: Backend, table: &str) -> Result<Vec<(String, Kind)>, BackupError> {
+async fn columns(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    table: &str,
+) -> Result<Vec<(String, Kind)>, BackupError> {
     let rows = match backend {
         Backend::Sqlite => sqlx::query("SELECT name, type FROM pragma_table_info($1) ORDER BY cid"),
         Backend::Postgres => sqlx::query(
@@ -127,7 +149,11 @@ async fn columns(conn: &mut AnyConnection, backend: Backend, table: &str) -> Res
         .collect()
 }
 
-async fn primary_key(conn: &mut AnyConnection, backend: Backend, table: &str) -> Result<Vec<String>, BackupError> {
+async fn primary_key(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    table: &str,
+) -> Result<Vec<String>, BackupError> {
     let rows = match backend {
         Backend::Sqlite => sqlx::query("SELECT name FROM pragma_table_info($1) WHERE pk > 0 ORDER BY pk"),
         Backend::Postgres => sqlx::query(
@@ -137,11 +163,18 @@ async fn primary_key(conn: &mut AnyConnection, backend: Backend, table: &str) ->
     .bind(table)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows.iter().map(|r| r.try_get("name")).collect::<Result<_, _>>()?)
+    Ok(rows
+        .iter()
+        .map(|r| r.try_get("name"))
+        .collect::<Result<_, _>>()?)
 }
 
 /// (column, referenced table, referenced column) of each single-column foreign key.
-async fn foreign_keys(conn: &mut AnyConnection, backend: Backend, table: &str) -> Result<Vec<(String, String, String)>, BackupError> {
+async fn foreign_keys(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    table: &str,
+) -> Result<Vec<(String, String, String)>, BackupError> {
     let rows = match backend {
         Backend::Sqlite => sqlx::query(
             r#"SELECT "from" AS col, "table" AS ref_table, COALESCE("to", '') AS ref_col FROM pragma_foreign_key_list($1) ORDER BY id, seq"#,
@@ -154,7 +187,13 @@ async fn foreign_keys(conn: &mut AnyConnection, backend: Backend, table: &str) -
     .fetch_all(&mut *conn)
     .await?;
     rows.iter()
-        .map(|r| Ok((r.try_get("col")?, r.try_get("ref_table")?, r.try_get("ref_col")?)))
+        .map(|r| {
+            Ok((
+                r.try_get("col")?,
+                r.try_get("ref_table")?,
+                r.try_get("ref_col")?,
+            ))
+        })
         .collect()
 }
 

@@ -76,7 +76,9 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
         self.out.write_all(&header(name, size, self.mtime)?).await?;
         let copied = tokio::io::copy(&mut from.take(size), &mut self.out).await?;
         if copied != size {
-            return Err(bad(format!("{name} ended after {copied} of {size} bytes while being archived")));
+            return Err(bad(format!(
+                "{name} ended after {copied} of {size} bytes while being archived"
+            )));
         }
         self.pad(size).await
     }
@@ -124,13 +126,20 @@ fn parse_octal(field: &[u8], what: &str) -> Result<u64, BackupError> {
 
 impl<R: AsyncRead + Unpin> Reader<R> {
     pub(super) fn new(input: R) -> Self {
-        Reader { input, pending_pad: 0 }
+        Reader {
+            input,
+            pending_pad: 0,
+        }
     }
 
     /// The next member's (name, size), or None at the end of the archive.
     pub(super) async fn next(&mut self) -> Result<Option<(String, u64)>, BackupError> {
         if self.pending_pad > 0 {
-            let skipped = tokio::io::copy(&mut (&mut self.input).take(self.pending_pad), &mut tokio::io::sink()).await?;
+            let skipped = tokio::io::copy(
+                &mut (&mut self.input).take(self.pending_pad),
+                &mut tokio::io::sink(),
+            )
+            .await?;
             if skipped != self.pending_pad {
                 return Err(bad("the archive ends inside a member"));
             }
@@ -151,10 +160,18 @@ impl<R: AsyncRead + Unpin> Reader<R> {
         let sum: u64 = h
             .iter()
             .enumerate()
-            .map(|(i, &b)| if (148..156).contains(&i) { u64::from(b' ') } else { u64::from(b) })
+            .map(|(i, &b)| {
+                if (148..156).contains(&i) {
+                    u64::from(b' ')
+                } else {
+                    u64::from(b)
+                }
+            })
             .sum();
         if sum != stated {
-            return Err(bad("a tar header's checksum does not match (not a Khiên backup, or damaged)"));
+            return Err(bad(
+                "a tar header's checksum does not match (not a Khiên backup, or damaged)",
+            ));
         }
         if &h[257..262] != b"ustar" {
             return Err(bad("not a ustar archive"));

@@ -185,9 +185,7 @@ impl Blobs {
     /// A fresh private directory (0700) for one job's scratch files, inside the data
     /// directory rather than a shared, guessable path under /tmp.
     pub fn scratch_dir(&self, label: &str) -> std::io::Result<PathBuf> {
-        let dir = self
-            .work
-            .join(format!("{label}-{}", uuid::Uuid::now_v7()));
+        let dir = self.work.join(format!("{label}-{}", uuid::Uuid::now_v7()));
         std::fs::create_dir_all(&dir)?;
         #[cfg(unix)]
         {

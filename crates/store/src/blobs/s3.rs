@@ -137,7 +137,9 @@ impl S3 {
         blocking(move || {
             let file = std::fs::File::open(&from)?;
             if file.metadata()?.len() != size {
-                return Err(std::io::Error::other("the upload changed while being stored"));
+                return Err(std::io::Error::other(
+                    "the upload changed while being stored",
+                ));
             }
             agent
                 .put(&url)
@@ -162,7 +164,8 @@ impl S3 {
     /// through a small bounded channel, so a slow client holds at most a few chunks.
     pub(super) async fn open(&self, sha: &str) -> std::io::Result<BlobReader> {
         let get = self.get(sha);
-        let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(CHUNKS_IN_FLIGHT);
+        let (tx, rx) =
+            tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(CHUNKS_IN_FLIGHT);
         let (started, start) = tokio::sync::oneshot::channel::<std::io::Result<()>>();
         tokio::task::spawn_blocking(move || {
             let body = match get() {
@@ -180,7 +183,9 @@ impl S3 {
             loop {
                 let item = match reader.read(&mut buf) {
                     Ok(0) => return,
-                    Ok(n) => Ok(bytes::Bytes::copy_from_slice(buf.get(..n).unwrap_or_default())),
+                    Ok(n) => Ok(bytes::Bytes::copy_from_slice(
+                        buf.get(..n).unwrap_or_default(),
+                    )),
                     Err(e) => Err(e),
                 };
                 let failed = item.is_err();
