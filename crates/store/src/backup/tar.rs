@@ -74,10 +74,12 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
         from: &mut (impl AsyncRead + Unpin),
     ) -> Result<(), BackupError> {
         self.out.write_all(&header(name, size, self.mtime)?).await?;
-        let copied = tokio::io::copy(&mut from.take(size), &mut self.out).await?;
-        if copied != size {
+        let copied = tokio::io::copy(&mut (&mut *from).take(size), &mut self.out).await?;
+        // A source longer than stated would be cut silently: refuse it instead.
+        let longer = from.read(&mut [0u8; 1]).await? != 0;
+        if copied != size || longer {
             return Err(bad(format!(
-                "{name} ended after {copied} of {size} bytes while being archived"
+                "{name} changed while being archived ({copied} bytes copied, {size} expected)"
             )));
         }
         self.pad(size).await
@@ -149,7 +151,7 @@ impl<R: AsyncRead + Unpin> Reader<R> {
         match self.input.read_exact(&mut h).await {
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                return Err(bad("the archive ends without its end marker (cut short?)"));
+                return Err(bad("the archive ends early: cut short, or not made by `khien backup`"));
             }
             Err(e) => return Err(e.into()),
         }

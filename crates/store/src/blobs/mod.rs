@@ -133,7 +133,7 @@ impl Blobs {
         }
         match &self.place {
             Place::Local(root) => tokio::fs::try_exists(local_path(root, sha)).await,
-            Place::S3(s3) => Ok(s3.size(sha).await?.is_some()),
+            Place::S3(s3) => s3.exists(sha).await,
         }
     }
 
@@ -211,7 +211,7 @@ impl Blobs {
                 tokio::fs::rename(tmp, &path).await
             }
             Place::S3(s3) => {
-                if s3.size(sha).await?.is_some() {
+                if s3.exists(sha).await? {
                     return Ok(());
                 }
                 // S3 makes an object visible only once its PUT completed, so a failed

@@ -110,19 +110,13 @@ impl S3 {
         action.sign(SIGNED_FOR).to_string()
     }
 
-    /// The object's size, or None if there is no such object.
-    pub(super) async fn size(&self, sha: &str) -> std::io::Result<Option<u64>> {
+    /// Whether the object exists.
+    pub(super) async fn exists(&self, sha: &str) -> std::io::Result<bool> {
         let url = self.sign(&self.bucket.head_object(Some(&self.credentials), sha));
         let agent = self.agent.clone();
         blocking(move || match agent.head(&url).call() {
-            Ok(resp) => Ok(Some(
-                resp.headers()
-                    .get("content-length")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0),
-            )),
-            Err(ureq::Error::StatusCode(404)) => Ok(None),
+            Ok(_) => Ok(true),
+            Err(ureq::Error::StatusCode(404)) => Ok(false),
             Err(e) => Err(failed("HEAD", e)),
         })
         .await
@@ -255,7 +249,10 @@ impl S3 {
                 .map_err(|e| std::io::Error::other(format!("S3 LIST: unreadable answer: {e}")))?;
             for c in page.contents {
                 if super::valid_sha(&c.key) {
-                    out.push((c.key, c.size.unwrap_or(0)));
+                    let size = c.size.ok_or_else(|| {
+                        std::io::Error::other(format!("S3 LIST: no size for {}", c.key))
+                    })?;
+                    out.push((c.key, size));
                 }
             }
             match page.next_continuation_token {
