@@ -25,10 +25,12 @@ pub async fn backup(store: &Store, path: &Path) -> anyhow::Result<ExitCode> {
     let mut part = path.as_os_str().to_owned();
     part.push(".part");
     let part = std::path::PathBuf::from(part);
-    let file = tokio::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    // The archive holds every password hash and file: the service account's only.
+    #[cfg(unix)]
+    options.mode(0o600);
+    let file = options
         .open(&part)
         .await
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", part.display()))?;
@@ -47,9 +49,10 @@ pub async fn backup(store: &Store, path: &Path) -> anyhow::Result<ExitCode> {
     drop(out);
     tokio::fs::rename(&part, path).await?;
     println!(
-        "backup written to {}: {}",
+        "backup written to {}: {} (files from {})",
         path.display(),
-        summary(&manifest)
+        summary(&manifest),
+        store.blobs.describe()
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -60,7 +63,12 @@ pub async fn restore(store: &Store, path: &Path) -> anyhow::Result<ExitCode> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
     let manifest = store.restore(file).await?;
-    println!("restored from {}: {}", path.display(), summary(&manifest));
+    println!(
+        "restored from {}: {} (files into {})",
+        path.display(),
+        summary(&manifest),
+        store.blobs.describe()
+    );
     let chain = store.verify_audit().await?;
     if let Some((seq, why)) = chain.first_broken {
         println!("audit chain BROKEN at entry {seq}: {why}");

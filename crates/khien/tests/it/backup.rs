@@ -147,6 +147,24 @@ async fn a_damaged_archive_writes_nothing() {
             .position(|w| w == b"\"bang-chung")
             .expect("a row to change");
         changed[at + 1] ^= 0x01;
+        // The first member (the header) claiming 8 GiB: refused by its stated size,
+        // before anything is read or allocated.
+        let mut huge = bytes.clone();
+        huge[124..136].copy_from_slice(b"77777777777\0");
+        huge[148..156].fill(b' ');
+        let sum: u32 = huge[..512].iter().map(|&b| u32::from(b)).sum();
+        huge[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+        let e = target.restore(&huge[..]).await.unwrap_err().to_string();
+        assert!(e.contains("more than"), "{e}");
+        // Any damaged byte of a member header or its padding is an error, never a
+        // panic.
+        for i in (0..512).step_by(7).chain([700, 1000]) {
+            let mut one = bytes.clone();
+            one[i] = one[i].wrapping_add(0x41);
+            if target.restore(&one[..]).await.is_ok() {
+                panic!("{backend:?}: byte {i} changed, restored anyway");
+            }
+        }
         let cut = bytes[..bytes.len() / 2].to_vec();
         let cut_late = bytes[..bytes.len() - 1024].to_vec();
         for (what, input) in [
@@ -244,6 +262,11 @@ async fn the_commands_round_trip_and_the_chain_verifies() {
             "{out}"
         );
         assert!(!file.with_extension("tar.part").exists());
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "readable by others: {mode:o}");
+        }
         let (code, out) = khien(&target_url, &target_dir, &[], &["restore", path]);
         assert_eq!(code, Some(0), "{out}");
         assert!(out.contains("audit chain intact"), "{out}");
