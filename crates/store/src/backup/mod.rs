@@ -309,6 +309,14 @@ impl Store {
                     sqlx::query(sqlx::AssertSqlSafe(schema::select_all(t))).fetch(&mut *tx);
                 while let Some(row) = rows.try_next().await? {
                     let line = encode_row(t, &row)?;
+                    // Never write an archive that restore would refuse.
+                    if line.len() as u64 > MAX_LINE {
+                        return Err(BackupError::Schema(format!(
+                            "a row of {} is {} bytes, more than a backup carries ({MAX_LINE})",
+                            t.name,
+                            line.len()
+                        )));
+                    }
                     sum.add(&line);
                     f.write_all(&line).await?;
                     f.write_all(b"\n").await?;

@@ -92,8 +92,13 @@ impl S3 {
             .timeout_recv_response(Some(Duration::from_secs(120)))
             .build()
             .new_agent();
+        // Shown in logs and messages: never with credentials written into the URL.
+        let mut shown = bucket.base_url().clone();
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+        shown.set_query(None);
         Ok(S3 {
-            endpoint: c.endpoint,
+            endpoint: shown.to_string(),
             bucket,
             credentials,
             agent,
@@ -101,7 +106,7 @@ impl S3 {
     }
 
     pub(super) fn describe(&self) -> String {
-        format!("S3 bucket {} at {}", self.bucket.name(), self.endpoint)
+        format!("S3 bucket {} ({})", self.bucket.name(), self.endpoint)
     }
 
     /// Presigns at the wall clock on purpose: the store checks signatures against its
