@@ -63,6 +63,17 @@ pub enum Command {
     },
     /// Create the demo province in an empty database.
     Demo,
+    /// Write the database and every stored file to one archive, while the platform
+    /// runs (a consistent snapshot).
+    Backup {
+        /// The archive to write (a tar file).
+        file: PathBuf,
+    },
+    /// Restore an archive made by `backup` into an empty database and blob store.
+    Restore {
+        /// The archive to read.
+        file: PathBuf,
+    },
     /// Hunt for threats in logs with Sigma rules and IOC sets.
     Hunt(crate::hunt_report::HuntCommand),
     /// Security levels: classification under a regime.
@@ -183,8 +194,8 @@ pub struct Env {
 }
 
 impl Env {
-    /// Connects to the configured database and applies pending migrations, with
-    /// uploads under `<data dir>/blobs`.
+    /// Connects to the configured database (applying pending migrations) and blob
+    /// store (by default uploads under `<data dir>/blobs`).
     pub async fn store(&self) -> anyhow::Result<Store> {
         self.store_migrating(true).await
     }
@@ -192,13 +203,14 @@ impl Env {
     /// Connects; with `migrate` off, refuses a schema older than this binary.
     pub async fn store_migrating(&self, migrate: bool) -> anyhow::Result<Store> {
         crate::config::private_dir(&self.data_dir)?;
+        let blobs = config::blobs(&self.file, &self.data_dir, &|k| std::env::var(k).ok())?;
         let options = khien_store::DbOptions {
             migrate,
             ..self.file.db_options()
         };
         Ok(Store::connect_with(&self.database_url, wall_clock(), &options)
             .await?
-            .with_blob_dir(self.data_dir.join("blobs")))
+            .with_blobs(blobs))
     }
 }
 
@@ -265,6 +277,8 @@ async fn run_async(global: Global, command: Command) -> anyhow::Result<ExitCode>
             println!("{report}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Backup { file } => crate::backup::backup(&store, &file).await,
+        Command::Restore { file } => crate::backup::restore(&store, &file).await,
         Command::User { cmd } => user(&store, cmd).await,
         Command::Token { cmd } => token(&store, cmd).await,
         Command::Audit {

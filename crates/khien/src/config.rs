@@ -47,6 +47,18 @@ pub struct FileConfig {
     /// Addresses (or CIDR ranges) of the reverse proxies in front of Khiên; only from
     /// them is `X-Forwarded-For` believed, for sign-in throttling and the audit trail.
     pub trusted_proxies: Option<Vec<String>>,
+    /// Where uploaded files live: `local` (under the data dir, the default) or `s3`, a
+    /// bucket every `serve` and `worker` process shares (or KHIEN_BLOB_STORE).
+    pub blob_store: Option<String>,
+    /// The S3-compatible store (or KHIEN_S3_*; the keys and region also from the
+    /// standard AWS_* variables).
+    pub s3_endpoint: Option<String>,
+    pub s3_bucket: Option<String>,
+    pub s3_region: Option<String>,
+    pub s3_access_key_id: Option<String>,
+    pub s3_secret_access_key: Option<String>,
+    /// Plain `http://` endpoints are refused unless this is true.
+    pub s3_allow_http: Option<bool>,
 }
 
 impl FileConfig {
@@ -68,6 +80,58 @@ impl FileConfig {
 
     pub fn job_lease(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.job_lease_seconds.unwrap_or(60).max(1))
+    }
+}
+
+/// The blob store the settings ask for. `lookup` reads the environment (a parameter
+/// so the layering can be tested); KHIEN_* variables win over the file, which wins
+/// over the generic AWS_* variables.
+pub fn blobs(
+    file: &FileConfig,
+    data_dir: &Path,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<khien_store::Blobs> {
+    let pick = |khien: &str, from_file: &Option<String>, aws: &[&str]| {
+        lookup(khien)
+            .or_else(|| from_file.clone())
+            .or_else(|| aws.iter().find_map(|k| lookup(k)))
+            .filter(|v| !v.trim().is_empty())
+    };
+    let root = data_dir.join("blobs");
+    let kind = pick("KHIEN_BLOB_STORE", &file.blob_store, &[]).unwrap_or_else(|| "local".into());
+    match kind.trim() {
+        "local" => Ok(khien_store::Blobs::new(root)),
+        "s3" => {
+            let need = |name: &str, v: Option<String>| {
+                v.ok_or_else(|| anyhow::anyhow!("blob_store = \"s3\" needs {name}"))
+            };
+            let allow_http = match lookup("KHIEN_S3_ALLOW_HTTP") {
+                Some(v) => matches!(v.trim(), "1" | "true" | "yes"),
+                None => file.s3_allow_http.unwrap_or(false),
+            };
+            let config = khien_store::S3Config {
+                endpoint: need(
+                    "s3_endpoint (or KHIEN_S3_ENDPOINT)",
+                    pick("KHIEN_S3_ENDPOINT", &file.s3_endpoint, &["AWS_ENDPOINT_URL"]),
+                )?,
+                bucket: need("s3_bucket (or KHIEN_S3_BUCKET)", pick("KHIEN_S3_BUCKET", &file.s3_bucket, &[]))?,
+                region: pick("KHIEN_S3_REGION", &file.s3_region, &["AWS_REGION", "AWS_DEFAULT_REGION"])
+                    .unwrap_or_else(|| "us-east-1".into()),
+                access_key_id: need(
+                    "s3_access_key_id (or KHIEN_S3_ACCESS_KEY_ID, AWS_ACCESS_KEY_ID)",
+                    pick("KHIEN_S3_ACCESS_KEY_ID", &file.s3_access_key_id, &["AWS_ACCESS_KEY_ID"]),
+                )?,
+                secret_access_key: need(
+                    "s3_secret_access_key (or KHIEN_S3_SECRET_ACCESS_KEY, AWS_SECRET_ACCESS_KEY)",
+                    pick("KHIEN_S3_SECRET_ACCESS_KEY", &file.s3_secret_access_key, &["AWS_SECRET_ACCESS_KEY"]),
+                )?,
+                session_token: lookup("AWS_SESSION_TOKEN").filter(|v| !v.is_empty()),
+                allow_http,
+            };
+            // Temporary uploads and scratch space stay on local disk.
+            khien_store::Blobs::s3(config, root.join("tmp")).map_err(|e| anyhow::anyhow!(e))
+        }
+        other => anyhow::bail!("blob_store must be \"local\" or \"s3\", not {other:?}"),
     }
 }
 

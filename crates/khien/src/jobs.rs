@@ -169,7 +169,7 @@ async fn run_kind(store: &Store, lease: &Lease, progress: Arc<AtomicU64>) -> any
 }
 
 /// Writes each stored file under `dir/<kind>/` with its original (sanitised) name.
-fn materialise(
+async fn materialise(
     store: &Store,
     dir: &Path,
     kind: &str,
@@ -191,7 +191,7 @@ fn materialise(
             })
             .collect();
         let path = sub.join(format!("{i:03}-{safe}"));
-        store.blobs.copy_to(&f.sha256, &path)?;
+        store.blobs.copy_to(&f.sha256, &path).await?;
         out.push(path);
     }
     Ok(out)
@@ -327,9 +327,9 @@ async fn run_hunt(store: &Store, lease: &Lease, progress: Arc<AtomicU64>) -> any
     }
     let dir = store.blobs.scratch_dir("hunt")?;
     let _cleanup = RemoveOnDrop(dir.clone());
-    let logs = materialise(store, &dir, "logs", &h.sources)?;
-    let rules = materialise(store, &dir, "rules", &h.rule_sets)?;
-    let iocs = materialise(store, &dir, "iocs", &h.ioc_sets)?;
+    let logs = materialise(store, &dir, "logs", &h.sources).await?;
+    let rules = materialise(store, &dir, "rules", &h.rule_sets).await?;
+    let iocs = materialise(store, &dir, "iocs", &h.ioc_sets).await?;
     let task = {
         let (h, progress) = (h.clone(), progress.clone());
         tokio::task::spawn_blocking(move || {

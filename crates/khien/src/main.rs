@@ -1,6 +1,7 @@
 //! `khien`: the web platform, its CLI jobs and the demo province in one binary.
 
 mod audit_anchor;
+mod backup;
 mod cli;
 mod config;
 mod demo;

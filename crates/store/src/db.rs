@@ -179,6 +179,12 @@ impl Store {
         self
     }
 
+    /// Another blob store (an S3-compatible bucket shared by several servers).
+    pub fn with_blobs(mut self, blobs: crate::blobs::Blobs) -> Store {
+        self.blobs = blobs;
+        self
+    }
+
     pub async fn migrate(&self) -> Result<()> {
         // One connection, so an in-file SQLite database sees its own schema at once.
         let mut conn = self.writer.acquire().await?;
@@ -220,7 +226,7 @@ impl Store {
 /// `migrate!` macro, which needs the `macros` feature and with it a second build of
 /// sqlx, libsqlite3 and tokio. The checksum covers only the SQL, so databases migrated
 /// by the macro stay valid.
-fn migrator() -> sqlx::migrate::Migrator {
+pub(crate) fn migrator() -> sqlx::migrate::Migrator {
     use sqlx::SqlSafeStr;
     use sqlx::migrate::{Migration, MigrationType, Migrator};
     const MIGRATIONS: &[(i64, &str, &str)] = &[

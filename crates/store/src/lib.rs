@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod backup;
 pub mod blobs;
 mod db;
 pub mod dossiers;
@@ -24,7 +25,7 @@ pub mod stats;
 pub mod systems;
 pub mod units;
 
-pub use blobs::{BlobWriter, Blobs, StoredFile, UploadError};
+pub use blobs::{BlobReader, BlobWriter, Blobs, S3Config, StoredFile, UploadError};
 pub use audit::{Actor, AuditEntry, AuditFilter, ChainReport, WriteTx};
 pub use db::{Backend, Clock, DbOptions, SchemaStatus, Store};
 pub use error::StoreError;

@@ -47,7 +47,33 @@ pub async fn stores_with_url() -> Vec<(Store, String)> {
     out
 }
 
-fn clock() -> khien_store::Clock {
+/// The databases under test (SQLite, and PostgreSQL as [`stores`] decides).
+pub fn backends() -> Vec<Backend> {
+    match std::env::var("KHIEN_TEST_DATABASE_URL") {
+        Ok(_) => vec![Backend::Sqlite, Backend::Postgres],
+        Err(_) if std::env::var("KHIEN_TEST_SQLITE_ONLY").as_deref() == Ok("1") => vec![Backend::Sqlite],
+        Err(_) => panic!("KHIEN_TEST_DATABASE_URL is not set: the suite must run on PostgreSQL too (scripts/test starts one)."),
+    }
+}
+
+/// A fresh, empty database of `backend` (local blobs in a temporary directory), with
+/// its URL.
+pub async fn fresh_store(backend: Backend) -> (Store, String) {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempdir();
+            let url = format!("sqlite://{}/khien.db", dir.display());
+            let store = Store::connect(&url, clock()).await.expect("sqlite store").with_blob_dir(dir.join("blobs"));
+            (store, url)
+        }
+        Backend::Postgres => {
+            let base = std::env::var("KHIEN_TEST_DATABASE_URL").expect("KHIEN_TEST_DATABASE_URL");
+            fresh_postgres(&base).await
+        }
+    }
+}
+
+pub fn clock() -> khien_store::Clock {
     Arc::new(time::OffsetDateTime::now_utc)
 }
 
@@ -91,6 +117,40 @@ pub async fn fresh_postgres(base: &str) -> (Store, String) {
         .with_blob_dir(tempdir().join("blobs"));
     assert_eq!(store.backend, Backend::Postgres);
     (store, url)
+}
+
+/// Where the S3-compatible test server is (KHIEN_TEST_S3_ENDPOINT; scripts/test starts
+/// moto on 127.0.0.1), with a fresh bucket name. Without it the blob tests fail: the S3
+/// store must be tested on every run, like PostgreSQL.
+pub fn s3_config() -> khien_store::S3Config {
+    let endpoint = std::env::var("KHIEN_TEST_S3_ENDPOINT").unwrap_or_else(|_| {
+        panic!("KHIEN_TEST_S3_ENDPOINT is not set: the blob tests must run on an S3-compatible server too (scripts/test starts moto_server on 127.0.0.1 and sets it).")
+    });
+    khien_store::S3Config {
+        endpoint,
+        bucket: format!("khien-t-{}", uuid_like()),
+        region: "us-east-1".into(),
+        access_key_id: "khien-test".into(),
+        secret_access_key: "khien-test-secret".into(),
+        session_token: None,
+        allow_http: true,
+    }
+}
+
+/// An S3 blob store on `config`'s bucket (created if missing), with its own local
+/// working directory, as a separate server would have.
+pub async fn s3_blobs(config: &khien_store::S3Config) -> khien_store::Blobs {
+    let blobs = khien_store::Blobs::s3(config.clone(), tempdir().join("blobs-tmp")).expect("S3 config");
+    blobs.create().await.expect("create the test bucket");
+    blobs
+}
+
+/// The blob stores under test: a local directory and a fresh S3 bucket.
+pub async fn blob_stores() -> Vec<(&'static str, khien_store::Blobs)> {
+    vec![
+        ("local", khien_store::Blobs::new(tempdir().join("blobs"))),
+        ("s3", s3_blobs(&s3_config()).await),
+    ]
 }
 
 pub fn app(store: &Store) -> Router {

@@ -7,7 +7,7 @@ use khien_domain::Role;
 use crate::harness::{Client, stores, world};
 
 
-fn corpus() -> std::path::PathBuf {
+pub fn corpus() -> std::path::PathBuf {
     std::env::var("KHIEN_CORPUS")
         .map(Into::into)
         .unwrap_or_else(|_| {

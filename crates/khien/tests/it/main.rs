@@ -8,6 +8,8 @@
 mod accounts;
 mod api;
 mod audit_chain;
+mod backup;
+mod blobs;
 mod concurrency;
 mod database_tls;
 mod harness;

@@ -1,5 +1,5 @@
 //! Past one machine: two `khien serve` and two `khien worker` processes on one
-//! PostgreSQL and one blob store. A session made on A works on B, a file uploaded
+//! PostgreSQL and one S3 bucket (moto on 127.0.0.1), each with its own data directory. A session made on A works on B, a file uploaded
 //! through A downloads through B, 20 hunts queued through A and B run exactly once
 //! each, and a worker killed with SIGKILL mid-hunt has its job finished by the other
 //! after its lease runs out. The client address comes from `X-Forwarded-For` only
@@ -161,7 +161,7 @@ fn big_ssh_log(lines: usize) -> Vec<u8> {
 }
 
 #[tokio::test]
-async fn two_servers_and_two_workers_share_one_postgresql_and_one_blob_store() {
+async fn two_servers_and_two_workers_share_one_postgresql_and_one_bucket() {
     let (store, url) = stores_with_url()
         .await
         .into_iter()
@@ -169,28 +169,30 @@ async fn two_servers_and_two_workers_share_one_postgresql_and_one_blob_store() {
         .expect("the multi-process test runs on PostgreSQL (KHIEN_TEST_DATABASE_URL)");
     let w = world(&store).await;
     let dir = crate::harness::tempdir();
-    // One blob store for every process, as a shared volume or bucket would be.
-    let shared = dir.join("shared");
-    std::fs::create_dir_all(&shared).unwrap();
+    // One S3 bucket for every process; each has its own data directory (scratch space
+    // only), as servers on different machines would.
+    let s3 = crate::harness::s3_config();
+    crate::harness::s3_blobs(&s3).await;
     let config = dir.join("khien.toml");
     std::fs::write(
         &config,
         format!(
-            "database_url = \"{url}\"\ndata_dir = \"{}\"\njob_lease_seconds = 3\ntrusted_proxies = [\"127.0.0.1\"]\n",
-            shared.display()
+            "database_url = \"{url}\"\njob_lease_seconds = 3\ntrusted_proxies = [\"127.0.0.1\"]\nblob_store = \"s3\"\ns3_endpoint = \"{}\"\ns3_bucket = \"{}\"\ns3_region = \"{}\"\ns3_access_key_id = \"{}\"\ns3_secret_access_key = \"{}\"\ns3_allow_http = true\n",
+            s3.endpoint, s3.bucket, s3.region, s3.access_key_id, s3.secret_access_key
         ),
     )
     .unwrap();
     let cfg = config.to_str().unwrap();
     let logs = |name: &str| dir.join(format!("{name}.log"));
+    let data = |name: &str| dir.join(name).display().to_string();
     // Migrations once; every process then starts with --no-migrate.
-    let out = Command::new(env!("CARGO_BIN_EXE_khien")).args(["--config", cfg, "migrate"]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_khien")).args(["--config", cfg, "--data-dir", &data("m"), "migrate"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (port_a, port_b) = (free_port(), free_port());
-    let a = Proc::start(&["--config", cfg, "serve", "--no-worker", "--no-migrate", "--listen", &format!("127.0.0.1:{port_a}")], logs("serve-a"));
-    let b = Proc::start(&["--config", cfg, "serve", "--no-worker", "--no-migrate", "--listen", &format!("127.0.0.1:{port_b}")], logs("serve-b"));
-    let w1 = Proc::start(&["--config", cfg, "worker", "--no-migrate"], logs("worker-1"));
-    let w2 = Proc::start(&["--config", cfg, "worker", "--no-migrate"], logs("worker-2"));
+    let a = Proc::start(&["--config", cfg, "--data-dir", &data("a"), "serve", "--no-worker", "--no-migrate", "--listen", &format!("127.0.0.1:{port_a}")], logs("serve-a"));
+    let b = Proc::start(&["--config", cfg, "--data-dir", &data("b"), "serve", "--no-worker", "--no-migrate", "--listen", &format!("127.0.0.1:{port_b}")], logs("serve-b"));
+    let w1 = Proc::start(&["--config", cfg, "--data-dir", &data("w1"), "worker", "--no-migrate"], logs("worker-1"));
+    let w2 = Proc::start(&["--config", cfg, "--data-dir", &data("w2"), "worker", "--no-migrate"], logs("worker-2"));
     wait_for_port(port_a, &a);
     wait_for_port(port_b, &b);
     let id1 = w1.worker_id();

@@ -26,7 +26,11 @@ pub async fn download(
         .blobs
         .open(sha256)
         .await
-        .map_err(|_| AppError::NotFound)?;
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => AppError::NotFound,
+            // The blob store is unreachable (S3 down): not the user's missing file.
+            _ => AppError::Internal(format!("blob store: {e}")),
+        })?;
     let body = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024));
     let mut resp = (
         [
