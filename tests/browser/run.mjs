@@ -269,6 +269,35 @@ try {
     await ctx.close();
   });
 
+  await run("on a phone (390 px): sign-in stacked, the menu behind a button, contacts as cards", async () => {
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const p = await ctx.newPage();
+    await p.goto(`${BASE}/login`);
+    const label = await p.$eval("#password", (i) => i.closest("label").getBoundingClientRect().top);
+    const input = await p.$eval("#password", (i) => i.getBoundingClientRect());
+    assert.ok(input.top > label + 10 && input.width > 300, `the password input sits under its label, full width (${input.width} px)`);
+    await p.fill("#username", "canbo.stc");
+    await p.fill("#password", PASSWORD);
+    await Promise.all([p.waitForNavigation(), p.click("#login-submit")]);
+    assert.ok(await p.isVisible("#menu-toggle"), "a menu button on a phone");
+    assert.ok(!(await p.isVisible("#main-menu a[href='/hunts']")), "the menu is folded");
+    await p.click("#menu-toggle");
+    for (const href of ["/", "/units", "/systems", "/levels", "/hunts", "/audit", "/contacts"]) {
+      assert.ok(await p.isVisible(`#main-menu a[href='${href}']`), `menu item ${href} reachable`);
+    }
+    const scrollsSideways = await p.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+    assert.ok(!scrollsSideways, "the page does not scroll sideways");
+    await p.goto(`${BASE}/contacts`);
+    assert.ok(!(await p.isVisible("#contacts thead")), "no table header on a phone: one card per unit");
+    assert.ok(!(await p.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1)), "contacts fit the phone");
+    assert.match(await p.textContent("#contacts tbody tr:first-child"), /Ủy ban nhân dân tỉnh/, "the province's own point first");
+    // A citizen with only a number: digits match whatever the spacing.
+    const phone = (await p.textContent("#contacts tbody tr:nth-child(2) a[href^='tel:']")).trim();
+    await p.goto(`${BASE}/contacts?q=${encodeURIComponent(phone.replace(/\D/g, "").slice(-6))}`);
+    assert.match(await p.textContent("#contacts"), new RegExp(phone.replace(/[.]/g, "\\.")));
+    await ctx.close();
+  });
+
   assert.deepEqual(consoleErrors, [], "no console errors (CSP violations would show here)");
   console.log("browser tests passed");
 } catch (e) {
