@@ -1050,7 +1050,7 @@ fn coverage_tells_which_rules_applied_and_which_events_were_in_the_period() {
         Some("no rule applies to these events")
     );
     // A period that excludes every event: 0 of 2000 kept, and said so.
-    let r = hunter(Some("2026-11-01T00:00:00Z"), Some("2026-11-30T23:59:59Z")).hunt(&[ssh.clone()], &|_, _| {});
+    let r = hunter(Some("2026-11-01T00:00:00Z"), Some("2026-11-30T23:59:59Z")).hunt(std::slice::from_ref(&ssh), &|_, _| {});
     assert_eq!((r.files[0].events, r.files[0].in_period, r.files[0].rules_applied), (2000, 0, 0));
     assert!(r.detections.is_empty());
     assert!(khien_hunt::output::coverage(&r, false).contains("WARNING: every event is outside the period"));
