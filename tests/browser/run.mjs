@@ -254,8 +254,16 @@ try {
     await p.waitForURL(`${BASE}/`);
     await p.goto(`${BASE}/hunts/new`);
     await p.fill("#title", "Săn tìm dò mật khẩu SSH");
-    const first = await p.$eval("#systems option", (o) => o.value);
-    await p.selectOption("#systems", [first]);
+    // Systems are ticked in a list that can be filtered by name, accents ignored.
+    const names = await p.$$eval("#systems .pick-list label", (ls) => ls.map((l) => l.textContent.trim()));
+    assert.ok(names.length > 0, "the officer's systems are listed");
+    if (await p.$("#systems-filter")) {
+      const word = names[0].split(/\s+/).slice(-1)[0].normalize("NFD").replace(/[\u0300-\u036f]/g, "");
+      await p.fill("#systems-filter", word);
+      assert.ok(await p.locator("#systems .pick-list label:visible").count() >= 1);
+    }
+    await p.locator("#systems .pick-list input[type=checkbox]").first().check();
+    assert.match(await p.textContent("#systems legend"), /\(1\)/, "the count of ticked systems shows");
     await p.setInputFiles("#logs", join(corpus, "logs/linux/OpenSSH_2k.log"));
     await Promise.all([p.waitForNavigation(), p.click("#start-hunt")]);
     // The page refreshes itself until the worker is done.
@@ -295,6 +303,41 @@ try {
     const phone = (await p.textContent("#contacts tbody tr:nth-child(2) a[href^='tel:']")).trim();
     await p.goto(`${BASE}/contacts?q=${encodeURIComponent(phone.replace(/\D/g, "").slice(-6))}`);
     assert.match(await p.textContent("#contacts"), new RegExp(phone.replace(/[.]/g, "\\.")));
+    await ctx.close();
+  });
+
+  await run("a hunt of Windows logs says what it checked; one that checked nothing cannot be clean", async () => {
+    const corpus = process.env.KHIEN_CORPUS;
+    const ctx = await browser.newContext();
+    const p = await ctx.newPage();
+    await p.goto(`${BASE}/login`);
+    await p.fill("#username", "ungcuu");
+    await p.fill("#password", PASSWORD);
+    await p.click("#login-submit");
+    await p.waitForURL(`${BASE}/`);
+    const hunt = async (title, files, from, to) => {
+      await p.goto(`${BASE}/hunts/new`);
+      await p.fill("#title", title);
+      await p.locator("#systems .pick-list input[type=checkbox]").first().check();
+      if (from) { await p.fill("#period_from", from); await p.fill("#period_to", to); }
+      await p.setInputFiles("#logs", files);
+      await Promise.all([p.waitForNavigation(), p.click("#start-hunt")]);
+      await p.waitForFunction(() => document.querySelector("#hunt-status")?.textContent.includes("Hoàn tất"), null, { timeout: 60000 });
+    };
+    const samples = join(corpus, "evtx/attack_samples");
+    await hunt("Săn tìm máy chủ Windows", [join(samples, "Defense_Evasion/DE_1102_security_log_cleared.evtx"), join(samples, "Lateral_Movement/LM_Remote_Service02_7045.evtx")]);
+    assert.ok(Number(await p.textContent("#hunt-detections")) >= 6, "the built-in pack finds the cleared log and the services");
+    assert.equal(await p.locator("#coverage tbody tr").count(), 2, "one coverage row per file");
+    assert.match(await p.textContent("#coverage"), /evtx/);
+    assert.ok(await p.$("#coverage-ok"));
+    assert.match(await p.textContent("#detections"), /\d\d\/\d\d\/\d{4} \d\d:\d\d/, "times as dd/mm/yyyy HH:MM");
+    assert.match(await p.textContent("#detections"), /Cao|Trung bình/);
+    assert.ok(await p.$("#filter-level option"), "levels are choices");
+    await p.screenshot({ path: join(work, "hunt-windows.png"), fullPage: true });
+    await hunt("Săn tìm tháng 11", [join(corpus, "logs/linux/OpenSSH_2k.log")], "01/11/2026", "30/11/2026");
+    assert.match(await p.textContent("#coverage-warning"), /nằm ngoài khoảng thời gian/);
+    assert.ok(await p.isDisabled("#conclude-clean"), "no sign of compromise cannot be chosen");
+    if (process.env.KHIEN_SCREENSHOTS) await p.screenshot({ path: join(process.env.KHIEN_SCREENSHOTS, "hunt-limited.png"), fullPage: true });
     await ctx.close();
   });
 

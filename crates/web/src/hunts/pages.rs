@@ -129,9 +129,30 @@ struct DetailPage {
     detections: Page<DetectionRow>,
     filter: DetectionFilter,
     base_query: String,
+    /// The computers among the detections, for the filter's choices.
+    computers: Vec<String>,
 }
 
 impl DetailPage {
+    /// (file, why) for every file the hunt did not really check.
+    fn gaps(&self) -> Vec<(String, &'static str)> {
+        let Some(s) = &self.h.summary else {
+            return Vec::new();
+        };
+        s.coverage
+            .iter()
+            .flat_map(|f| f.gaps(s.iocs_loaded).into_iter().map(|g| (f.name.clone(), g)))
+            .collect()
+    }
+    /// The file a detection came from, by name: hunts recorded before names were
+    /// kept stored the worker's scratch path (`…/logs/003-name`).
+    fn source_name(d: &DetectionRow) -> String {
+        let last = d.source.rsplit(['/', '\\']).next().unwrap_or(&d.source);
+        match last.split_once('-') {
+            Some((n, rest)) if d.source.contains('/') && n.len() == 3 && n.bytes().all(|b| b.is_ascii_digit()) => rest.to_string(),
+            _ => last.to_string(),
+        }
+    }
     fn page_link(&self, n: i64) -> String {
         page_href(&self.base_query, n)
     }
@@ -168,6 +189,7 @@ pub async fn detail(
     let scoped = auth.scoped(&state);
     let h = scoped.hunt(&id).await?;
     let detections = scoped.hunt_detections(&id, &filter, 100).await?;
+    let computers = scoped.hunt_computers(&id).await?;
     // The hunt is in scope (read above), so its job may be shown.
     let job = state.store.job_of(khien_store::hunts::JOB_KIND, &id).await?;
     render(&DetailPage {
@@ -177,6 +199,7 @@ pub async fn detail(
         detections,
         filter,
         base_query: crate::support::base_query(raw.as_deref()),
+        computers,
     })
 }
 
