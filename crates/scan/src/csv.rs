@@ -150,7 +150,7 @@ impl Cols {
     }
 }
 
-fn cell<'r>(row: &'r [String], i: Option<usize>) -> &'r str {
+fn cell(row: &[String], i: Option<usize>) -> &str {
     i.and_then(|i| row.get(i)).map(|s| s.trim()).unwrap_or("")
 }
 

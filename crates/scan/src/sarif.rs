@@ -223,6 +223,13 @@ fn result(ctx: &mut Ctx<'_>, tool: &ToolInfo, r: &Value) -> Step {
             tool.order.get(usize::try_from(i).ok()?).cloned()
         })
         .unwrap_or_default();
+    // SARIF's kind: "pass" and "notApplicable" say the rule found nothing.
+    if let Some(k) = s(r, "kind")
+        && (k == "pass" || k == "notApplicable")
+    {
+        ctx.skip("SARIF result of kind pass or notApplicable");
+        return Ok(());
+    }
     let rule = tool.rules.get(&rule_id);
     let message = msg(r.get("message"));
     if rule_id.is_empty() && message.is_empty() {
