@@ -366,6 +366,12 @@ try {
       ["sigma-demo/rules/linux/ssh_failed_password.yml", rule(failed, "Sai mật khẩu SSH", "Failed password")],
       ["sigma-demo/rules/linux/broken.yml", "title: Quy tắc hỏng\nlogsource:\n  product: linux\ndetection:\n  selection:\n    a: b\n  condition: selection and nowhere\n"],
     ]);
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await ctx.newPage();
+    await page.goto(`${BASE}/login`);
+    await page.fill("#username", "admin");
+    await page.fill("#password", PASSWORD);
+    await Promise.all([page.waitForNavigation(), page.click("#login-submit")]);
     await page.goto(`${BASE}/rules`);
     await page.evaluate(() => { document.querySelector("#import").open = true; });
     await page.setInputFiles("#rule-files", { name: "sigma_demo.zip", mimeType: "application/zip", buffer: zip });
@@ -382,6 +388,8 @@ try {
     assert.equal(await page.locator("#rules tbody tr").count(), 1, "one rule disabled");
     await page.goto(`${BASE}/hunts/new`);
     assert.match(await page.textContent("label:has(#library)"), /sigma_demo r2026-01-15 \(1 tệp quy tắc\)/, "the hunt form offers the enabled library rules");
+    if (process.env.KHIEN_SCREENSHOTS) await page.screenshot({ path: join(process.env.KHIEN_SCREENSHOTS, "rules-hunt-form.png"), fullPage: true });
+    await ctx.close();
   });
 
   assert.deepEqual(consoleErrors, [], "no console errors (CSP violations would show here)");
