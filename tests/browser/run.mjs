@@ -23,6 +23,22 @@ page.on("pageerror", (e) => consoleErrors.push(String(e)));
 let step = "";
 const run = async (name, fn) => { step = name; const t = Date.now(); await fn(); console.log(`ok   ${name} (${Date.now() - t} ms)`); };
 
+// A small ZIP (stored, no compression) built here, so the test needs no zip library.
+const crcTable = Array.from({ length: 256 }, (_, n) => { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; return c >>> 0; });
+const crc32 = (buf) => { let c = 0xffffffff; for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+function makeZip(entries) {
+  const locals = []; const centrals = []; let offset = 0;
+  for (const [name, text] of entries) {
+    const n = Buffer.from(name); const data = Buffer.from(text); const crc = crc32(data);
+    const local = Buffer.alloc(30); local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt32LE(crc, 14); local.writeUInt32LE(data.length, 18); local.writeUInt32LE(data.length, 22); local.writeUInt16LE(n.length, 26);
+    const central = Buffer.alloc(46); central.writeUInt32LE(0x02014b50, 0); central.writeUInt16LE(20, 4); central.writeUInt16LE(20, 6); central.writeUInt32LE(crc, 16); central.writeUInt32LE(data.length, 20); central.writeUInt32LE(data.length, 24); central.writeUInt16LE(n.length, 28); central.writeUInt32LE(offset, 42);
+    locals.push(local, n, data); centrals.push(central, n); offset += 30 + n.length + data.length;
+  }
+  const cd = Buffer.concat(centrals);
+  const end = Buffer.alloc(22); end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(entries.length, 8); end.writeUInt16LE(entries.length, 10); end.writeUInt32LE(cd.length, 12); end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, cd, end]);
+}
+
 try {
   await run("wrong password is refused, in Vietnamese", async () => {
     await page.goto(`${BASE}/login`);
@@ -338,6 +354,41 @@ try {
     assert.match(await p.textContent("#coverage-warning"), /nằm ngoài khoảng thời gian/);
     assert.ok(await p.isDisabled("#conclude-clean"), "no sign of compromise cannot be chosen");
     if (process.env.KHIEN_SCREENSHOTS) await p.screenshot({ path: join(process.env.KHIEN_SCREENSHOTS, "hunt-limited.png"), fullPage: true });
+    await ctx.close();
+  });
+
+  await run("the province administrator imports a small rule release, sees its counts, disables a rule", async () => {
+    const rule = (id, title, needle) => `title: ${title}\nid: ${id}\nstatus: test\nlogsource:\n  product: linux\n  service: sshd\ndetection:\n  selection:\n    message|contains: '${needle}'\n  condition: selection\nlevel: high\n`;
+    const failed = "9d1f3b2a-7c44-4e0b-8f7e-1a2b3c4d5e02";
+    const zip = makeZip([
+      ["sigma-demo/version.txt", "r2026-01-15\n"],
+      ["sigma-demo/rules/linux/ssh_invalid_user.yml", rule("9d1f3b2a-7c44-4e0b-8f7e-1a2b3c4d5e01", "Đăng nhập SSH bằng tên không tồn tại", "Invalid user")],
+      ["sigma-demo/rules/linux/ssh_failed_password.yml", rule(failed, "Sai mật khẩu SSH", "Failed password")],
+      ["sigma-demo/rules/linux/broken.yml", "title: Quy tắc hỏng\nlogsource:\n  product: linux\ndetection:\n  selection:\n    a: b\n  condition: selection and nowhere\n"],
+    ]);
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await ctx.newPage();
+    await page.goto(`${BASE}/login`);
+    await page.fill("#username", "admin");
+    await page.fill("#password", PASSWORD);
+    await Promise.all([page.waitForNavigation(), page.click("#login-submit")]);
+    await page.goto(`${BASE}/rules`);
+    await page.evaluate(() => { document.querySelector("#import").open = true; });
+    await page.setInputFiles("#rule-files", { name: "sigma_demo.zip", mimeType: "application/zip", buffer: zip });
+    await Promise.all([page.waitForNavigation(), page.click("#import-submit")]);
+    assert.match(await page.textContent("#import-ok"), /2 tệp quy tắc nạp được, 1 tệp bị bỏ qua/);
+    const set = page.locator("#rule-sets tbody tr[data-set]").first();
+    assert.match(await set.textContent(), /sigma_demo[\s\S]*r2026-01-15/, "the set shows its version from version.txt");
+    assert.match(await page.textContent("#rules"), /nowhere/, "the skipped rule shows its reason");
+    if (process.env.KHIEN_SCREENSHOTS) await page.screenshot({ path: join(process.env.KHIEN_SCREENSHOTS, "rules-imported.png"), fullPage: true });
+    await Promise.all([page.waitForNavigation(), page.locator(`#rules tr[data-rule='${failed}'] button`).click()]);
+    assert.match(await page.locator(`#rules tr[data-rule='${failed}']`).textContent(), /Đã tắt/);
+    await page.selectOption("#rule-filters select[name=state]", "disabled");
+    await Promise.all([page.waitForNavigation(), page.click("#rule-filters button")]);
+    assert.equal(await page.locator("#rules tbody tr").count(), 1, "one rule disabled");
+    await page.goto(`${BASE}/hunts/new`);
+    assert.match(await page.textContent("label:has(#library)"), /sigma_demo r2026-01-15 \(1 tệp quy tắc\)/, "the hunt form offers the enabled library rules");
+    if (process.env.KHIEN_SCREENSHOTS) await page.screenshot({ path: join(process.env.KHIEN_SCREENSHOTS, "rules-hunt-form.png"), fullPage: true });
     await ctx.close();
   });
 

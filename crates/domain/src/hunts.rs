@@ -13,6 +13,8 @@ pub struct NewHunt<'a> {
     pub rule_sets: usize,
     pub ioc_sets: usize,
     pub builtin_rules: bool,
+    /// Enabled rules of the province's rule library the hunt will use.
+    pub library_rules: usize,
     pub period_from: Option<Date>,
     pub period_to: Option<Date>,
 }
@@ -34,7 +36,7 @@ pub fn check_new(h: &NewHunt<'_>, queued: bool) -> Result<(), &'static str> {
         if h.sources == 0 {
             return Err("hunt.err_sources");
         }
-        if h.rule_sets == 0 && h.ioc_sets == 0 && !h.builtin_rules {
+        if h.rule_sets == 0 && h.ioc_sets == 0 && !h.builtin_rules && h.library_rules == 0 {
             return Err("hunt.err_rules");
         }
     }

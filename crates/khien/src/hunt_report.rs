@@ -129,6 +129,7 @@ fn report(cmd: &HuntCommand, url: &str) -> anyhow::Result<ExitCode> {
         from: when(&a.from)?,
         to: when(&a.to)?,
         names: Vec::new(),
+        rule_names: Vec::new(),
     };
     let outcome = hunt_files(&input, &|done, total| eprint!("\r{done}/{total} files"));
     eprintln!();

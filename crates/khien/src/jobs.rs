@@ -198,6 +198,24 @@ async fn materialise(
     Ok(out)
 }
 
+/// Writes the rule library's files the hunt was queued with under `dir/library/`
+/// (numbered names; the labels are kept for messages).
+async fn write_library(store: &Store, dir: &Path, hunt_id: &str) -> anyhow::Result<Vec<(PathBuf, String)>> {
+    let texts = store.hunt_library_texts(hunt_id).await?;
+    if texts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sub = dir.join("library");
+    std::fs::create_dir_all(&sub)?;
+    let mut out = Vec::with_capacity(texts.len());
+    for (i, (label, text)) in texts.into_iter().enumerate() {
+        let path = sub.join(format!("{i:05}.yml"));
+        tokio::fs::write(&path, text).await?;
+        out.push((path, label));
+    }
+    Ok(out)
+}
+
 fn period_bound(date: &Option<String>, end_of_day: bool) -> Option<Timestamp> {
     let d = date.as_deref()?;
     khien_hunt::timeparse::parse_any(&format!(
@@ -224,6 +242,9 @@ pub struct HuntInput {
     /// The names people know files by (uploaded names), for paths that must not be
     /// shown (the worker's scratch copies). Other paths are shown as given.
     pub names: Vec<(PathBuf, String)>,
+    /// The same for rule files (the rule library's, thousands of them): used only in
+    /// messages, never per detection.
+    pub rule_names: Vec<(PathBuf, String)>,
 }
 
 impl HuntInput {
@@ -239,7 +260,7 @@ impl HuntInput {
     /// A message with every scratch path replaced by its file's name.
     fn redact(&self, msg: &str) -> String {
         let mut out = msg.to_string();
-        for (p, n) in &self.names {
+        for (p, n) in self.names.iter().chain(&self.rule_names) {
             let ps = p.display().to_string();
             if out.contains(&ps) {
                 out = out.replace(&ps, n);
@@ -249,19 +270,29 @@ impl HuntInput {
     }
 }
 
-fn hunt_blocking(
-    h: &ClaimedHunt,
+/// The files a hunt runs on, each with the name people know it by.
+struct HuntFiles {
     logs: Vec<(PathBuf, String)>,
     rules: Vec<(PathBuf, String)>,
     iocs: Vec<(PathBuf, String)>,
-    progress: &AtomicU64,
-) -> Outcome {
+    /// The rule library's files the hunt was queued with (label `set/path`).
+    library: Vec<(PathBuf, String)>,
+}
+
+fn hunt_blocking(h: &ClaimedHunt, files: HuntFiles, progress: &AtomicU64) -> Outcome {
+    let HuntFiles {
+        logs,
+        rules,
+        iocs,
+        library,
+    } = files;
     let names: Vec<(PathBuf, String)> = logs.iter().chain(&rules).chain(&iocs).cloned().collect();
     let input = HuntInput {
         logs: logs.into_iter().map(|(p, _)| p).collect(),
-        rules: rules.into_iter().map(|(p, _)| p).collect(),
+        rules: rules.into_iter().map(|(p, _)| p).chain(library.iter().map(|(p, _)| p.clone())).collect(),
         iocs: iocs.into_iter().map(|(p, _)| p).collect(),
         names,
+        rule_names: library,
         builtin_rules: h.builtin_rules,
         from: period_bound(&h.period_from, false),
         to: period_bound(&h.period_to, true),
@@ -395,10 +426,17 @@ async fn run_hunt(store: &Store, lease: &Lease, progress: Arc<AtomicU64>) -> any
     let logs = materialise(store, &dir, "logs", &h.sources).await?;
     let rules = materialise(store, &dir, "rules", &h.rule_sets).await?;
     let iocs = materialise(store, &dir, "iocs", &h.ioc_sets).await?;
+    let library = write_library(store, &dir, &h.id).await?;
+    let files = HuntFiles {
+        logs,
+        rules,
+        iocs,
+        library,
+    };
     let task = {
         let (h, progress) = (h.clone(), progress.clone());
         tokio::task::spawn_blocking(move || {
-            let run = || hunt_blocking(&h, logs, rules, iocs, &progress);
+            let run = || hunt_blocking(&h, files, &progress);
             // Without a pool of its own (threads could not be spawned) the hunt still
             // runs, on rayon's shared one.
             match HUNT_POOL.as_ref() {

@@ -377,7 +377,7 @@ impl Scoped<'_> {
     }
 
     /// The hunt policy's verdict on what was sent.
-    fn check_new(h: &HuntReportIn, builtin_rules: bool, queued: bool) -> Result<()> {
+    fn check_new(h: &HuntReportIn, builtin_rules: bool, library_rules: i64, queued: bool) -> Result<()> {
         let date = |v: &Option<String>| -> Result<Option<time::Date>> {
             match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
                 None => Ok(None),
@@ -394,6 +394,7 @@ impl Scoped<'_> {
                 rule_sets: h.rule_sets.len(),
                 ioc_sets: h.ioc_sets.len(),
                 builtin_rules,
+                library_rules: usize::try_from(library_rules).unwrap_or(0),
                 period_from: date(&h.period_from)?,
                 period_to: date(&h.period_to)?,
             },
@@ -402,10 +403,16 @@ impl Scoped<'_> {
         .map_err(StoreError::Conflict)
     }
 
-    /// Queues a hunt of uploaded files (the summary and detections of `n` are ignored);
-    /// the worker runs it.
+    /// Queues a hunt of uploaded files (the summary and detections of `n` are ignored)
+    /// with the rule library's enabled rules; the worker runs it.
     pub async fn queue_hunt(&self, n: &HuntReportIn, builtin_rules: bool) -> Result<String> {
-        Self::check_new(n, builtin_rules, true)?;
+        self.queue_hunt_with(n, builtin_rules, true).await
+    }
+
+    /// [`Scoped::queue_hunt`], choosing whether the library's enabled rules are used.
+    /// Those rules are snapshotted in the same transaction: the worker hunts with
+    /// exactly the rules enabled now, whatever is enabled when it runs.
+    pub async fn queue_hunt_with(&self, n: &HuntReportIn, builtin_rules: bool, library: bool) -> Result<String> {
         let report = HuntReportIn {
             title: n.title.trim().to_string(),
             summary: HuntSummary::default(),
@@ -413,10 +420,21 @@ impl Scoped<'_> {
             ..n.clone()
         };
         let mut tx = self.write().await?;
+        let library_rules = if library {
+            self.within(&tx).enabled_library_rules().await?
+        } else {
+            0
+        };
+        Self::check_new(n, builtin_rules, library_rules, true)?;
         let (unit, path) = self.within(&tx).hunt_systems_in_scope(&n.systems).await?;
         let id = self
             .insert_hunt(&tx, &unit, "upload", "queued", &report, builtin_rules)
             .await?;
+        let used = if library_rules > 0 {
+            self.store.snapshot_library(&tx, &id).await?
+        } else {
+            None
+        };
         tx.enqueue(&NewJob {
             kind: JOB_KIND,
             subject_id: &id,
@@ -425,7 +443,7 @@ impl Scoped<'_> {
             max_attempts: 3,
         })
         .await?;
-        tx.record("create", "hunt", &id, (&unit, &path), None::<&()>, Some(&serde_json::json!({ "title": report.title, "systems": n.systems, "sources": n.sources, "rules": n.rule_sets, "iocs": n.ioc_sets }))).await?;
+        tx.record("create", "hunt", &id, (&unit, &path), None::<&()>, Some(&serde_json::json!({ "title": report.title, "systems": n.systems, "sources": n.sources, "rules": n.rule_sets, "iocs": n.ioc_sets, "builtin_rules": builtin_rules, "library": used }))).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -434,7 +452,7 @@ impl Scoped<'_> {
     /// the record first (as `storing`), then its detections in short transactions, then
     /// the record is completed and audited once, with the digest of its detections.
     pub async fn record_hunt(&self, h: &HuntReportIn) -> Result<String> {
-        Self::check_new(h, false, false)?;
+        Self::check_new(h, false, 0, false)?;
         let kept = &h.detections[..h.detections.len().min(MAX_STORED_DETECTIONS)];
         let mut summary = h.summary.clone();
         summary.stored = i64::try_from(kept.len()).unwrap_or(0);

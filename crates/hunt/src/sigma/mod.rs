@@ -465,6 +465,107 @@ impl Correlator<'_> {
     }
 }
 
+/// What one rule file holds, as the rule library records it: its rules with their
+/// metadata, or why it cannot be used. Parsing and compiling only, no engine is built.
+#[derive(Debug, Clone, Default)]
+pub struct RuleFileCheck {
+    /// Detection and correlation rules that parse and compile.
+    pub rules: Vec<RuleInfo>,
+    /// Why the file (or a rule in it) cannot be used; empty when every rule loads.
+    pub problems: Vec<String>,
+}
+
+/// One loadable rule's metadata.
+#[derive(Debug, Clone, Default)]
+pub struct RuleInfo {
+    pub id: String,
+    pub title: String,
+    pub level: String,
+    pub status: String,
+    pub product: String,
+    pub category: String,
+    pub service: String,
+    pub correlation: bool,
+}
+
+impl RuleFileCheck {
+    /// Usable when at least one rule in it loads (the others are skipped again,
+    /// with their reasons, when a hunt loads the file).
+    pub fn usable(&self) -> bool {
+        !self.rules.is_empty()
+    }
+}
+
+/// Parses and compiles one rule file (one or more YAML documents), the way
+/// [`SigmaSet::load`] would, and says what it holds. A correlation's references
+/// are not resolved here (they may name rules of other files).
+pub fn check_rule_file(text: &str) -> RuleFileCheck {
+    let mut out = RuleFileCheck::default();
+    let coll = match parse_sigma_yaml(text) {
+        Ok(c) => c,
+        Err(e) => {
+            out.problems.push(e.to_string());
+            return out;
+        }
+    };
+    let parsed_any =
+        !coll.rules.is_empty() || !coll.correlations.is_empty() || !coll.filters.is_empty();
+    for msg in &coll.errors {
+        if msg.starts_with("YAML parse error") || !parsed_any {
+            out.problems.push(msg.clone());
+        }
+    }
+    for f in &coll.filters {
+        out.problems.push(format!(
+            "{}: Sigma filter documents are not supported yet",
+            f.title
+        ));
+    }
+    for rule in &coll.rules {
+        if let Err(e) = compile_rule(rule) {
+            out.problems.push(format!("{}: {e}", rule.title));
+            continue;
+        }
+        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+        out.rules.push(RuleInfo {
+            id: rule.id.clone().unwrap_or_else(|| rule.title.clone()),
+            title: rule.title.clone(),
+            level: rule
+                .level
+                .as_ref()
+                .map_or("informational", |l| l.as_str())
+                .to_string(),
+            status: rule
+                .status
+                .as_ref()
+                .map(|s| format!("{s:?}").to_lowercase())
+                .unwrap_or_default(),
+            product: opt(&rule.logsource.product),
+            category: opt(&rule.logsource.category),
+            service: opt(&rule.logsource.service),
+            correlation: false,
+        });
+    }
+    for c in &coll.correlations {
+        out.rules.push(RuleInfo {
+            id: c.id.clone().unwrap_or_else(|| c.title.clone()),
+            title: c.title.clone(),
+            level: c.level.as_ref().map_or("medium", |l| l.as_str()).to_string(),
+            status: c
+                .status
+                .as_ref()
+                .map(|s| format!("{s:?}").to_lowercase())
+                .unwrap_or_default(),
+            correlation: true,
+            ..RuleInfo::default()
+        });
+    }
+    if out.rules.is_empty() && out.problems.is_empty() {
+        out.problems.push("no Sigma rule in this file".into());
+    }
+    out
+}
+
 /// Rule files under a path, sorted.
 fn collect_rule_files(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), HuntError> {
     let meta = std::fs::metadata(p).map_err(|e| HuntError::io(p, e))?;

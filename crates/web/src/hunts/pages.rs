@@ -50,6 +50,8 @@ struct NewPage {
     c: Chrome,
     systems: Vec<System>,
     error: Option<String>,
+    /// The library's enabled sets (each with its enabled rule files).
+    library: Vec<khien_store::rules::RuleSet>,
 }
 
 async fn new_page(
@@ -63,7 +65,13 @@ async fn new_page(
         .systems(&Default::default(), None)
         .await?
         .items;
-    Ok(NewPage { c, systems, error })
+    let library = auth.scoped(state).enabled_rule_sets().await?;
+    Ok(NewPage {
+        c,
+        systems,
+        error,
+        library,
+    })
 }
 
 pub async fn new_form(
@@ -105,7 +113,14 @@ pub async fn create(
     n.period_from = text.get("period_from").cloned();
     n.period_to = text.get("period_to").cloned();
     let builtin = text.get("builtin").is_some_and(|v| v == "1");
-    match auth.scoped(&state).queue_hunt(&n, builtin).await {
+    // The form sends `library=0` then, when ticked, `library=1` (the last one counts);
+    // a client that does not say gets the library, as every hunt does by default.
+    let library = text.get("library").is_none_or(|v| v == "1");
+    match auth
+        .scoped(&state)
+        .queue_hunt_with(&n, builtin, library)
+        .await
+    {
         Ok(id) => Ok(Redirect::to(&format!("/hunts/{id}")).into_response()),
         Err(StoreError::Conflict(key)) => {
             let msg = c.t.s(key).to_string();
@@ -131,6 +146,8 @@ struct DetailPage {
     base_query: String,
     /// The computers among the detections, for the filter's choices.
     computers: Vec<String>,
+    /// The library rule sets (and versions) the hunt used.
+    library: Option<khien_store::rules::LibraryUse>,
 }
 
 impl DetailPage {
@@ -190,6 +207,7 @@ pub async fn detail(
     let h = scoped.hunt(&id).await?;
     let detections = scoped.hunt_detections(&id, &filter, 100).await?;
     let computers = scoped.hunt_computers(&id).await?;
+    let library = scoped.hunt_library(&id).await?;
     // The hunt is in scope (read above), so its job may be shown.
     let job = state.store.job_of(khien_store::hunts::JOB_KIND, &id).await?;
     render(&DetailPage {
@@ -200,6 +218,7 @@ pub async fn detail(
         filter,
         base_query: crate::support::base_query(raw.as_deref()),
         computers,
+        library,
     })
 }
 
