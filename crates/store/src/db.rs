@@ -26,6 +26,8 @@ pub struct Store {
     pub backend: Backend,
     clock: Clock,
     pub blobs: crate::blobs::Blobs,
+    /// Province-wide aggregates between requests (`cache.rs`).
+    pub(crate) cache: Arc<crate::cache::Cache>,
 }
 
 impl Store {
@@ -75,6 +77,7 @@ impl Store {
             backend,
             clock,
             blobs: crate::blobs::Blobs::new("khien-data/blobs"),
+            cache: Arc::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -143,6 +146,7 @@ fn migrator() -> sqlx::migrate::Migrator {
         (3, "hunts", include_str!("../migrations/0003_hunts.sql")),
         (4, "house", include_str!("../migrations/0004_house.sql")),
         (5, "accounts", include_str!("../migrations/0005_accounts.sql")),
+        (7, "scale", include_str!("../migrations/0007_scale.sql")),
     ];
     Migrator::with_migrations(
         MIGRATIONS
