@@ -88,7 +88,7 @@ deep_link() {
   local cookie=$1 path=$2 pages=$3 url
   url="$path"
   for _ in $(seq 1 "$pages"); do
-    next=$(curl -s -H "Cookie: $cookie" "$BASE$url" | grep -o 'href="[^"]*"[^>]*id="next-page"' | head -1 | sed 's/href="\([^"]*\)".*/\1/; s/&amp;/\&/g')
+    next=$(curl -s -H "Cookie: $cookie" "$BASE$url" | grep -o 'href="[^"]*"[^>]*id="next-page"' | head -1 | sed 's/href="\([^"]*\)".*/\1/; s/&amp;/\&/g; s/&#38;/\&/g')
     [ -n "$next" ] || break
     case "$next" in \?*) url="$path$next" ;; *) url="$next" ;; esac
   done

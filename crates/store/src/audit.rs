@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use khien_domain::audit::{AuditContent, GENESIS, chain_hash};
-use khien_domain::{Principal, Scope};
+use khien_domain::Principal;
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 use tokio::sync::Mutex;
@@ -298,7 +298,7 @@ impl Scoped<'_> {
         let mut sql = Sql::new(" FROM audit_log WHERE 1=1");
         // Scoped by the unit's place in the tree today, so the history of a unit that
         // moved follows it while every entry keeps (and hashes) the path it had.
-        self.restrict_ids(&mut sql, &["unit_id"]);
+        self.restrict_ids(&mut sql, "audit_log", "audit_log", &["unit_id"]);
         for (col, v) in [
             ("entity", &f.entity),
             ("entity_id", &f.entity_id),
@@ -312,7 +312,7 @@ impl Scoped<'_> {
             sql.push(" AND actor_name = ").text(f.actor.trim());
         }
         let (total, total_capped) = crate::cap(
-            crate::capped_count(&sql, "SELECT 1 FROM audit_log")
+            crate::capped_count(&sql, "SELECT 1")
                 .query()
                 .one(self)
                 .await?

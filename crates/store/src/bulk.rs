@@ -51,6 +51,15 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Refreshes the planner's statistics after a bulk load: without them PostgreSQL
+    /// plans a freshly loaded table as if it were empty (sequential scans).
+    pub async fn analyze(&self) -> Result<()> {
+        sqlx::query("ANALYZE").execute(&self.writer).await?;
+        Ok(())
+    }
+}
+
 impl Bulk {
     /// The transaction's timestamp (every row and entry of it carries the same one).
     pub fn at(&self) -> &str {

@@ -65,3 +65,16 @@ impl Cache {
         Ok(v)
     }
 }
+
+impl crate::Store {
+    /// A province-wide aggregate kept between requests (see the module comment); the
+    /// caller decides it is province-wide (a subtree's view is computed each time).
+    pub async fn cached<T, F, Fut>(&self, key: &str, compute: F) -> Result<Arc<T>>
+    where
+        T: Any + Send + Sync,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        self.cache.get_or(key, self.now(), compute).await
+    }
+}

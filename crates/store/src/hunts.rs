@@ -414,7 +414,7 @@ impl Scoped<'_> {
     pub async fn hunts(&self, f: &HuntFilter, per_page: i64) -> Result<Page<Hunt>> {
         let mut base = self.hunts_sql(f);
         let (total, total_capped) = crate::cap(
-            crate::capped_count(&base, "SELECT 1 FROM hunts h")
+            crate::capped_count(&base, "SELECT 1")
                 .query()
                 .one(self)
                 .await?

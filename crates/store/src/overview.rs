@@ -23,6 +23,11 @@ pub struct SystemSecurity {
     pub name: String,
     pub owner_unit_id: String,
     pub owner_unit_name: String,
+    /// The unit the province view counts the system under: the owner's ancestor one
+    /// level below the top of the scope (a province of the national tree, a
+    /// department of a province), or the owner itself when it is that high.
+    pub group_unit_id: String,
+    pub group_unit_name: String,
     pub operating: bool,
     pub approved_level: Option<u8>,
     pub proposed_level: Option<u8>,
@@ -38,7 +43,7 @@ impl Scoped<'_> {
     /// `SELECT s.id FROM systems s WHERE <scope>`: the systems in scope, by index.
     fn systems_in_scope(&self, sql: &mut Sql) {
         sql.push("(SELECT s.id FROM systems s WHERE 1=1");
-        self.restrict_ids(sql, &["s.owner_unit_id", "s.operator_unit_id"]);
+        self.restrict_ids(sql, "s", "systems", &["owner_unit_id", "operator_unit_id"]);
         sql.push(")");
     }
 
@@ -50,20 +55,42 @@ impl Scoped<'_> {
         let province = self.scope == khien_domain::Scope::Province;
         // Systems in scope, with only what the view needs (no joins).
         let mut sql = Sql::new("SELECT s.id, s.name, s.owner_unit_id, s.status, s.hosting_system_id FROM systems s WHERE 1=1");
-        self.restrict_ids(&mut sql, &["s.owner_unit_id", "s.operator_unit_id"]);
+        self.restrict_ids(&mut sql, "s", "systems", &["owner_unit_id", "operator_unit_id"]);
         sql.push(" ORDER BY s.name_norm, s.id");
         let systems = sql.query().all(self).await?;
-        // Names of the owner units.
-        let mut sql = Sql::new("SELECT u.id, u.name FROM units u WHERE 1=1");
+        // Names and paths of the units: those in scope, and the owners of systems in
+        // scope only through their operator.
+        let mut sql = Sql::new("SELECT u.id, u.name, u.path FROM units u WHERE 1=1");
         if !province {
-            sql.push(" AND u.id IN (SELECT s.owner_unit_id FROM systems s WHERE 1=1");
-            self.restrict_ids(&mut sql, &["s.owner_unit_id", "s.operator_unit_id"]);
-            sql.push(")");
+            sql.push(" AND (u.id IN ");
+            self.push_scope_units(&mut sql);
+            sql.push(" OR u.id IN (SELECT s.owner_unit_id FROM systems s WHERE 1=1");
+            self.restrict_ids(&mut sql, "s", "systems", &["operator_unit_id"]);
+            sql.push("))");
         }
-        let mut unit_names: HashMap<String, String> = HashMap::new();
+        let mut unit_names: HashMap<String, (String, String)> = HashMap::new();
         for r in sql.query().all(self).await? {
-            unit_names.insert(r.try_get("id")?, r.try_get("name")?);
+            unit_names.insert(r.try_get("id")?, (r.try_get("name")?, r.try_get("path")?));
         }
+        // How deep the top of the scope lies: rows are the units one level below it.
+        let top_depth = match &self.scope {
+            khien_domain::Scope::Province => 0,
+            khien_domain::Scope::Subtree { unit_path } => unit_path.trim_matches('/').split('/').count().saturating_sub(1),
+        };
+        let group_of = |owner: &str| -> (String, String) {
+            let Some((name, path)) = unit_names.get(owner) else {
+                return (owner.to_string(), String::new());
+            };
+            let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+            match segments.get(top_depth + 1) {
+                Some(g) if *g != owner => {
+                    let g = (*g).to_string();
+                    let gname = unit_names.get(&g).map(|(n, _)| n.clone()).unwrap_or_else(|| name.clone());
+                    (g, gname)
+                }
+                _ => (owner.to_string(), name.clone()),
+            }
+        };
         // Current dossiers by system.
         let mut sql = Sql::new("SELECT d.system_id, d.status, d.regime, d.level, d.stage_started FROM dossiers d WHERE d.superseded = 0");
         if !province {
@@ -106,7 +133,7 @@ impl Scoped<'_> {
             sql.push(" AND (system_id IN ");
             self.systems_in_scope(&mut sql);
             sql.push(" OR system_id IN (SELECT s.hosting_system_id FROM systems s WHERE s.hosting_system_id IS NOT NULL");
-            self.restrict_ids(&mut sql, &["s.owner_unit_id", "s.operator_unit_id"]);
+            self.restrict_ids(&mut sql, "s", "systems", &["owner_unit_id", "operator_unit_id"]);
             sql.push("))");
         }
         let mut statuses: HashMap<String, HashMap<String, ReqStatus>> = HashMap::new();
@@ -124,6 +151,7 @@ impl Scoped<'_> {
             let status: String = r.try_get("status")?;
             let hosting: Option<String> = r.try_get("hosting_system_id")?;
             let owner_unit_id: String = r.try_get("owner_unit_id")?;
+            let group = group_of(&owner_unit_id);
             let mine = dossiers.get(&id).unwrap_or(&none);
             let approved = mine.iter().find(|d| d.status == DossierStatus::Approved);
             let pending = mine.iter().find(|d| d.status.is_pending());
@@ -176,7 +204,9 @@ impl Scoped<'_> {
                 pending: pending.map(|d| d.status),
                 overdue,
                 name: r.try_get("name")?,
-                owner_unit_name: unit_names.get(&owner_unit_id).cloned().unwrap_or_default(),
+                owner_unit_name: unit_names.get(&owner_unit_id).map(|(n, _)| n.clone()).unwrap_or_default(),
+                group_unit_id: group.0,
+                group_unit_name: group.1,
                 owner_unit_id,
                 system_id: id,
             });

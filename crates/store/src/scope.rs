@@ -97,18 +97,26 @@ impl<'a> Scoped<'a> {
         }
     }
 
-    /// Appends `AND (<id_expr> IN <units in scope> OR …)` for a subtree scope; nothing
-    /// for the province. `id_exprs` are unit-id columns of the caller's own table
-    /// (`s.owner_unit_id`), so neither side needs a join to `units` and each one is an
-    /// index lookup: the scope's units come from a range of the indexed `units.path`.
-    pub(crate) fn restrict_ids(&self, sql: &mut Sql, id_exprs: &[&str]) {
+    /// Appends the subtree filter for rows of `table` (aliased so that `id_col` names
+    /// its key) whose unit-id columns `id_exprs` point into the scope; nothing for the
+    /// province. One column: `AND <col> IN <units in scope>`. Several (owner or
+    /// operator): `AND <id_col> IN (SELECT id FROM <table> WHERE <col1> IN <units> UNION
+    /// …)`, so each side is an index lookup (an `OR` of two `IN`s makes PostgreSQL test
+    /// every row). No join to `units` either way; the scope's units come from a range
+    /// of the indexed `units.path`.
+    pub(crate) fn restrict_ids(&self, sql: &mut Sql, id_col: &str, table: &str, id_exprs: &[&str]) {
         if matches!(self.scope, Scope::Subtree { .. }) {
-            sql.push(" AND (");
+            if let [one] = id_exprs {
+                sql.push(" AND ").push(&format!("{id_col}.{one}")).push(" IN ");
+                self.push_scope_units(sql);
+                return;
+            }
+            sql.push(" AND ").push(&format!("{id_col}.id")).push(" IN (");
             for (i, expr) in id_exprs.iter().enumerate() {
                 if i > 0 {
-                    sql.push(" OR ");
+                    sql.push(" UNION ");
                 }
-                sql.push(expr).push(" IN ");
+                sql.push(&format!("SELECT id FROM {table} WHERE {expr} IN "));
                 self.push_scope_units(sql);
             }
             sql.push(")");

@@ -22,7 +22,7 @@ impl Scoped<'_> {
         let mut sql = Sql::new(&format!(
             "SELECT {column} AS k, COUNT(*) AS n FROM systems s WHERE 1=1"
         ));
-        self.restrict_ids(&mut sql, &["s.owner_unit_id", "s.operator_unit_id"]);
+        self.restrict_ids(&mut sql, "s", "systems", &["owner_unit_id", "operator_unit_id"]);
         sql.push(&format!(" GROUP BY {column} ORDER BY n DESC"));
         let rows = sql.query().all(self).await?;
         rows.iter()
@@ -50,7 +50,7 @@ impl Scoped<'_> {
         let mut sql = Sql::new(
             "SELECT ou.id AS id, ou.name AS name, COUNT(*) AS n FROM systems s JOIN units ou ON ou.id = s.owner_unit_id WHERE 1=1",
         );
-        self.restrict_ids(&mut sql, &["s.owner_unit_id", "s.operator_unit_id"]);
+        self.restrict_ids(&mut sql, "s", "systems", &["owner_unit_id", "operator_unit_id"]);
         sql.push(" GROUP BY ou.id, ou.name ORDER BY n DESC, ou.name LIMIT 10");
         let rows = sql.query().all(self).await?;
         let by_unit = rows

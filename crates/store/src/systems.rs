@@ -132,7 +132,7 @@ impl Scoped<'_> {
     /// index scan of `systems` and the scope an index lookup per side.
     async fn filtered(&self, f: &SystemFilter) -> Result<Sql> {
         let mut sql = Sql::new(" WHERE 1=1");
-        self.restrict_ids(&mut sql, &["s.owner_unit_id", "s.operator_unit_id"]);
+        self.restrict_ids(&mut sql, "s", "systems", &["owner_unit_id", "operator_unit_id"]);
         let q = fold(&f.q);
         if !q.is_empty() {
             let pat = format!("%{}%", like_escape(&q));

@@ -56,7 +56,6 @@ const PROVINCES: [(&str, &str); 34] = [
     ("AGG", "An Giang"),
 ];
 
-pub const UNITS: usize = 5_000;
 pub const SYSTEMS: usize = 50_000;
 /// Communes per province: 1 root + 34 × (1 + 36 departments + 110 communes) = 5,000.
 const COMMUNES: usize = 110;
@@ -471,6 +470,7 @@ pub async fn create(store: &Store) -> anyhow::Result<String> {
         })
         .await?;
     }
+    store.analyze().await?;
     let _ = writeln!(
         out,
         "National demo created in {:.1} s: {} units, {} information systems ({} components, {} dossiers), {} hunts.",
