@@ -429,13 +429,13 @@ impl Scoped<'_> {
                 .await?
         {
             let at: String = r.try_get("created_at")?;
-            base.push(" AND (h.created_at < ")
+            base.push(" AND h.created_at <= ")
                 .text(at.clone())
-                .push(" OR (h.created_at = ")
+                .push(" AND (h.created_at < ")
                 .text(at)
-                .push(" AND h.id < ")
+                .push(" OR h.id < ")
                 .text(f.after.trim())
-                .push("))");
+                .push(")");
             keyset = true;
         }
         let mut q = Sql::new(&format!("SELECT {COLS}"));

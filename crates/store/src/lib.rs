@@ -40,7 +40,7 @@ pub struct Page<T> {
     /// Matches counted, at most [`COUNT_CAP`]: a count costs what counting that many
     /// index entries costs, whatever the size of the table.
     pub total: i64,
-    /// More than [`COUNT_CAP`] match ("hơn 10.000").
+    /// More than [`COUNT_CAP`] match ("hơn 1.000").
     pub total_capped: bool,
     pub page: i64,
     pub per_page: i64,
@@ -65,7 +65,7 @@ impl<T> Page<T> {
 }
 
 /// Lists count their matches up to this many.
-pub const COUNT_CAP: i64 = 10_000;
+pub const COUNT_CAP: i64 = 1_000;
 
 /// Wraps a page's `FROM … WHERE …` in a count of at most [`COUNT_CAP`] + 1 rows.
 pub(crate) fn capped_count(base: &sql::Sql, select_one: &str) -> sql::Sql {

@@ -211,13 +211,16 @@ impl Scoped<'_> {
             if let Some(r) = row {
                 let name: String = r.try_get("name_norm")?;
                 let cmp = if desc { "<" } else { ">" };
-                base.push(&format!(" AND (s.name_norm {cmp} "))
+                // `name >= x AND (name > x OR id > y)`: the first term is an index range
+                // on both databases (an OR alone is not).
+                let ge = if desc { "<=" } else { ">=" };
+                base.push(&format!(" AND s.name_norm {ge} "))
                     .text(name.clone())
-                    .push(" OR (s.name_norm = ")
+                    .push(&format!(" AND (s.name_norm {cmp} "))
                     .text(name)
-                    .push(&format!(" AND s.id {cmp} "))
+                    .push(&format!(" OR s.id {cmp} "))
                     .text(f.after.trim())
-                    .push("))");
+                    .push(")");
                 keyset = true;
             }
         }

@@ -108,6 +108,9 @@ impl OverviewPage {
     }
 }
 
+/// Rows per owner unit up to this many owners; rolled up one level beyond.
+const ROWS_PER_OWNER_UP_TO: usize = 300;
+
 /// Overdue systems listed by name; the rest are counted.
 const OVERDUE_LISTED: usize = 200;
 
@@ -124,14 +127,24 @@ async fn tally(state: &AppState, auth: &Auth<AnyRole>, today: time::Date) -> khi
         .scoped(state)
         .security_overview(today, &state.config.calendar)
         .await?;
+    // One row per owner unit, as long as that stays a readable table; beyond
+    // `ROWS_PER_OWNER_UP_TO` owners (a national tree) one row per unit one level below
+    // the top of the scope (each province), which a click narrows further.
+    let owners: std::collections::HashSet<&str> = all.iter().map(|s| s.owner_unit_id.as_str()).collect();
+    let by_owner = owners.len() <= ROWS_PER_OWNER_UP_TO;
     let mut by_unit: BTreeMap<(String, String), Row> = BTreeMap::new();
     let mut total = Row::default();
     for s in &all {
+        let (id, name) = if by_owner {
+            (&s.owner_unit_id, &s.owner_unit_name)
+        } else {
+            (&s.group_unit_id, &s.group_unit_name)
+        };
         let row = by_unit
-            .entry((khien_domain::text::fold(&s.group_unit_name), s.group_unit_id.clone()))
+            .entry((khien_domain::text::fold(name), id.clone()))
             .or_insert_with(|| Row {
-                unit_id: s.group_unit_id.clone(),
-                unit: s.group_unit_name.clone(),
+                unit_id: id.clone(),
+                unit: name.clone(),
                 ..Row::default()
             });
         row.add(s);
