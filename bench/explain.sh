@@ -14,17 +14,17 @@ CUR=$(sqlite3 "$SQLITE" "SELECT id || '|' || name_norm FROM systems ORDER BY nam
 CID=${CUR%%|*}; CNAME=${CUR#*|}
 SEQ=$(sqlite3 "$SQLITE" "SELECT MAX(seq) - 10000 FROM audit_log")
 declare -a Q=(
-  "systems count, province|SELECT COUNT(*) AS n FROM (SELECT 1 FROM systems s WHERE 1=1 LIMIT 10001) capped"
+  "systems count, province|SELECT COUNT(*) AS n FROM (SELECT 1 FROM systems s WHERE 1=1 LIMIT 1001) capped"
   "systems page 1, province|SELECT s.id, ou.name, opu.name, hs.name $J WHERE 1=1 ORDER BY s.name_norm ASC, s.id ASC LIMIT 26"
-  "systems deep page (keyset), province|SELECT s.id, ou.name $J WHERE 1=1 AND (s.name_norm > '$CNAME' OR (s.name_norm = '$CNAME' AND s.id > '$CID')) ORDER BY s.name_norm ASC, s.id ASC LIMIT 26"
+  "systems deep page (keyset), province|SELECT s.id, ou.name $J WHERE 1=1 AND s.name_norm >= '$CNAME' AND (s.name_norm > '$CNAME' OR s.id > '$CID') ORDER BY s.name_norm ASC, s.id ASC LIMIT 26"
   "systems filter status, province|SELECT s.id, ou.name $J WHERE 1=1 AND s.status = 'building' ORDER BY s.name_norm ASC, s.id ASC LIMIT 26"
   "systems search, province|SELECT s.id, ou.name $J WHERE 1=1 AND (s.name_norm LIKE '%mot cua%' ESCAPE '\\' OR LOWER(COALESCE(s.code, '')) LIKE '%mot cua%' ESCAPE '\\') ORDER BY s.name_norm ASC, s.id ASC LIMIT 26"
-  "systems count, unit|SELECT COUNT(*) AS n FROM (SELECT 1 FROM systems s WHERE 1=1 AND $SYS LIMIT 10001) capped"
+  "systems count, unit|SELECT COUNT(*) AS n FROM (SELECT 1 FROM systems s WHERE 1=1 AND $SYS LIMIT 1001) capped"
   "systems page 1, unit|SELECT s.id, ou.name $J WHERE 1=1 AND $SYS ORDER BY s.name_norm ASC, s.id ASC LIMIT 26"
   "dashboard by type, unit|SELECT s.system_type AS k, COUNT(*) AS n FROM systems s WHERE 1=1 AND $SYS GROUP BY s.system_type ORDER BY n DESC"
   "audit page 1, province|SELECT seq FROM audit_log WHERE 1=1 ORDER BY seq DESC LIMIT 51"
   "audit deep page (keyset), province|SELECT seq FROM audit_log WHERE 1=1 AND seq < $SEQ ORDER BY seq DESC LIMIT 51"
-  "audit count, unit|SELECT COUNT(*) AS n FROM (SELECT 1 FROM audit_log WHERE 1=1 AND audit_log.unit_id IN $U LIMIT 10001) capped"
+  "audit count, unit|SELECT COUNT(*) AS n FROM (SELECT 1 FROM audit_log WHERE 1=1 AND audit_log.unit_id IN $U LIMIT 1001) capped"
   "audit page 1, unit|SELECT seq FROM audit_log WHERE 1=1 AND audit_log.unit_id IN $U ORDER BY seq DESC LIMIT 51"
   "hunts page 1, province|SELECT h.id FROM hunts h WHERE 1=1 ORDER BY h.created_at DESC, h.id DESC LIMIT 26"
   "hunts page 1, unit|SELECT h.id FROM hunts h WHERE 1=1 AND h.id IN (SELECT id FROM hunts WHERE unit_id IN $U UNION SELECT hs.hunt_id FROM hunt_systems hs JOIN systems s ON s.id = hs.system_id WHERE s.owner_unit_id IN $U) ORDER BY h.created_at DESC, h.id DESC LIMIT 26"
