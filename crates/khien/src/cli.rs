@@ -62,7 +62,12 @@ pub enum Command {
         cmd: AuditCmd,
     },
     /// Create the demo province in an empty database.
-    Demo,
+    Demo {
+        /// `province` (one province, ~150 units and systems) or `national` (34
+        /// provinces, 5,000 units, 50,000 systems; for benchmarks).
+        #[arg(long, default_value = "province")]
+        scale: String,
+    },
     /// Write the database and every stored file to one archive, while the platform
     /// runs (a consistent snapshot).
     Backup {
@@ -272,8 +277,12 @@ async fn run_async(global: Global, command: Command) -> anyhow::Result<ExitCode>
             println!("migrations applied: the schema is at {}", status.applied);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo => {
-            let report = crate::demo::create(&store).await?;
+        Command::Demo { scale } => {
+            let report = match scale.as_str() {
+                "national" => crate::demo::national::create(&store).await?,
+                "province" => crate::demo::create(&store).await?,
+                other => anyhow::bail!("unknown demo scale {other:?}: province or national"),
+            };
             println!("{report}");
             Ok(ExitCode::SUCCESS)
         }

@@ -96,6 +96,9 @@ pub struct Attempt {
     ids: Vec<String>,
 }
 
+/// A token's `last_used_at` is written at most this often.
+pub const TOKEN_TOUCH_MINUTES: i64 = 5;
+
 fn account_key(username: &str) -> String {
     format!("user:{username}")
 }
@@ -669,7 +672,7 @@ impl Store {
     ) -> Result<Option<(Principal, TokenScope)>> {
         let now = self.now_text();
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {USER_COLS}, t.id AS token_id, t.scope FROM api_tokens t JOIN users us ON us.id = t.user_id JOIN units un ON un.id = us.unit_id WHERE t.token_hash = $1 AND t.revoked = 0 AND t.expires_at > $2 AND us.active = 1"
+            "SELECT {USER_COLS}, t.id AS token_id, t.scope, t.last_used_at FROM api_tokens t JOIN users us ON us.id = t.user_id JOIN units un ON un.id = us.unit_id WHERE t.token_hash = $1 AND t.revoked = 0 AND t.expires_at > $2 AND us.active = 1"
         )))
         .bind(token_hash.to_string())
         .bind(now)
@@ -680,11 +683,21 @@ impl Store {
         let scope: String = r.try_get("scope")?;
         let scope = TokenScope::parse(&scope).ok_or(StoreError::Corrupt("token scope", scope))?;
         let token_id: String = r.try_get("token_id")?;
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-            .bind(self.now_text())
-            .bind(token_id)
-            .execute(&self.writer)
-            .await?;
+        // "Last used" to the nearest few minutes: a write per API call would queue every
+        // call of a busy script behind the one SQLite writer.
+        let last: Option<String> = r.try_get("last_used_at")?;
+        let now = self.now();
+        let stale = last
+            .as_deref()
+            .and_then(khien_domain::time_fmt::parse_rfc3339)
+            .is_none_or(|at| now - at >= time::Duration::minutes(TOKEN_TOUCH_MINUTES));
+        if stale {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(self.now_text())
+                .bind(token_id)
+                .execute(&self.writer)
+                .await?;
+        }
         Ok(Some((principal(&user, r.try_get("unit_path")?), scope)))
     }
 

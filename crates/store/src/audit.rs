@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use khien_domain::audit::{AuditContent, GENESIS, chain_hash};
-use khien_domain::{Principal, Scope};
+use khien_domain::Principal;
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 use tokio::sync::Mutex;
@@ -55,6 +55,7 @@ pub struct WriteTx {
     at: String,
     actor: Actor,
     backend: Backend,
+    cache: Arc<crate::cache::Cache>,
 }
 
 /// The open transaction, shared with the [`Scoped`] views that read inside it. `None`
@@ -93,6 +94,7 @@ impl WriteTx {
             at: store.now_text(),
             actor,
             backend: store.backend,
+            cache: store.cache.clone(),
         })
     }
 
@@ -126,6 +128,27 @@ impl WriteTx {
             after: to_json(after.and_then(|a| serde_json::to_string(a).ok())),
         });
         Ok(())
+    }
+
+    /// Records one change whose snapshots are already JSON text (bulk loads).
+    pub(crate) fn record_json(
+        &mut self,
+        action: &str,
+        entity: &str,
+        entity_id: &str,
+        unit: (&str, &str),
+        before: String,
+        after: String,
+    ) {
+        self.pending.push(Pending {
+            action: action.to_string(),
+            entity: entity.to_string(),
+            entity_id: entity_id.to_string(),
+            unit_id: unit.0.to_string(),
+            unit_path: unit.1.to_string(),
+            before,
+            after,
+        });
     }
 
     /// Locks the chain head, appends the pending entries in multi-row batches, moves the
@@ -198,6 +221,7 @@ impl WriteTx {
         }
         tx.commit().await?;
         let _ = self.backend;
+        self.cache.bump();
         Ok(())
     }
 }
@@ -269,6 +293,8 @@ pub struct AuditFilter {
     pub actor: String,
     pub action: String,
     pub page: i64,
+    /// The last sequence number of the page before (keyset paging: older entries).
+    pub after: i64,
 }
 
 /// The outcome of walking the chain.
@@ -288,11 +314,7 @@ impl Scoped<'_> {
         let mut sql = Sql::new(" FROM audit_log WHERE 1=1");
         // Scoped by the unit's place in the tree today, so the history of a unit that
         // moved follows it while every entry keeps (and hashes) the path it had.
-        if let Scope::Subtree { unit_path } = &self.scope {
-            sql.push(" AND unit_id IN (SELECT id FROM units WHERE path LIKE ")
-                .text(format!("{}%", khien_domain::text::like_escape(unit_path)))
-                .push(" ESCAPE '\\')");
-        }
+        self.restrict_ids(&mut sql, "audit_log", "audit_log", &["unit_id"]);
         for (col, v) in [
             ("entity", &f.entity),
             ("entity_id", &f.entity_id),
@@ -305,30 +327,39 @@ impl Scoped<'_> {
         if !f.actor.trim().is_empty() {
             sql.push(" AND actor_name = ").text(f.actor.trim());
         }
-        let total: i64 = {
-            let mut c = Sql::new("SELECT COUNT(*) AS n");
-            c.text.push_str(&sql.text);
-            c.args_from(&sql);
-            c.query().one(self).await?.try_get("n")?
-        };
+        let (total, total_capped) = crate::cap(
+            crate::capped_count(&sql, "SELECT 1")
+                .query()
+                .one(self)
+                .await?
+                .try_get("n")?,
+        );
         let page = crate::clamp_page(f.page);
         let mut q = Sql::new(&format!("SELECT {AUDIT_COLUMNS}"));
         q.text.push_str(&sql.text);
         q.args_from(&sql);
-        q.push(" ORDER BY seq DESC LIMIT ")
-            .int(per_page)
-            .push(" OFFSET ")
-            .int((page - 1) * per_page);
+        if f.after > 0 {
+            q.push(" AND seq < ").int(f.after);
+        }
+        q.push(" ORDER BY seq DESC LIMIT ").int(per_page + 1);
+        if f.after <= 0 {
+            q.push(" OFFSET ").int((page - 1) * per_page);
+        }
         let rows = q.query().all(self).await?;
-        let items = rows
+        let mut items = rows
             .iter()
             .map(entry_from_row)
             .collect::<Result<Vec<_>>>()?;
+        let more = items.len() as i64 > per_page;
+        items.truncate(usize::try_from(per_page).unwrap_or(0));
+        let next_after = if more { items.last().map(|e| e.seq.to_string()) } else { None };
         Ok(Page {
             items,
             total,
+            total_capped,
             page,
             per_page,
+            next_after,
         })
     }
 

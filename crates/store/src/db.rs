@@ -28,6 +28,8 @@ pub struct Store {
     pub backend: Backend,
     clock: Clock,
     pub blobs: crate::blobs::Blobs,
+    /// Province-wide aggregates between requests (`cache.rs`).
+    pub(crate) cache: Arc<crate::cache::Cache>,
 }
 
 /// How to reach the database, from the deployment's configuration.
@@ -133,6 +135,7 @@ impl Store {
             backend,
             clock,
             blobs: crate::blobs::Blobs::new("khien-data/blobs"),
+            cache: Arc::default(),
         };
         if options.migrate {
             store.migrate().await?;
@@ -236,6 +239,7 @@ pub(crate) fn migrator() -> sqlx::migrate::Migrator {
         (4, "house", include_str!("../migrations/0004_house.sql")),
         (5, "accounts", include_str!("../migrations/0005_accounts.sql")),
         (6, "jobs", include_str!("../migrations/0006_jobs.sql")),
+        (7, "scale", include_str!("../migrations/0007_scale.sql")),
         (8, "hunt_coverage", include_str!("../migrations/0008_hunt_coverage.sql")),
         (10, "rule_library", include_str!("../migrations/0010_rule_library.sql")),
     ];

@@ -182,6 +182,8 @@ pub struct HuntFilter {
     pub system_id: String,
     pub conclusion: String,
     pub page: i64,
+    /// The last id of the page before (keyset paging, newest first).
+    pub after: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -489,8 +491,16 @@ impl Scoped<'_> {
     }
 
     fn hunts_sql(&self, f: &HuntFilter) -> Sql {
-        let mut sql = Sql::new(" FROM hunts h JOIN units u ON u.id = h.unit_id WHERE 1=1");
-        self.restrict_or_linked(&mut sql, "u.path", LINKED);
+        let mut sql = Sql::new(" FROM hunts h WHERE 1=1");
+        // The unit's own hunts and those over a system it owns: two index lookups, not
+        // a test of every hunt (tenancy: the same rule as `restrict_or_linked`).
+        if matches!(self.scope, khien_domain::Scope::Subtree { .. }) {
+            sql.push(" AND h.id IN (SELECT id FROM hunts WHERE unit_id IN ");
+            self.push_scope_units(&mut sql);
+            sql.push(" UNION SELECT hs.hunt_id FROM hunt_systems hs JOIN systems s ON s.id = hs.system_id WHERE s.owner_unit_id IN ");
+            self.push_scope_units(&mut sql);
+            sql.push(")");
+        }
         if !f.system_id.is_empty() {
             sql.push(" AND EXISTS (SELECT 1 FROM hunt_systems x WHERE x.hunt_id = h.id AND x.system_id = ").text(f.system_id.clone()).push(")");
         }
@@ -501,30 +511,51 @@ impl Scoped<'_> {
     }
 
     pub async fn hunts(&self, f: &HuntFilter, per_page: i64) -> Result<Page<Hunt>> {
-        let base = self.hunts_sql(f);
-        let mut count = Sql::new("SELECT COUNT(*) AS n");
-        count.text.push_str(&base.text);
-        count.args_from(&base);
-        let total: i64 = count
-            .query()
-            .one(self)
-            .await?
-            .try_get("n")?;
+        let mut base = self.hunts_sql(f);
+        let (total, total_capped) = crate::cap(
+            crate::capped_count(&base, "SELECT 1")
+                .query()
+                .one(self)
+                .await?
+                .try_get("n")?,
+        );
         let page = crate::clamp_page(f.page);
+        let mut keyset = false;
+        if !f.after.trim().is_empty()
+            && let Some(r) = sqlx::query("SELECT created_at FROM hunts WHERE id = $1")
+                .bind(f.after.trim().to_string())
+                .opt(self)
+                .await?
+        {
+            let at: String = r.try_get("created_at")?;
+            base.push(" AND h.created_at <= ")
+                .text(at.clone())
+                .push(" AND (h.created_at < ")
+                .text(at)
+                .push(" OR h.id < ")
+                .text(f.after.trim())
+                .push(")");
+            keyset = true;
+        }
         let mut q = Sql::new(&format!("SELECT {COLS}"));
         q.text.push_str(&base.text);
         q.args_from(&base);
-        q.push(" ORDER BY h.created_at DESC, h.id DESC LIMIT ")
-            .int(per_page)
-            .push(" OFFSET ")
-            .int((page - 1) * per_page);
+        q.push(" ORDER BY h.created_at DESC, h.id DESC LIMIT ").int(per_page + 1);
+        if !keyset {
+            q.push(" OFFSET ").int((page - 1) * per_page);
+        }
         let rows = q.query().all(self).await?;
-        let items = rows.iter().map(hunt_from_row).collect::<Result<Vec<_>>>()?;
+        let mut items = rows.iter().map(hunt_from_row).collect::<Result<Vec<_>>>()?;
+        let more = items.len() as i64 > per_page;
+        items.truncate(usize::try_from(per_page).unwrap_or(0));
+        let next_after = if more { items.last().map(|h| h.id.clone()) } else { None };
         Ok(Page {
             items,
             total,
+            total_capped,
             page,
             per_page,
+            next_after,
         })
     }
 
@@ -615,8 +646,10 @@ impl Scoped<'_> {
         Ok(Page {
             items,
             total,
+            total_capped: false,
             page,
             per_page,
+            next_after: None,
         })
     }
 

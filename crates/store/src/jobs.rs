@@ -468,7 +468,7 @@ impl Scoped<'_> {
             .push(" OFFSET ")
             .int((page - 1) * per_page);
         let items = q.query().all(self).await?.iter().map(job_from_row).collect::<Result<Vec<_>>>()?;
-        Ok(Page { items, total, page, per_page })
+        Ok(Page { items, total, total_capped: false, page, per_page, next_after: None })
     }
 
     /// A job in scope.

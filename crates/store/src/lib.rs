@@ -11,6 +11,8 @@ pub mod accounts;
 pub mod audit;
 pub mod backup;
 pub mod blobs;
+pub mod bulk;
+pub mod cache;
 mod db;
 pub mod dossiers;
 pub mod error;
@@ -38,9 +40,16 @@ pub use scope::Scoped;
 #[schemars(rename = "{T}Page")]
 pub struct Page<T> {
     pub items: Vec<T>,
+    /// Matches counted, at most [`COUNT_CAP`]: a count costs what counting that many
+    /// index entries costs, whatever the size of the table.
     pub total: i64,
+    /// More than [`COUNT_CAP`] match ("hơn 1.000").
+    pub total_capped: bool,
     pub page: i64,
     pub per_page: i64,
+    /// The cursor of the next page (`after=`), when there is one: the keyset, so a deep
+    /// page costs what page 1 costs.
+    pub next_after: Option<String>,
 }
 
 impl<T> Page<T> {
@@ -51,6 +60,28 @@ impl<T> Page<T> {
             ((self.total + self.per_page - 1) / self.per_page).max(1)
         }
     }
+
+    /// Whether a next page exists.
+    pub fn has_next(&self) -> bool {
+        self.next_after.is_some() || self.page < self.pages()
+    }
+}
+
+/// Lists count their matches up to this many.
+pub const COUNT_CAP: i64 = 1_000;
+
+/// Wraps a page's `FROM … WHERE …` in a count of at most [`COUNT_CAP`] + 1 rows.
+pub(crate) fn capped_count(base: &sql::Sql, select_one: &str) -> sql::Sql {
+    let mut c = sql::Sql::new(&format!("SELECT COUNT(*) AS n FROM ({select_one}"));
+    c.text.push_str(&base.text);
+    c.args_from(base);
+    c.push(&format!(" LIMIT {}) capped", COUNT_CAP + 1));
+    c
+}
+
+/// (total, capped) from a capped count.
+pub(crate) fn cap(n: i64) -> (i64, bool) {
+    if n > COUNT_CAP { (COUNT_CAP, true) } else { (n, false) }
 }
 
 /// The last page number anyone can ask for: far past any real list, and small enough

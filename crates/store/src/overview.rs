@@ -1,6 +1,7 @@
 //! The province view of security by level: for every system in scope, its approved
 //! level, its plan's state and its dossier's stage — computed from four queries, not
-//! per system (the N+1 trap of DefectDojo-style dashboards).
+//! per system (the N+1 trap of DefectDojo-style dashboards), each scoped by index and
+//! matched by hash (not a nested loop over systems × dossiers).
 
 use std::collections::HashMap;
 
@@ -14,7 +15,7 @@ use time::Date;
 use crate::scope::ReadExt;
 use crate::Scoped;
 use crate::error::Result;
-use crate::systems::SystemFilter;
+use crate::sql::Sql;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SystemSecurity {
@@ -22,6 +23,11 @@ pub struct SystemSecurity {
     pub name: String,
     pub owner_unit_id: String,
     pub owner_unit_name: String,
+    /// The unit the province view counts the system under: the owner's ancestor one
+    /// level below the top of the scope (a province of the national tree, a
+    /// department of a province), or the owner itself when it is that high.
+    pub group_unit_id: String,
+    pub group_unit_name: String,
     pub operating: bool,
     pub approved_level: Option<u8>,
     pub proposed_level: Option<u8>,
@@ -34,41 +40,119 @@ pub struct SystemSecurity {
 }
 
 impl Scoped<'_> {
+    /// `SELECT s.id FROM systems s WHERE <scope>`: the systems in scope, by index.
+    fn systems_in_scope(&self, sql: &mut Sql) {
+        sql.push("(SELECT s.id FROM systems s WHERE 1=1");
+        self.restrict_ids(sql, "s", "systems", &["owner_unit_id", "operator_unit_id"]);
+        sql.push(")");
+    }
+
     pub async fn security_overview(
         &self,
         today: Date,
         calendar: &Calendar,
     ) -> Result<Vec<SystemSecurity>> {
-        let systems = self.systems(&SystemFilter::default(), None).await?.items;
-        let dossiers = self.current_dossiers().await?;
-        let mut assessed: HashMap<String, u8> = HashMap::new();
-        let mut regimes: HashMap<String, String> = HashMap::new();
-        for r in sqlx::query("SELECT system_id, level, regime, created_at FROM level_assessments ORDER BY created_at, id").all(self).await? {
-            let level: i16 = r.try_get("level")?;
-            let id: String = r.try_get("system_id")?;
-            assessed.insert(id.clone(), u8::try_from(level).unwrap_or(0));
-            regimes.insert(id, r.try_get("regime")?);
+        let province = self.scope == khien_domain::Scope::Province;
+        // Systems in scope, with only what the view needs (no joins).
+        let mut sql = Sql::new("SELECT s.id, s.name, s.owner_unit_id, s.status, s.hosting_system_id FROM systems s WHERE 1=1");
+        self.restrict_ids(&mut sql, "s", "systems", &["owner_unit_id", "operator_unit_id"]);
+        sql.push(" ORDER BY s.name_norm, s.id");
+        let systems = sql.query().all(self).await?;
+        // Names and paths of the units: those in scope, and the owners of systems in
+        // scope only through their operator.
+        let mut sql = Sql::new("SELECT u.id, u.name, u.path FROM units u WHERE 1=1");
+        if !province {
+            sql.push(" AND (u.id IN ");
+            self.push_scope_units(&mut sql);
+            sql.push(" OR u.id IN (SELECT s.owner_unit_id FROM systems s WHERE 1=1");
+            self.restrict_ids(&mut sql, "s", "systems", &["operator_unit_id"]);
+            sql.push("))");
         }
-        // Own statuses of every system (hosts may lie outside the scope; only their
-        // "met" flags are used, nothing of them is shown).
+        let mut unit_names: HashMap<String, (String, String)> = HashMap::new();
+        for r in sql.query().all(self).await? {
+            unit_names.insert(r.try_get("id")?, (r.try_get("name")?, r.try_get("path")?));
+        }
+        // How deep the top of the scope lies: rows are the units one level below it.
+        let top_depth = match &self.scope {
+            khien_domain::Scope::Province => 0,
+            khien_domain::Scope::Subtree { unit_path } => unit_path.trim_matches('/').split('/').count().saturating_sub(1),
+        };
+        let group_of = |owner: &str| -> (String, String) {
+            let Some((name, path)) = unit_names.get(owner) else {
+                return (owner.to_string(), String::new());
+            };
+            let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+            match segments.get(top_depth + 1) {
+                Some(g) if *g != owner => {
+                    let g = (*g).to_string();
+                    let gname = unit_names.get(&g).map(|(n, _)| n.clone()).unwrap_or_else(|| name.clone());
+                    (g, gname)
+                }
+                _ => (owner.to_string(), name.clone()),
+            }
+        };
+        // Current dossiers by system.
+        let mut sql = Sql::new("SELECT d.system_id, d.status, d.regime, d.level, d.stage_started FROM dossiers d WHERE d.superseded = 0");
+        if !province {
+            sql.push(" AND d.system_id IN ");
+            self.systems_in_scope(&mut sql);
+        }
+        struct Current {
+            status: DossierStatus,
+            regime: String,
+            level: u8,
+            stage_started: String,
+        }
+        let mut dossiers: HashMap<String, Vec<Current>> = HashMap::new();
+        for r in sql.query().all(self).await? {
+            let st: String = r.try_get("status")?;
+            let level: i16 = r.try_get("level")?;
+            dossiers.entry(r.try_get("system_id")?).or_default().push(Current {
+                status: DossierStatus::parse(&st).ok_or_else(|| crate::StoreError::Corrupt("dossier status", st.clone()))?,
+                regime: r.try_get("regime")?,
+                level: u8::try_from(level).unwrap_or(0),
+                stage_started: r.try_get("stage_started")?,
+            });
+        }
+        // The latest determination of each system.
+        let mut sql = Sql::new("SELECT system_id, level, regime FROM level_assessments WHERE 1=1");
+        if !province {
+            sql.push(" AND system_id IN ");
+            self.systems_in_scope(&mut sql);
+        }
+        sql.push(" ORDER BY created_at, id");
+        let mut assessed: HashMap<String, (u8, String)> = HashMap::new();
+        for r in sql.query().all(self).await? {
+            let level: i16 = r.try_get("level")?;
+            assessed.insert(r.try_get("system_id")?, (u8::try_from(level).unwrap_or(0), r.try_get("regime")?));
+        }
+        // Own statuses of the systems in scope and of their hosts (hosts may lie outside
+        // the scope; only their "met" flags are used, nothing of them is shown).
+        let mut sql = Sql::new("SELECT system_id, requirement_key, status FROM requirement_status WHERE 1=1");
+        if !province {
+            sql.push(" AND (system_id IN ");
+            self.systems_in_scope(&mut sql);
+            sql.push(" OR system_id IN (SELECT s.hosting_system_id FROM systems s WHERE s.hosting_system_id IS NOT NULL");
+            self.restrict_ids(&mut sql, "s", "systems", &["owner_unit_id", "operator_unit_id"]);
+            sql.push("))");
+        }
         let mut statuses: HashMap<String, HashMap<String, ReqStatus>> = HashMap::new();
-        for r in sqlx::query("SELECT system_id, requirement_key, status FROM requirement_status")
-            .all(self)
-            .await?
-        {
+        for r in sql.query().all(self).await? {
             let s: String = r.try_get("status")?;
             statuses.entry(r.try_get("system_id")?).or_default().insert(
                 r.try_get("requirement_key")?,
                 ReqStatus::parse(&s).ok_or_else(|| crate::StoreError::Corrupt("requirement status", s.clone()))?,
             );
         }
+        let none = Vec::new();
         let mut out = Vec::with_capacity(systems.len());
-        for s in systems {
-            let mine: Vec<_> = dossiers
-                .iter()
-                .filter(|(d, _)| d.system_id == s.id)
-                .map(|(d, _)| d)
-                .collect();
+        for r in systems {
+            let id: String = r.try_get("id")?;
+            let status: String = r.try_get("status")?;
+            let hosting: Option<String> = r.try_get("hosting_system_id")?;
+            let owner_unit_id: String = r.try_get("owner_unit_id")?;
+            let group = group_of(&owner_unit_id);
+            let mine = dossiers.get(&id).unwrap_or(&none);
             let approved = mine.iter().find(|d| d.status == DossierStatus::Approved);
             let pending = mine.iter().find(|d| d.status.is_pending());
             let overdue = pending.is_some_and(|d| {
@@ -83,16 +167,12 @@ impl Scoped<'_> {
             });
             let basis = approved
                 .map(|d| (d.regime.clone(), d.level))
-                .or_else(|| Some((regimes.get(&s.id)?.clone(), *assessed.get(&s.id)?)));
+                .or_else(|| assessed.get(&id).map(|(l, r)| (r.clone(), *l)));
             let (plan, plan_percent) =
                 match basis.and_then(|(r, l)| Some((load_regime(&r).ok()?, l))) {
                     Some((regime, level)) => {
-                        let own = statuses.get(&s.id);
-                        let host = s
-                            .fields
-                            .hosting_system_id
-                            .as_ref()
-                            .and_then(|h| statuses.get(h));
+                        let own = statuses.get(&id);
+                        let host = hosting.as_ref().and_then(|h| statuses.get(h));
                         use khien_levels::RequirementKind::*;
                         let items = regime
                             .catalogue
@@ -116,17 +196,19 @@ impl Scoped<'_> {
                     None => ("none", 0.0),
                 };
             out.push(SystemSecurity {
-                operating: s.fields.status == khien_domain::systems::SystemStatus::Operating,
+                operating: status == khien_domain::systems::SystemStatus::Operating.as_str(),
                 approved_level: approved.map(|d| d.level),
-                proposed_level: assessed.get(&s.id).copied(),
+                proposed_level: assessed.get(&id).map(|(l, _)| *l),
                 plan,
                 plan_percent,
                 pending: pending.map(|d| d.status),
                 overdue,
-                system_id: s.id,
-                name: s.fields.name,
-                owner_unit_id: s.fields.owner_unit_id,
-                owner_unit_name: s.owner_unit_name,
+                name: r.try_get("name")?,
+                owner_unit_name: unit_names.get(&owner_unit_id).map(|(n, _)| n.clone()).unwrap_or_default(),
+                group_unit_id: group.0,
+                group_unit_name: group.1,
+                owner_unit_id,
+                system_id: id,
             });
         }
         Ok(out)

@@ -352,8 +352,10 @@ impl Scoped<'_> {
         Ok(Page {
             items: rows.iter().map(rule_from_row).collect::<Result<Vec<_>>>()?,
             total,
+            total_capped: false,
             page,
             per_page,
+            next_after: None,
         })
     }
 

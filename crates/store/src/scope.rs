@@ -111,6 +111,59 @@ impl<'a> Scoped<'a> {
         }
     }
 
+    /// Appends the subtree filter for rows of `table` (aliased so that `id_col` names
+    /// its key) whose unit-id columns `id_exprs` point into the scope; nothing for the
+    /// province. One column: `AND <col> IN <units in scope>`. Several (owner or
+    /// operator): `AND <id_col> IN (SELECT id FROM <table> WHERE <col1> IN <units> UNION
+    /// …)`, so each side is an index lookup (an `OR` of two `IN`s makes PostgreSQL test
+    /// every row). No join to `units` either way; the scope's units come from a range
+    /// of the indexed `units.path`.
+    pub(crate) fn restrict_ids(&self, sql: &mut Sql, id_col: &str, table: &str, id_exprs: &[&str]) {
+        if matches!(self.scope, Scope::Subtree { .. }) {
+            if let [one] = id_exprs {
+                sql.push(" AND ").push(&format!("{id_col}.{one}")).push(" IN ");
+                self.push_scope_units(sql);
+                return;
+            }
+            sql.push(" AND ").push(&format!("{id_col}.id")).push(" IN (");
+            for (i, expr) in id_exprs.iter().enumerate() {
+                if i > 0 {
+                    sql.push(" UNION ");
+                }
+                sql.push(&format!("SELECT id FROM {table} WHERE {expr} IN "));
+                self.push_scope_units(sql);
+            }
+            sql.push(")");
+        }
+    }
+
+    /// `(SELECT id FROM units WHERE <path in the scope's subtree>)`; for the province
+    /// scope every unit. The subtree is a range of the path (`>= '/a/b/'` and
+    /// `< '/a/b0'`, '0' being the character after '/'), which both databases answer
+    /// from the unique index on `units.path` under a bytewise collation (SQLite's
+    /// BINARY; PostgreSQL created with `C` or `C.UTF-8`, docs/decisions.md). The
+    /// `LIKE` keeps the answer exact under any other collation.
+    pub(crate) fn push_scope_units(&self, sql: &mut Sql) {
+        match &self.scope {
+            Scope::Province => {
+                sql.push("(SELECT id FROM units)");
+            }
+            Scope::Subtree { unit_path } => {
+                let end = match unit_path.strip_suffix('/') {
+                    Some(stem) => format!("{stem}0"),
+                    None => format!("{unit_path}\u{10ffff}"),
+                };
+                sql.push("(SELECT id FROM units WHERE path >= ")
+                    .text(unit_path.clone())
+                    .push(" AND path < ")
+                    .text(end)
+                    .push(" AND path LIKE ")
+                    .text(format!("{}%", khien_domain::text::like_escape(unit_path)))
+                    .push(" ESCAPE '\\')");
+            }
+        }
+    }
+
     pub fn sees_path(&self, path: &str) -> bool {
         self.scope.contains_path(path)
     }

@@ -40,9 +40,12 @@ pub struct SystemFilter {
     pub sort: String,
     pub dir: String,
     pub page: i64,
+    /// The last id of the page before (keyset paging, by name).
+    pub after: String,
 }
 
 const SELECT: &str = "SELECT s.id, s.code, s.name, s.owner_unit_id, s.operator_unit_id, s.system_type, s.status, s.go_live_date, s.hosting_system_id, s.information_types, s.personal_subjects, s.sensitive_subjects, s.handles_admin_procedures, s.requires_24x7, s.urls, s.ip_ranges, s.description, s.created_at, s.updated_at, ou.name AS owner_name, ou.path AS owner_path, opu.name AS operator_name, hs.name AS hosting_name";
+const FROM_JOINS: &str = " FROM systems s JOIN units ou ON ou.id = s.owner_unit_id JOIN units opu ON opu.id = s.operator_unit_id LEFT JOIN systems hs ON hs.id = s.hosting_system_id";
 const FROM: &str = " FROM systems s JOIN units ou ON ou.id = s.owner_unit_id JOIN units opu ON opu.id = s.operator_unit_id LEFT JOIN systems hs ON hs.id = s.hosting_system_id WHERE 1=1";
 
 fn lines(s: &str) -> Vec<String> {
@@ -125,9 +128,11 @@ fn invalid(field: &'static str, key: &'static str, detail: &str) -> StoreError {
 }
 
 impl Scoped<'_> {
-    fn filtered(&self, f: &SystemFilter) -> Sql {
-        let mut sql = Sql::new(FROM);
-        self.restrict(&mut sql, &["ou.path", "opu.path"]);
+    /// The WHERE clause of a list, on `systems s` alone (no join), so the count is an
+    /// index scan of `systems` and the scope an index lookup per side.
+    async fn filtered(&self, f: &SystemFilter) -> Result<Sql> {
+        let mut sql = Sql::new(" WHERE 1=1");
+        self.restrict_ids(&mut sql, "s", "systems", &["owner_unit_id", "operator_unit_id"]);
         let q = fold(&f.q);
         if !q.is_empty() {
             let pat = format!("%{}%", like_escape(&q));
@@ -138,9 +143,29 @@ impl Scoped<'_> {
                 .push(" ESCAPE '\\')");
         }
         if !f.unit_id.trim().is_empty() {
-            sql.push(" AND ou.path LIKE (SELECT path FROM units WHERE id = ")
-                .text(f.unit_id.trim())
-                .push(") || '%'");
+            // The chosen unit's subtree, as a range of the indexed path (the scope above
+            // still applies: this only narrows).
+            let path: Option<String> = sqlx::query("SELECT path FROM units WHERE id = $1")
+                .bind(f.unit_id.trim().to_string())
+                .opt(self)
+                .await?
+                .map(|r| r.try_get("path"))
+                .transpose()?;
+            match path {
+                Some(p) => {
+                    let end = format!("{}0", p.strip_suffix('/').unwrap_or(&p));
+                    sql.push(" AND s.owner_unit_id IN (SELECT id FROM units WHERE path >= ")
+                        .text(p.clone())
+                        .push(" AND path < ")
+                        .text(end)
+                        .push(" AND path LIKE ")
+                        .text(format!("{}%", like_escape(&p)))
+                        .push(" ESCAPE '\\')");
+                }
+                None => {
+                    sql.push(" AND 1=0");
+                }
+            }
         }
         if let Some(t) = SystemType::parse(f.system_type.trim()) {
             sql.push(" AND s.system_type = ").text(t.as_str());
@@ -148,20 +173,24 @@ impl Scoped<'_> {
         if let Some(st) = SystemStatus::parse(f.status.trim()) {
             sql.push(" AND s.status = ").text(st.as_str());
         }
-        sql
+        Ok(sql)
     }
 
-    /// A page of systems (or all of them with `per_page = None`, for exports).
+    /// A page of systems (or all of them with `per_page = None`, for exports). In the
+    /// default order (by name) a page after the first is asked for by `after` (the last
+    /// id of the page before): the keyset, so page 2,000 costs what page 1 costs.
     pub async fn systems(&self, f: &SystemFilter, per_page: Option<i64>) -> Result<Page<System>> {
-        let base = self.filtered(f);
-        let mut count = Sql::new("SELECT COUNT(*) AS n");
-        count.text.push_str(&base.text);
-        count.args_from(&base);
-        let total: i64 = count
-            .query()
-            .one(self)
-            .await?
-            .try_get("n")?;
+        let mut base = self.filtered(f).await?;
+        let (total, total_capped) = match per_page {
+            Some(_) => crate::cap(
+                crate::capped_count(&base, "SELECT 1 FROM systems s")
+                    .query()
+                    .one(self)
+                    .await?
+                    .try_get("n")?,
+            ),
+            None => (0, false),
+        };
         let order = match f.sort.as_str() {
             "owner" => "ou.name_norm",
             "type" => "s.system_type",
@@ -170,25 +199,63 @@ impl Scoped<'_> {
             "updated" => "s.updated_at",
             _ => "s.name_norm",
         };
-        let dir = if f.dir == "desc" { "DESC" } else { "ASC" };
+        let desc = f.dir == "desc";
+        let dir = if desc { "DESC" } else { "ASC" };
+        let by_name = order == "s.name_norm";
+        let mut keyset = false;
+        if by_name && per_page.is_some() && !f.after.trim().is_empty() {
+            let row = sqlx::query("SELECT name_norm FROM systems WHERE id = $1")
+                .bind(f.after.trim().to_string())
+                .opt(self)
+                .await?;
+            if let Some(r) = row {
+                let name: String = r.try_get("name_norm")?;
+                let cmp = if desc { "<" } else { ">" };
+                // `name >= x AND (name > x OR id > y)`: the first term is an index range
+                // on both databases (an OR alone is not).
+                let ge = if desc { "<=" } else { ">=" };
+                base.push(&format!(" AND s.name_norm {ge} "))
+                    .text(name.clone())
+                    .push(&format!(" AND (s.name_norm {cmp} "))
+                    .text(name)
+                    .push(&format!(" OR s.id {cmp} "))
+                    .text(f.after.trim())
+                    .push(")");
+                keyset = true;
+            }
+        }
         let mut q = Sql::new(SELECT);
+        q.push(FROM_JOINS);
         q.text.push_str(&base.text);
         q.args_from(&base);
-        q.push(&format!(" ORDER BY {order} {dir}, s.id"));
+        // By name both keys follow the direction, so the keyset and the index agree.
+        if by_name {
+            q.push(&format!(" ORDER BY s.name_norm {dir}, s.id {dir}"));
+        } else {
+            q.push(&format!(" ORDER BY {order} {dir}, s.id"));
+        }
         let page = crate::clamp_page(f.page);
         if let Some(n) = per_page {
-            q.push(" LIMIT ")
-                .int(n)
-                .push(" OFFSET ")
-                .int((page - 1) * n);
+            q.push(" LIMIT ").int(n + 1);
+            if !keyset {
+                q.push(" OFFSET ").int((page - 1) * n);
+            }
         }
         let rows = q.query().all(self).await?;
-        let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+        let mut items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+        let more = per_page.is_some_and(|n| items.len() as i64 > n);
+        if let Some(n) = per_page {
+            items.truncate(usize::try_from(n).unwrap_or(0));
+        }
+        let next_after = (more && by_name).then(|| items.last().map(|s| s.id.clone())).flatten();
+        let total = if per_page.is_none() { items.len() as i64 } else { total };
         Ok(Page {
             items,
             total,
+            total_capped,
             page,
             per_page: per_page.unwrap_or(total.max(1)),
+            next_after,
         })
     }
 

@@ -99,6 +99,31 @@ impl Scoped<'_> {
         Ok(tree_order(units))
     }
 
+    /// The units a list offers as a filter: the top of the scope (its root units and
+    /// their children) and the one chosen, in tree order. Choosing a unit filters by
+    /// its whole subtree, so the next level down is reached from there; a drop-down of
+    /// every unit of a national tree (5,000) would weigh more than the list itself.
+    pub async fn unit_choices(&self, selected: &str) -> Result<Vec<Unit>> {
+        let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM units u WHERE u.active = 1 AND ("));
+        match &self.scope {
+            Scope::Province => {
+                sql.push("u.parent_id IS NULL OR u.parent_id IN (SELECT id FROM units WHERE parent_id IS NULL)");
+            }
+            Scope::Subtree { unit_path } => {
+                let top = unit_path.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string();
+                sql.push("u.id = ").text(top.clone()).push(" OR u.parent_id = ").text(top);
+            }
+        }
+        if !selected.trim().is_empty() {
+            sql.push(" OR u.id = ").text(selected.trim());
+        }
+        sql.push(")");
+        self.restrict(&mut sql, &["u.path"]);
+        let rows = sql.query().all(self).await?;
+        let units = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+        Ok(tree_order(units))
+    }
+
     pub async fn unit(&self, id: &str) -> Result<Unit> {
         let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM units u WHERE u.id = "));
         sql.text(id);
@@ -385,7 +410,8 @@ impl Store {
 
 /// Depth-first order with siblings sorted by name (Vietnamese-folded).
 fn tree_order(mut units: Vec<Unit>) -> Vec<Unit> {
-    units.sort_by_key(|a| fold(&a.fields.name));
+    // Folded once per unit, not once per comparison.
+    units.sort_by_cached_key(|a| fold(&a.fields.name));
     let ids: std::collections::HashSet<String> = units.iter().map(|u| u.id.clone()).collect();
     let mut children: std::collections::HashMap<Option<String>, Vec<Unit>> =
         std::collections::HashMap::new();

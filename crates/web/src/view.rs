@@ -134,6 +134,37 @@ pub fn render<P: askama::Template>(page: &P) -> AppResult<Html<String>> {
 }
 
 /// Page links for list pages: keeps the current query, changes `page`.
+/// The link to page `page` reached by the keyset cursor `after` (the page number is
+/// only shown; the cursor decides what is listed).
+pub fn after_href(base_query: &str, page: i64, after: &str) -> String {
+    let after: String = url_escape(after);
+    if base_query.is_empty() {
+        format!("?page={page}&after={after}")
+    } else {
+        format!("?{base_query}&page={page}&after={after}")
+    }
+}
+
+fn url_escape(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .unwrap_or_default()
+        .trim_start_matches('=')
+        .to_string()
+}
+
+/// 10000 → "10.000" (Vietnamese digit grouping).
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(ch);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
 pub fn page_href(base_query: &str, page: i64) -> String {
     if base_query.is_empty() {
         format!("?page={page}")

@@ -12,13 +12,14 @@ use khien_store::accounts::NewUser;
 /// The password of every demo account (printed at start; demo data only).
 pub const DEMO_PASSWORD: &str = "Khien@2026!";
 
-/// splitmix64: tiny, deterministic, good enough to pick names.
 mod levels;
+pub mod national;
 
+/// splitmix64: tiny, deterministic, good enough to pick names.
 pub(crate) struct Rng(u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -28,12 +29,12 @@ impl Rng {
     pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
     }
 }
 
-const DEPARTMENTS: &[(&str, &str)] = &[
+pub(crate) const DEPARTMENTS: &[(&str, &str)] = &[
     ("VP-UBND", "Văn phòng Ủy ban nhân dân tỉnh"),
     (
         "VP-DDBQH",
@@ -81,16 +82,16 @@ const DEPARTMENTS: &[(&str, &str)] = &[
     ("VIETTEL", "Viettel tỉnh"),
 ];
 
-const SYLLABLES_A: &[&str] = &[
+pub(crate) const SYLLABLES_A: &[&str] = &[
     "Hòa", "Tân", "Phú", "Bình", "An", "Ea", "Krông", "Cư", "Buôn", "Đắk", "Quảng", "Vĩnh",
     "Thành", "Xuân", "Đông",
 ];
-const SYLLABLES_B: &[&str] = &[
+pub(crate) const SYLLABLES_B: &[&str] = &[
     "Thịnh", "Lộc", "Hưng", "Phước", "Thuận", "Kar", "Pắc", "M'gar", "Đôn", "Mil", "Sơn", "Hiệp",
     "Nam", "Bắc", "Tiến", "Lợi", "Khánh",
 ];
 
-const SYSTEM_TEMPLATES: &[(&str, SystemType, &[InfoType], bool, bool)] = &[
+pub(crate) const SYSTEM_TEMPLATES: &[(&str, SystemType, &[InfoType], bool, bool)] = &[
     (
         "Cổng thông tin điện tử",
         SystemType::CitizenBusiness,
@@ -163,7 +164,7 @@ const SYSTEM_TEMPLATES: &[(&str, SystemType, &[InfoType], bool, bool)] = &[
     ),
 ];
 
-const COMPONENTS: &[(&str, &str, &str, &str)] = &[
+pub(crate) const COMPONENTS: &[(&str, &str, &str, &str)] = &[
     (
         "Microsoft",
         "Windows Server",
@@ -238,7 +239,7 @@ const COMPONENTS: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-fn unit(code: &str, name: &str, kind: UnitKind, rng: &mut Rng) -> UnitFields {
+pub(crate) fn unit(code: &str, name: &str, kind: UnitKind, rng: &mut Rng) -> UnitFields {
     let n = rng.below(9000) + 1000;
     let slug = code.to_lowercase();
     UnitFields {
@@ -515,7 +516,7 @@ pub async fn create(store: &Store) -> anyhow::Result<String> {
     Ok(out)
 }
 
-fn sign_in_details(out: &mut String) {
+pub(crate) fn sign_in_details(out: &mut String) {
     let _ = writeln!(
         out,
         "Sign in with any of these users, password {DEMO_PASSWORD}:"

@@ -23,6 +23,13 @@ impl AuditPage {
     fn page_link(&self, n: i64) -> String {
         page_href(&self.base_query, n)
     }
+    /// The next page: by cursor (keyset) when the list has one, else by number.
+    fn next_link(&self) -> String {
+        match &self.page.next_after {
+            Some(after) => crate::view::after_href(&self.base_query, self.page.page + 1, after),
+            None => page_href(&self.base_query, self.page.page + 1),
+        }
+    }
 }
 
 pub async fn page(

@@ -98,6 +98,66 @@ struct OverviewPage {
     total: Row,
     targets: Vec<Target>,
     overdue_systems: Vec<SystemSecurity>,
+    /// Overdue systems beyond those listed.
+    overdue_more: usize,
+}
+
+impl OverviewPage {
+    fn overdue_more_text(&self) -> String {
+        self.c.t.f("province.overdue_more", &[&self.overdue_more.to_string()])
+    }
+}
+
+/// Rows per owner unit up to this many owners; rolled up one level beyond.
+const ROWS_PER_OWNER_UP_TO: usize = 300;
+
+/// Overdue systems listed by name; the rest are counted.
+const OVERDUE_LISTED: usize = 200;
+
+/// The view's numbers: one row per unit one level below the top of the scope.
+struct Tally {
+    rows: Vec<Row>,
+    total: Row,
+    overdue_systems: Vec<SystemSecurity>,
+    overdue_more: usize,
+}
+
+async fn tally(state: &AppState, auth: &Auth<AnyRole>, today: time::Date) -> khien_store::error::Result<Tally> {
+    let all = auth
+        .scoped(state)
+        .security_overview(today, &state.config.calendar)
+        .await?;
+    // One row per owner unit, as long as that stays a readable table; beyond
+    // `ROWS_PER_OWNER_UP_TO` owners (a national tree) one row per unit one level below
+    // the top of the scope (each province), which a click narrows further.
+    let owners: std::collections::HashSet<&str> = all.iter().map(|s| s.owner_unit_id.as_str()).collect();
+    let by_owner = owners.len() <= ROWS_PER_OWNER_UP_TO;
+    let mut by_unit: BTreeMap<(String, String), Row> = BTreeMap::new();
+    let mut total = Row::default();
+    for s in &all {
+        let (id, name) = if by_owner {
+            (&s.owner_unit_id, &s.owner_unit_name)
+        } else {
+            (&s.group_unit_id, &s.group_unit_name)
+        };
+        let row = by_unit
+            .entry((khien_domain::text::fold(name), id.clone()))
+            .or_insert_with(|| Row {
+                unit_id: id.clone(),
+                unit: name.clone(),
+                ..Row::default()
+            });
+        row.add(s);
+        total.add(s);
+    }
+    let overdue: Vec<SystemSecurity> = all.into_iter().filter(|s| s.overdue).collect();
+    let overdue_more = overdue.len().saturating_sub(OVERDUE_LISTED);
+    Ok(Tally {
+        rows: by_unit.into_values().collect(),
+        total,
+        overdue_systems: overdue.into_iter().take(OVERDUE_LISTED).collect(),
+        overdue_more,
+    })
 }
 
 pub async fn page(
@@ -110,27 +170,21 @@ pub async fn page(
         .now()
         .to_offset(khien_domain::time_fmt::VIETNAM)
         .date();
-    let all = auth
-        .scoped(&state)
-        .security_overview(today, &state.config.calendar)
-        .await?;
-    let mut by_unit: BTreeMap<String, Row> = BTreeMap::new();
-    let mut total = Row {
-        unit: c.t.s("province.total").to_string(),
-        ..Row::default()
-    };
-    for s in &all {
-        let row = by_unit
-            .entry(khien_domain::text::fold(&s.owner_unit_name))
-            .or_insert_with(|| Row {
-                unit_id: s.owner_unit_id.clone(),
-                unit: s.owner_unit_name.clone(),
-                ..Row::default()
-            });
-        row.add(s);
-        total.add(s);
-    }
     let today_iso = khien_domain::time_fmt::iso_date(today);
+    // Province-wide, the tally of every system is kept between requests (recomputed
+    // after a write); a subtree's is a few index lookups and computed each time.
+    let t = if auth.principal.scope() == khien_domain::Scope::Province {
+        state
+            .store
+            .cached(&format!("levels:{today_iso}"), || tally(&state, &auth, today))
+            .await?
+    } else {
+        std::sync::Arc::new(tally(&state, &auth, today).await?)
+    };
+    let total = Row {
+        unit: c.t.s("province.total").to_string(),
+        ..t.total.clone()
+    };
     let mut targets = Vec::new();
     for (key, label_key, done) in [
         (
@@ -150,13 +204,13 @@ pub async fn page(
             missed,
         });
     }
-    let overdue_systems = all.into_iter().filter(|s| s.overdue).collect();
     render(&OverviewPage {
         c,
-        rows: by_unit.into_values().collect(),
+        rows: t.rows.clone(),
         total,
         targets,
-        overdue_systems,
+        overdue_systems: t.overdue_systems.clone(),
+        overdue_more: t.overdue_more,
     })
 }
 

@@ -104,7 +104,7 @@ pub fn base_query(raw: Option<&str>) -> String {
         serde_urlencoded::from_str(raw.unwrap_or("")).unwrap_or_default();
     let kept: Vec<(String, String)> = pairs
         .into_iter()
-        .filter(|(k, v)| k != "page" && !v.is_empty())
+        .filter(|(k, v)| k != "page" && k != "after" && !v.is_empty())
         .collect();
     serde_urlencoded::to_string(kept).unwrap_or_default()
 }

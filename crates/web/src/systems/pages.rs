@@ -37,7 +37,18 @@ impl ListPage {
         page_href(&self.base_query, n)
     }
     fn count_text(&self) -> String {
-        self.c.t.f("systems.count", &[&self.page.total.to_string()])
+        if self.page.total_capped {
+            self.c.t.f("systems.count_more", &[&crate::view::thousands(self.page.total)])
+        } else {
+            self.c.t.f("systems.count", &[&self.page.total.to_string()])
+        }
+    }
+    /// The next page: by cursor when the list has one (keyset), else by number.
+    fn next_link(&self) -> String {
+        match &self.page.next_after {
+            Some(after) => crate::view::after_href(&self.base_query, self.page.page + 1, after),
+            None => page_href(&self.base_query, self.page.page + 1),
+        }
     }
     /// Link that sorts by `key`, flipping direction when already sorted by it.
     fn sort_link(&self, key: &str) -> String {
@@ -66,7 +77,7 @@ pub async fn list(
 ) -> AppResult<Html<String>> {
     let scoped = auth.scoped(&state);
     let page = scoped.systems(&filter, Some(PER_PAGE)).await?;
-    let units = scoped.units(false).await?;
+    let units = scoped.unit_choices(&filter.unit_id).await?;
     render(&ListPage {
         c,
         filter,
