@@ -331,6 +331,7 @@ impl Scoped<'_> {
             .await?
             .may_attach(r.actor_for(&system), part)
             .map_err(refused)?;
+        policy::check_attachment_type(&file.filename)?;
         let a = self
             .attach(
                 &mut tx,
@@ -343,6 +344,55 @@ impl Scoped<'_> {
             .await?;
         tx.commit().await?;
         Ok(a)
+    }
+
+    /// Removes a file attached by mistake (to attach the right one), while the policy
+    /// still lets this principal attach to its part. The row goes; the audit entry
+    /// keeps what it was.
+    pub async fn remove_dossier_file(&self, dossier_id: &str, attachment_id: &str) -> Result<()> {
+        let mut tx = self.write().await?;
+        let r = self.within(&tx);
+        let d = r.dossier(dossier_id).await?;
+        let system = r.system(&d.system_id).await?;
+        let a = r
+            .attachment_rows("dossier", dossier_id)
+            .await?
+            .into_iter()
+            .find(|a| a.id == attachment_id)
+            .ok_or(StoreError::NotFound)?;
+        r.dossier_facts(&d)
+            .await?
+            .may_attach(r.actor_for(&system), &a.part)
+            .map_err(refused)?;
+        let gone = sqlx::query("DELETE FROM attachments WHERE id = $1 AND owner_kind = 'dossier' AND owner_id = $2")
+            .bind(attachment_id.to_string())
+            .bind(dossier_id.to_string())
+            .run(&tx)
+            .await?;
+        if gone != 1 {
+            return Err(conflict("dossier.err_concurrent"));
+        }
+        // The dossier's status is what the policy read: the removal must not land
+        // after a concurrent submit.
+        let same = sqlx::query("UPDATE dossiers SET updated_at = updated_at WHERE id = $1 AND status = $2 AND superseded = 0")
+            .bind(dossier_id.to_string())
+            .bind(d.status.as_str().to_string())
+            .run(&tx)
+            .await?;
+        if same != 1 {
+            return Err(conflict("dossier.err_concurrent"));
+        }
+        tx.record(
+            "detach",
+            "dossier",
+            dossier_id,
+            (&system.fields.owner_unit_id, &system.owner_path),
+            Some(&a),
+            None::<&()>,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Records the system's security regulation decision (required before approval).
@@ -423,13 +473,13 @@ impl Scoped<'_> {
             appraisal_opinion: &data.appraisal_opinion,
             decision_no: &data.decision_no,
             decision_by: &data.decision_by,
-            decision_date_valid: khien_domain::time_fmt::parse_user_date(&data.decision_date)
-                .is_some(),
+            decision_date: &data.decision_date,
         };
         r.dossier_facts(&d)
             .await?
-            .check(r.actor_for(&system), t, &input)
+            .check(r.actor_for(&system), t)
             .map_err(refused)?;
+        policy::check_input(t, &input, self.store.today_vn())?;
         let to = t.to();
         let now = tx.at().to_string();
         let today = khien_domain::time_fmt::iso_date(self.store.today_vn());

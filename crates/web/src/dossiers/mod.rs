@@ -23,6 +23,12 @@ pub(crate) fn page_routes() -> Routes {
             pages::download,
         )
         .post(
+            "/dossiers/{id}/files/{att}/delete",
+            any,
+            Tenancy::Unit,
+            pages::remove_file,
+        )
+        .post(
             "/dossiers/{id}/regulation",
             sys,
             Tenancy::Unit,
