@@ -13,6 +13,25 @@ use crate::roles::Role;
 /// The part only the specialised unit (the department) supplies.
 pub const EXPERT_OPINION: &str = "expert_opinion";
 
+/// Papers that travel with a step rather than make up the dossier: the owner's cover
+/// letter asking for appraisal (công văn đề nghị thẩm định) with the submission, the
+/// appraiser's document with its result, the signed decision with the approval. Each
+/// is attached by whoever takes its step, before or just after taking it, and never
+/// blocks the step (the platform records paper that exists elsewhere).
+pub const STEP_DOCUMENTS: [(&str, Transition); 3] = [
+    ("cover_letter", Transition::Submit),
+    ("appraisal_document", Transition::RecordAppraisal),
+    ("signed_decision", Transition::Approve),
+];
+
+/// The step a step document belongs to.
+pub fn step_of(part: &str) -> Option<Transition> {
+    STEP_DOCUMENTS
+        .iter()
+        .find(|(k, _)| *k == part)
+        .map(|(_, t)| *t)
+}
+
 /// How the acting principal stands to the dossier's system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Relation {
@@ -158,6 +177,9 @@ impl DossierFacts<'_> {
 
     /// Whether `actor` may attach a file to `part` now.
     pub fn may_attach(&self, actor: Actor, part: &str) -> Result<(), Refusal> {
+        if let Some(t) = step_of(part) {
+            return self.may_attach_for_step(actor, t);
+        }
         if !self.is_part(part) {
             return Err(state("dossier.err_part"));
         }
@@ -182,6 +204,35 @@ impl DossierFacts<'_> {
             return Err(state("dossier.err_locked"));
         }
         Ok(())
+    }
+
+    /// A step's document: the step's roles, while the step may be taken or right after.
+    fn may_attach_for_step(&self, actor: Actor, t: Transition) -> Result<(), Refusal> {
+        if self.superseded {
+            return Err(state("dossier.err_locked"));
+        }
+        let authority = self
+            .regime
+            .authority(self.level)
+            .ok_or(state("dossier.err_regime"))?;
+        if !allowed_roles(t, authority).contains(&actor.role)
+            || (t == Transition::Submit && actor.relation == Relation::Operator)
+        {
+            return Err(FORBIDDEN);
+        }
+        if !t.from().contains(&self.status) && self.status != t.to() {
+            return Err(state("dossier.err_locked"));
+        }
+        Ok(())
+    }
+
+    /// Step documents `actor` may attach now.
+    pub fn attachable_step_documents(&self, actor: Actor) -> Vec<&'static str> {
+        STEP_DOCUMENTS
+            .iter()
+            .filter(|(k, _)| self.may_attach(actor, k).is_ok())
+            .map(|(k, _)| *k)
+            .collect()
     }
 
     /// The owner prepares its parts while the dossier is with it.
@@ -360,6 +411,28 @@ mod tests {
         assert_eq!(appraised.check(admin, Transition::Approve), Ok(()));
         appraised.superseded = true;
         assert!(appraised.actions(admin).is_empty());
+    }
+
+    #[test]
+    fn step_documents_go_with_their_step() {
+        let draft = facts("nd85-2016", 3, DossierStatus::Draft, &[]);
+        let manager = who(Role::UnitManager, Relation::Owner);
+        let admin = who(Role::ProvinceAdmin, Relation::Province);
+        let inspector = who(Role::Inspector, Relation::Province);
+        assert_eq!(draft.may_attach(manager, "cover_letter"), Ok(()));
+        assert_eq!(draft.may_attach(who(Role::UnitStaff, Relation::Owner), "cover_letter"), Err(FORBIDDEN));
+        assert_eq!(draft.may_attach(manager, "signed_decision"), Err(FORBIDDEN));
+        let submitted = facts("nd85-2016", 3, DossierStatus::Submitted, &[]);
+        assert_eq!(submitted.may_attach(manager, "cover_letter"), Ok(()), "just after submitting");
+        let appraising = facts("nd85-2016", 3, DossierStatus::UnderAppraisal, &[]);
+        assert_eq!(appraising.may_attach(inspector, "appraisal_document"), Ok(()));
+        assert_eq!(
+            appraising.may_attach(manager, "cover_letter").map_err(|r| r.key),
+            Err("dossier.err_locked")
+        );
+        let approved = facts("nd85-2016", 3, DossierStatus::Approved, &[]);
+        assert_eq!(approved.may_attach(admin, "signed_decision"), Ok(()));
+        assert_eq!(approved.attachable_step_documents(admin), vec!["signed_decision"]);
     }
 
     #[test]

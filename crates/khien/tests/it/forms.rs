@@ -317,6 +317,18 @@ async fn hand_offs_name_who_acts_next_and_ask_before_submitting() {
         assert!(!page.body.contains(r#"<small class="muted">system</small>"#));
         let page = manager.get(&url).await;
         assert!(page.body.contains("đang chờ bạn gửi thẩm định"), "the manager sees it waiting");
+        // The cover letter goes with the submission: the manager attaches it.
+        let r = manager
+            .multipart(&format!("{url}/files"), &[("part", "cover_letter")], "file", "cong-van.pdf", b"%PDF cv")
+            .await;
+        assert_eq!(r.status, 303);
+        let r = staff
+            .multipart(&format!("{url}/files"), &[("part", "signed_decision")], "file", "qd.pdf", b"%PDF qd")
+            .await;
+        assert_eq!(r.status, 403, "a decision is not the staff's to attach");
+        let page = manager.get(&url).await;
+        let docs = page.body.split(r#"id="step-documents""#).nth(1).unwrap_or("");
+        assert!(docs.contains("Công văn đề nghị thẩm định") && docs.contains("cong-van.pdf"));
         let ask = manager.post_form(&format!("{url}/submit"), &[]).await;
         assert_eq!(ask.status, 200);
         assert!(ask.body.contains("Sở Khoa học và Công nghệ"), "{}", ask.body);

@@ -32,7 +32,7 @@ struct DossierPage {
     overdue: bool,
     /// Steps the viewer may take from the current state (the dossier policy's answer).
     actions: Vec<Action>,
-    /// Parts the viewer may attach a file to now.
+    /// Parts the viewer may attach a file to now (step documents included).
     attachable: Vec<String>,
     may_set_regulation: bool,
     appraiser: String,
@@ -73,6 +73,14 @@ impl DossierPage {
             .map(|e| format!(".{e}"))
             .collect::<Vec<_>>()
             .join(",")
+    }
+    /// The step documents worth showing: those on file or attachable now.
+    fn step_documents(&self) -> Vec<&'static str> {
+        policy::STEP_DOCUMENTS
+            .iter()
+            .map(|(k, _)| *k)
+            .filter(|k| self.can_attach(k) || !self.files_of(k).is_empty())
+            .collect()
     }
     fn may_remove(&self, part: &str) -> bool {
         self.can_attach(part)
@@ -130,7 +138,8 @@ async fn build<A: Access>(state: &AppState, auth: &Auth<A>, c: Chrome, id: &str)
     let facts = scoped.dossier_facts(&d).await?;
     let actor = scoped.actor_for(&s);
     let actions = facts.actions(actor);
-    let attachable = facts.attachable_parts(actor);
+    let mut attachable = facts.attachable_parts(actor);
+    attachable.extend(facts.attachable_step_documents(actor).into_iter().map(String::from));
     let open = matches!(d.status, DossierStatus::Draft | DossierStatus::Returned) && !d.superseded;
     let waiting_for_viewer = open
         && actions
