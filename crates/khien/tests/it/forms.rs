@@ -317,6 +317,14 @@ async fn hand_offs_name_who_acts_next_and_ask_before_submitting() {
         assert!(!page.body.contains(r#"<small class="muted">system</small>"#));
         let page = manager.get(&url).await;
         assert!(page.body.contains("đang chờ bạn gửi thẩm định"), "the manager sees it waiting");
+        let list = manager.get("/dossiers").await;
+        assert_eq!(list.status, 200);
+        let row = list.body.split(&format!(r#"href="/dossiers/{dossier}""#)).nth(1).unwrap_or("");
+        assert!(row.split("</tr>").next().unwrap_or("").contains("<b>Gửi thẩm định</b>"), "in the manager's list, ready");
+        let list = staff.get("/dossiers").await;
+        let row = list.body.split(&format!(r#"href="/dossiers/{dossier}""#)).nth(1).unwrap_or("");
+        assert!(row.split("</tr>").next().unwrap_or("").contains("quản lý đơn vị gửi thẩm định"), "staff see who submits");
+        assert!(!list.body.contains(FOREIGN), "only the unit's dossiers");
         // The cover letter goes with the submission: the manager attaches it.
         let r = manager
             .multipart(&format!("{url}/files"), &[("part", "cover_letter")], "file", "cong-van.pdf", b"%PDF cv")
