@@ -440,7 +440,11 @@ pub async fn waiting(
     for o in scoped.open_dossiers(&open, WAITING_LIMIT).await? {
         let (facts, actor) = scoped.open_facts(&o)?;
         let actions = facts.actions(actor);
-        let ready = actions.iter().find(|a| a.blocked_by.is_none());
+        // The step forward before "return", which is always open to the appraiser.
+        let ready = actions
+            .iter()
+            .filter(|a| a.blocked_by.is_none())
+            .min_by_key(|a| a.transition == Transition::Return);
         let (step, note) = match (ready, actions.first()) {
             (Some(a), _) => (Some(a.transition), None),
             (None, Some(a)) => (None, a.blocked_by),
