@@ -23,6 +23,22 @@ page.on("pageerror", (e) => consoleErrors.push(String(e)));
 let step = "";
 const run = async (name, fn) => { step = name; const t = Date.now(); await fn(); console.log(`ok   ${name} (${Date.now() - t} ms)`); };
 
+// A small ZIP (stored, no compression) built here, so the test needs no zip library.
+const crcTable = Array.from({ length: 256 }, (_, n) => { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; return c >>> 0; });
+const crc32 = (buf) => { let c = 0xffffffff; for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+function makeZip(entries) {
+  const locals = []; const centrals = []; let offset = 0;
+  for (const [name, text] of entries) {
+    const n = Buffer.from(name); const data = Buffer.from(text); const crc = crc32(data);
+    const local = Buffer.alloc(30); local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt32LE(crc, 14); local.writeUInt32LE(data.length, 18); local.writeUInt32LE(data.length, 22); local.writeUInt16LE(n.length, 26);
+    const central = Buffer.alloc(46); central.writeUInt32LE(0x02014b50, 0); central.writeUInt16LE(20, 4); central.writeUInt16LE(20, 6); central.writeUInt32LE(crc, 16); central.writeUInt32LE(data.length, 20); central.writeUInt32LE(data.length, 24); central.writeUInt16LE(n.length, 28); central.writeUInt32LE(offset, 42);
+    locals.push(local, n, data); centrals.push(central, n); offset += 30 + n.length + data.length;
+  }
+  const cd = Buffer.concat(centrals);
+  const end = Buffer.alloc(22); end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(entries.length, 8); end.writeUInt16LE(entries.length, 10); end.writeUInt32LE(cd.length, 12); end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, cd, end]);
+}
+
 try {
   await run("wrong password is refused, in Vietnamese", async () => {
     await page.goto(`${BASE}/login`);
@@ -276,8 +292,16 @@ try {
     await p.waitForURL(`${BASE}/`);
     await p.goto(`${BASE}/hunts/new`);
     await p.fill("#title", "Săn tìm dò mật khẩu SSH");
-    const first = await p.$eval("#systems option", (o) => o.value);
-    await p.selectOption("#systems", [first]);
+    // Systems are ticked in a list that can be filtered by name, accents ignored.
+    const names = await p.$$eval("#systems .pick-list label", (ls) => ls.map((l) => l.textContent.trim()));
+    assert.ok(names.length > 0, "the officer's systems are listed");
+    if (await p.$("#systems-filter")) {
+      const word = names[0].split(/\s+/).slice(-1)[0].normalize("NFD").replace(/[\u0300-\u036f]/g, "");
+      await p.fill("#systems-filter", word);
+      assert.ok(await p.locator("#systems .pick-list label:visible").count() >= 1);
+    }
+    await p.locator("#systems .pick-list input[type=checkbox]").first().check();
+    assert.match(await p.textContent("#systems legend"), /\(1\)/, "the count of ticked systems shows");
     await p.setInputFiles("#logs", join(corpus, "logs/linux/OpenSSH_2k.log"));
     await Promise.all([p.waitForNavigation(), p.click("#start-hunt")]);
     // The page refreshes itself until the worker is done.
@@ -288,6 +312,105 @@ try {
     await p.check("input[name=conclusion][value=suspicious]");
     await Promise.all([p.waitForNavigation(), p.click("#save-conclusion")]);
     assert.match(await p.textContent("#conclusion"), /đáng ngờ/);
+    await ctx.close();
+  });
+
+  await run("on a phone (390 px): sign-in stacked, the menu behind a button, contacts as cards", async () => {
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const p = await ctx.newPage();
+    await p.goto(`${BASE}/login`);
+    const label = await p.$eval("#password", (i) => i.closest("label").getBoundingClientRect().top);
+    const input = await p.$eval("#password", (i) => i.getBoundingClientRect());
+    assert.ok(input.top > label + 10 && input.width > 300, `the password input sits under its label, full width (${input.width} px)`);
+    await p.fill("#username", "canbo.stc");
+    await p.fill("#password", PASSWORD);
+    await Promise.all([p.waitForNavigation(), p.click("#login-submit")]);
+    assert.ok(await p.isVisible("#menu-toggle"), "a menu button on a phone");
+    assert.ok(!(await p.isVisible("#main-menu a[href='/hunts']")), "the menu is folded");
+    await p.click("#menu-toggle");
+    for (const href of ["/", "/units", "/systems", "/levels", "/hunts", "/audit", "/contacts"]) {
+      assert.ok(await p.isVisible(`#main-menu a[href='${href}']`), `menu item ${href} reachable`);
+    }
+    const scrollsSideways = await p.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+    assert.ok(!scrollsSideways, "the page does not scroll sideways");
+    await p.goto(`${BASE}/contacts`);
+    assert.ok(!(await p.isVisible("#contacts thead")), "no table header on a phone: one card per unit");
+    assert.ok(!(await p.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1)), "contacts fit the phone");
+    assert.match(await p.textContent("#contacts tbody tr:first-child"), /Ủy ban nhân dân tỉnh/, "the province's own point first");
+    // A citizen with only a number: digits match whatever the spacing.
+    const phone = (await p.textContent("#contacts tbody tr:nth-child(2) a[href^='tel:']")).trim();
+    await p.goto(`${BASE}/contacts?q=${encodeURIComponent(phone.replace(/\D/g, "").slice(-6))}`);
+    assert.match(await p.textContent("#contacts"), new RegExp(phone.replace(/[.]/g, "\\.")));
+    await ctx.close();
+  });
+
+  await run("a hunt of Windows logs says what it checked; one that checked nothing cannot be clean", async () => {
+    const corpus = process.env.KHIEN_CORPUS;
+    const ctx = await browser.newContext();
+    const p = await ctx.newPage();
+    await p.goto(`${BASE}/login`);
+    await p.fill("#username", "ungcuu");
+    await p.fill("#password", PASSWORD);
+    await p.click("#login-submit");
+    await p.waitForURL(`${BASE}/`);
+    const hunt = async (title, files, from, to) => {
+      await p.goto(`${BASE}/hunts/new`);
+      await p.fill("#title", title);
+      await p.locator("#systems .pick-list input[type=checkbox]").first().check();
+      if (from) { await p.fill("#period_from", from); await p.fill("#period_to", to); }
+      await p.setInputFiles("#logs", files);
+      await Promise.all([p.waitForNavigation(), p.click("#start-hunt")]);
+      await p.waitForFunction(() => document.querySelector("#hunt-status")?.textContent.includes("Hoàn tất"), null, { timeout: 60000 });
+    };
+    const samples = join(corpus, "evtx/attack_samples");
+    await hunt("Săn tìm máy chủ Windows", [join(samples, "Defense_Evasion/DE_1102_security_log_cleared.evtx"), join(samples, "Lateral_Movement/LM_Remote_Service02_7045.evtx")]);
+    assert.ok(Number(await p.textContent("#hunt-detections")) >= 6, "the built-in pack finds the cleared log and the services");
+    assert.equal(await p.locator("#coverage tbody tr").count(), 2, "one coverage row per file");
+    assert.match(await p.textContent("#coverage"), /evtx/);
+    assert.ok(await p.$("#coverage-ok"));
+    assert.match(await p.textContent("#detections"), /\d\d\/\d\d\/\d{4} \d\d:\d\d/, "times as dd/mm/yyyy HH:MM");
+    assert.match(await p.textContent("#detections"), /Cao|Trung bình/);
+    assert.ok(await p.$("#filter-level option"), "levels are choices");
+    await p.screenshot({ path: join(work, "hunt-windows.png"), fullPage: true });
+    await hunt("Săn tìm tháng 11", [join(corpus, "logs/linux/OpenSSH_2k.log")], "01/11/2026", "30/11/2026");
+    assert.match(await p.textContent("#coverage-warning"), /nằm ngoài khoảng thời gian/);
+    assert.ok(await p.isDisabled("#conclude-clean"), "no sign of compromise cannot be chosen");
+    if (process.env.KHIEN_SCREENSHOTS) await p.screenshot({ path: join(process.env.KHIEN_SCREENSHOTS, "hunt-limited.png"), fullPage: true });
+    await ctx.close();
+  });
+
+  await run("the province administrator imports a small rule release, sees its counts, disables a rule", async () => {
+    const rule = (id, title, needle) => `title: ${title}\nid: ${id}\nstatus: test\nlogsource:\n  product: linux\n  service: sshd\ndetection:\n  selection:\n    message|contains: '${needle}'\n  condition: selection\nlevel: high\n`;
+    const failed = "9d1f3b2a-7c44-4e0b-8f7e-1a2b3c4d5e02";
+    const zip = makeZip([
+      ["sigma-demo/version.txt", "r2026-01-15\n"],
+      ["sigma-demo/rules/linux/ssh_invalid_user.yml", rule("9d1f3b2a-7c44-4e0b-8f7e-1a2b3c4d5e01", "Đăng nhập SSH bằng tên không tồn tại", "Invalid user")],
+      ["sigma-demo/rules/linux/ssh_failed_password.yml", rule(failed, "Sai mật khẩu SSH", "Failed password")],
+      ["sigma-demo/rules/linux/broken.yml", "title: Quy tắc hỏng\nlogsource:\n  product: linux\ndetection:\n  selection:\n    a: b\n  condition: selection and nowhere\n"],
+    ]);
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await ctx.newPage();
+    await page.goto(`${BASE}/login`);
+    await page.fill("#username", "admin");
+    await page.fill("#password", PASSWORD);
+    await Promise.all([page.waitForNavigation(), page.click("#login-submit")]);
+    await page.goto(`${BASE}/rules`);
+    await page.evaluate(() => { document.querySelector("#import").open = true; });
+    await page.setInputFiles("#rule-files", { name: "sigma_demo.zip", mimeType: "application/zip", buffer: zip });
+    await Promise.all([page.waitForNavigation(), page.click("#import-submit")]);
+    assert.match(await page.textContent("#import-ok"), /2 tệp quy tắc nạp được, 1 tệp bị bỏ qua/);
+    const set = page.locator("#rule-sets tbody tr[data-set]").first();
+    assert.match(await set.textContent(), /sigma_demo[\s\S]*r2026-01-15/, "the set shows its version from version.txt");
+    assert.match(await page.textContent("#rules"), /nowhere/, "the skipped rule shows its reason");
+    if (process.env.KHIEN_SCREENSHOTS) await page.screenshot({ path: join(process.env.KHIEN_SCREENSHOTS, "rules-imported.png"), fullPage: true });
+    await Promise.all([page.waitForNavigation(), page.locator(`#rules tr[data-rule='${failed}'] button`).click()]);
+    assert.match(await page.locator(`#rules tr[data-rule='${failed}']`).textContent(), /Đã tắt/);
+    await page.selectOption("#rule-filters select[name=state]", "disabled");
+    await Promise.all([page.waitForNavigation(), page.click("#rule-filters button")]);
+    assert.equal(await page.locator("#rules tbody tr").count(), 1, "one rule disabled");
+    await page.goto(`${BASE}/hunts/new`);
+    assert.match(await page.textContent("label:has(#library)"), /sigma_demo r2026-01-15 \(1 tệp quy tắc\)/, "the hunt form offers the enabled library rules");
+    if (process.env.KHIEN_SCREENSHOTS) await page.screenshot({ path: join(process.env.KHIEN_SCREENSHOTS, "rules-hunt-form.png"), fullPage: true });
     await ctx.close();
   });
 

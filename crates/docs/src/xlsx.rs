@@ -3,7 +3,15 @@
 
 use std::fmt;
 
-use rust_xlsxwriter::{DataValidation, Format, FormatBorder, Workbook};
+use rust_xlsxwriter::{DataValidation, Format, FormatBorder, Formula, Workbook};
+
+/// Rows an import reads, and so the rows a template offers drop-downs on.
+pub const IMPORT_ROWS: usize = 2000;
+
+/// The hidden sheet that holds the drop-down lists of a template. A list typed into
+/// the validation itself is split at every comma ("Phục vụ người dân, doanh nghiệp"
+/// became two choices) and limited to 255 characters; a range has neither problem.
+const LISTS_SHEET: &str = "Danh mục";
 
 use crate::zip_guard::ZipGuardError;
 
@@ -93,15 +101,25 @@ pub fn write_table(
     let text = Format::new().set_text_wrap();
     let ws = wb.add_worksheet();
     ws.set_name(sheet_name)?;
+    // Printed as officials print tables: landscape, one page wide, the header on
+    // every page.
+    ws.set_landscape();
+    ws.set_paper_size(9); // A4
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(0, 0)?;
+    let mut lists: Vec<(u16, &[String])> = Vec::new();
     for (c, col) in columns.iter().enumerate() {
         let c = u16::try_from(c).map_err(|_| XlsxError::Write("too many columns".into()))?;
         ws.write_string_with_format(0, c, &col.header, &header)?;
         ws.set_column_width(c, col.width)?;
         if !col.choices.is_empty() {
-            // A list longer than Excel's 255-character limit just goes without a drop-down.
-            if let Ok(v) = DataValidation::new().allow_list_strings(&col.choices) {
-                ws.add_data_validation(1, c, 5000, c, &v)?;
-            }
+            let n = col.choices.len();
+            let letter = column_letter(lists.len());
+            let range = format!("='{LISTS_SHEET}'!${letter}$1:${letter}${n}");
+            let v = DataValidation::new().allow_list_formula(Formula::new(range));
+            let last = u32::try_from(IMPORT_ROWS).unwrap_or(u32::MAX);
+            ws.add_data_validation(1, c, last, c, &v)?;
+            lists.push((c, &col.choices));
         }
     }
     for (r, row) in rows.iter().enumerate() {
@@ -115,6 +133,17 @@ pub fn write_table(
     let last_col = u16::try_from(columns.len().saturating_sub(1)).unwrap_or(0);
     let last_row = u32::try_from(rows.len()).unwrap_or(0).max(1);
     ws.autofilter(0, 0, last_row, last_col)?;
+    if !lists.is_empty() {
+        let ls = wb.add_worksheet();
+        ls.set_name(LISTS_SHEET)?;
+        for (i, (_, choices)) in lists.iter().enumerate() {
+            let c = u16::try_from(i).map_err(|_| XlsxError::Write("too many lists".into()))?;
+            for (r, choice) in choices.iter().enumerate() {
+                ls.write_string(u32::try_from(r).unwrap_or(u32::MAX), c, choice)?;
+            }
+        }
+        ls.set_hidden(true);
+    }
     if let Some(g) = guide {
         let gs = wb.add_worksheet();
         gs.set_name(&g.sheet_name)?;
@@ -127,6 +156,20 @@ pub fn write_table(
         }
     }
     Ok(wb.save_to_buffer()?)
+}
+
+/// `A`, `B`, … `Z`, `AA`: the spreadsheet name of the 0-based column `i`.
+fn column_letter(mut i: usize) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'A' + u8::try_from(i % 26).unwrap_or(0));
+        if i < 26 {
+            break;
+        }
+        i = i / 26 - 1;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// The first sheet of a workbook as text: headers and rows with their Excel row number.

@@ -13,6 +13,8 @@ pub struct NewHunt<'a> {
     pub rule_sets: usize,
     pub ioc_sets: usize,
     pub builtin_rules: bool,
+    /// Enabled rules of the province's rule library the hunt will use.
+    pub library_rules: usize,
     pub period_from: Option<Date>,
     pub period_to: Option<Date>,
 }
@@ -34,7 +36,7 @@ pub fn check_new(h: &NewHunt<'_>, queued: bool) -> Result<(), &'static str> {
         if h.sources == 0 {
             return Err("hunt.err_sources");
         }
-        if h.rule_sets == 0 && h.ioc_sets == 0 && !h.builtin_rules {
+        if h.rule_sets == 0 && h.ioc_sets == 0 && !h.builtin_rules && h.library_rules == 0 {
             return Err("hunt.err_rules");
         }
     }
@@ -44,16 +46,65 @@ pub fn check_new(h: &NewHunt<'_>, queued: bool) -> Result<(), &'static str> {
 /// The conclusions a finished hunt can be given.
 pub const CONCLUSIONS: [&str; 2] = ["clean", "suspicious"];
 
+/// What a hunt checked in one log file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FileFacts {
+    /// The format was recognised (the file was read as a log at all).
+    pub recognised: bool,
+    /// Reading it failed.
+    pub failed: bool,
+    pub events: i64,
+    /// Events inside the hunt's period.
+    pub in_period: i64,
+    /// Sigma rules evaluated on at least one of those events.
+    pub rules_applied: i64,
+    /// An IOC sweep ran over every event (a loaded, non-empty IOC set).
+    pub ioc_sweep: bool,
+}
+
+/// Why a file was not really checked (i18n keys), in the order a person reads them.
+/// An empty list means the file's events were read and something applied to them.
+pub fn file_gaps(f: &FileFacts) -> Vec<&'static str> {
+    if !f.recognised {
+        return vec!["hunt.gap_not_recognised"];
+    }
+    if f.failed {
+        return vec!["hunt.gap_failed"];
+    }
+    if f.events == 0 {
+        return vec!["hunt.gap_no_events"];
+    }
+    let mut gaps = Vec::new();
+    if f.in_period == 0 {
+        gaps.push("hunt.gap_outside_period");
+    } else if f.rules_applied == 0 && !f.ioc_sweep {
+        gaps.push("hunt.gap_no_rule");
+    }
+    gaps
+}
+
+/// A hunt checked everything it was given: at least one file, and no file with a
+/// gap. Only such a hunt may be concluded "no sign of compromise", and only such a
+/// hunt counts as the system's last hunt (the 6-monthly duty).
+pub fn full_coverage(files: &[FileFacts]) -> bool {
+    !files.is_empty() && files.iter().all(|f| file_gaps(f).is_empty())
+}
+
 /// Whether a hunt may be concluded now: it has finished, the conclusion is one of
 /// [`CONCLUSIONS`], and none has been recorded yet — a conclusion is a signed-off
 /// statement ("no sign of compromise"), so a second click or a second tab cannot
-/// overwrite it.
-pub fn may_conclude(status: &str, current: &str, new: &str) -> Result<(), &'static str> {
+/// overwrite it. A hunt whose coverage was limited (a file with no applicable rule,
+/// every event outside the period, a file not read) cannot be concluded "clean":
+/// the result must not claim more than was checked.
+pub fn may_conclude(status: &str, current: &str, new: &str, limited: bool) -> Result<(), &'static str> {
     if status != "done" || !CONCLUSIONS.contains(&new) {
         return Err("hunt.err_conclusion");
     }
     if current != "pending" {
         return Err("hunt.err_already_concluded");
+    }
+    if new == "clean" && limited {
+        return Err("hunt.err_clean_limited");
     }
     Ok(())
 }
@@ -91,9 +142,32 @@ mod tests {
 
     #[test]
     fn a_conclusion_is_given_once_to_a_finished_hunt() {
-        assert_eq!(may_conclude("done", "pending", "clean"), Ok(()));
-        assert_eq!(may_conclude("running", "pending", "clean"), Err("hunt.err_conclusion"));
-        assert_eq!(may_conclude("done", "pending", "pending"), Err("hunt.err_conclusion"));
-        assert_eq!(may_conclude("done", "clean", "suspicious"), Err("hunt.err_already_concluded"));
+        assert_eq!(may_conclude("done", "pending", "clean", false), Ok(()));
+        assert_eq!(may_conclude("running", "pending", "clean", false), Err("hunt.err_conclusion"));
+        assert_eq!(may_conclude("done", "pending", "pending", false), Err("hunt.err_conclusion"));
+        assert_eq!(may_conclude("done", "clean", "suspicious", false), Err("hunt.err_already_concluded"));
+    }
+
+    #[test]
+    fn a_hunt_that_checked_nothing_is_not_clean() {
+        let read = FileFacts {
+            recognised: true,
+            events: 4661,
+            in_period: 4661,
+            rules_applied: 3,
+            ..Default::default()
+        };
+        assert!(file_gaps(&read).is_empty());
+        assert!(full_coverage(std::slice::from_ref(&read)));
+        assert!(!full_coverage(&[]), "nothing hunted is not full coverage");
+        let outside = FileFacts { in_period: 0, ..read.clone() };
+        assert_eq!(file_gaps(&outside), ["hunt.gap_outside_period"]);
+        let no_rule = FileFacts { rules_applied: 0, ..read.clone() };
+        assert_eq!(file_gaps(&no_rule), ["hunt.gap_no_rule"]);
+        assert!(file_gaps(&FileFacts { ioc_sweep: true, ..no_rule.clone() }).is_empty());
+        assert_eq!(file_gaps(&FileFacts::default()), ["hunt.gap_not_recognised"]);
+        assert!(!full_coverage(&[read, no_rule]));
+        assert_eq!(may_conclude("done", "pending", "clean", true), Err("hunt.err_clean_limited"));
+        assert_eq!(may_conclude("done", "pending", "suspicious", true), Ok(()));
     }
 }

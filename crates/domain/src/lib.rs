@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod error;
 pub mod levels;
 pub mod plans;
+pub mod rules;
 pub mod roles;
 pub mod systems;
 pub mod text;

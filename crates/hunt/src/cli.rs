@@ -15,7 +15,8 @@ use crate::{ioc, timeparse};
 /// to its subcommands and calls [`run`].
 #[derive(Debug, Clone, clap::Args)]
 pub struct HuntArgs {
-    /// Sigma rule file or directory (repeatable)
+    /// Sigma rule file or directory (repeatable); `builtin` is Khiên's own pack,
+    /// which is used when no --sigma is given
     #[arg(long = "sigma", value_name = "PATH")]
     pub sigma: Vec<PathBuf>,
     /// IOC file: plain text, CSV with a type column, STIX 2.1 bundle or MISP event JSON (repeatable)
@@ -78,9 +79,6 @@ pub fn run_code(args: HuntArgs) -> u8 {
         Ok(t) => t,
         Err(e) => return usage(&e),
     };
-    if args.sigma.is_empty() && args.ioc.is_empty() {
-        return usage("nothing to hunt with: give --sigma PATH and/or --ioc FILE");
-    }
     if args.threads == Some(0) {
         return usage("--threads must be at least 1");
     }
@@ -97,10 +95,15 @@ pub fn run_code(args: HuntArgs) -> u8 {
 fn hunt_with(args: &HuntArgs, from: Option<Timestamp>, to: Option<Timestamp>) -> u8 {
     let mut failed = false;
     let mut problems: Vec<String> = Vec::new();
-    let sigma = if args.sigma.is_empty() {
-        None
+    // Without --sigma, Khiên's own pack: a hunt always has rules for the
+    // formats it reads.
+    let sigma_paths = if args.sigma.is_empty() {
+        vec![PathBuf::from(crate::sigma::BUILTIN)]
     } else {
-        let s = SigmaSet::load(&args.sigma);
+        args.sigma.clone()
+    };
+    let sigma = {
+        let s = SigmaSet::load(&sigma_paths);
         for e in &s.errors {
             eprintln!("error: {e}");
             failed = true;

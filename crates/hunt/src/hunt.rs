@@ -33,10 +33,29 @@ pub struct FileResult {
     pub path: PathBuf,
     pub format: Option<Format>,
     pub events: u64,
+    /// Events inside the hunt's period (all of them when there is none;
+    /// events without a time count as inside).
+    pub in_period: u64,
+    /// Records that could not be read (see [`crate::readers::ReadStats`]).
     pub skipped: u64,
+    /// Whether part of the file could not be read at all (a truncated EVTX
+    /// chunk, ...): its records are not counted anywhere.
+    pub incomplete: bool,
+    /// Distinct Sigma rules (and correlations) evaluated on at least one
+    /// in-period event of this file.
+    pub rules_applied: usize,
     pub problems: Vec<String>,
     pub error: Option<String>,
     pub detections: Vec<Detection>,
+}
+
+/// Per-file scratch space of [`Hunter::check_record`].
+#[derive(Debug, Default)]
+pub struct Scratch {
+    keys: Vec<String>,
+    /// Routing keys with rules seen in this file.
+    hit: Vec<String>,
+    in_period: u64,
 }
 
 /// Detection counters of a hunt.
@@ -71,6 +90,9 @@ pub struct HuntReport {
     pub counts: Counts,
     /// Files that were not logs we know (skipped, not an error).
     pub unrecognised: Vec<PathBuf>,
+    /// Inputs passed over while walking, and why (not a regular file, a
+    /// directory already walked through a link, ...).
+    pub passed_over: Vec<(PathBuf, String)>,
     /// Input paths that could not be walked.
     pub errors: Vec<String>,
 }
@@ -109,33 +131,109 @@ impl HuntReport {
 }
 
 /// Files under the given paths (directories walked recursively, sorted).
+/// Links are followed, but a directory is walked once however many links
+/// lead to it, and a file is hunted once; FIFOs, sockets and devices are
+/// passed over (opening a FIFO would wait forever).
 pub fn collect_inputs(paths: &[PathBuf], errors: &mut Vec<String>) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for p in paths {
-        walk(p, &mut out, errors, 0);
-    }
-    out
+    collect_inputs_noting(paths, errors, &mut Vec::new())
 }
 
-fn walk(p: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<String>, depth: usize) {
-    if depth > 64 {
-        return;
+/// [`collect_inputs`], also listing what was passed over, and why.
+pub fn collect_inputs_noting(
+    paths: &[PathBuf],
+    errors: &mut Vec<String>,
+    passed_over: &mut Vec<(PathBuf, String)>,
+) -> Vec<PathBuf> {
+    let mut w = Walk {
+        out: Vec::new(),
+        errors,
+        passed_over,
+        seen_dirs: std::collections::HashSet::new(),
+        seen_files: std::collections::HashSet::new(),
+    };
+    for p in paths {
+        w.walk(p, 0);
     }
-    match std::fs::metadata(p) {
-        Ok(m) if m.is_dir() => match std::fs::read_dir(p) {
-            Ok(rd) => {
-                let mut entries: Vec<PathBuf> =
-                    rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-                entries.sort();
-                for e in entries {
-                    walk(&e, out, errors, depth + 1);
-                }
+    w.out
+}
+
+struct Walk<'a> {
+    out: Vec<PathBuf>,
+    errors: &'a mut Vec<String>,
+    passed_over: &'a mut Vec<(PathBuf, String)>,
+    seen_dirs: std::collections::HashSet<PathBuf>,
+    seen_files: std::collections::HashSet<PathBuf>,
+}
+
+impl Walk<'_> {
+    fn walk(&mut self, p: &Path, depth: usize) {
+        if depth > 64 {
+            self.passed_over
+                .push((p.to_path_buf(), "more than 64 directories deep".into()));
+            return;
+        }
+        let m = match std::fs::metadata(p) {
+            Ok(m) => m,
+            Err(e) => {
+                self.errors.push(HuntError::io(p, e).to_string());
+                return;
             }
-            Err(e) => errors.push(HuntError::io(p, e).to_string()),
-        },
-        Ok(_) => out.push(p.to_path_buf()),
-        Err(e) => errors.push(HuntError::io(p, e).to_string()),
+        };
+        // The real path tells a directory reached twice (a link loop, or two
+        // links to one place) from a new one.
+        let real = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        if m.is_dir() {
+            if !self.seen_dirs.insert(real.clone()) {
+                self.passed_over.push((
+                    p.to_path_buf(),
+                    format!("directory already walked as {}", real.display()),
+                ));
+                return;
+            }
+            match std::fs::read_dir(p) {
+                Ok(rd) => {
+                    let mut entries: Vec<PathBuf> =
+                        rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+                    entries.sort();
+                    for e in entries {
+                        self.walk(&e, depth + 1);
+                    }
+                }
+                Err(e) => self.errors.push(HuntError::io(p, e).to_string()),
+            }
+        } else if m.is_file() {
+            if self.seen_files.insert(real.clone()) {
+                self.out.push(p.to_path_buf());
+            } else {
+                self.passed_over.push((
+                    p.to_path_buf(),
+                    format!("same file as {}", real.display()),
+                ));
+            }
+        } else {
+            self.passed_over
+                .push((p.to_path_buf(), format!("not a regular file ({})", kind_of(&m))));
+        }
     }
+}
+
+fn kind_of(m: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = m.file_type();
+        if t.is_fifo() {
+            return "FIFO";
+        }
+        if t.is_socket() {
+            return "socket";
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return "device";
+        }
+    }
+    let _ = m;
+    "special file"
 }
 
 impl Hunter {
@@ -147,12 +245,15 @@ impl Hunter {
     }
 
     /// Runs the rules and IOCs on one record.
-    pub fn check_record(&self, rec: &Record, keys: &mut Vec<String>, out: &mut Vec<Detection>) {
+    pub fn check_record(&self, rec: &Record, scratch: &mut Scratch, out: &mut Vec<Detection>) {
         if !self.in_window(rec) {
             return;
         }
+        scratch.in_period += 1;
         if let Some(s) = &self.sigma {
-            s.evaluate(rec, keys, out);
+            crate::sigma::logsource::event_keys(rec, &mut scratch.keys);
+            s.note_keys(&scratch.keys, &mut scratch.hit);
+            s.evaluate_keys(rec, &scratch.keys, out);
         }
         if let Some(i) = &self.ioc {
             i.evaluate(rec, out);
@@ -194,13 +295,13 @@ impl Hunter {
         if format == Format::Unknown {
             return res;
         }
-        let mut keys = Vec::new();
+        let mut scratch = Scratch::default();
         let mut dets = Vec::new();
         // A reader or a dependency must never take the hunt down: a panic
         // while reading one file becomes that file's error.
         let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let r = readers::read_file(path, format, &mut |rec| {
-                self.check_record(&rec, &mut keys, &mut dets);
+                self.check_record(&rec, &mut scratch, &mut dets);
                 if dets.len() >= 4096 {
                     flush(&mut dets);
                 }
@@ -212,6 +313,7 @@ impl Hunter {
             Ok(Ok(stats)) => {
                 res.events = stats.events;
                 res.skipped = stats.skipped;
+                res.incomplete = stats.incomplete;
                 res.problems = stats.problems;
             }
             Ok(Err(e)) => res.error = Some(e.to_string()),
@@ -227,6 +329,11 @@ impl Hunter {
                 ));
             }
         }
+        res.in_period = scratch.in_period;
+        res.rules_applied = self
+            .sigma
+            .as_ref()
+            .map_or(0, |s| s.rules_applied(&scratch.hit));
         res.detections = dets;
         res
     }
@@ -256,7 +363,7 @@ impl Hunter {
         sink: &mut dyn FnMut(&Detection) -> std::io::Result<()>,
     ) -> HuntReport {
         let mut report = HuntReport::default();
-        let files = collect_inputs(paths, &mut report.errors);
+        let files = collect_inputs_noting(paths, &mut report.errors, &mut report.passed_over);
         let total = files.len() as u64;
         let done = AtomicU64::new(0);
         let spill = Mutex::new(Spill::new(mem_limit));

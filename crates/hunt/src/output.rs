@@ -212,6 +212,57 @@ pub fn write(w: &mut dyn Write, format: OutputFormat, dets: &[Detection]) -> io:
     Ok(())
 }
 
+/// Why a hunted file was not really checked, if it was not.
+pub fn file_warning(f: &crate::hunt::FileResult, iocs: bool) -> Option<&'static str> {
+    if f.error.is_some() {
+        Some("could not be read")
+    } else if f.events == 0 {
+        Some("no events")
+    } else if f.in_period == 0 {
+        Some("every event is outside the period")
+    } else if f.rules_applied == 0 && !iocs {
+        Some("no rule applies to these events")
+    } else {
+        None
+    }
+}
+
+/// Coverage per file: format, events read, inside the period, rules that
+/// applied, and a warning when a file was not really checked. With many
+/// files only those with a warning are listed.
+pub fn coverage(report: &HuntReport, iocs: bool) -> String {
+    let mut s = String::new();
+    let many = report.files.len() > 50;
+    s.push_str("coverage (format, events, inside the period, rules applied):\n");
+    let mut listed = 0;
+    for f in &report.files {
+        let warn = file_warning(f, iocs);
+        if many && warn.is_none() {
+            continue;
+        }
+        listed += 1;
+        s.push_str(&format!(
+            "  {}: {}, {} events, {} in period, {} rules{}\n",
+            f.path.display(),
+            f.format.map_or("?", |x| x.name()),
+            f.events,
+            f.in_period,
+            f.rules_applied,
+            warn.map(|w| format!("  WARNING: {w}")).unwrap_or_default()
+        ));
+    }
+    if many && listed == 0 {
+        s.push_str(&format!("  {} files, every one checked\n", report.files.len()));
+    }
+    for p in &report.unrecognised {
+        s.push_str(&format!("  {}: not recognised, not hunted\n", p.display()));
+    }
+    for (p, why) in &report.passed_over {
+        s.push_str(&format!("  {}: passed over: {why}\n", p.display()));
+    }
+    s
+}
+
 /// End-of-run summary text.
 pub fn summary(report: &HuntReport, rules: usize, iocs: usize, rule_problems: &[String]) -> String {
     let mut s = String::new();
@@ -240,12 +291,14 @@ pub fn summary(report: &HuntReport, rules: usize, iocs: usize, rule_problems: &[
             s.push_str(&format!("  ... {} more rules\n", by_rule.len() - 50));
         }
     }
+    s.push_str(&coverage(report, iocs > 0));
     for f in &report.files {
-        if f.skipped > 0 {
+        if f.skipped > 0 || f.incomplete {
             s.push_str(&format!(
-                "skipped {} record(s) in {}\n",
+                "skipped {} record(s) in {}{}\n",
                 f.skipped,
-                f.path.display()
+                f.path.display(),
+                if f.incomplete { " (part of the file could not be read)" } else { "" }
             ));
             for p in f.problems.iter().take(5) {
                 s.push_str(&format!("    {p}\n"));

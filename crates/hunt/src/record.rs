@@ -78,6 +78,21 @@ impl Record {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(path))
             .map(|(_, v)| v)
+            .or_else(|| self.get_spaced(path))
+    }
+
+    /// Windows Defender (and some other providers) name their event data
+    /// with spaces (`Threat Name`, `Process Name`); Sigma rules write them
+    /// without (`ThreatName`), as SigmaHQ's own tooling strips them. A key
+    /// with spaces matches the name written without them, case-insensitively.
+    fn get_spaced(&self, path: &str) -> Option<&Value> {
+        if path.contains(' ') {
+            return None;
+        }
+        self.fields
+            .iter()
+            .find(|(k, _)| k.len() > path.len() && k.contains(' ') && eq_without_spaces(k, path))
+            .map(|(_, v)| v)
     }
 
     /// [`Record::get`] for records with few fields: one pass over the keys
@@ -108,7 +123,7 @@ impl Record {
                 return Some(v);
             }
         }
-        folded
+        folded.or_else(|| self.get_spaced(path))
     }
 
     /// Calls `f(field_path, string_value)` for every string (and number)
@@ -146,6 +161,18 @@ fn visit_value(path: &mut String, v: &Value, f: &mut dyn FnMut(&str, &str), dept
             path.truncate(base);
         }
         Value::Bool(_) | Value::Null => {}
+    }
+}
+
+fn eq_without_spaces(spaced: &str, name: &str) -> bool {
+    let mut a = spaced.bytes().filter(|b| *b != b' ');
+    let mut b = name.bytes();
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return true,
+            (Some(x), Some(y)) if x.eq_ignore_ascii_case(&y) => {}
+            _ => return false,
+        }
     }
 }
 

@@ -520,8 +520,14 @@ fn cli_outputs_and_exit_codes() {
     use khien_hunt::cli::run_code;
     let c = corpus();
     let dir = temp_dir("cli");
-    // Usage errors: nothing to hunt with, bad time.
-    assert_eq!(run_code(args(vec![c.join("logs")])), 2);
+    // Without --sigma the built-in pack is used (issue 9): no usage error.
+    let quiet = dir.join("builtin.jsonl");
+    let mut a = args(vec![c.join("logs/linux/OpenSSH_2k.log")]);
+    a.format = khien_hunt::output::OutputFormat::Jsonl;
+    a.output = Some(quiet.clone());
+    assert_eq!(run_code(a), 0);
+    assert_eq!(std::fs::read_to_string(&quiet).unwrap().lines().count(), 1322);
+    // Usage error: bad time.
     let mut a = args(vec![c.join("logs")]);
     a.sigma = vec![PathBuf::from("builtin")];
     a.from = Some("yesterday-ish".into());
@@ -914,4 +920,247 @@ fn evtx_fast_records_equal_value_records() {
         }
     }
     assert!(n > 1000, "{n}");
+}
+
+
+// ---- Issue 9: hunts that tell the truth ----------------------------------
+
+/// What the built-in pack (our own rules) must find in the corpus's Windows
+/// attack samples: (file, rule title, detections).
+const PACK_EXPECTED: &[(&str, &str, usize)] = &[
+    ("DE_1102_security_log_cleared.evtx", "Security Event Log Cleared", 1),
+    ("DE_104_system_log_cleared.evtx", "Windows Event Log Cleared", 1),
+    ("LM_Remote_Service02_7045.evtx", "New Windows Service Installed", 3),
+    ("LM_Remote_Service02_7045.evtx", "New Service Runs A Shell, A Script Host Or A Named Pipe", 2),
+    ("System_7045_namedpipe_privesc.evtx", "New Service Runs A Shell, A Script Host Or A Named Pipe", 1),
+    ("DE_RDP_Tunneling_4624.evtx", "Remote Desktop Logon From The Local Machine", 1),
+    ("LM_4624_mimikatz_sekurlsa_pth_source_machine.evtx", "Logon With New Credentials From Seclogo (Pass The Hash)", 1),
+    ("CA_DCSync_4662.evtx", "Directory Replication Requested By A User Account (DCSync)", 3),
+    ("CA_hashdump_4663_4656_lsass_access.evtx", "Handle Requested To LSASS Memory", 2),
+    ("sysmon_10_lsass_mimikatz_sekurlsa_logonpasswords.evtx", "Process Opened LSASS Memory", 1),
+    ("sysmon_10_1_memdump_comsvcs_minidump.evtx", "Credential Dumping Tool Run", 1),
+    ("Powershell_4104_MiniDumpWriteDump_Lsass.evtx", "PowerShell Script Reads LSASS Memory", 1),
+    ("LM_sysmon_psexec_smb_meterpreter.evtx", "Encoded PowerShell Command Line", 3),
+    ("exec_emotet_ps_4104.evtx", "PowerShell Script Downloads From The Internet", 1),
+    ("LM_wmiexec_impacket_sysmon_whoami.evtx", "Output Redirected To An Administrative Share (Impacket)", 3),
+    ("exec_sysmon_lobin_regsvr32_sct.evtx", "Regsvr32 Runs A Remote Or Script Component", 1),
+    ("WinDefender_Events_1117_1116_AtomicRedTeam.evtx", "Windows Defender Found Malware", 6),
+    // Needs `ThreatName` to find Defender's `Threat Name`.
+    ("WinDefender_Events_1117_1116_AtomicRedTeam.evtx", "Windows Defender Found A Hacking Tool Or Backdoor", 3),
+    ("MSSQL_multiple_failed_logon_EventID_18456.evtx", "SQL Server Login Brute Force", 2),
+    ("Network_Service_Guest_added_to_admins_4732.evtx", "Member Added To A Privileged Group", 2),
+    ("DE_Fake_ComputerAccount_4720.evtx", "User Account Created With A Computer-Like Name", 2),
+    ("samaccount_spoofing_CVE-2021-42287_CVE-2021-42278_DC_securitylogs.evtx", "Computer Account Renamed To A Name Without \"$\"", 1),
+    ("privesc_KrbRelayUp_windows_4624.evtx", "Kerberos Network Logon From The Local Machine", 1),
+    ("Sysmon_UACME_22.evtx", "Shell Started By A UAC Auto-Elevating Program", 2),
+    ("persistence_accessibility_features_osk_sysmon1.evtx", "Accessibility Program Starts A Shell", 1),
+    ("sysmon_20_21_1_CommandLineEventConsumer.evtx", "WMI Event Subscription Created", 6),
+    ("DE_UAC_Disabled_Sysmon_12_13.evtx", "UAC Disabled In The Registry", 1),
+    ("temp_scheduled_task_4698_4699.evtx", "Scheduled Task Created", 1),
+];
+
+#[test]
+fn builtin_pack_fires_on_the_windows_attack_samples() {
+    let c = corpus();
+    let hunter = Hunter {
+        sigma: Some(SigmaSet::load(&[PathBuf::from(khien_hunt::sigma::BUILTIN)])),
+        ..Hunter::default()
+    };
+    assert!(hunter.sigma.as_ref().unwrap().skipped.is_empty(), "every built-in rule loads");
+    assert!(hunter.sigma.as_ref().unwrap().errors.is_empty());
+    for m in &hunter.sigma.as_ref().unwrap().metas {
+        assert_eq!(m.author, "Khiên project", "{} is ours", m.title);
+    }
+    let report = hunter.hunt(&[c.join("evtx")], &|_, _| {});
+    let count = |file: &str, title: &str| {
+        report
+            .detections
+            .iter()
+            .filter(|d| d.source.ends_with(file) && d.rule_title == title)
+            .count()
+    };
+    for (file, title, n) in PACK_EXPECTED {
+        assert_eq!(count(file, title), *n, "{file}: {title}");
+    }
+    let fired: std::collections::BTreeSet<&str> = report
+        .detections
+        .iter()
+        .filter_map(|d| d.source.rsplit('/').next())
+        .collect();
+    assert_eq!(report.files.len(), 57);
+    assert!(fired.len() >= 55, "only {} of 57 samples: {fired:?}", fired.len());
+    // Every sample had rules that applied to its events.
+    for f in &report.files {
+        assert!(f.rules_applied > 0, "{}: no rule applied", f.path.display());
+        assert_eq!(f.in_period, f.events);
+    }
+}
+
+#[test]
+fn builtin_pack_finds_web_attacks() {
+    let c = corpus().join("logs/web");
+    let dir = temp_dir("web-pack");
+    std::fs::write(
+        dir.join("access.log"),
+        concat!(
+            "10.0.0.5 - - [11/Jul/2018:08:41:28 +0300] \"GET /news.php?id=1%20UNION%20ALL%20SELECT%201,2,@@version-- HTTP/1.1\" 200 512\n",
+            "10.0.0.5 - - [11/Jul/2018:08:41:29 +0300] \"GET /item?id=5'%20or%20'1'='1 HTTP/1.1\" 200 512\n",
+            "10.0.0.5 - - [11/Jul/2018:08:41:30 +0300] \"GET /index.html HTTP/1.1\" 200 512\n",
+            "10.0.0.5 - - [11/Jul/2018:08:41:31 +0300] \"GET /up/x.php?cmd=whoami HTTP/1.1\" 200 12\n",
+        ),
+    )
+    .unwrap();
+    let hunter = Hunter {
+        sigma: Some(SigmaSet::load(&[PathBuf::from("builtin")])),
+        ..Hunter::default()
+    };
+    let r = hunter.hunt(&[dir.join("access.log"), c.join("web_attack_and_isp_webshell_localhost_access_log.txt"), c.join("Tunna_rdp_tunnel_IIS.log")], &|_, _| {});
+    let n = |src: &str, title: &str| r.detections.iter().filter(|d| d.source.ends_with(src) && d.rule_title == title).count();
+    assert_eq!(n("access.log", "SQL Injection Attempt In A Web Request"), 2);
+    assert_eq!(n("access.log", "Web Request Carries A Shell Command"), 1);
+    assert_eq!(n("access.log", "Path Traversal Or System File Probe In A Web Request"), 0);
+    // cmd.jsp served 21 times; the scanner's traversal probes.
+    assert_eq!(n("webshell_localhost_access_log.txt", "Known Web Shell Accessed"), 21);
+    assert!(n("webshell_localhost_access_log.txt", "Path Traversal Or System File Probe In A Web Request") > 100);
+    // Tunna's tunnel page and its proxy instruction.
+    assert_eq!(n("Tunna_rdp_tunnel_IIS.log", "Web Request Carries A Shell Command"), 3);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn coverage_tells_which_rules_applied_and_which_events_were_in_the_period() {
+    let c = corpus();
+    let hunter = |from: Option<&str>, to: Option<&str>| Hunter {
+        sigma: Some(SigmaSet::load(&[c.join("sigma/rules/linux")])),
+        from: from.and_then(timeparse::parse_any),
+        to: to.and_then(timeparse::parse_any),
+        ..Hunter::default()
+    };
+    let ssh = c.join("logs/linux/OpenSSH_2k.log");
+    let evtx = c.join("evtx/attack_samples/Defense_Evasion/DE_1102_security_log_cleared.evtx");
+    // Linux rules only: the EVTX file was read, but no rule applied to it.
+    let r = hunter(None, None).hunt(&[ssh.clone(), evtx.clone()], &|_, _| {});
+    let f = |p: &Path| r.files.iter().find(|f| f.path == p).unwrap();
+    assert_eq!(f(&evtx).events, 112);
+    assert_eq!(f(&evtx).rules_applied, 0);
+    assert!(f(&ssh).rules_applied > 0);
+    assert_eq!(f(&ssh).in_period, 2000);
+    assert_eq!(
+        khien_hunt::output::file_warning(f(&evtx), false),
+        Some("no rule applies to these events")
+    );
+    // A period that excludes every event: 0 of 2000 kept, and said so.
+    let r = hunter(Some("2026-11-01T00:00:00Z"), Some("2026-11-30T23:59:59Z")).hunt(std::slice::from_ref(&ssh), &|_, _| {});
+    assert_eq!((r.files[0].events, r.files[0].in_period, r.files[0].rules_applied), (2000, 0, 0));
+    assert!(r.detections.is_empty());
+    assert!(khien_hunt::output::coverage(&r, false).contains("WARNING: every event is outside the period"));
+}
+
+#[cfg(unix)]
+#[test]
+fn link_loops_are_walked_once_and_fifos_are_passed_over() {
+    let c = corpus();
+    let dir = temp_dir("loops");
+    let logs = dir.join("logs");
+    std::fs::create_dir_all(logs.join("sub")).unwrap();
+    std::fs::copy(c.join("logs/linux/OpenSSH_2k.log"), logs.join("sub/ssh.log")).unwrap();
+    std::fs::write(logs.join("README.txt"), "not a log\n").unwrap();
+    // A loop back to the top, and two links to the same directory: without
+    // care this counts every file 32 times, or walks for ever.
+    std::os::unix::fs::symlink("..", logs.join("sub/up")).unwrap();
+    std::os::unix::fs::symlink(".", logs.join("self1")).unwrap();
+    std::os::unix::fs::symlink(".", logs.join("self2")).unwrap();
+    std::os::unix::fs::symlink("dangling", logs.join("dangling")).unwrap();
+    let fifo = logs.join("pipe.log");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let hunter = Hunter {
+        sigma: Some(SigmaSet::load(&[PathBuf::from("builtin")])),
+        ..Hunter::default()
+    };
+    let started = std::time::Instant::now();
+    let r = hunter.hunt(std::slice::from_ref(&logs), &|_, _| {});
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    assert_eq!(r.files.len(), 1, "{:?}", r.files.iter().map(|f| &f.path).collect::<Vec<_>>());
+    assert_eq!(r.events(), 2000);
+    assert!(r.passed_over.iter().any(|(p, why)| p == &fifo && why.contains("FIFO")), "{:?}", r.passed_over);
+    assert!(r.passed_over.iter().filter(|(_, why)| why.contains("already walked")).count() >= 3);
+    assert_eq!(r.unrecognised, vec![logs.join("README.txt")]);
+    let text = khien_hunt::output::coverage(&r, false);
+    assert!(text.contains("README.txt: not recognised"), "{text}");
+    assert!(text.contains("pipe.log: passed over: not a regular file (FIFO)"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_truncated_evtx_says_which_records_were_lost() {
+    let c = corpus();
+    let src = c.join("evtx/attack_samples/Lateral_Movement/LM_5145_Remote_FileCopy.evtx");
+    let bytes = std::fs::read(&src).unwrap();
+    let hunter = Hunter::default();
+    let whole = hunter.hunt_file(&src);
+    assert!(!whole.incomplete && whole.skipped == 0);
+    // Cut in the middle of the 6th chunk.
+    let dir = temp_dir("cut");
+    let cut = dir.join("cut.evtx");
+    std::fs::write(&cut, &bytes[..4096 + 5 * 65536 + 30_000]).unwrap();
+    let r = hunter.hunt_file(&cut);
+    assert!(r.incomplete, "{r:?}");
+    assert!(r.skipped > 1, "records, not chunks: {}", r.skipped);
+    // The same file cut after the 6th chunk, whole: its records are those read
+    // plus those counted as lost.
+    let six = dir.join("six.evtx");
+    std::fs::write(&six, &bytes[..4096 + 6 * 65536]).unwrap();
+    let six = hunter.hunt_file(&six);
+    assert!(!six.incomplete);
+    assert_eq!(r.events + r.skipped, six.events, "every record is read or counted as lost");
+    assert!(r.problems.iter().any(|p| p.contains("cut short")), "{:?}", r.problems);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn defender_field_names_with_spaces_match_sigma_names() {
+    let c = corpus();
+    let dir = temp_dir("defender");
+    std::fs::write(
+        dir.join("r.yml"),
+        "title: t\nid: 11111111-2222-3333-4444-555555555555\nlogsource:\n  product: windows\n  service: windefend\ndetection:\n  s:\n    ThreatName|contains: 'Powersploit'\n    ProcessName|endswith: '\\powershell.exe'\n  condition: s\nlevel: high\n",
+    )
+    .unwrap();
+    let hunter = Hunter {
+        sigma: Some(SigmaSet::load(&[dir.join("r.yml")])),
+        ..Hunter::default()
+    };
+    let r = hunter.hunt_file(&c.join("evtx/attack_samples/AutomatedTestingTools/WinDefender_Events_1117_1116_AtomicRedTeam.evtx"));
+    assert_eq!(r.detections.len(), 2, "1116 and 1117 of Powersploit");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_misp_path_with_an_environment_variable_matches_the_expanded_path() {
+    use khien_hunt::ioc::{Ioc, IocOptions, IocSet, IocType};
+    let ioc = |v: &str| Ioc {
+        kind: IocType::FileName,
+        value: v.into(),
+        origin: "misp".into(),
+        author: String::new(),
+        tags: Vec::new(),
+        level: "high".into(),
+        group: None,
+    };
+    let set = IocSet::build(vec![ioc(r"%WINDIR%\System32\evil.exe")], &IocOptions::default());
+    let rec = |path: &str| {
+        let mut r = khien_hunt::record::Record::new("x".into(), 1, khien_hunt::record::RecordKind::Json);
+        r.fields.insert("Image".into(), serde_json::Value::from(path));
+        r
+    };
+    let hits = |path: &str| {
+        let mut out = Vec::new();
+        set.evaluate(&rec(path), &mut out);
+        out.len()
+    };
+    assert_eq!(hits(r"C:\Windows\System32\evil.exe"), 1);
+    assert_eq!(hits(r"\SystemRoot\System32\evil.exe"), 1);
+    assert_eq!(hits(r"%WINDIR%\System32\evil.exe"), 1);
+    assert_eq!(hits(r"C:\Windows\System32\notevil.exe"), 0);
+    assert_eq!(hits(r"C:\Windows\System32\evil.exe.bak"), 0);
 }

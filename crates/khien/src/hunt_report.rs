@@ -124,9 +124,12 @@ fn report(cmd: &HuntCommand, url: &str) -> anyhow::Result<ExitCode> {
             .cloned()
             .collect(),
         iocs: a.ioc.clone(),
-        builtin_rules: a.sigma.iter().any(|p| p.as_os_str() == "builtin"),
+        // Without --sigma the built-in pack is used, as `khien hunt` does.
+        builtin_rules: a.sigma.is_empty() || a.sigma.iter().any(|p| p.as_os_str() == "builtin"),
         from: when(&a.from)?,
         to: when(&a.to)?,
+        names: Vec::new(),
+        rule_names: Vec::new(),
     };
     let outcome = hunt_files(&input, &|done, total| eprint!("\r{done}/{total} files"));
     eprintln!();

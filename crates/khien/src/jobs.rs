@@ -13,7 +13,8 @@ use khien_hunt::sigma::SigmaSet;
 use khien_hunt::timeparse::Timestamp;
 use khien_store::Store;
 use khien_store::hunts::{
-    ClaimedHunt, DetectionRow, FileRef, HuntSummary, MAX_STORED_DETECTIONS, RuleCount,
+    ClaimedHunt, DetectionRow, FileCoverage, FileRef, HuntSummary, MAX_STORED_DETECTIONS,
+    RuleCount,
 };
 use khien_store::jobs::{Lease, LeasePolicy};
 
@@ -174,7 +175,7 @@ async fn materialise(
     dir: &Path,
     kind: &str,
     files: &[FileRef],
-) -> anyhow::Result<Vec<PathBuf>> {
+) -> anyhow::Result<Vec<(PathBuf, String)>> {
     let sub = dir.join(kind);
     std::fs::create_dir_all(&sub)?;
     let mut out = Vec::new();
@@ -192,7 +193,25 @@ async fn materialise(
             .collect();
         let path = sub.join(format!("{i:03}-{safe}"));
         store.blobs.copy_to(&f.sha256, &path).await?;
-        out.push(path);
+        out.push((path, f.name.clone()));
+    }
+    Ok(out)
+}
+
+/// Writes the rule library's files the hunt was queued with under `dir/library/`
+/// (numbered names; the labels are kept for messages).
+async fn write_library(store: &Store, dir: &Path, hunt_id: &str) -> anyhow::Result<Vec<(PathBuf, String)>> {
+    let texts = store.hunt_library_texts(hunt_id).await?;
+    if texts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sub = dir.join("library");
+    std::fs::create_dir_all(&sub)?;
+    let mut out = Vec::with_capacity(texts.len());
+    for (i, (label, text)) in texts.into_iter().enumerate() {
+        let path = sub.join(format!("{i:05}.yml"));
+        tokio::fs::write(&path, text).await?;
+        out.push((path, label));
     }
     Ok(out)
 }
@@ -212,6 +231,7 @@ pub struct Outcome {
 }
 
 /// What to hunt with, and in which period.
+#[derive(Default)]
 pub struct HuntInput {
     pub logs: Vec<PathBuf>,
     pub rules: Vec<PathBuf>,
@@ -219,19 +239,60 @@ pub struct HuntInput {
     pub builtin_rules: bool,
     pub from: Option<Timestamp>,
     pub to: Option<Timestamp>,
+    /// The names people know files by (uploaded names), for paths that must not be
+    /// shown (the worker's scratch copies). Other paths are shown as given.
+    pub names: Vec<(PathBuf, String)>,
+    /// The same for rule files (the rule library's, thousands of them): used only in
+    /// messages, never per detection.
+    pub rule_names: Vec<(PathBuf, String)>,
 }
 
-fn hunt_blocking(
-    h: &ClaimedHunt,
-    logs: Vec<PathBuf>,
-    rules: Vec<PathBuf>,
-    iocs: Vec<PathBuf>,
-    progress: &AtomicU64,
-) -> Outcome {
-    let input = HuntInput {
+impl HuntInput {
+    /// How a path is shown in the result.
+    fn shown(&self, p: &Path) -> String {
+        self.names
+            .iter()
+            .find(|(q, _)| q == p)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_else(|| p.display().to_string())
+    }
+
+    /// A message with every scratch path replaced by its file's name.
+    fn redact(&self, msg: &str) -> String {
+        let mut out = msg.to_string();
+        for (p, n) in self.names.iter().chain(&self.rule_names) {
+            let ps = p.display().to_string();
+            if out.contains(&ps) {
+                out = out.replace(&ps, n);
+            }
+        }
+        out
+    }
+}
+
+/// The files a hunt runs on, each with the name people know it by.
+struct HuntFiles {
+    logs: Vec<(PathBuf, String)>,
+    rules: Vec<(PathBuf, String)>,
+    iocs: Vec<(PathBuf, String)>,
+    /// The rule library's files the hunt was queued with (label `set/path`).
+    library: Vec<(PathBuf, String)>,
+}
+
+fn hunt_blocking(h: &ClaimedHunt, files: HuntFiles, progress: &AtomicU64) -> Outcome {
+    let HuntFiles {
         logs,
         rules,
         iocs,
+        library,
+    } = files;
+    let names: Vec<(PathBuf, String)> = logs.iter().chain(&rules).chain(&iocs).cloned().collect();
+    let input = HuntInput {
+        logs: logs.into_iter().map(|(p, _)| p).collect(),
+        rules: rules.into_iter().map(|(p, _)| p).chain(library.iter().map(|(p, _)| p.clone())).collect(),
+        iocs: iocs.into_iter().map(|(p, _)| p).collect(),
+        names,
+        rule_names: library,
         builtin_rules: h.builtin_rules,
         from: period_bound(&h.period_from, false),
         to: period_bound(&h.period_to, true),
@@ -246,14 +307,28 @@ fn hunt_blocking(
 pub fn hunt_files(input: &HuntInput, progress: &(dyn Fn(u64, u64) + Sync)) -> Outcome {
     let mut rule_paths = input.rules.clone();
     if input.builtin_rules {
-        rule_paths.push(PathBuf::from("builtin"));
+        rule_paths.push(PathBuf::from(khien_hunt::sigma::BUILTIN));
     }
     let sigma = (!rule_paths.is_empty()).then(|| SigmaSet::load(&rule_paths));
     let ioc = (!input.iocs.is_empty()).then(|| khien_hunt::ioc::load::load_set(&input.iocs));
     let mut problems: Vec<String> = Vec::new();
+    let (mut rules_loaded, mut rules_skipped, mut iocs_loaded) = (0, 0, 0);
     if let Some(s) = &sigma {
-        problems.extend(s.errors.iter().map(|e| e.to_string()));
-        problems.extend(s.skipped.iter().take(50).map(|sk| format!("{sk:?}")));
+        rules_loaded = s.rule_count();
+        rules_skipped = s.skipped.len();
+        problems.extend(s.errors.iter().map(|e| input.redact(&e.to_string())));
+        problems.extend(s.skipped.iter().take(50).map(|sk| {
+            input.redact(&format!(
+                "skipped rule {} ({}): {}",
+                sk.title,
+                sk.path.display(),
+                sk.reason
+            ))
+        }));
+    }
+    if let Some(i) = &ioc {
+        iocs_loaded = i.len();
+        problems.extend(i.errors.iter().map(|e| input.redact(&e.to_string())));
     }
     let hunter = Hunter {
         sigma,
@@ -264,25 +339,41 @@ pub fn hunt_files(input: &HuntInput, progress: &(dyn Fn(u64, u64) + Sync)) -> Ou
     let mut detections = Vec::new();
     let report = hunter.hunt_stream(&input.logs, progress, MEM_DETECTIONS, &mut |d| {
         if detections.len() < MAX_STORED_DETECTIONS
-            && let Ok(row) = serde_json::from_value::<DetectionRow>(khien_hunt::output::to_json(d))
+            && let Ok(mut row) =
+                serde_json::from_value::<DetectionRow>(khien_hunt::output::to_json(d))
         {
+            row.source = input.shown(Path::new(&row.source));
             detections.push(row);
         }
         Ok(())
     });
-    for f in &report.files {
-        if let Some(e) = &f.error {
-            problems.push(format!(
-                "{}: {e}",
-                f.path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            ));
-        }
-    }
-    problems.extend(report.errors.iter().cloned());
     let to_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    let mut coverage: Vec<FileCoverage> = report
+        .files
+        .iter()
+        .map(|f| FileCoverage {
+            name: input.shown(&f.path),
+            format: f.format.map(|x| x.name().to_string()).unwrap_or_default(),
+            events: to_i64(f.events),
+            in_period: to_i64(f.in_period),
+            skipped: to_i64(f.skipped),
+            incomplete: f.incomplete,
+            rules_applied: i64::try_from(f.rules_applied).unwrap_or(i64::MAX),
+            error: f.error.as_deref().map(|e| input.redact(e)),
+        })
+        .collect();
+    // Files not recognised are part of what was given, and named.
+    coverage.extend(report.unrecognised.iter().map(|p| FileCoverage {
+        name: input.shown(p),
+        ..FileCoverage::default()
+    }));
+    for f in &report.files {
+        problems.extend(f.problems.iter().take(5).map(|p| input.redact(p)));
+    }
+    for (p, why) in &report.passed_over {
+        problems.push(format!("{}: {why}", input.shown(p)));
+    }
+    problems.extend(report.errors.iter().map(|e| input.redact(e)));
     let mut by_rule: Vec<RuleCount> = report
         .counts
         .by_rule
@@ -298,8 +389,9 @@ pub fn hunt_files(input: &HuntInput, progress: &(dyn Fn(u64, u64) + Sync)) -> Ou
             .cmp(&a.count)
             .then_with(|| a.rule_id.cmp(&b.rule_id))
     });
+    let usize_i64 = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
     let summary = HuntSummary {
-        files: i64::try_from(report.files.len()).unwrap_or(0),
+        files: usize_i64(report.files.len()),
         events: to_i64(report.events()),
         skipped: to_i64(report.skipped_records()),
         detections: to_i64(report.counts.total),
@@ -313,6 +405,10 @@ pub fn hunt_files(input: &HuntInput, progress: &(dyn Fn(u64, u64) + Sync)) -> Ou
             .collect(),
         by_rule,
         problems,
+        coverage,
+        rules_loaded: usize_i64(rules_loaded),
+        rules_skipped: usize_i64(rules_skipped),
+        iocs_loaded: usize_i64(iocs_loaded),
     };
     Outcome {
         summary,
@@ -330,10 +426,17 @@ async fn run_hunt(store: &Store, lease: &Lease, progress: Arc<AtomicU64>) -> any
     let logs = materialise(store, &dir, "logs", &h.sources).await?;
     let rules = materialise(store, &dir, "rules", &h.rule_sets).await?;
     let iocs = materialise(store, &dir, "iocs", &h.ioc_sets).await?;
+    let library = write_library(store, &dir, &h.id).await?;
+    let files = HuntFiles {
+        logs,
+        rules,
+        iocs,
+        library,
+    };
     let task = {
         let (h, progress) = (h.clone(), progress.clone());
         tokio::task::spawn_blocking(move || {
-            let run = || hunt_blocking(&h, logs, rules, iocs, &progress);
+            let run = || hunt_blocking(&h, files, &progress);
             // Without a pool of its own (threads could not be spawned) the hunt still
             // runs, on rayon's shared one.
             match HUNT_POOL.as_ref() {

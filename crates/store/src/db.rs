@@ -236,6 +236,8 @@ pub(crate) fn migrator() -> sqlx::migrate::Migrator {
         (4, "house", include_str!("../migrations/0004_house.sql")),
         (5, "accounts", include_str!("../migrations/0005_accounts.sql")),
         (6, "jobs", include_str!("../migrations/0006_jobs.sql")),
+        (8, "hunt_coverage", include_str!("../migrations/0008_hunt_coverage.sql")),
+        (10, "rule_library", include_str!("../migrations/0010_rule_library.sql")),
     ];
     Migrator::with_migrations(
         MIGRATIONS

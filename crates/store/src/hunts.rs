@@ -47,6 +47,70 @@ pub struct HuntSummary {
     pub by_level: Vec<(String, i64)>,
     pub by_rule: Vec<RuleCount>,
     pub problems: Vec<String>,
+    /// What was checked in each log file given (recognised or not).
+    pub coverage: Vec<FileCoverage>,
+    /// Sigma rules (and correlations) loaded, and rules skipped.
+    pub rules_loaded: i64,
+    pub rules_skipped: i64,
+    /// IOCs loaded (an IOC sweep looks at every event).
+    pub iocs_loaded: i64,
+}
+
+/// What a hunt checked in one file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+#[derive(schemars::JsonSchema)]
+pub struct FileCoverage {
+    /// The file's name as uploaded (never a server path).
+    pub name: String,
+    /// `evtx`, `json`, `syslog`, `web-access`, `iis-w3c`, or empty when not recognised.
+    pub format: String,
+    pub events: i64,
+    /// Events inside the hunt's period (events without a time count as inside).
+    pub in_period: i64,
+    /// Records that could not be read.
+    pub skipped: i64,
+    /// Part of the file could not be read at all (a truncated EVTX chunk, ...).
+    pub incomplete: bool,
+    /// Sigma rules evaluated on at least one in-period event.
+    pub rules_applied: i64,
+    pub error: Option<String>,
+}
+
+impl HuntSummary {
+    /// The coverage as the hunt policy's facts.
+    pub fn facts(&self) -> Vec<khien_domain::hunts::FileFacts> {
+        self.coverage
+            .iter()
+            .map(|c| khien_domain::hunts::FileFacts {
+                recognised: !c.format.is_empty(),
+                failed: c.error.is_some(),
+                events: c.events,
+                in_period: c.in_period,
+                rules_applied: c.rules_applied,
+                ioc_sweep: self.iocs_loaded > 0,
+            })
+            .collect()
+    }
+
+    /// Every file checked (see [`khien_domain::hunts::full_coverage`]).
+    pub fn full_coverage(&self) -> bool {
+        khien_domain::hunts::full_coverage(&self.facts())
+    }
+}
+
+impl FileCoverage {
+    /// Why this file was not really checked (i18n keys; empty when it was).
+    pub fn gaps(&self, iocs_loaded: i64) -> Vec<&'static str> {
+        khien_domain::hunts::file_gaps(&khien_domain::hunts::FileFacts {
+            recognised: !self.format.is_empty(),
+            failed: self.error.is_some(),
+            events: self.events,
+            in_period: self.in_period,
+            rules_applied: self.rules_applied,
+            ioc_sweep: iocs_loaded > 0,
+        })
+    }
 }
 
 /// One detection, in the shape `khien hunt --format jsonl` writes.
@@ -104,6 +168,9 @@ pub struct Hunt {
     pub created_by: String,
     pub created_at: String,
     pub finished_at: Option<String>,
+    /// Whether the finished hunt checked everything it was given; `None` for hunts
+    /// recorded before coverage was kept, and for unfinished ones.
+    pub coverage_full: Option<bool>,
     /// (id, name) of the systems hunted.
     pub systems: Vec<(String, String)>,
 }
@@ -134,7 +201,7 @@ pub const MAX_STORED_DETECTIONS: usize = 50_000;
 /// The job kind that runs an uploaded hunt.
 pub const JOB_KIND: &str = "hunt";
 
-const COLS: &str = "h.id, h.title, h.period_from, h.period_to, h.origin, h.status, h.progress, h.error, h.sources_json, h.rules_json, h.iocs_json, h.builtin_rules, h.summary_json, h.conclusion, h.conclusion_note, h.created_by, h.created_at, h.finished_at";
+const COLS: &str = "h.id, h.title, h.period_from, h.period_to, h.origin, h.status, h.progress, h.error, h.sources_json, h.rules_json, h.iocs_json, h.builtin_rules, h.summary_json, h.conclusion, h.conclusion_note, h.created_by, h.created_at, h.finished_at, h.coverage_full";
 const LINKED: &str = "FROM hunt_systems hs JOIN systems s ON s.id = hs.system_id JOIN units ou ON ou.id = s.owner_unit_id WHERE hs.hunt_id = h.id AND ou.path";
 
 fn json<T: serde::de::DeserializeOwned + Default>(s: Option<String>) -> T {
@@ -168,6 +235,7 @@ fn hunt_from_row(r: &AnyRow) -> Result<Hunt> {
         created_by: r.try_get("created_by")?,
         created_at: r.try_get("created_at")?,
         finished_at: r.try_get("finished_at")?,
+        coverage_full: r.try_get::<Option<i16>, _>("coverage_full")?.map(|v| v != 0),
         systems: Vec::new(),
     })
 }
@@ -309,7 +377,7 @@ impl Scoped<'_> {
     }
 
     /// The hunt policy's verdict on what was sent.
-    fn check_new(h: &HuntReportIn, builtin_rules: bool, queued: bool) -> Result<()> {
+    fn check_new(h: &HuntReportIn, builtin_rules: bool, library_rules: i64, queued: bool) -> Result<()> {
         let date = |v: &Option<String>| -> Result<Option<time::Date>> {
             match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
                 None => Ok(None),
@@ -326,6 +394,7 @@ impl Scoped<'_> {
                 rule_sets: h.rule_sets.len(),
                 ioc_sets: h.ioc_sets.len(),
                 builtin_rules,
+                library_rules: usize::try_from(library_rules).unwrap_or(0),
                 period_from: date(&h.period_from)?,
                 period_to: date(&h.period_to)?,
             },
@@ -334,10 +403,16 @@ impl Scoped<'_> {
         .map_err(StoreError::Conflict)
     }
 
-    /// Queues a hunt of uploaded files (the summary and detections of `n` are ignored);
-    /// the worker runs it.
+    /// Queues a hunt of uploaded files (the summary and detections of `n` are ignored)
+    /// with the rule library's enabled rules; the worker runs it.
     pub async fn queue_hunt(&self, n: &HuntReportIn, builtin_rules: bool) -> Result<String> {
-        Self::check_new(n, builtin_rules, true)?;
+        self.queue_hunt_with(n, builtin_rules, true).await
+    }
+
+    /// [`Scoped::queue_hunt`], choosing whether the library's enabled rules are used.
+    /// Those rules are snapshotted in the same transaction: the worker hunts with
+    /// exactly the rules enabled now, whatever is enabled when it runs.
+    pub async fn queue_hunt_with(&self, n: &HuntReportIn, builtin_rules: bool, library: bool) -> Result<String> {
         let report = HuntReportIn {
             title: n.title.trim().to_string(),
             summary: HuntSummary::default(),
@@ -345,10 +420,21 @@ impl Scoped<'_> {
             ..n.clone()
         };
         let mut tx = self.write().await?;
+        let library_rules = if library {
+            self.within(&tx).enabled_library_rules().await?
+        } else {
+            0
+        };
+        Self::check_new(n, builtin_rules, library_rules, true)?;
         let (unit, path) = self.within(&tx).hunt_systems_in_scope(&n.systems).await?;
         let id = self
             .insert_hunt(&tx, &unit, "upload", "queued", &report, builtin_rules)
             .await?;
+        let used = if library_rules > 0 {
+            self.store.snapshot_library(&tx, &id).await?
+        } else {
+            None
+        };
         tx.enqueue(&NewJob {
             kind: JOB_KIND,
             subject_id: &id,
@@ -357,7 +443,7 @@ impl Scoped<'_> {
             max_attempts: 3,
         })
         .await?;
-        tx.record("create", "hunt", &id, (&unit, &path), None::<&()>, Some(&serde_json::json!({ "title": report.title, "systems": n.systems, "sources": n.sources, "rules": n.rule_sets, "iocs": n.ioc_sets }))).await?;
+        tx.record("create", "hunt", &id, (&unit, &path), None::<&()>, Some(&serde_json::json!({ "title": report.title, "systems": n.systems, "sources": n.sources, "rules": n.rule_sets, "iocs": n.ioc_sets, "builtin_rules": builtin_rules, "library": used }))).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -366,7 +452,7 @@ impl Scoped<'_> {
     /// the record first (as `storing`), then its detections in short transactions, then
     /// the record is completed and audited once, with the digest of its detections.
     pub async fn record_hunt(&self, h: &HuntReportIn) -> Result<String> {
-        Self::check_new(h, false, false)?;
+        Self::check_new(h, false, 0, false)?;
         let kept = &h.detections[..h.detections.len().min(MAX_STORED_DETECTIONS)];
         let mut summary = h.summary.clone();
         summary.stored = i64::try_from(kept.len()).unwrap_or(0);
@@ -389,9 +475,10 @@ impl Scoped<'_> {
         tx.commit().await?;
         self.store.store_detections(&id, &token, kept).await?;
         let mut tx = self.write().await?;
-        let changed = sqlx::query("UPDATE hunts SET status = 'done', progress = 100, storing_token = NULL WHERE id = $1 AND status = 'storing' AND storing_token = $2")
+        let changed = sqlx::query("UPDATE hunts SET status = 'done', progress = 100, storing_token = NULL, coverage_full = $3 WHERE id = $1 AND status = 'storing' AND storing_token = $2")
             .bind(id.clone())
             .bind(token)
+            .bind(i16::from(h.summary.full_coverage()))
             .run(&tx)
             .await?;
         crate::one_row(changed)?;
@@ -533,13 +620,27 @@ impl Scoped<'_> {
         })
     }
 
+    /// The computers named in a hunt's detections (at most 500), for the filter.
+    pub async fn hunt_computers(&self, id: &str) -> Result<Vec<String>> {
+        self.hunt(id).await?;
+        let rows = sqlx::query("SELECT DISTINCT computer FROM hunt_detections WHERE hunt_id = $1 AND computer <> '' ORDER BY computer LIMIT 500")
+            .bind(id.to_string())
+            .all(self)
+            .await?;
+        rows.iter()
+            .map(|r| Ok(r.try_get("computer")?))
+            .collect()
+    }
+
     /// The conclusion of a finished hunt: no sign of compromise, or suspicious. Read,
     /// checked and changed in one transaction, conditional on the conclusion read.
     pub async fn conclude_hunt(&self, id: &str, conclusion: &str, note: &str) -> Result<()> {
         let mut tx = self.write().await?;
         let r = self.within(&tx);
         let h = r.hunt(id).await?;
-        khien_domain::hunts::may_conclude(&h.status, &h.conclusion, conclusion)
+        // Hunts from before coverage was kept (NULL) are judged as they were then.
+        let limited = h.coverage_full == Some(false);
+        khien_domain::hunts::may_conclude(&h.status, &h.conclusion, conclusion, limited)
             .map_err(StoreError::Conflict)?;
         let (unit_id, path) = r.hunt_unit(id).await?;
         let note = Some(note.trim().to_string()).filter(|n| !n.is_empty());
@@ -563,10 +664,11 @@ impl Scoped<'_> {
         tx.commit().await
     }
 
-    /// When the system was last hunted (the 6-monthly duty counts from it).
+    /// When the system was last hunted (the 6-monthly duty counts from it). A hunt
+    /// whose coverage was limited does not count: it checked less than it was given.
     pub async fn last_hunt(&self, system_id: &str) -> Result<Option<(String, String)>> {
         self.system(system_id).await?;
-        let row = sqlx::query("SELECT h.id, h.finished_at FROM hunts h JOIN hunt_systems hs ON hs.hunt_id = h.id WHERE hs.system_id = $1 AND h.status = 'done' ORDER BY h.finished_at DESC LIMIT 1")
+        let row = sqlx::query("SELECT h.id, h.finished_at FROM hunts h JOIN hunt_systems hs ON hs.hunt_id = h.id WHERE hs.system_id = $1 AND h.status = 'done' AND (h.coverage_full IS NULL OR h.coverage_full = 1) ORDER BY h.finished_at DESC LIMIT 1")
             .bind(system_id.to_string())
             .opt(self)
             .await?;
@@ -717,11 +819,12 @@ impl Store {
         let mut tx = WriteTx::begin(self, Actor::system()).await?;
         self.hold_lease(&tx, lease).await?;
         let (unit, path) = self.as_system().within(&tx).hunt_unit(id).await?;
-        let changed = sqlx::query("UPDATE hunts SET status = 'done', progress = 100, summary_json = $1, finished_at = $2, storing_token = NULL WHERE id = $3 AND status = 'storing' AND storing_token = $4")
+        let changed = sqlx::query("UPDATE hunts SET status = 'done', progress = 100, summary_json = $1, finished_at = $2, storing_token = NULL, coverage_full = $5 WHERE id = $3 AND status = 'storing' AND storing_token = $4")
             .bind(to_json(&summary))
             .bind(tx.at().to_string())
             .bind(id.to_string())
             .bind(token)
+            .bind(i16::from(summary.full_coverage()))
             .run(&tx)
             .await?;
         crate::one_row(changed)?;

@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod levels;
 pub mod overview;
 pub mod plans;
+pub mod rules;
 mod scope;
 mod sql;
 pub mod stats;

@@ -332,11 +332,20 @@ impl Store {
         let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM units u WHERE u.active = 1"));
         let q = fold(query);
         if !q.is_empty() {
-            sql.push(" AND u.name_norm LIKE ")
-                .text(format!("%{}%", khien_domain::text::like_escape(&q)))
-                .push(" ESCAPE '\\'");
+            // A citizen may have only a number or an address at hand: match those too
+            // (phone numbers without their spaces and dots).
+            let pattern = format!("%{}%", khien_domain::text::like_escape(&q));
+            let digits: String = query.chars().filter(char::is_ascii_digit).collect();
+            sql.push(" AND (u.name_norm LIKE ").text(pattern.clone()).push(" ESCAPE '\\'");
+            sql.push(" OR LOWER(COALESCE(u.report_email, '')) LIKE ").text(pattern).push(" ESCAPE '\\'");
+            if digits.len() >= 3 {
+                sql.push(" OR REPLACE(REPLACE(REPLACE(COALESCE(u.report_phone, ''), ' ', ''), '.', ''), '-', '') LIKE ")
+                    .text(format!("%{digits}%"));
+            }
+            sql.push(")");
         }
-        sql.push(" ORDER BY u.name_norm");
+        // The province's own incident response point first, then everyone by name.
+        sql.push(" ORDER BY CASE WHEN u.parent_id IS NULL THEN 0 ELSE 1 END, u.name_norm");
         let rows = sql.query().fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {

@@ -6,6 +6,36 @@ document.addEventListener("DOMContentLoaded", function () {
     a.setAttribute("href", "#");
     a.addEventListener("click", function (e) { e.preventDefault(); history.back(); });
   });
+  // On a phone the menu folds behind a button (without this script it wraps instead).
+  var toggle = document.getElementById("menu-toggle");
+  var menu = document.getElementById("main-menu");
+  if (toggle && menu) {
+    toggle.hidden = false;
+    document.body.classList.add("menu-folds");
+    toggle.addEventListener("click", function () {
+      var open = menu.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+  // Checkbox pickers (systems of a hunt): filter by name, count what is ticked.
+  document.querySelectorAll("[data-pick]").forEach(function (box) {
+    var filter = box.querySelector("[data-pick-filter]");
+    var count = box.querySelector("[data-pick-count]");
+    var labels = box.querySelectorAll(".pick-list label");
+    var fold = function (t) { return t.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/đ/g, "d").replace(/Đ/g, "d").toLowerCase(); };
+    var recount = function () {
+      var n = box.querySelectorAll(".pick-list input:checked").length;
+      if (count) { count.textContent = n ? "(" + n + ")" : ""; }
+    };
+    box.addEventListener("change", recount);
+    recount();
+    if (filter) {
+      filter.addEventListener("input", function () {
+        var q = fold(filter.value.trim());
+        labels.forEach(function (l) { l.hidden = q !== "" && fold(l.textContent).indexOf(q) < 0; });
+      });
+    }
+  });
   // Auto-submit list filters when a select changes.
   document.querySelectorAll("form.filters select").forEach(function (s) {
     s.addEventListener("change", function () { s.form.submit(); });

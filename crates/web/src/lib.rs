@@ -22,6 +22,7 @@ mod levels;
 mod plans;
 mod public;
 mod reports;
+mod rules;
 mod systems;
 mod units;
 pub mod server;
@@ -112,7 +113,7 @@ pub struct AppState {
 
 /// The body limit of a request: large for the routes that take logs, small elsewhere.
 pub fn body_limit(config: &WebConfig, method: &axum::http::Method, path: &str) -> usize {
-    if method == axum::http::Method::POST && matches!(path, "/hunts" | "/api/v1/hunts") {
+    if method == axum::http::Method::POST && matches!(path, "/hunts" | "/api/v1/hunts" | "/rules/import") {
         config.max_upload_bytes
     } else {
         config.max_body_bytes
@@ -132,6 +133,7 @@ pub fn routes() -> routes::Routes {
         dossiers::page_routes(),
         reports::page_routes(),
         hunts::page_routes(),
+        rules::page_routes(),
         audit::page_routes(),
         api::routes(),
     ]

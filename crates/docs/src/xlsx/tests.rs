@@ -713,3 +713,37 @@ fn knows_date_formats() {
         "xl/worksheets/sheet2.xml"
     );
 }
+
+#[test]
+fn a_choice_with_a_comma_stays_one_choice_and_every_import_row_has_the_drop_down() {
+    use std::io::Read;
+    let cols = vec![Column {
+        header: "Loại hệ thống".into(),
+        width: 30.0,
+        choices: vec!["Phục vụ hoạt động nội bộ".into(), "Phục vụ người dân, doanh nghiệp".into()],
+    }];
+    let bytes = write_table("Hệ thống", &cols, &[], None).unwrap();
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes.clone())).unwrap();
+    let mut sheet = String::new();
+    zip.by_name("xl/worksheets/sheet1.xml").unwrap().read_to_string(&mut sheet).unwrap();
+    // The validation points at a range, not at a comma-separated list.
+    assert!(sheet.contains("<formula1>'Danh mục'!$A$1:$A$2</formula1>"), "{sheet}");
+    assert!(sheet.contains(&format!("sqref=\"A2:A{}\"", IMPORT_ROWS + 1)), "{sheet}");
+    assert!(sheet.contains("orientation=\"landscape\"") && sheet.contains("fitToHeight=\"0\""), "printed landscape, one page wide");
+    // The list sheet holds each choice whole, and is hidden.
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).unwrap();
+    use calamine::Reader;
+    let lists = wb.worksheet_range("Danh mục").unwrap();
+    let cells: Vec<String> = lists.rows().map(|r| r[0].to_string()).collect();
+    assert_eq!(cells, vec!["Phục vụ hoạt động nội bộ", "Phục vụ người dân, doanh nghiệp"]);
+    let hidden = wb.sheets_metadata().iter().find(|s| s.name == "Danh mục").unwrap().visible;
+    assert_ne!(hidden, calamine::SheetVisible::Visible);
+}
+
+#[test]
+fn column_letters_go_past_z() {
+    assert_eq!(
+        [0, 1, 25, 26, 27, 51, 52, 701, 702].map(super::column_letter),
+        ["A", "B", "Z", "AA", "AB", "AZ", "BA", "ZZ", "AAA"].map(String::from)
+    );
+}

@@ -143,6 +143,12 @@ impl IocSet {
                         set.cidrs.push((c, idx));
                     }
                 }
+                IocType::FileName => {
+                    for v in filename_forms(&ioc.value) {
+                        patterns.push(v);
+                        set.pattern_ioc.push(idx);
+                    }
+                }
                 IocType::RegistryKey => {
                     for v in registry_forms(&ioc.value) {
                         patterns.push(v);
@@ -259,6 +265,23 @@ impl IocSet {
     }
 }
 
+/// A file path written with an environment variable (`%WINDIR%\System32\x.exe`,
+/// as MISP events often do) never appears like that in logs, which hold the
+/// expanded path (`C:\Windows\System32\x.exe`, `\SystemRoot\System32\...`):
+/// the path after the variable is matched as well, wherever it sits.
+fn filename_forms(v: &str) -> Vec<String> {
+    let mut out = vec![v.to_string()];
+    if let Some(rest) = v.strip_prefix('%')
+        && let Some(close) = rest.find('%')
+    {
+        let tail = &rest[close + 1..];
+        if tail.starts_with(['\\', '/']) && tail.len() > 1 {
+            out.push(tail.to_string());
+        }
+    }
+    out
+}
+
 /// Sysmon writes `HKLM\...`/`HKU\...`, Security 4657 `\REGISTRY\MACHINE\...`.
 fn registry_forms(v: &str) -> Vec<String> {
     let mut out = vec![v.to_string()];
@@ -332,7 +355,10 @@ fn boundary_ok(kind: IocType, s: &[u8], start: usize, end: usize) -> bool {
             before_ok && after_ok
         }
         IocType::FileName => {
-            let before_ok = before.is_none_or(|b| {
+            // A pattern that starts with a separator (the tail of a path) is
+            // at a boundary wherever it starts.
+            let leading_sep = s.get(start).is_some_and(|b| matches!(b, b'\\' | b'/'));
+            let before_ok = leading_sep || before.is_none_or(|b| {
                 matches!(
                     b,
                     b'\\' | b'/' | b' ' | b'"' | b'\'' | b'=' | b':' | b'>' | b'\t' | b','

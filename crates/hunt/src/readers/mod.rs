@@ -23,6 +23,9 @@ pub struct ReadStats {
     pub skipped: u64,
     /// Why records were skipped (the first few, with their location).
     pub problems: Vec<String>,
+    /// Part of the file could not be read at all (its records are in no
+    /// count); the reason is among `problems`.
+    pub incomplete: bool,
 }
 
 impl ReadStats {

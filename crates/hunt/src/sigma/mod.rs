@@ -56,6 +56,9 @@ pub struct SigmaSet {
     pending_corr: Vec<(CorrelationRule, PathBuf)>,
     /// Base rule -> (stored name, event field) to keep for correlations.
     captures: HashMap<usize, Vec<(String, String)>>,
+    /// Routing key -> the rules evaluated on events of that key (to tell,
+    /// per file, which rules applied at all).
+    key_rules: HashMap<String, Vec<usize>>,
 }
 
 const IDX_ATTR: &str = "khien.rule_index";
@@ -78,12 +81,43 @@ fn parse_and_compile(text: &str, path: &Path) -> Result<Parsed, HuntError> {
     Ok((coll, compiled))
 }
 
-/// Rules shipped with Khiên (loaded with `--sigma builtin`): Linux auth
-/// events extracted by the syslog reader.
-pub const BUILTIN_RULES: &[(&str, &str)] = &[(
-    "builtin/linux_auth.yml",
-    include_str!("../../rules/linux_auth.yml"),
-)];
+/// Rules written by the Khiên team and shipped in the binary (loaded with
+/// `--sigma builtin`, and by `khien hunt` when no `--sigma` is given): Windows
+/// Security, System, Application, Sysmon, PowerShell and Defender, Linux
+/// authentication and web access logs. See docs/hunt.md.
+pub const BUILTIN_RULES: &[(&str, &str)] = &[
+    (
+        "builtin/windows_security.yml",
+        include_str!("../../rules/windows_security.yml"),
+    ),
+    (
+        "builtin/windows_system.yml",
+        include_str!("../../rules/windows_system.yml"),
+    ),
+    (
+        "builtin/windows_sysmon.yml",
+        include_str!("../../rules/windows_sysmon.yml"),
+    ),
+    (
+        "builtin/windows_powershell.yml",
+        include_str!("../../rules/windows_powershell.yml"),
+    ),
+    (
+        "builtin/windows_defender.yml",
+        include_str!("../../rules/windows_defender.yml"),
+    ),
+    (
+        "builtin/linux_auth.yml",
+        include_str!("../../rules/linux_auth.yml"),
+    ),
+    (
+        "builtin/web_access.yml",
+        include_str!("../../rules/web_access.yml"),
+    ),
+];
+
+/// The path that stands for the built-in pack in rule path lists.
+pub const BUILTIN: &str = "builtin";
 
 impl SigmaSet {
     /// Loads every `.yml`/`.yaml` under the given files and directories.
@@ -94,7 +128,7 @@ impl SigmaSet {
         let mut set = SigmaSet::default();
         let mut sources: Vec<(PathBuf, Option<&'static str>)> = Vec::new();
         for p in paths {
-            if p.as_os_str() == "builtin" && !p.exists() {
+            if p.as_os_str() == BUILTIN && !p.exists() {
                 for (name, text) in BUILTIN_RULES {
                     sources.push((PathBuf::from(name), Some(text)));
                 }
@@ -205,6 +239,7 @@ impl SigmaSet {
                 .push(format!("{} ({}): {note}", rule.title, path.display()));
         }
         for key in targets.keys {
+            self.key_rules.entry(key.clone()).or_default().push(idx);
             self.pending.entry(key).or_default().push(compiled.clone());
         }
     }
@@ -279,6 +314,36 @@ impl SigmaSet {
         self.metas.len() + self.correlations.len()
     }
 
+    /// Notes the routing keys of `rec` that have rules, in `hit` (a short
+    /// list per file): what [`SigmaSet::rules_applied`] counts from.
+    pub fn note_keys(&self, keys: &[String], hit: &mut Vec<String>) {
+        for k in keys {
+            if self.key_rules.contains_key(k) && !hit.contains(k) {
+                hit.push(k.clone());
+            }
+        }
+    }
+
+    /// How many distinct detection rules were evaluated on at least one
+    /// event, given the keys [`SigmaSet::note_keys`] collected, plus the
+    /// correlations whose base rules were among them.
+    pub fn rules_applied(&self, hit: &[String]) -> usize {
+        let mut seen = vec![false; self.metas.len()];
+        for k in hit {
+            for &i in self.key_rules.get(k).map(Vec::as_slice).unwrap_or(&[]) {
+                if let Some(s) = seen.get_mut(i) {
+                    *s = true;
+                }
+            }
+        }
+        let corr = self
+            .correlations
+            .iter()
+            .filter(|c| c.rules.iter().any(|&i| seen.get(i).copied().unwrap_or(false)))
+            .count();
+        seen.iter().filter(|s| **s).count() + corr
+    }
+
     /// Adds correlation hits to time-ordered detections and drops the
     /// matches of base rules that only feed `generate: false` correlations.
     pub fn correlate(&self, dets: &mut Vec<Detection>) {
@@ -324,6 +389,11 @@ impl SigmaSet {
     /// `keys` is scratch space reused across calls.
     pub fn evaluate(&self, rec: &Record, keys: &mut Vec<String>, out: &mut Vec<Detection>) {
         logsource::event_keys(rec, keys);
+        self.evaluate_keys(rec, keys, out);
+    }
+
+    /// [`SigmaSet::evaluate`] with the record's routing keys already computed.
+    pub fn evaluate_keys(&self, rec: &Record, keys: &[String], out: &mut Vec<Detection>) {
         let view = SigmaView(rec);
         let mut seen: Vec<usize> = Vec::new();
         for key in keys.iter() {
@@ -393,6 +463,107 @@ impl Correlator<'_> {
         !d.rule_index
             .is_some_and(|i| self.suppressed.get(i).copied().unwrap_or(false))
     }
+}
+
+/// What one rule file holds, as the rule library records it: its rules with their
+/// metadata, or why it cannot be used. Parsing and compiling only, no engine is built.
+#[derive(Debug, Clone, Default)]
+pub struct RuleFileCheck {
+    /// Detection and correlation rules that parse and compile.
+    pub rules: Vec<RuleInfo>,
+    /// Why the file (or a rule in it) cannot be used; empty when every rule loads.
+    pub problems: Vec<String>,
+}
+
+/// One loadable rule's metadata.
+#[derive(Debug, Clone, Default)]
+pub struct RuleInfo {
+    pub id: String,
+    pub title: String,
+    pub level: String,
+    pub status: String,
+    pub product: String,
+    pub category: String,
+    pub service: String,
+    pub correlation: bool,
+}
+
+impl RuleFileCheck {
+    /// Usable when at least one rule in it loads (the others are skipped again,
+    /// with their reasons, when a hunt loads the file).
+    pub fn usable(&self) -> bool {
+        !self.rules.is_empty()
+    }
+}
+
+/// Parses and compiles one rule file (one or more YAML documents), the way
+/// [`SigmaSet::load`] would, and says what it holds. A correlation's references
+/// are not resolved here (they may name rules of other files).
+pub fn check_rule_file(text: &str) -> RuleFileCheck {
+    let mut out = RuleFileCheck::default();
+    let coll = match parse_sigma_yaml(text) {
+        Ok(c) => c,
+        Err(e) => {
+            out.problems.push(e.to_string());
+            return out;
+        }
+    };
+    let parsed_any =
+        !coll.rules.is_empty() || !coll.correlations.is_empty() || !coll.filters.is_empty();
+    for msg in &coll.errors {
+        if msg.starts_with("YAML parse error") || !parsed_any {
+            out.problems.push(msg.clone());
+        }
+    }
+    for f in &coll.filters {
+        out.problems.push(format!(
+            "{}: Sigma filter documents are not supported yet",
+            f.title
+        ));
+    }
+    for rule in &coll.rules {
+        if let Err(e) = compile_rule(rule) {
+            out.problems.push(format!("{}: {e}", rule.title));
+            continue;
+        }
+        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+        out.rules.push(RuleInfo {
+            id: rule.id.clone().unwrap_or_else(|| rule.title.clone()),
+            title: rule.title.clone(),
+            level: rule
+                .level
+                .as_ref()
+                .map_or("informational", |l| l.as_str())
+                .to_string(),
+            status: rule
+                .status
+                .as_ref()
+                .map(|s| format!("{s:?}").to_lowercase())
+                .unwrap_or_default(),
+            product: opt(&rule.logsource.product),
+            category: opt(&rule.logsource.category),
+            service: opt(&rule.logsource.service),
+            correlation: false,
+        });
+    }
+    for c in &coll.correlations {
+        out.rules.push(RuleInfo {
+            id: c.id.clone().unwrap_or_else(|| c.title.clone()),
+            title: c.title.clone(),
+            level: c.level.as_ref().map_or("medium", |l| l.as_str()).to_string(),
+            status: c
+                .status
+                .as_ref()
+                .map(|s| format!("{s:?}").to_lowercase())
+                .unwrap_or_default(),
+            correlation: true,
+            ..RuleInfo::default()
+        });
+    }
+    if out.rules.is_empty() && out.problems.is_empty() {
+        out.problems.push("no Sigma rule in this file".into());
+    }
+    out
 }
 
 /// Rule files under a path, sorted.

@@ -276,3 +276,150 @@ async fn the_command_line_reports_a_hunt_to_the_platform() {
         server.abort();
     }
 }
+
+
+fn hunt_id(r: &crate::harness::Reply) -> String {
+    r.headers
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/hunts/")
+        .to_string()
+}
+
+/// Issue 9: two EVTX attack samples with the default settings are hunted by the
+/// built-in pack, and the page shows what was checked in each file.
+#[tokio::test]
+async fn windows_logs_are_hunted_by_the_builtin_pack_and_coverage_is_shown() {
+    let c = corpus().join("evtx/attack_samples");
+    let cleared = std::fs::read(c.join("Defense_Evasion/DE_1102_security_log_cleared.evtx")).unwrap();
+    let service = std::fs::read(c.join("Lateral_Movement/LM_Remote_Service02_7045.evtx")).unwrap();
+    for store in stores().await {
+        let w = world(&store).await;
+        let staff = Client::signed_in(&store, &w.user(Role::UnitStaff)).await;
+        let form = staff.get("/hunts/new").await;
+        assert!(form.body.contains("type=\"checkbox\" name=\"systems\""), "systems are ticked, not ctrl-clicked");
+        let r = staff
+            .multipart_files(
+                "/hunts",
+                &[("title", "Săn tìm máy chủ Windows"), ("systems", &w.sys_a), ("builtin", "1")],
+                &[("logs", "security.evtx", &cleared), ("logs", "system.evtx", &service)],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let id = hunt_id(&r);
+        assert_eq!(khien::jobs::run_pending(&store, &crate::harness::worker()).await.unwrap(), 1);
+        let h = store.as_system().hunt(&id).await.unwrap();
+        let s = h.summary.clone().unwrap();
+        assert!(s.detections >= 6, "{:?}", s.by_rule);
+        assert_eq!(h.coverage_full, Some(true));
+        assert_eq!(s.coverage.len(), 2);
+        for f in &s.coverage {
+            assert_eq!(f.format, "evtx");
+            assert!(f.rules_applied > 0 && f.in_period == f.events, "{f:?}");
+        }
+        assert!(s.rules_loaded > 50);
+        let page = staff.get(&format!("/hunts/{id}")).await;
+        assert!(page.body.contains("id=\"coverage\"") && page.body.contains("security.evtx"));
+        assert!(page.body.contains("id=\"coverage-ok\""));
+        assert!(!page.body.contains("id=\"coverage-warning\""));
+        // The worker's scratch copies never show; files are named as uploaded.
+        assert!(!page.body.contains("/logs/000-") && !page.body.contains("scratch"), "server paths leak");
+        let dets = store
+            .as_system()
+            .hunt_detections(&id, &Default::default(), 100)
+            .await
+            .unwrap();
+        assert!(dets.items.iter().all(|d| d.source == "security.evtx" || d.source == "system.evtx"));
+        // Vietnamese time and severity, filters as choices, files summarised.
+        assert!(page.body.contains("19/03/2019") || page.body.contains("20/03/2019"), "dd/mm/yyyy");
+        assert!(page.body.contains(">Cao<"), "severity in Vietnamese");
+        assert!(page.body.contains("<select name=\"level\""));
+        assert!(page.body.contains("2 tệp nhật ký"));
+        // A hunt that checked everything may be concluded clean.
+        let r = staff
+            .post_form(&format!("/hunts/{id}/conclusion"), &[("conclusion", "clean")])
+            .await;
+        assert_eq!(r.status, 303);
+        assert!(staff.get(&format!("/systems/{}", w.sys_a)).await.body.contains(&format!("href=\"/hunts/{id}\"")));
+    }
+}
+
+/// Issue 9: a hunt that checked nothing — every event outside the period, or no rule
+/// for the logs — says so, cannot be concluded "no sign of compromise" and is not the
+/// system's last hunt.
+#[tokio::test]
+async fn a_hunt_that_checked_nothing_is_not_a_clean_hunt() {
+    let ssh = std::fs::read(corpus().join("logs/linux/OpenSSH_2k.log")).unwrap();
+    let evtx = std::fs::read(corpus().join("evtx/attack_samples/Defense_Evasion/DE_1102_security_log_cleared.evtx")).unwrap();
+    let linux_rule = b"title: Linux only\nid: 0b6f5c8e-1d2a-4c3b-9e8f-7a6b5c4d3e2f\nauthor: test\nlogsource:\n  product: linux\n  service: sshd\ndetection:\n  s:\n    auth_event: invalid_user\n  condition: s\nlevel: low\n";
+    for store in stores().await {
+        let w = world(&store).await;
+        let staff = Client::signed_in(&store, &w.user(Role::UnitStaff)).await;
+        // OpenSSH_2k.log is from December; November 2026 keeps none of its events.
+        let r = staff
+            .multipart(
+                "/hunts",
+                &[
+                    ("title", "Săn tìm tháng 11"),
+                    ("systems", &w.sys_a),
+                    ("builtin", "1"),
+                    ("period_from", "01/11/2026"),
+                    ("period_to", "30/11/2026"),
+                ],
+                "logs",
+                "OpenSSH_2k.log",
+                &ssh,
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let outside = hunt_id(&r);
+        // Windows logs with Linux rules only.
+        let r = staff
+            .multipart_files(
+                "/hunts",
+                &[("title", "Săn tìm sai quy tắc"), ("systems", &w.sys_a)],
+                &[("logs", "security.evtx", &evtx), ("rules", "linux.yml", linux_rule)],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let no_rule = hunt_id(&r);
+        assert_eq!(khien::jobs::run_pending(&store, &crate::harness::worker()).await.unwrap(), 2);
+
+        let h = store.as_system().hunt(&outside).await.unwrap();
+        let s = h.summary.clone().unwrap();
+        assert_eq!((s.events, s.detections), (2000, 0));
+        assert_eq!((s.coverage[0].events, s.coverage[0].in_period), (2000, 0));
+        assert_eq!(h.coverage_full, Some(false));
+        let page = staff.get(&format!("/hunts/{outside}")).await;
+        assert!(page.body.contains("id=\"coverage-warning\""));
+        assert!(page.body.contains("nằm ngoài khoảng thời gian đã chọn"), "plain Vietnamese");
+        assert!(page.body.contains("không được tính là lần săn tìm gần nhất"));
+        assert!(page.body.contains("value=\"clean\" disabled"));
+
+        let h = store.as_system().hunt(&no_rule).await.unwrap();
+        let s = h.summary.clone().unwrap();
+        assert_eq!((s.coverage[0].events, s.coverage[0].rules_applied), (112, 0));
+        assert_eq!(h.coverage_full, Some(false));
+        let page = staff.get(&format!("/hunts/{no_rule}")).await;
+        assert!(page.body.contains("Không có quy tắc nào áp dụng cho loại nhật ký này"));
+
+        // Neither can be concluded clean (a forged form is refused too) ...
+        for id in [&outside, &no_rule] {
+            let r = staff
+                .post_form(&format!("/hunts/{id}/conclusion"), &[("conclusion", "clean")])
+                .await;
+            assert_ne!(r.status, 303, "limited hunt concluded clean");
+            assert_eq!(store.as_system().hunt(id).await.unwrap().conclusion, "pending");
+        }
+        // ... but the officer may still record that something is suspicious.
+        let r = staff
+            .post_form(&format!("/hunts/{no_rule}/conclusion"), &[("conclusion", "suspicious")])
+            .await;
+        assert_eq!(r.status, 303);
+        // And neither satisfies the 6-monthly duty.
+        assert!(store.as_system().last_hunt(&w.sys_a).await.unwrap().is_none());
+        assert!(staff.get(&format!("/systems/{}", w.sys_a)).await.body.contains("Chưa săn tìm"));
+    }
+}

@@ -20,6 +20,7 @@ mod jobs;
 mod openapi;
 mod processes;
 mod rights;
+mod rules;
 mod security_levels;
 mod server_limits;
 mod tenancy;

@@ -48,6 +48,9 @@ fn fill(r: &RouteInfo, w: &World) -> String {
         w.user_b_session.clone()
     } else if r.path.starts_with("/account/tokens/") {
         w.user_b_token.clone()
+    } else if r.path.starts_with("/rules/") {
+        // The rule library is province-wide: no foreign object, only the role matters.
+        "khong-co".into()
     } else {
         String::new()
     };
@@ -160,6 +163,14 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
             "logs",
             b"Jan  1 00:00:00 host sshd[1]: Invalid user x from 10.0.0.1".to_vec(),
         ),
+        ("POST", "/rules/import") => Recipe::Multipart(
+            vec![("version", "1".into())],
+            "files",
+            b"title: x\nlogsource:\n  product: linux\ndetection:\n  k: [x]\n  condition: k\n".to_vec(),
+        ),
+        ("POST", "/rules/{id}/enabled") | ("POST", "/rules/sets/{id}/enabled") => {
+            form(&[("enabled", "0")])
+        }
         ("POST", "/hunts/{id}/conclusion") => form(&[("conclusion", "clean"), ("note", "x")]),
         ("POST", "/hunts/{id}/cancel") => form(&[]),
         ("POST", "/api/v1/hunts") => {

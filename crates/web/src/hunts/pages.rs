@@ -50,6 +50,8 @@ struct NewPage {
     c: Chrome,
     systems: Vec<System>,
     error: Option<String>,
+    /// The library's enabled sets (each with its enabled rule files).
+    library: Vec<khien_store::rules::RuleSet>,
 }
 
 async fn new_page(
@@ -63,7 +65,13 @@ async fn new_page(
         .systems(&Default::default(), None)
         .await?
         .items;
-    Ok(NewPage { c, systems, error })
+    let library = auth.scoped(state).enabled_rule_sets().await?;
+    Ok(NewPage {
+        c,
+        systems,
+        error,
+        library,
+    })
 }
 
 pub async fn new_form(
@@ -105,7 +113,14 @@ pub async fn create(
     n.period_from = text.get("period_from").cloned();
     n.period_to = text.get("period_to").cloned();
     let builtin = text.get("builtin").is_some_and(|v| v == "1");
-    match auth.scoped(&state).queue_hunt(&n, builtin).await {
+    // The form sends `library=0` then, when ticked, `library=1` (the last one counts);
+    // a client that does not say gets the library, as every hunt does by default.
+    let library = text.get("library").is_none_or(|v| v == "1");
+    match auth
+        .scoped(&state)
+        .queue_hunt_with(&n, builtin, library)
+        .await
+    {
         Ok(id) => Ok(Redirect::to(&format!("/hunts/{id}")).into_response()),
         Err(StoreError::Conflict(key)) => {
             let msg = c.t.s(key).to_string();
@@ -129,9 +144,32 @@ struct DetailPage {
     detections: Page<DetectionRow>,
     filter: DetectionFilter,
     base_query: String,
+    /// The computers among the detections, for the filter's choices.
+    computers: Vec<String>,
+    /// The library rule sets (and versions) the hunt used.
+    library: Option<khien_store::rules::LibraryUse>,
 }
 
 impl DetailPage {
+    /// (file, why) for every file the hunt did not really check.
+    fn gaps(&self) -> Vec<(String, &'static str)> {
+        let Some(s) = &self.h.summary else {
+            return Vec::new();
+        };
+        s.coverage
+            .iter()
+            .flat_map(|f| f.gaps(s.iocs_loaded).into_iter().map(|g| (f.name.clone(), g)))
+            .collect()
+    }
+    /// The file a detection came from, by name: hunts recorded before names were
+    /// kept stored the worker's scratch path (`…/logs/003-name`).
+    fn source_name(d: &DetectionRow) -> String {
+        let last = d.source.rsplit(['/', '\\']).next().unwrap_or(&d.source);
+        match last.split_once('-') {
+            Some((n, rest)) if d.source.contains('/') && n.len() == 3 && n.bytes().all(|b| b.is_ascii_digit()) => rest.to_string(),
+            _ => last.to_string(),
+        }
+    }
     fn page_link(&self, n: i64) -> String {
         page_href(&self.base_query, n)
     }
@@ -168,6 +206,8 @@ pub async fn detail(
     let scoped = auth.scoped(&state);
     let h = scoped.hunt(&id).await?;
     let detections = scoped.hunt_detections(&id, &filter, 100).await?;
+    let computers = scoped.hunt_computers(&id).await?;
+    let library = scoped.hunt_library(&id).await?;
     // The hunt is in scope (read above), so its job may be shown.
     let job = state.store.job_of(khien_store::hunts::JOB_KIND, &id).await?;
     render(&DetailPage {
@@ -177,6 +217,8 @@ pub async fn detail(
         detections,
         filter,
         base_query: crate::support::base_query(raw.as_deref()),
+        computers,
+        library,
     })
 }
 

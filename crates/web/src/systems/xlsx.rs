@@ -19,7 +19,7 @@ use crate::error::{AppError, AppResult};
 use crate::i18n::{T, labels_for};
 use crate::view::{Chrome, field_message, render};
 
-const MAX_IMPORT_ROWS: usize = 2000;
+const MAX_IMPORT_ROWS: usize = khien_docs::xlsx::IMPORT_ROWS;
 const XLSX_MIME: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// The columns of the systems sheet: (field, width). Headers come from `field.<name>`.
