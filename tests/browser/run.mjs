@@ -226,8 +226,14 @@ try {
     };
     const status = async (p, re) => { await p.goto(dossierUrl); assert.match(await p.textContent("#dossier-status"), re); };
     await refused(staff, "submit");
+    // Staff are told who sends it on; the manager sees it waiting, and is asked once more.
+    await staff.goto(dossierUrl);
+    assert.match(await staff.textContent("#handoff"), /quản lý của đơn vị/);
     await manager.goto(dossierUrl);
+    assert.match(await manager.textContent("#handoff"), /chờ bạn gửi thẩm định/);
     await Promise.all([manager.waitForNavigation(), manager.click("#act-submit")]);
+    assert.match(await manager.textContent("#consequence"), /Sở Khoa học và Công nghệ/);
+    await Promise.all([manager.waitForNavigation(), manager.click("#confirm-submit")]);
     await status(manager, /Đã gửi thẩm định/);
     assert.match(await manager.textContent("#deadline"), /ngày/);
     await refused(manager, "start_appraisal");
@@ -240,8 +246,22 @@ try {
     await Promise.all([inspector.waitForNavigation(), inspector.click("#act-record_appraisal")]);
     await status(inspector, /Đã thẩm định/);
     // The security regulation first, then the decision recorded by an administrator.
+    // An impossible date comes back as typed, with the message at the field.
     await staff.goto(dossierUrl);
     await staff.fill("#regulation-number", "15/QĐ-STC");
+    await staff.fill("#regulation-date", "29/02/2026");
+    await Promise.all([staff.waitForNavigation(), staff.click("#save-regulation")]);
+    assert.equal(await staff.inputValue("#regulation-date"), "29/02/2026", "the date as typed");
+    assert.equal(await staff.inputValue("#regulation-number"), "15/QĐ-STC", "the number as typed");
+    assert.match(await staff.textContent("#err-date"), /Ngày không hợp lệ/);
+    assert.match(await staff.textContent("#form-errors"), /Ngày ban hành quy chế/);
+    assert.ok(await staff.locator("header nav.menu").isVisible(), "the menu stays");
+    const at = await staff.evaluate(() => {
+      const f = document.querySelector("#regulation-date").getBoundingClientRect();
+      const e = document.querySelector("#err-date").getBoundingClientRect();
+      return { dy: e.top - f.bottom, dx: Math.abs(e.left - f.left) };
+    });
+    assert.ok(at.dy >= 0 && at.dy < 40 && at.dx < 40, `the message is right under the field (${JSON.stringify(at)})`);
     await staff.fill("#regulation-date", "10/11/2026");
     await Promise.all([staff.waitForNavigation(), staff.click("#save-regulation")]);
     const decision = { decision_no: "2345/QĐ-UBND", decision_date: "20/11/2026", decision_by: "Chủ tịch UBND tỉnh" };
@@ -252,6 +272,8 @@ try {
     await admin.fill("#decision-date", decision.decision_date);
     await admin.fill("#decision-by", decision.decision_by);
     await Promise.all([admin.waitForNavigation(), admin.click("#act-approve")]);
+    assert.match(await admin.textContent("#consequence"), /2345\/QĐ-UBND/);
+    await Promise.all([admin.waitForNavigation(), admin.click("#confirm-approve")]);
     await status(admin, /Đã phê duyệt/);
     assert.match(await admin.textContent("#decision"), /2345\/QĐ-UBND, 20\/11\/2026/);
     assert.equal(await admin.locator("#dossier-events tbody tr").count(), 4, "four steps in the history");

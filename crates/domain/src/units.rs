@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Invalid, optional_email, optional_text, required_text};
+use crate::error::{Invalid, optional_email, optional_phone, optional_text, required_text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -117,13 +117,13 @@ impl UnitInput {
             address: optional_text(&mut e, "address", &self.address, 300),
             leader_name: optional_text(&mut e, "leader_name", &self.leader_name, 120),
             leader_title: optional_text(&mut e, "leader_title", &self.leader_title, 120),
-            leader_phone: optional_text(&mut e, "leader_phone", &self.leader_phone, 40),
+            leader_phone: optional_phone(&mut e, "leader_phone", &self.leader_phone),
             leader_email: optional_email(&mut e, "leader_email", &self.leader_email),
             security_unit: optional_text(&mut e, "security_unit", &self.security_unit, 200),
             security_person: optional_text(&mut e, "security_person", &self.security_person, 120),
-            security_phone: optional_text(&mut e, "security_phone", &self.security_phone, 40),
+            security_phone: optional_phone(&mut e, "security_phone", &self.security_phone),
             security_email: optional_email(&mut e, "security_email", &self.security_email),
-            report_phone: optional_text(&mut e, "report_phone", &self.report_phone, 40),
+            report_phone: optional_phone(&mut e, "report_phone", &self.report_phone),
             report_email: optional_email(&mut e, "report_email", &self.report_email),
             report_other: optional_text(&mut e, "report_other", &self.report_other, 300),
         };

@@ -14,6 +14,10 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     pub secure_cookies: Option<bool>,
     pub province_name: Option<String>,
+    /// The department in charge of information security (today "Sở Khoa học và Công
+    /// nghệ"): named on dossiers as the appraising specialised unit, with the province's
+    /// People's Committee as the owner (chủ quản), instead of the generic legal parties.
+    pub department_name: Option<String>,
     pub log_format: Option<String>,
     pub session_idle_minutes: Option<i64>,
     /// Public holidays per year, same shape as data/regimes/holidays-vn.toml; replaces the

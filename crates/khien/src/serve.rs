@@ -45,7 +45,18 @@ pub async fn serve(env: Env, args: ServeArgs) -> anyhow::Result<()> {
             .map(|u| u.fields.name)
             .unwrap_or_default(),
     };
-    let (calendar, authority_names) = crate::config::regulation_data(file)?;
+    // The demo province's department in charge of information security.
+    const DEMO_DEPARTMENT: &str = "Sở Khoa học và Công nghệ";
+    let (calendar, mut authority_names) = crate::config::regulation_data(file)?;
+    // A province names its own parties: the Sở appraises as the specialised unit and the
+    // province's People's Committee is the owner (chủ quản). A names file still wins.
+    let department = file
+        .department_name
+        .clone()
+        .or_else(|| args.demo.then(|| DEMO_DEPARTMENT.to_string()));
+    if file.authority_names_file.is_none() {
+        authority_names.name_provincial_parties(department.as_deref(), &province_name);
+    }
     let config = WebConfig {
         calendar: Arc::new(calendar),
         authority_names: Arc::new(authority_names),

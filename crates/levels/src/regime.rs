@@ -210,6 +210,16 @@ impl Regime {
     }
 
     /// The authority row for a level.
+    /// How people name the regime: its decree's number ("Nghị định 85/2016/NĐ-CP"),
+    /// else its first instrument's, else the title. Ids never reach the UI.
+    pub fn short_title(&self) -> &str {
+        self.instruments
+            .iter()
+            .find(|i| i.code.starts_with("Nghị định"))
+            .or(self.instruments.first())
+            .map_or(self.title.as_str(), |i| i.code.as_str())
+    }
+
     pub fn authority(&self, level: u8) -> Option<&Authority> {
         self.authorities.iter().find(|a| a.levels.contains(&level))
     }

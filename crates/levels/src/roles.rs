@@ -103,6 +103,23 @@ impl RoleNames {
         self
     }
 
+    /// Names the parties of a provincial dossier concretely: the department in charge
+    /// of information security ("Sở Khoa học và Công nghệ") as the specialised unit, the
+    /// province's People's Committee as the owner (chủ quản). Empty names keep the legal
+    /// description.
+    pub fn name_provincial_parties(&mut self, department: Option<&str>, province: &str) {
+        let name = |n: &str| RoleName {
+            vi: n.to_string(),
+            en: n.to_string(),
+        };
+        if let Some(d) = department.map(str::trim).filter(|d| !d.is_empty()) {
+            self.set(Role::SpecialisedUnit, name(d));
+        }
+        if !province.trim().is_empty() {
+            self.set(Role::Owner, name(province.trim()));
+        }
+    }
+
     /// Set one role's names.
     pub fn set(&mut self, role: Role, name: RoleName) {
         self.names.insert(role, name);

@@ -145,7 +145,52 @@ fn principal(u: &User, unit_path: String) -> Principal {
     }
 }
 
+/// How a person who acted is named in histories: their name and position (role and
+/// unit), instead of the username the records keep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub display_name: String,
+    pub role: Role,
+    pub unit_name: String,
+}
+
 impl Scoped<'_> {
+    /// The people behind `usernames` (as histories record them), as they are now. Names
+    /// and positions of whoever acted on what this principal sees are not confidential
+    /// (an approver, an appraiser), so this is not restricted to the scope.
+    pub async fn people(
+        &self,
+        usernames: &[&str],
+    ) -> Result<std::collections::HashMap<String, Person>> {
+        let mut out = std::collections::HashMap::new();
+        let mut wanted: Vec<&str> = usernames.to_vec();
+        wanted.sort_unstable();
+        wanted.dedup();
+        for chunk in wanted.chunks(200) {
+            let mut sql = Sql::new(&format!("SELECT us.username, us.display_name, us.role, un.name AS unit_name{USER_FROM} WHERE us.username IN ("));
+            for (i, u) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.text(*u);
+            }
+            sql.push(")");
+            for r in sql.query().all(self).await? {
+                let role: String = r.try_get("role")?;
+                out.insert(
+                    r.try_get("username")?,
+                    Person {
+                        display_name: r.try_get("display_name")?,
+                        role: Role::parse(&role)
+                            .ok_or_else(|| StoreError::Corrupt("user role", role.clone()))?,
+                        unit_name: r.try_get("unit_name")?,
+                    },
+                );
+            }
+        }
+        Ok(out)
+    }
+
     pub async fn users(&self) -> Result<Vec<User>> {
         let mut sql = Sql::new(&format!("SELECT {USER_COLS}{USER_FROM} WHERE 1=1"));
         self.restrict(&mut sql, &["un.path"]);

@@ -62,6 +62,17 @@ pub struct Attachment {
     pub uploaded_by: String,
 }
 
+/// A current dossier with what a list needs to ask the policy about it.
+#[derive(Debug, Clone)]
+pub struct OpenDossier {
+    pub dossier: Dossier,
+    pub system_name: String,
+    pub owner_unit_name: String,
+    pub owner_path: String,
+    /// Part keys with at least one file.
+    pub attached: Vec<String>,
+}
+
 /// What a transition records besides the new status.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -331,6 +342,7 @@ impl Scoped<'_> {
             .await?
             .may_attach(r.actor_for(&system), part)
             .map_err(refused)?;
+        policy::check_attachment_type(&file.filename)?;
         let a = self
             .attach(
                 &mut tx,
@@ -343,6 +355,55 @@ impl Scoped<'_> {
             .await?;
         tx.commit().await?;
         Ok(a)
+    }
+
+    /// Removes a file attached by mistake (to attach the right one), while the policy
+    /// still lets this principal attach to its part. The row goes; the audit entry
+    /// keeps what it was.
+    pub async fn remove_dossier_file(&self, dossier_id: &str, attachment_id: &str) -> Result<()> {
+        let mut tx = self.write().await?;
+        let r = self.within(&tx);
+        let d = r.dossier(dossier_id).await?;
+        let system = r.system(&d.system_id).await?;
+        let a = r
+            .attachment_rows("dossier", dossier_id)
+            .await?
+            .into_iter()
+            .find(|a| a.id == attachment_id)
+            .ok_or(StoreError::NotFound)?;
+        r.dossier_facts(&d)
+            .await?
+            .may_attach(r.actor_for(&system), &a.part)
+            .map_err(refused)?;
+        let gone = sqlx::query("DELETE FROM attachments WHERE id = $1 AND owner_kind = 'dossier' AND owner_id = $2")
+            .bind(attachment_id.to_string())
+            .bind(dossier_id.to_string())
+            .run(&tx)
+            .await?;
+        if gone != 1 {
+            return Err(conflict("dossier.err_concurrent"));
+        }
+        // The dossier's status is what the policy read: the removal must not land
+        // after a concurrent submit.
+        let same = sqlx::query("UPDATE dossiers SET updated_at = updated_at WHERE id = $1 AND status = $2 AND superseded = 0")
+            .bind(dossier_id.to_string())
+            .bind(d.status.as_str().to_string())
+            .run(&tx)
+            .await?;
+        if same != 1 {
+            return Err(conflict("dossier.err_concurrent"));
+        }
+        tx.record(
+            "detach",
+            "dossier",
+            dossier_id,
+            (&system.fields.owner_unit_id, &system.owner_path),
+            Some(&a),
+            None::<&()>,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Records the system's security regulation decision (required before approval).
@@ -423,13 +484,13 @@ impl Scoped<'_> {
             appraisal_opinion: &data.appraisal_opinion,
             decision_no: &data.decision_no,
             decision_by: &data.decision_by,
-            decision_date_valid: khien_domain::time_fmt::parse_user_date(&data.decision_date)
-                .is_some(),
+            decision_date: &data.decision_date,
         };
         r.dossier_facts(&d)
             .await?
-            .check(r.actor_for(&system), t, &input)
+            .check(r.actor_for(&system), t)
             .map_err(refused)?;
+        policy::check_input(t, &input, self.store.today_vn())?;
         let to = t.to();
         let now = tx.at().to_string();
         let today = khien_domain::time_fmt::iso_date(self.store.today_vn());
@@ -487,6 +548,92 @@ impl Scoped<'_> {
         tx.record(t.as_str(), "dossier", dossier_id, (&system.fields.owner_unit_id, &system.owner_path), Some(&d), Some(&serde_json::json!({ "status": to.as_str(), "data": { "reason": data.reason, "appraisal_ref": data.appraisal_ref, "appraisal_opinion": data.appraisal_opinion, "decision_no": data.decision_no, "decision_date": data.decision_date, "decision_by": data.decision_by } }))).await?;
         tx.commit().await?;
         self.dossier(dossier_id).await
+    }
+
+    /// Current dossiers in scope in one of `statuses`, oldest stage first, with their
+    /// system, owner and the parts on file: what the "waiting for me" list needs to ask
+    /// the policy, in two queries (at most `limit` dossiers).
+    pub async fn open_dossiers(
+        &self,
+        statuses: &[DossierStatus],
+        limit: i64,
+    ) -> Result<Vec<OpenDossier>> {
+        if statuses.is_empty() {
+            return Ok(vec![]);
+        }
+        let cols = COLUMNS
+            .split(", ")
+            .map(|c| format!("d.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut sql = crate::sql::Sql::new(&format!(
+            "SELECT {cols}, s.name AS system_name, ou.name AS owner_name, ou.path AS owner_path FROM dossiers d JOIN systems s ON s.id = d.system_id JOIN units ou ON ou.id = s.owner_unit_id JOIN units opu ON opu.id = s.operator_unit_id WHERE d.superseded = 0 AND d.status IN ("
+        ));
+        for (i, st) in statuses.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.text(st.as_str());
+        }
+        sql.push(")");
+        self.restrict(&mut sql, &["ou.path", "opu.path"]);
+        sql.push(" ORDER BY d.stage_started, d.id LIMIT ").int(limit);
+        let rows = sql.query().all(self).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.push(OpenDossier {
+                dossier: from_row(r)?,
+                system_name: r.try_get("system_name")?,
+                owner_unit_name: r.try_get("owner_name")?,
+                owner_path: r.try_get("owner_path")?,
+                attached: vec![],
+            });
+        }
+        for chunk in out.chunks_mut(200) {
+            let mut sql = crate::sql::Sql::new(
+                "SELECT DISTINCT owner_id, part FROM attachments WHERE owner_kind = 'dossier' AND owner_id IN (",
+            );
+            for (i, o) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.text(o.dossier.id.clone());
+            }
+            sql.push(")");
+            for r in sql.query().all(self).await? {
+                let owner: String = r.try_get("owner_id")?;
+                let part: String = r.try_get("part")?;
+                if let Some(o) = chunk.iter_mut().find(|o| o.dossier.id == owner) {
+                    o.attached.push(part);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The policy's facts and the principal's standing for one of [`Scoped::open_dossiers`].
+    pub fn open_facts(&self, o: &OpenDossier) -> Result<(DossierFacts<'static>, Actor)> {
+        let d = &o.dossier;
+        let regime = load_regime(&d.regime).map_err(|_| conflict("dossier.err_regime"))?;
+        let relation = match &self.scope {
+            khien_domain::Scope::Province => Relation::Province,
+            scope if scope.contains_path(&o.owner_path) => Relation::Owner,
+            _ => Relation::Operator,
+        };
+        Ok((
+            DossierFacts {
+                regime,
+                level: d.level,
+                status: d.status,
+                superseded: d.superseded,
+                attached: o.attached.clone(),
+                regulation_on_file: d.regulation_no.as_deref().is_some_and(|s| !s.trim().is_empty()),
+            },
+            Actor {
+                role: self.principal.role,
+                relation,
+            },
+        ))
     }
 
     /// The approved, current dossier of a system, if any.

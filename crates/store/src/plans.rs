@@ -62,6 +62,25 @@ pub struct RequirementUpdate {
     pub due_date: String,
 }
 
+/// What a requirement update must carry, by field: a known status, a reason for "not
+/// applicable", a real due date.
+fn check_requirement_update(u: &RequirementUpdate) -> Result<(ReqStatus, Option<String>)> {
+    let mut e = khien_domain::Invalid::default();
+    let status = ReqStatus::parse(u.status.trim()).filter(|s| ReqStatus::SETTABLE.contains(s));
+    if status.is_none() {
+        e.push("status", "plan.err_status", "");
+    }
+    if status == Some(ReqStatus::NotApplicable) && u.reason.trim().is_empty() {
+        e.push("reason", "plan.err_reason", "");
+    }
+    let due = khien_domain::error::date_field(&mut e, "due_date", &u.due_date, false)
+        .map(khien_domain::time_fmt::iso_date);
+    match status {
+        Some(s) if e.is_empty() => Ok((s, due)),
+        _ => Err(StoreError::Invalid(e)),
+    }
+}
+
 struct OwnStatus {
     status: ReqStatus,
     reason: Option<String>,
@@ -224,21 +243,8 @@ impl Scoped<'_> {
         let system = r.system(system_id).await?;
         khien_domain::plans::may_record(r.actor_for(&system)).map_err(StoreError::refused)?;
         let regime = r.applicable_requirement(system_id, key).await?;
-        let status = ReqStatus::parse(u.status.trim())
-            .filter(|s| ReqStatus::SETTABLE.contains(s))
-            .ok_or(StoreError::Conflict("plan.err_status"))?;
+        let (status, due) = check_requirement_update(u)?;
         let opt = |s: &str| Some(s.trim().to_string()).filter(|x| !x.is_empty());
-        if status == ReqStatus::NotApplicable && opt(&u.reason).is_none() {
-            return Err(StoreError::Conflict("plan.err_reason"));
-        }
-        let due = match opt(&u.due_date) {
-            Some(d) => Some(
-                khien_domain::time_fmt::parse_user_date(&d)
-                    .map(khien_domain::time_fmt::iso_date)
-                    .ok_or(StoreError::Conflict("err.date"))?,
-            ),
-            None => None,
-        };
         let now = tx.at().to_string();
         sqlx::query("DELETE FROM requirement_status WHERE system_id = $1 AND catalogue = $2 AND requirement_key = $3")
             .bind(system_id.to_string())

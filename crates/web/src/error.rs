@@ -132,17 +132,28 @@ pub type AppResult<T> = Result<T, AppError>;
 #[derive(askama::Template)]
 #[template(path = "error.html")]
 struct ErrorPage {
-    t: T,
+    c: crate::view::Chrome,
     status: u16,
-    code: &'static str,
+    /// Shown only for faults (5xx), which users quote to support; a refused request
+    /// (4xx) says what to do instead, never a code such as `bad_request`.
+    code: Option<&'static str>,
     message: String,
 }
 
 /// Turns bare error responses into a page in the request's language (HTML routes) or a
 /// JSON body (the API). One place, so every error looks the same.
-pub async fn render_errors(State(_): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    use axum::extract::FromRequestParts;
     let lang = req.extensions().get::<Lang>().copied().unwrap_or(Lang::Vi);
     let api = req.uri().path().starts_with("/api/");
+    // The page keeps the site's header and menu, so the user is never stranded.
+    let (mut parts, body) = req.into_parts();
+    let chrome = if api {
+        None
+    } else {
+        crate::view::Chrome::from_request_parts(&mut parts, &state).await.ok()
+    };
+    let req = Request::from_parts(parts, body);
     let resp = next.run(req).await;
     let status = resp.status();
     let info = resp
@@ -193,10 +204,13 @@ pub async fn render_errors(State(_): State<AppState>, req: Request, next: Next) 
         let body = serde_json::json!({ "error": info.code, "key": info.key, "message": t.s(info.key) });
         return (status, axum::Json(body)).into_response();
     }
+    let Some(c) = chrome else {
+        return status.into_response();
+    };
     let page = ErrorPage {
-        t,
+        c,
         status: status.as_u16(),
-        code: info.code,
+        code: status.is_server_error().then_some(info.code),
         message: t.s(info.key).to_string(),
     };
     match askama::Template::render(&page) {

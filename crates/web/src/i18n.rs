@@ -162,6 +162,52 @@ mod tests {
         out
     }
 
+    /// Every field a form error can name has a label (the list on top of a refused
+    /// form shows it): field names written in the domain, store and web sources as
+    /// `push("field", …`, `(&mut e, "field", …` or `field: "field"`.
+    #[test]
+    fn every_field_an_error_names_has_a_label() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"));
+        let mut fields = BTreeSet::new();
+        let mut stack: Vec<std::path::PathBuf> = ["src", "../domain/src", "../store/src"]
+            .iter()
+            .map(|d| std::path::PathBuf::from(format!("{root}/{d}")))
+            .collect();
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                if path.extension().is_none_or(|e| e != "rs") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let text = text.split("#[cfg(test)]").next().unwrap_or("");
+                for marker in [".push(\"", "(&mut e, \"", "(&mut errs, \"", "field: \""] {
+                    for part in text.split(marker).skip(1) {
+                        if let Some(name) = part.split('"').next()
+                            && !name.is_empty()
+                            && name.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                        {
+                            fields.insert(name.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        assert!(fields.contains("decision_date") && fields.contains("code"), "{fields:?}");
+        for src in [VI_SOURCE, EN_SOURCE] {
+            let keys = keys(src);
+            let missing: Vec<_> = fields
+                .iter()
+                .filter(|f| !keys.contains(&format!("field.{f}")))
+                .collect();
+            assert!(missing.is_empty(), "fields without a label: {missing:?}");
+        }
+    }
+
     #[test]
     fn a_key_is_defined_once() {
         for src in [VI_SOURCE, EN_SOURCE] {

@@ -22,6 +22,121 @@ pub struct Chrome {
     pub csrf: String,
     pub path: String,
     pub province: String,
+    /// The form this request sent and was refused, if any (see [`FormState`]).
+    pub form: FormState,
+}
+
+/// A form that was sent and refused: what was typed and what was wrong, by field.
+/// Every page carries one in its `Chrome` (empty on GET). Templates read values and
+/// messages through `Chrome::value`, `Chrome::field_errors` and the macros in
+/// `templates/forms.html`, so a refused form comes back as typed, with each message at
+/// its field and the whole list on top. A page with several forms (the dossier) names
+/// which one was sent.
+#[derive(Debug, Default, Clone)]
+pub struct FormState {
+    pub form: String,
+    values: Vec<(String, String)>,
+    errors: Vec<FieldError>,
+}
+
+impl FormState {
+    pub fn refused(
+        form: impl Into<String>,
+        values: Vec<(String, String)>,
+        errors: Vec<FieldError>,
+    ) -> Self {
+        FormState {
+            form: form.into(),
+            values,
+            errors,
+        }
+    }
+    pub fn is_refused(&self) -> bool {
+        !self.errors.is_empty()
+    }
+    /// The typed value of `field`, if this form was sent.
+    pub fn get(&self, form: &str, field: &str) -> Option<&str> {
+        if self.form != form {
+            return None;
+        }
+        self.values
+            .iter()
+            .find(|(k, _)| k == field)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The people who acted in a history, to name them as people read it.
+#[derive(Debug, Default, Clone)]
+pub struct People(pub std::collections::HashMap<String, khien_store::accounts::Person>);
+
+impl People {
+    pub async fn of(scoped: &khien_store::Scoped<'_>, usernames: &[&str]) -> AppResult<People> {
+        Ok(People(scoped.people(usernames).await?))
+    }
+
+    /// "Nguyễn Văn An (Quản lý đơn vị, Sở Tài chính)"; the platform is "Hệ thống"; an
+    /// account since removed keeps its recorded name.
+    pub fn label(&self, t: &T, username: &str) -> String {
+        if username == "system" {
+            return t.s("common.system_actor").to_string();
+        }
+        match self.0.get(username) {
+            Some(p) => format!(
+                "{} ({}, {})",
+                p.display_name,
+                t.label("role", p.role.as_str()),
+                p.unit_name
+            ),
+            None => username.to_string(),
+        }
+    }
+}
+
+/// Form bodies as pairs, in order (repeated names kept), for re-rendering what was sent.
+pub fn form_pairs(body: &str) -> Vec<(String, String)> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(body)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| k != "_csrf")
+        .collect()
+}
+
+/// A store refusal as messages for the form that was sent, or an error page for what
+/// is not about the input (a right, a missing object, a race, a fault). `conflicts`
+/// names the field a uniqueness refusal belongs to (`("err.unit_code_taken", "code")`);
+/// any other refusal of the request's state is shown on top of the form (field `""`).
+pub fn refusal_as_fields(
+    e: khien_store::StoreError,
+    conflicts: &[(&'static str, &'static str)],
+) -> Result<Vec<FieldError>, AppError> {
+    use khien_store::StoreError;
+    match e {
+        StoreError::Invalid(inv) => Ok(inv.errors),
+        StoreError::Conflict(key) if !key.ends_with("err_concurrent") && key != "err.concurrent" => {
+            let field = conflicts
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, f)| *f)
+                .unwrap_or("");
+            Ok(vec![FieldError {
+                field,
+                key,
+                detail: String::new(),
+            }])
+        }
+        other => Err(other.into()),
+    }
+}
+
+/// A refused form's page: 422, so tests and proxies can tell it from a saved one.
+pub fn render_refused<P: askama::Template>(page: &P) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    Ok((
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        Html(page.render()?),
+    )
+        .into_response())
 }
 
 impl Chrome {
@@ -59,6 +174,12 @@ impl Chrome {
             Lang::En => "vi",
         }
     }
+    /// A regime as people name it ("Nghị định 85/2016/NĐ-CP"), never its id.
+    pub fn regime_name(&self, id: &str) -> String {
+        khien_levels::load_regime(id)
+            .map(|r| r.short_title().to_string())
+            .unwrap_or_else(|_| id.to_string())
+    }
     pub fn date(&self, stored: &str) -> String {
         khien_domain::time_fmt::display_date(stored)
     }
@@ -72,12 +193,44 @@ impl Chrome {
     pub fn field_label(&self, field: &str) -> String {
         self.t.s(&format!("field.{field}")).to_string()
     }
-    /// Messages for one field, in the user's language.
-    pub fn errors_for(&self, errors: &[FieldError], field: &str) -> Vec<String> {
-        errors
+    /// What to show in `field` of `form`: what was typed if that form was just refused,
+    /// else `stored` (the saved value, or empty).
+    pub fn value(&self, form: &str, field: &str, stored: &str) -> String {
+        self.form.get(form, field).unwrap_or(stored).to_string()
+    }
+    /// Whether `form` is the form that was just refused (to open its `<details>`).
+    pub fn refused(&self, form: &str) -> bool {
+        self.form.form == form && self.form.is_refused()
+    }
+    /// Messages for one field of the refused form, in the user's language.
+    pub fn field_errors(&self, form: &str, field: &str) -> Vec<String> {
+        if self.form.form != form {
+            return vec![];
+        }
+        self.form
+            .errors
             .iter()
             .filter(|e| e.field == field)
             .map(|e| field_message(&self.t, e))
+            .collect()
+    }
+    /// Every problem of the refused form, as (field, label, message) for the summary on
+    /// top; a problem of the whole form has no field and no label.
+    pub fn form_summary(&self, form: &str) -> Vec<(String, String, String)> {
+        if self.form.form != form {
+            return vec![];
+        }
+        self.form
+            .errors
+            .iter()
+            .map(|e| {
+                let label = if e.field.is_empty() {
+                    String::new()
+                } else {
+                    self.field_label(e.field)
+                };
+                (e.field.to_string(), label, field_message(&self.t, e))
+            })
             .collect()
     }
 }
@@ -125,6 +278,7 @@ impl FromRequestParts<AppState> for Chrome {
             csrf,
             path: parts.uri.path().to_string(),
             province: state.config.province_name.clone(),
+            form: FormState::default(),
         })
     }
 }

@@ -7,10 +7,30 @@
 use khien_levels::regime::Regime;
 
 use super::{DossierStatus, Transition, allowed_roles};
+use crate::error::{Invalid, past_date_field, required_text};
 use crate::roles::Role;
 
 /// The part only the specialised unit (the department) supplies.
 pub const EXPERT_OPINION: &str = "expert_opinion";
+
+/// Papers that travel with a step rather than make up the dossier: the owner's cover
+/// letter asking for appraisal (công văn đề nghị thẩm định) with the submission, the
+/// appraiser's document with its result, the signed decision with the approval. Each
+/// is attached by whoever takes its step, before or just after taking it, and never
+/// blocks the step (the platform records paper that exists elsewhere).
+pub const STEP_DOCUMENTS: [(&str, Transition); 3] = [
+    ("cover_letter", Transition::Submit),
+    ("appraisal_document", Transition::RecordAppraisal),
+    ("signed_decision", Transition::Approve),
+];
+
+/// The step a step document belongs to.
+pub fn step_of(part: &str) -> Option<Transition> {
+    STEP_DOCUMENTS
+        .iter()
+        .find(|(k, _)| *k == part)
+        .map(|(_, t)| *t)
+}
 
 /// How the acting principal stands to the dossier's system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +80,8 @@ pub struct TransitionInput<'a> {
     pub appraisal_opinion: &'a str,
     pub decision_no: &'a str,
     pub decision_by: &'a str,
-    pub decision_date_valid: bool,
+    /// As typed (`dd/mm/yyyy`).
+    pub decision_date: &'a str,
 }
 
 /// Why something is refused: an i18n key, and whether it is the actor's right (403)
@@ -134,30 +155,11 @@ impl DossierFacts<'_> {
         }
     }
 
-    /// Whether `actor` may make transition `t` now with this input.
-    pub fn check(
-        &self,
-        actor: Actor,
-        t: Transition,
-        input: &TransitionInput<'_>,
-    ) -> Result<(), Refusal> {
+    /// Whether `actor` may make transition `t` now: the step, and what must be on file.
+    /// What the form carries is [`check_input`]'s.
+    pub fn check(&self, actor: Actor, t: Transition) -> Result<(), Refusal> {
         self.step(actor, t)?;
-        self.preconditions(t)?;
-        let filled = |s: &str| !s.trim().is_empty();
-        match t {
-            Transition::Return if !filled(input.reason) => Err(state("dossier.err_reason")),
-            Transition::RecordAppraisal if !filled(input.appraisal_opinion) => {
-                Err(state("dossier.err_opinion"))
-            }
-            Transition::Approve
-                if !filled(input.decision_no)
-                    || !filled(input.decision_by)
-                    || !input.decision_date_valid =>
-            {
-                Err(state("dossier.err_decision"))
-            }
-            _ => Ok(()),
-        }
+        self.preconditions(t)
     }
 
     /// The steps `actor` may take from here, each with what still blocks it (shown
@@ -175,6 +177,9 @@ impl DossierFacts<'_> {
 
     /// Whether `actor` may attach a file to `part` now.
     pub fn may_attach(&self, actor: Actor, part: &str) -> Result<(), Refusal> {
+        if let Some(t) = step_of(part) {
+            return self.may_attach_for_step(actor, t);
+        }
         if !self.is_part(part) {
             return Err(state("dossier.err_part"));
         }
@@ -199,6 +204,35 @@ impl DossierFacts<'_> {
             return Err(state("dossier.err_locked"));
         }
         Ok(())
+    }
+
+    /// A step's document: the step's roles, while the step may be taken or right after.
+    fn may_attach_for_step(&self, actor: Actor, t: Transition) -> Result<(), Refusal> {
+        if self.superseded {
+            return Err(state("dossier.err_locked"));
+        }
+        let authority = self
+            .regime
+            .authority(self.level)
+            .ok_or(state("dossier.err_regime"))?;
+        if !allowed_roles(t, authority).contains(&actor.role)
+            || (t == Transition::Submit && actor.relation == Relation::Operator)
+        {
+            return Err(FORBIDDEN);
+        }
+        if !t.from().contains(&self.status) && self.status != t.to() {
+            return Err(state("dossier.err_locked"));
+        }
+        Ok(())
+    }
+
+    /// Step documents `actor` may attach now.
+    pub fn attachable_step_documents(&self, actor: Actor) -> Vec<&'static str> {
+        STEP_DOCUMENTS
+            .iter()
+            .filter(|(k, _)| self.may_attach(actor, k).is_ok())
+            .map(|(k, _)| *k)
+            .collect()
     }
 
     /// The owner prepares its parts while the dossier is with it.
@@ -226,6 +260,47 @@ impl DossierFacts<'_> {
             .map(|p| p.key.clone())
             .collect()
     }
+}
+
+/// What transition `t` must carry, by field: a return its reason, an appraisal its
+/// opinion, an approval the decision's number, signer and a real date not after `today`
+/// (a decision is recorded once it is signed).
+pub fn check_input(t: Transition, input: &TransitionInput<'_>, today: time::Date) -> Result<(), Invalid> {
+    let mut e = Invalid::default();
+    match t {
+        Transition::Return => {
+            required_text(&mut e, "reason", input.reason, 2000);
+        }
+        Transition::RecordAppraisal => {
+            required_text(&mut e, "appraisal_opinion", input.appraisal_opinion, 4000);
+        }
+        Transition::Approve => {
+            required_text(&mut e, "decision_no", input.decision_no, 100);
+            past_date_field(&mut e, "decision_date", input.decision_date, today);
+            required_text(&mut e, "decision_by", input.decision_by, 200);
+        }
+        _ => {}
+    }
+    e.into_result(())
+}
+
+/// File types a dossier part may be: documents, spreadsheets and scans of signed papers.
+/// Anything else (programs, scripts, web pages) is refused at upload.
+pub const ATTACHMENT_TYPES: &[&str] = &[
+    "pdf", "doc", "docx", "odt", "rtf", "xls", "xlsx", "ods", "jpg", "jpeg", "png", "zip",
+];
+
+/// Whether `filename` has one of the [`ATTACHMENT_TYPES`] (by its extension, any case).
+pub fn check_attachment_type(filename: &str) -> Result<(), Invalid> {
+    let ext = filename
+        .rsplit_once('.')
+        .map(|(_, e)| e.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let mut e = Invalid::default();
+    if !ATTACHMENT_TYPES.contains(&ext.as_str()) {
+        e.push("file", "dossier.err_file_type", ATTACHMENT_TYPES.join(", "));
+    }
+    e.into_result(())
 }
 
 /// Whether `actor` may start a new dossier version for a system.
@@ -297,9 +372,9 @@ mod tests {
         let part = all[0];
         assert_eq!(f.may_attach(manager, part), Ok(()));
         assert_eq!(f.may_attach(operator, part), Err(FORBIDDEN));
-        assert_eq!(f.check(manager, Transition::Submit, &TransitionInput::default()), Ok(()));
+        assert_eq!(f.check(manager, Transition::Submit), Ok(()));
         assert_eq!(
-            f.check(operator, Transition::Submit, &TransitionInput::default()),
+            f.check(operator, Transition::Submit),
             Err(FORBIDDEN)
         );
         assert_eq!(may_create(operator), Err(FORBIDDEN));
@@ -323,24 +398,78 @@ mod tests {
             vec![Action { transition: Transition::Submit, blocked_by: Some("dossier.err_parts") }]
         );
         assert_eq!(
-            f.check(manager, Transition::Submit, &TransitionInput::default()).map_err(|r| r.key),
+            f.check(manager, Transition::Submit).map_err(|r| r.key),
             Err("dossier.err_parts")
         );
         let mut appraised = facts("nd85-2016", 3, DossierStatus::Appraised, &[]);
         let admin = who(Role::ProvinceAdmin, Relation::Province);
-        let input = TransitionInput {
-            decision_no: "12/QĐ-UBND",
-            decision_by: "UBND tỉnh",
-            decision_date_valid: true,
-            ..Default::default()
-        };
         assert_eq!(
-            appraised.check(admin, Transition::Approve, &input).map_err(|r| r.key),
+            appraised.check(admin, Transition::Approve).map_err(|r| r.key),
             Err("dossier.err_regulation")
         );
         appraised.regulation_on_file = true;
-        assert_eq!(appraised.check(admin, Transition::Approve, &input), Ok(()));
+        assert_eq!(appraised.check(admin, Transition::Approve), Ok(()));
         appraised.superseded = true;
         assert!(appraised.actions(admin).is_empty());
+    }
+
+    #[test]
+    fn step_documents_go_with_their_step() {
+        let draft = facts("nd85-2016", 3, DossierStatus::Draft, &[]);
+        let manager = who(Role::UnitManager, Relation::Owner);
+        let admin = who(Role::ProvinceAdmin, Relation::Province);
+        let inspector = who(Role::Inspector, Relation::Province);
+        assert_eq!(draft.may_attach(manager, "cover_letter"), Ok(()));
+        assert_eq!(draft.may_attach(who(Role::UnitStaff, Relation::Owner), "cover_letter"), Err(FORBIDDEN));
+        assert_eq!(draft.may_attach(manager, "signed_decision"), Err(FORBIDDEN));
+        let submitted = facts("nd85-2016", 3, DossierStatus::Submitted, &[]);
+        assert_eq!(submitted.may_attach(manager, "cover_letter"), Ok(()), "just after submitting");
+        let appraising = facts("nd85-2016", 3, DossierStatus::UnderAppraisal, &[]);
+        assert_eq!(appraising.may_attach(inspector, "appraisal_document"), Ok(()));
+        assert_eq!(
+            appraising.may_attach(manager, "cover_letter").map_err(|r| r.key),
+            Err("dossier.err_locked")
+        );
+        let approved = facts("nd85-2016", 3, DossierStatus::Approved, &[]);
+        assert_eq!(approved.may_attach(admin, "signed_decision"), Ok(()));
+        assert_eq!(approved.attachable_step_documents(admin), vec!["signed_decision"]);
+    }
+
+    #[test]
+    fn parts_are_documents() {
+        assert!(check_attachment_type("Thuyet minh.PDF").is_ok());
+        assert!(check_attachment_type("so-do.docx").is_ok());
+        for bad in ["setup.exe", "trang.html", "khong-co-duoi", "a.pdf.js"] {
+            assert!(check_attachment_type(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_decision_needs_a_real_past_date_and_says_which_field_is_wrong() {
+        let today = time::macros::date!(2026 - 03 - 10);
+        let fields = |input: &TransitionInput<'_>| {
+            check_input(Transition::Approve, input, today)
+                .err()
+                .map(|e| e.errors.iter().map(|f| (f.field, f.key)).collect::<Vec<_>>())
+        };
+        let mut input = TransitionInput {
+            decision_no: "12/QĐ-UBND",
+            decision_by: "UBND tỉnh",
+            decision_date: "10/03/2026",
+            ..Default::default()
+        };
+        assert_eq!(fields(&input), None);
+        input.decision_date = "29/02/2026";
+        assert_eq!(fields(&input), Some(vec![("decision_date", "err.date")]));
+        input.decision_date = "11/03/2026";
+        assert_eq!(fields(&input), Some(vec![("decision_date", "err.date_future")]));
+        input.decision_no = " ";
+        input.decision_date = "";
+        assert_eq!(
+            fields(&input),
+            Some(vec![("decision_no", "err.required"), ("decision_date", "err.required")])
+        );
+        let no_reason = check_input(Transition::Return, &TransitionInput::default(), today);
+        assert_eq!(no_reason.err().map(|e| e.errors[0].field), Some("reason"));
     }
 }

@@ -375,7 +375,8 @@ async fn passwords_follow_the_policy() {
             )
             .await;
         assert_eq!(r.status, 422);
-        assert!(r.body.matches("class=\"alert\"").count() >= 3, "{}", r.body);
+        assert!(r.body.matches("class=\"field-error\"").count() >= 3, "{}", r.body);
+        assert!(r.body.contains(r#"id="err-username""#) && r.body.contains(r#"id="err-display_name""#));
         assert!(!r.body.contains("matkhau123"));
         let r = create("binh.nguyen", "đồng hồ cát chảy bảy giờ").await;
         assert_eq!(r.status, 303, "{}", r.body);

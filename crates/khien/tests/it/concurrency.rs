@@ -59,6 +59,7 @@ async fn an_approval_clicked_in_eight_tabs_at_once_is_recorded_once() {
                             ("decision_no", "99/QĐ-UBND"),
                             ("decision_date", "01/11/2026"),
                             ("decision_by", "Chủ tịch UBND tỉnh"),
+                            ("confirmed", "1"),
                         ],
                     )
                     .await
@@ -73,7 +74,7 @@ async fn an_approval_clicked_in_eight_tabs_at_once_is_recorded_once() {
         let ok = statuses.iter().filter(|s| **s == 303).count();
         assert_eq!(ok, 1, "{:?}: exactly one approval lands ({statuses:?})", store.backend);
         assert!(
-            statuses.iter().all(|s| [303, 400, 409].contains(s)),
+            statuses.iter().all(|s| [303, 409, 422].contains(s)),
             "the others are refused, not errors: {statuses:?}"
         );
         assert_eq!(

@@ -74,6 +74,8 @@ async fn a_level_3_dossier_goes_from_draft_to_approved_with_the_right_roles() {
                 cookie: c.cookie.clone(),
                 csrf: c.csrf.clone(),
             };
+            let mut extra = extra;
+            extra.push(("confirmed", "1"));
             async move { c.post_form(&path, &extra).await }
         };
         let status = || async {
@@ -87,7 +89,9 @@ async fn a_level_3_dossier_goes_from_draft_to_approved_with_the_right_roles() {
                 .to_string()
         };
         // Incomplete: submit refused until every required part is attached.
-        assert_eq!(act(&manager, "submit", vec![]).await.status, 400);
+        let incomplete = act(&manager, "submit", vec![]).await;
+        assert_eq!(incomplete.status, 422, "the dossier page again, with the reason");
+        assert!(incomplete.body.contains("còn thiếu thành phần bắt buộc"), "{}", incomplete.body);
         for part in ["overview", "design", "level_justification", "security_plan"] {
             store
                 .as_system()
@@ -107,11 +111,9 @@ async fn a_level_3_dossier_goes_from_draft_to_approved_with_the_right_roles() {
         assert_eq!(act(&manager, "start_appraisal", vec![]).await.status, 403);
         assert_eq!(act(&viewer, "start_appraisal", vec![]).await.status, 403);
         assert_eq!(act(&inspector, "start_appraisal", vec![]).await.status, 303);
-        assert_eq!(
-            act(&inspector, "record_appraisal", vec![]).await.status,
-            400,
-            "an opinion is required"
-        );
+        let no_opinion = act(&inspector, "record_appraisal", vec![]).await;
+        assert_eq!(no_opinion.status, 422, "an opinion is required");
+        assert!(no_opinion.body.contains(r#"id="err-appraisal_opinion""#), "at its field");
         assert_eq!(
             act(
                 &manager,
@@ -144,7 +146,7 @@ async fn a_level_3_dossier_goes_from_draft_to_approved_with_the_right_roles() {
         ];
         assert_eq!(
             act(&admin, "approve", decision.clone()).await.status,
-            400,
+            422,
             "no regulation yet"
         );
         let r = staff
@@ -268,7 +270,8 @@ async fn plans_inherit_from_the_host_and_gate_going_live() {
                 &[("status", "not_applicable")],
             )
             .await;
-        assert_eq!(na.status, 400);
+        assert_eq!(na.status, 422);
+        assert!(na.body.contains(r#"id="err-reason""#), "the message is at the reason field");
         let gap = staff
             .post_form(
                 &format!("/systems/{app}/plan/{other}"),

@@ -142,6 +142,7 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
             form(&[("reason", "Cho phép vận hành thử nghiệm trái phép")])
         }
         ("POST", "/dossiers/{id}/files") => Recipe::Upload(b"%PDF-1.4 part".to_vec()),
+        ("POST", "/dossiers/{id}/files/{att}/delete") => form(&[]),
         ("POST", "/dossiers/{id}/regulation") => {
             form(&[("number", "99/QĐ-X"), ("date", "01/01/2026")])
         }
@@ -151,6 +152,7 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
             ("decision_by", "X"),
             ("reason", "x"),
             ("appraisal_opinion", "x"),
+            ("confirmed", "1"),
         ]),
         ("POST", "/hunts") => Recipe::Multipart(
             vec![

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use khien_domain::users::UserInput;
-use khien_domain::{Invalid, Role};
+use khien_domain::{FieldError, Role};
 use khien_store::StoreError;
 use khien_store::accounts::{NewUser, User};
 use khien_store::units::Unit;
@@ -16,7 +16,7 @@ use crate::auth::Auth;
 use crate::auth::crypto::hash_password_off_thread;
 use crate::auth::roles::ProvinceAdmin;
 use crate::error::{AppError, AppResult};
-use crate::view::{Chrome, field_message, render};
+use crate::view::{Chrome, FormState, refusal_as_fields, render};
 
 #[derive(askama::Template)]
 #[template(path = "accounts/users.html")]
@@ -26,7 +26,6 @@ struct UsersPage {
     units: Vec<Unit>,
     roles: [Role; 6],
     form: UserForm,
-    errors: Vec<String>,
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -45,9 +44,12 @@ async fn page(
     auth: &Auth<ProvinceAdmin>,
     c: Chrome,
     form: UserForm,
-    errors: Vec<String>,
+    errors: Vec<FieldError>,
 ) -> AppResult<UsersPage> {
     let scoped = auth.scoped(state);
+    let mut c = c;
+    // The typed values are the form's own (never the password); messages go in `c.form`.
+    c.form = FormState::refused("user", vec![], errors);
     Ok(UsersPage {
         c,
         users: scoped.users().await?,
@@ -57,7 +59,6 @@ async fn page(
             password: String::new(),
             ..form
         },
-        errors,
     })
 }
 
@@ -106,23 +107,21 @@ pub async fn create(
             };
             match auth.scoped(&state).create_user(new).await {
                 Ok(_) => return Ok(Redirect::to("/users").into_response()),
-                Err(StoreError::Conflict(k)) => vec![c.t.s(k).to_string()],
-                Err(StoreError::NotFound) => vec![c.t.s("err.unit_scope").to_string()],
-                Err(StoreError::Invalid(inv)) => messages(&c, &inv),
-                Err(e) => return Err(e.into()),
+                Err(StoreError::NotFound) => vec![FieldError {
+                    field: "unit_id",
+                    key: "err.unit_scope",
+                    detail: String::new(),
+                }],
+                Err(e) => refusal_as_fields(e, &[("err.username_taken", "username")])?,
             }
         }
-        Err(inv) => messages(&c, &inv),
+        Err(inv) => inv.errors,
     };
     Ok((
         StatusCode::UNPROCESSABLE_ENTITY,
         render(&page(&state, &auth, c, f, problems).await?)?,
     )
         .into_response())
-}
-
-fn messages(c: &Chrome, inv: &Invalid) -> Vec<String> {
-    inv.errors.iter().map(|e| field_message(&c.t, e)).collect()
 }
 
 #[derive(Deserialize)]

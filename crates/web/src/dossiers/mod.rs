@@ -14,6 +14,7 @@ pub(crate) fn page_routes() -> Routes {
     let any = AnyRole::NAMES;
     let sys = SystemEditor::NAMES;
     Routes::default()
+        .get("/dossiers", any, Tenancy::Unit, pages::waiting)
         .get("/dossiers/{id}", any, Tenancy::Unit, pages::page)
         .post("/dossiers/{id}/files", any, Tenancy::Unit, pages::attach)
         .get(
@@ -21,6 +22,12 @@ pub(crate) fn page_routes() -> Routes {
             any,
             Tenancy::Unit,
             pages::download,
+        )
+        .post(
+            "/dossiers/{id}/files/{att}/delete",
+            any,
+            Tenancy::Unit,
+            pages::remove_file,
         )
         .post(
             "/dossiers/{id}/regulation",

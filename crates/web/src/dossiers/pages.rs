@@ -2,9 +2,10 @@
 //! viewer may take next, each stage's legal deadline, and the full history.
 
 use axum::extract::{Multipart, Path, State};
-use axum::response::{Html, Redirect, Response};
-use khien_domain::dossiers::policy::Action;
-use khien_domain::dossiers::{DeadlineUnknown, StageDeadline, Transition, stage_deadline};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use khien_domain::Invalid;
+use khien_domain::dossiers::policy::{self, Action, Relation, TransitionInput};
+use khien_domain::dossiers::{DeadlineUnknown, DossierStatus, StageDeadline, Transition, stage_deadline};
 use khien_levels::load_regime;
 use khien_levels::regime::DossierPart;
 use khien_store::dossiers::{Attachment, Dossier, DossierEvent, TransitionData};
@@ -12,10 +13,10 @@ use khien_store::levels::Assessment;
 use khien_store::systems::System;
 
 use crate::AppState;
-use crate::auth::Auth;
+use crate::auth::{Access, Auth};
 use crate::auth::roles::{AnyRole, SystemEditor};
 use crate::error::{AppError, AppResult};
-use crate::view::{Chrome, render};
+use crate::view::{Chrome, FormState, People, form_pairs, refusal_as_fields, render, render_refused};
 
 #[derive(askama::Template)]
 #[template(path = "dossiers/dossier.html")]
@@ -31,11 +32,19 @@ struct DossierPage {
     overdue: bool,
     /// Steps the viewer may take from the current state (the dossier policy's answer).
     actions: Vec<Action>,
-    /// Parts the viewer may attach a file to now.
+    /// Parts the viewer may attach a file to now (step documents included).
     attachable: Vec<String>,
     may_set_regulation: bool,
     appraiser: String,
     approver: String,
+    /// Printed name of the regime ("Nghị định 85/2016/NĐ-CP"), never its id.
+    regime_name: String,
+    /// The viewer prepares this dossier but another role sends it on (unit staff): the
+    /// page says who does.
+    prepares_only: bool,
+    /// The viewer may submit it now: the page says it waits for them.
+    waiting_for_viewer: bool,
+    people: People,
 }
 
 impl DossierPage {
@@ -56,6 +65,29 @@ impl DossierPage {
             .and_then(|a| a.blocked_by)
             .map(|k| self.c.t.s(k).to_string())
             .unwrap_or_default()
+    }
+    /// The file picker's filter (the server checks again).
+    fn accept(&self) -> String {
+        policy::ATTACHMENT_TYPES
+            .iter()
+            .map(|e| format!(".{e}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+    /// The step documents worth showing: those on file or attachable now.
+    fn step_documents(&self) -> Vec<&'static str> {
+        policy::STEP_DOCUMENTS
+            .iter()
+            .map(|(k, _)| *k)
+            .filter(|k| self.can_attach(k) || !self.files_of(k).is_empty())
+            .collect()
+    }
+    fn may_remove(&self, part: &str) -> bool {
+        self.can_attach(part)
+    }
+    /// Who acted, as people read it: name and position; "Hệ thống" for the platform.
+    fn actor(&self, username: &str) -> String {
+        self.people.label(&self.c.t, username)
     }
     fn has_deadline(&self) -> bool {
         !matches!(self.deadline, Ok(None))
@@ -85,14 +117,11 @@ impl DossierPage {
     }
 }
 
-pub async fn page(
-    State(state): State<AppState>,
-    auth: Auth<AnyRole>,
-    c: Chrome,
-    Path(id): Path<String>,
-) -> AppResult<Html<String>> {
-    let scoped = auth.scoped(&state);
-    let d = scoped.dossier(&id).await?;
+/// The dossier page as `c` asks for it (with a refused form's input when `c.form` has
+/// one).
+async fn build<A: Access>(state: &AppState, auth: &Auth<A>, c: Chrome, id: &str) -> AppResult<DossierPage> {
+    let scoped = auth.scoped(state);
+    let d = scoped.dossier(id).await?;
     let s = scoped.system(&d.system_id).await?;
     let a = scoped.assessment(&d.assessment_id).await?;
     let regime = load_regime(&d.regime).map_err(|e| AppError::Internal(e.to_string()))?;
@@ -108,7 +137,28 @@ pub async fn page(
     let overdue = matches!(&deadline, Ok(Some(dl)) if dl.overdue(today));
     let facts = scoped.dossier_facts(&d).await?;
     let actor = scoped.actor_for(&s);
-    let page = DossierPage {
+    let actions = facts.actions(actor);
+    let mut attachable = facts.attachable_parts(actor);
+    attachable.extend(facts.attachable_step_documents(actor).into_iter().map(String::from));
+    let open = matches!(d.status, DossierStatus::Draft | DossierStatus::Returned) && !d.superseded;
+    let waiting_for_viewer = open
+        && actions
+            .iter()
+            .any(|x| x.transition == Transition::Submit && x.blocked_by.is_none());
+    let prepares_only = open
+        && actor.relation == Relation::Owner
+        && !actions.iter().any(|x| x.transition == Transition::Submit)
+        && facts.may_set_regulation(actor).is_ok();
+    let files = scoped.dossier_files(id).await?;
+    let events = scoped.dossier_events(id).await?;
+    let names: Vec<&str> = files
+        .iter()
+        .map(|f| f.uploaded_by.as_str())
+        .chain(events.iter().map(|e| e.actor_name.as_str()))
+        .collect();
+    let people = People::of(&scoped, &names).await?;
+    Ok(DossierPage {
+        people,
         appraiser: crate::levels::pages::party_name(
             &state.config.authority_names,
             &c.t,
@@ -119,31 +169,145 @@ pub async fn page(
             &c.t,
             authority.approver.as_str(),
         ),
+        regime_name: regime.short_title().to_string(),
         parts: regime.dossier_for(d.level).cloned().collect(),
-        files: scoped.dossier_files(&id).await?,
-        events: scoped.dossier_events(&id).await?,
-        actions: facts.actions(actor),
-        attachable: facts.attachable_parts(actor),
+        files,
+        events,
+        actions,
+        attachable,
         may_set_regulation: facts.may_set_regulation(actor).is_ok(),
+        prepares_only,
+        waiting_for_viewer,
         c,
         d,
         s,
         a,
         deadline,
         overdue,
-    };
-    render(&page)
+    })
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    auth: Auth<AnyRole>,
+    c: Chrome,
+    Path(id): Path<String>,
+) -> AppResult<Html<String>> {
+    render(&build(&state, &auth, c, &id).await?)
+}
+
+/// The dossier page again with what `form` carried and why it was refused (422).
+async fn refused_page<A: Access>(
+    state: &AppState,
+    auth: &Auth<A>,
+    mut c: Chrome,
+    id: &str,
+    form: &str,
+    values: Vec<(String, String)>,
+    e: khien_store::StoreError,
+) -> AppResult<Response> {
+    let errors = refusal_as_fields(e, &[])?;
+    c.form = FormState::refused(form, values, errors);
+    render_refused(&build(state, auth, c, id).await?)
+}
+
+/// Steps whose consequences are hard to take back: the page asks once more.
+fn needs_confirmation(t: Transition) -> bool {
+    matches!(t, Transition::Submit | Transition::Return | Transition::Approve)
+}
+
+#[derive(askama::Template)]
+#[template(path = "dossiers/confirm.html")]
+struct ConfirmPage {
+    c: Chrome,
+    d: Dossier,
+    s: System,
+    action: &'static str,
+    /// What the step will do, in words (who receives the dossier, what is recorded).
+    consequence: String,
+    /// The fields to send again with the confirmation.
+    values: Vec<(String, String)>,
 }
 
 pub async fn transition(
     State(state): State<AppState>,
     auth: Auth<AnyRole>,
+    c: Chrome,
     Path((id, action)): Path<(String, String)>,
-    axum::Form(data): axum::Form<TransitionData>,
-) -> AppResult<Redirect> {
+    body: String,
+) -> AppResult<Response> {
     let t = Transition::parse(&action).ok_or(AppError::NotFound)?;
-    auth.scoped(&state).transition(&id, t, &data).await?;
-    Ok(Redirect::to(&format!("/dossiers/{id}")))
+    let values = form_pairs(&body);
+    let data: TransitionData =
+        serde_urlencoded::from_str(&body).map_err(|_| AppError::BadRequest("err.bad_request"))?;
+    let confirmed = values.iter().any(|(k, v)| k == "confirmed" && v == "1");
+    let scoped = auth.scoped(&state);
+    if needs_confirmation(t) && !confirmed {
+        // Ask before acting, but only for a step that would be taken: a refusal or a
+        // missing field comes back on the dossier page first. The write checks again.
+        let d = scoped.dossier(&id).await?;
+        let s = scoped.system(&d.system_id).await?;
+        let facts = scoped.dossier_facts(&d).await?;
+        let input = TransitionInput {
+            reason: &data.reason,
+            appraisal_opinion: &data.appraisal_opinion,
+            decision_no: &data.decision_no,
+            decision_by: &data.decision_by,
+            decision_date: &data.decision_date,
+        };
+        let problem = match facts.check(scoped.actor_for(&s), t) {
+            Err(r) if r.forbidden => return Err(AppError::Forbidden),
+            Err(r) => Some(khien_store::StoreError::Conflict(r.key)),
+            Ok(()) => policy::check_input(t, &input, state.store.today_vn())
+                .err()
+                .map(khien_store::StoreError::Invalid),
+        };
+        if let Some(e) = problem {
+            return refused_page(&state, &auth, c, &id, t.as_str(), values, e).await;
+        }
+        let page = build(&state, &auth, c, &id).await?;
+        let consequence = consequence(&page, t, &data);
+        let confirm = ConfirmPage {
+            c: page.c,
+            d: page.d,
+            s: page.s,
+            action: t.as_str(),
+            consequence,
+            values,
+        };
+        return Ok(render(&confirm)?.into_response());
+    }
+    match scoped.transition(&id, t, &data).await {
+        Ok(_) => Ok(Redirect::to(&format!("/dossiers/{id}")).into_response()),
+        Err(e) => refused_page(&state, &auth, c, &id, t.as_str(), values, e).await,
+    }
+}
+
+impl ConfirmPage {
+    fn step_name(&self) -> String {
+        self.c.t.s(&format!("dossier.act_{}", self.action)).to_string()
+    }
+}
+
+/// What a step does, said with the parties' names.
+fn consequence(page: &DossierPage, t: Transition, data: &TransitionData) -> String {
+    let tr = &page.c.t;
+    match t {
+        Transition::Submit => tr.f("dossier.confirm_submit", &[&page.appraiser, &page.approver]),
+        Transition::Return => tr.f(
+            "dossier.confirm_return",
+            &[&page.s.owner_unit_name, data.reason.trim()],
+        ),
+        _ => tr.f(
+            "dossier.confirm_approve",
+            &[
+                data.decision_no.trim(),
+                data.decision_date.trim(),
+                data.decision_by.trim(),
+                &page.d.level.to_string(),
+            ],
+        ),
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -157,30 +321,37 @@ pub struct RegulationForm {
 pub async fn regulation(
     State(state): State<AppState>,
     auth: Auth<SystemEditor>,
+    c: Chrome,
     Path(id): Path<String>,
-    axum::Form(f): axum::Form<RegulationForm>,
-) -> AppResult<Redirect> {
-    let date =
-        khien_domain::time_fmt::parse_user_date(&f.date).ok_or(AppError::BadRequest("err.date"))?;
-    if f.number.trim().is_empty() || f.number.chars().count() > 100 {
-        return Err(AppError::BadRequest("dossier.err_regulation"));
+    body: String,
+) -> AppResult<Response> {
+    let values = form_pairs(&body);
+    let f: RegulationForm =
+        serde_urlencoded::from_str(&body).map_err(|_| AppError::BadRequest("err.bad_request"))?;
+    let mut e = Invalid::default();
+    let number = khien_domain::error::required_text(&mut e, "number", &f.number, 100);
+    let date = khien_domain::error::past_date_field(&mut e, "date", &f.date, state.store.today_vn());
+    let result = match date {
+        Some(date) if e.is_empty() => auth
+            .scoped(&state)
+            .set_regulation(&id, &number, &khien_domain::time_fmt::iso_date(date))
+            .await
+            .map(|_| ()),
+        _ => Err(khien_store::StoreError::Invalid(e)),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/dossiers/{id}")).into_response()),
+        Err(e) => refused_page(&state, &auth, c, &id, "regulation", values, e).await,
     }
-    auth.scoped(&state)
-        .set_regulation(
-            &id,
-            f.number.trim(),
-            &khien_domain::time_fmt::iso_date(date),
-        )
-        .await?;
-    Ok(Redirect::to(&format!("/dossiers/{id}")))
 }
 
 pub async fn attach(
     State(state): State<AppState>,
     auth: Auth<AnyRole>,
+    c: Chrome,
     Path(id): Path<String>,
     mut mp: Multipart,
-) -> AppResult<Redirect> {
+) -> AppResult<Response> {
     let up = crate::support::read_upload(
         &state,
         &mut mp,
@@ -188,11 +359,28 @@ pub async fn attach(
         crate::support::upload::MAX_ATTACHMENT,
     )
     .await?;
-    let file = up.required_file("file")?;
+    let part = up.text("part");
+    let values = vec![("part".to_string(), part.clone())];
+    let form = format!("attach-{part}");
+    let Some(file) = up.file("file") else {
+        let mut e = Invalid::default();
+        e.push("file", "dossier.err_no_file", "");
+        return refused_page(&state, &auth, c, &id, &form, values, e.into()).await;
+    };
     // Who may attach which part, and when, is the dossier policy's to say.
-    auth.scoped(&state)
-        .attach_to_dossier(&id, &up.text("part"), file)
-        .await?;
+    match auth.scoped(&state).attach_to_dossier(&id, &part, file).await {
+        Ok(_) => Ok(Redirect::to(&format!("/dossiers/{id}")).into_response()),
+        Err(e) => refused_page(&state, &auth, c, &id, &form, values, e).await,
+    }
+}
+
+/// Removes a file attached by mistake, while its part may still be attached to.
+pub async fn remove_file(
+    State(state): State<AppState>,
+    auth: Auth<AnyRole>,
+    Path((id, att)): Path<(String, String)>,
+) -> AppResult<Redirect> {
+    auth.scoped(&state).remove_dossier_file(&id, &att).await?;
     Ok(Redirect::to(&format!("/dossiers/{id}")))
 }
 
@@ -204,4 +392,82 @@ pub async fn download(
 ) -> AppResult<Response> {
     let files = auth.scoped(&state).dossier_files(&id).await?;
     crate::support::download_attachment(&state, files, &att).await
+}
+
+/// One row of the "waiting for me" list.
+pub struct WaitingRow {
+    pub id: String,
+    pub version: i64,
+    pub level: u8,
+    pub status: DossierStatus,
+    pub system_name: String,
+    pub owner_unit_name: String,
+    pub since: String,
+    /// The step the viewer may take now, if nothing blocks it.
+    pub step: Option<Transition>,
+    /// What blocks the viewer's step (a catalogue key), or that the viewer only
+    /// prepares it (staff).
+    pub note: Option<&'static str>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "dossiers/waiting.html")]
+struct WaitingPage {
+    c: Chrome,
+    rows: Vec<WaitingRow>,
+}
+
+/// Most dossiers the list shows; older ones first.
+const WAITING_LIMIT: i64 = 500;
+
+/// The dossiers waiting for the viewer: a step the policy gives them now, or a draft
+/// they prepare for their manager. The same policy as the dossier page, over facts
+/// read in two queries.
+pub async fn waiting(
+    State(state): State<AppState>,
+    auth: Auth<AnyRole>,
+    c: Chrome,
+) -> AppResult<Html<String>> {
+    let scoped = auth.scoped(&state);
+    let open = [
+        DossierStatus::Draft,
+        DossierStatus::Returned,
+        DossierStatus::Submitted,
+        DossierStatus::UnderAppraisal,
+        DossierStatus::Appraised,
+    ];
+    let mut rows = Vec::new();
+    for o in scoped.open_dossiers(&open, WAITING_LIMIT).await? {
+        let (facts, actor) = scoped.open_facts(&o)?;
+        let actions = facts.actions(actor);
+        // The step forward before "return", which is always open to the appraiser.
+        let ready = actions
+            .iter()
+            .filter(|a| a.blocked_by.is_none())
+            .min_by_key(|a| a.transition == Transition::Return);
+        let (step, note) = match (ready, actions.first()) {
+            (Some(a), _) => (Some(a.transition), None),
+            (None, Some(a)) => (None, a.blocked_by),
+            (None, None) if facts.may_set_regulation(actor).is_ok()
+                && matches!(o.dossier.status, DossierStatus::Draft | DossierStatus::Returned) =>
+            {
+                (None, Some("dossier.manager_submits_short"))
+            }
+            (None, None) => continue,
+        };
+        rows.push(WaitingRow {
+            id: o.dossier.id,
+            version: o.dossier.version,
+            level: o.dossier.level,
+            status: o.dossier.status,
+            system_name: o.system_name,
+            owner_unit_name: o.owner_unit_name,
+            since: o.dossier.stage_started,
+            step,
+            note,
+        });
+    }
+    // Ready steps first, then what is blocked or prepared.
+    rows.sort_by_key(|r| r.step.is_none());
+    render(&WaitingPage { c, rows })
 }

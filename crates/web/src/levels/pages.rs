@@ -43,6 +43,7 @@ struct LevelPage {
     dossiers: Vec<Dossier>,
     redetermine: bool,
     names: std::sync::Arc<RoleNames>,
+    people: crate::view::People,
 }
 
 impl LevelPage {
@@ -111,7 +112,10 @@ async fn page(
         Some(a) => (a.regime.clone(), a.input.clone()),
         None => (default_regime(state), LevelInput::default()),
     };
+    let creators: Vec<&str> = assessment.iter().map(|a| a.created_by.as_str()).collect();
+    let people = crate::view::People::of(&auth_scoped, &creators).await?;
     Ok(LevelPage {
+        people,
         c,
         s,
         regimes: regimes(),

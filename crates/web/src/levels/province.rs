@@ -225,21 +225,32 @@ pub struct TargetsForm {
 pub async fn set_targets(
     State(state): State<AppState>,
     auth: Auth<ProvinceAdmin>,
-    axum::Form(f): axum::Form<TargetsForm>,
-) -> AppResult<Redirect> {
-    let scoped = auth.scoped(&state);
-    for (key, raw) in [
-        (TARGET_APPROVAL, &f.approval_date),
-        (TARGET_PLAN, &f.plan_date),
-    ] {
-        if raw.trim().is_empty() {
-            continue;
+    viewer: Auth<AnyRole>,
+    mut c: Chrome,
+    body: String,
+) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let values = crate::view::form_pairs(&body);
+    let f: TargetsForm =
+        serde_urlencoded::from_str(&body).map_err(|_| AppError::BadRequest("err.bad_request"))?;
+    // Both dates are checked before either is saved.
+    let mut e = khien_domain::Invalid::default();
+    let dates = [
+        (TARGET_APPROVAL, khien_domain::error::date_field(&mut e, "approval_date", &f.approval_date, false)),
+        (TARGET_PLAN, khien_domain::error::date_field(&mut e, "plan_date", &f.plan_date, false)),
+    ];
+    if e.is_empty() {
+        let scoped = auth.scoped(&state);
+        for (key, d) in dates {
+            if let Some(d) = d {
+                scoped
+                    .set_setting(key, &khien_domain::time_fmt::iso_date(d))
+                    .await?;
+            }
         }
-        let d =
-            khien_domain::time_fmt::parse_user_date(raw).ok_or(AppError::BadRequest("err.date"))?;
-        scoped
-            .set_setting(key, &khien_domain::time_fmt::iso_date(d))
-            .await?;
+        return Ok(Redirect::to("/levels").into_response());
     }
-    Ok(Redirect::to("/levels"))
+    c.form = crate::view::FormState::refused("targets", values, e.errors);
+    let html = page(State(state), viewer, c).await?;
+    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
 }

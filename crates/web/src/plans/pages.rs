@@ -9,10 +9,12 @@ use khien_store::plans::{Plan, RequirementUpdate};
 use khien_store::systems::System;
 
 use crate::AppState;
-use crate::auth::Auth;
+use crate::auth::{Access, Auth};
 use crate::auth::roles::{AnyRole, ProvinceAdmin, SystemEditor};
-use crate::error::AppResult;
-use crate::view::{Chrome, render};
+use crate::error::{AppError, AppResult};
+use crate::view::{Chrome, FormState, form_pairs, refusal_as_fields, render, render_refused};
+use khien_domain::Invalid;
+use khien_domain::error::date_field;
 
 #[derive(askama::Template)]
 #[template(path = "plans/plan.html")]
@@ -32,6 +34,10 @@ impl PlanPage {
             .map(|p| format!("{:.0}", p.progress.percent()))
             .unwrap_or_default()
     }
+    /// A stored date as the form shows it (dd/mm/yyyy).
+    fn due_text(&self, d: &Option<String>) -> String {
+        d.as_deref().map(khien_domain::time_fmt::display_date).unwrap_or_default()
+    }
     fn expired(&self, expiry: &Option<String>) -> bool {
         expiry.as_deref().is_some_and(|e| e < self.today.as_str())
     }
@@ -43,10 +49,14 @@ pub async fn page(
     c: Chrome,
     Path(id): Path<String>,
 ) -> AppResult<Html<String>> {
-    let scoped = auth.scoped(&state);
-    let s = scoped.system(&id).await?;
-    let plan = scoped.plan(&id).await?;
-    let blockers = scoped.go_live_blockers(&id).await?;
+    render(&build(&state, &auth, c, &id).await?)
+}
+
+async fn build<A: Access>(state: &AppState, auth: &Auth<A>, c: Chrome, id: &str) -> AppResult<PlanPage> {
+    let scoped = auth.scoped(state);
+    let s = scoped.system(id).await?;
+    let plan = scoped.plan(id).await?;
+    let blockers = scoped.go_live_blockers(id).await?;
     let today = khien_domain::time_fmt::iso_date(
         state
             .store
@@ -54,7 +64,7 @@ pub async fn page(
             .to_offset(khien_domain::time_fmt::VIETNAM)
             .date(),
     );
-    render(&PlanPage {
+    Ok(PlanPage {
         c,
         s,
         plan,
@@ -64,22 +74,44 @@ pub async fn page(
     })
 }
 
+/// The plan page again with what `form` carried and why it was refused (422).
+async fn refused_page<A: Access>(
+    state: &AppState,
+    auth: &Auth<A>,
+    mut c: Chrome,
+    id: &str,
+    form: String,
+    values: Vec<(String, String)>,
+    e: khien_store::StoreError,
+) -> AppResult<Response> {
+    let errors = refusal_as_fields(e, &[])?;
+    c.form = FormState::refused(form, values, errors);
+    render_refused(&build(state, auth, c, id).await?)
+}
+
 pub async fn set_requirement(
     State(state): State<AppState>,
     auth: Auth<SystemEditor>,
+    c: Chrome,
     Path((id, key)): Path<(String, String)>,
-    axum::Form(u): axum::Form<RequirementUpdate>,
-) -> AppResult<Redirect> {
-    auth.scoped(&state).set_requirement(&id, &key, &u).await?;
-    Ok(Redirect::to(&format!("/systems/{id}/plan#req-{key}")))
+    body: String,
+) -> AppResult<Response> {
+    let values = form_pairs(&body);
+    let u: RequirementUpdate =
+        serde_urlencoded::from_str(&body).map_err(|_| AppError::BadRequest("err.bad_request"))?;
+    match auth.scoped(&state).set_requirement(&id, &key, &u).await {
+        Ok(()) => Ok(Redirect::to(&format!("/systems/{id}/plan#req-{key}")).into_response()),
+        Err(e) => refused_page(&state, &auth, c, &id, format!("req-{key}"), values, e).await,
+    }
 }
 
 pub async fn add_evidence(
     State(state): State<AppState>,
     auth: Auth<SystemEditor>,
+    c: Chrome,
     Path((id, key)): Path<(String, String)>,
     mut mp: Multipart,
-) -> AppResult<Redirect> {
+) -> AppResult<Response> {
     let up = crate::support::read_upload(
         &state,
         &mut mp,
@@ -87,17 +119,41 @@ pub async fn add_evidence(
         crate::support::upload::MAX_ATTACHMENT,
     )
     .await?;
-    let file = up.required_file("file")?;
-    auth.scoped(&state)
-        .add_evidence(
-            &id,
-            &key,
-            file,
-            up.date("effective_date")?,
-            up.date("expiry_date")?,
-        )
-        .await?;
-    Ok(Redirect::to(&format!("/systems/{id}/plan#req-{key}")))
+    let form = format!("evidence-{key}");
+    let values: Vec<(String, String)> = ["effective_date", "expiry_date"]
+        .iter()
+        .map(|f| (f.to_string(), up.text(f)))
+        .collect();
+    let mut e = Invalid::default();
+    let effective = date_field(&mut e, "effective_date", &up.text("effective_date"), false);
+    let expiry = date_field(&mut e, "expiry_date", &up.text("expiry_date"), false);
+    if let (Some(a), Some(b)) = (effective, expiry)
+        && b < a
+    {
+        e.push("expiry_date", "plan.err_expiry_before", "");
+    }
+    let file = up.file("file");
+    if file.is_none() {
+        e.push("file", "dossier.err_no_file", "");
+    }
+    let result = match file {
+        Some(file) if e.is_empty() => auth
+            .scoped(&state)
+            .add_evidence(
+                &id,
+                &key,
+                file,
+                effective.map(khien_domain::time_fmt::iso_date),
+                expiry.map(khien_domain::time_fmt::iso_date),
+            )
+            .await
+            .map(|_| ()),
+        _ => Err(e.into()),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/systems/{id}/plan#req-{key}")).into_response()),
+        Err(e) => refused_page(&state, &auth, c, &id, form, values, e).await,
+    }
 }
 
 pub async fn evidence_file(
@@ -118,11 +174,15 @@ pub struct ExceptionForm {
 pub async fn grant_exception(
     State(state): State<AppState>,
     auth: Auth<ProvinceAdmin>,
+    c: Chrome,
     Path(id): Path<String>,
-    axum::Form(f): axum::Form<ExceptionForm>,
+    body: String,
 ) -> AppResult<Response> {
-    auth.scoped(&state)
-        .grant_go_live_exception(&id, &f.reason)
-        .await?;
-    Ok(Redirect::to(&format!("/systems/{id}/plan")).into_response())
+    let values = form_pairs(&body);
+    let f: ExceptionForm =
+        serde_urlencoded::from_str(&body).map_err(|_| AppError::BadRequest("err.bad_request"))?;
+    match auth.scoped(&state).grant_go_live_exception(&id, &f.reason).await {
+        Ok(_) => Ok(Redirect::to(&format!("/systems/{id}/plan")).into_response()),
+        Err(e) => refused_page(&state, &auth, c, &id, "exception".into(), values, e).await,
+    }
 }

@@ -2,7 +2,6 @@
 //! edit; detail with its change history.
 
 use axum::extract::{Path, Query, RawQuery, State};
-use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use khien_domain::FieldError;
 use khien_domain::systems::{InfoType, SystemInput, SystemStatus, SystemType};
@@ -15,7 +14,7 @@ use crate::AppState;
 use crate::auth::Auth;
 use crate::auth::roles::{AnyRole, SystemEditor};
 use crate::error::{AppError, AppResult};
-use crate::view::{Chrome, page_href, render};
+use crate::view::{Chrome, FormState, page_href, refusal_as_fields, render, render_refused};
 
 pub const PER_PAGE: i64 = 25;
 
@@ -95,6 +94,7 @@ struct DetailPage {
     c: Chrome,
     s: System,
     history: Vec<AuditEntry>,
+    people: crate::view::People,
     /// (hunt id, finished at) of the last threat hunt covering the system.
     last_hunt: Option<(String, String)>,
 }
@@ -108,11 +108,14 @@ pub async fn detail(
     let scoped = auth.scoped(&state);
     let s = scoped.system(&id).await?;
     let history = scoped.history("system", &id).await?;
+    let names: Vec<&str> = history.iter().map(|h| h.actor_name.as_str()).collect();
+    let people = crate::view::People::of(&scoped, &names).await?;
     let last_hunt = scoped.last_hunt(&id).await?;
     render(&DetailPage {
         c,
         s,
         history,
+        people,
         last_hunt,
     })
 }
@@ -128,7 +131,6 @@ struct FormPage {
     types: &'static [SystemType],
     statuses: &'static [SystemStatus],
     info_types: &'static [InfoType],
-    errors: Vec<FieldError>,
 }
 
 impl FormPage {
@@ -151,6 +153,9 @@ async fn form_page(
     input: SystemInput,
     errors: Vec<FieldError>,
 ) -> AppResult<FormPage> {
+    let mut c = c;
+    // The typed values are the form's own input; only the messages travel in `c.form`.
+    c.form = FormState::refused("system", vec![], errors);
     let scoped = auth.scoped(state);
     let hosts = scoped
         .hosting_candidates()
@@ -167,7 +172,6 @@ async fn form_page(
         types: SystemType::ALL,
         statuses: SystemStatus::ALL,
         info_types: InfoType::ALL,
-        errors,
     })
 }
 
@@ -236,11 +240,11 @@ async fn save(
     };
     match result {
         Ok(saved) => Ok(Redirect::to(&format!("/systems/{saved}")).into_response()),
-        Err(StoreError::Invalid(inv)) => {
-            let page = form_page(state, auth, c, id, input, inv.errors).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        Err(StoreError::NotFound) => Err(AppError::NotFound),
+        Err(e) => {
+            let errors = refusal_as_fields(e, &[("system.err_code_taken", "code")])?;
+            render_refused(&form_page(state, auth, c, id, input, errors).await?)
         }
-        Err(e) => Err(AppError::from(e)),
     }
 }
 

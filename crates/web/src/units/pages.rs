@@ -2,7 +2,6 @@
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use khien_domain::FieldError;
 use khien_domain::units::{UnitInput, UnitKind};
@@ -15,7 +14,7 @@ use crate::AppState;
 use crate::auth::Auth;
 use crate::auth::roles::{AnyRole, ProvinceAdmin, UnitEditor};
 use crate::error::{AppError, AppResult};
-use crate::view::{Chrome, render};
+use crate::view::{Chrome, FormState, refusal_as_fields, render, render_refused};
 
 #[derive(askama::Template)]
 #[template(path = "units/units_tree.html")]
@@ -56,6 +55,7 @@ struct DetailPage {
     /// Possible new parents (for the move form; province admins only).
     move_targets: Vec<Unit>,
     history: Vec<AuditEntry>,
+    people: crate::view::People,
     error: Option<String>,
 }
 
@@ -87,6 +87,8 @@ async fn detail_page(
         Vec::new()
     };
     let history = scoped.history("unit", id).await?;
+    let names: Vec<&str> = history.iter().map(|h| h.actor_name.as_str()).collect();
+    let people = crate::view::People::of(&scoped, &names).await?;
     Ok(DetailPage {
         c,
         unit,
@@ -94,6 +96,7 @@ async fn detail_page(
         children,
         move_targets,
         history,
+        people,
         error,
     })
 }
@@ -117,7 +120,6 @@ struct FormPage {
     parents: Vec<Unit>,
     input: UnitInput,
     kinds: Vec<&'static str>,
-    errors: Vec<FieldError>,
 }
 
 fn kinds(auth_is_admin: bool) -> Vec<&'static str> {
@@ -153,7 +155,6 @@ pub async fn new_form(
         parents,
         input,
         kinds,
-        errors: vec![],
     })
 }
 
@@ -175,28 +176,21 @@ async fn form_error(
 ) -> AppResult<Response> {
     let parents = auth.scoped(state).units(false).await?;
     let kinds = kinds(c.is_admin());
-    let page = FormPage {
+    let mut c = c;
+    // The typed values are the form's own input; only the messages travel in `c.form`.
+    c.form = FormState::refused("unit", vec![], errors);
+    render_refused(&FormPage {
         c,
         unit_id,
         parent_id: form.parent_id,
         parents,
         input: form.input,
         kinds,
-        errors,
-    };
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+    })
 }
 
 fn conflict_as_field(e: StoreError) -> Result<Vec<FieldError>, AppError> {
-    match e {
-        StoreError::Invalid(inv) => Ok(inv.errors),
-        StoreError::Conflict(key) => Ok(vec![FieldError {
-            field: "code",
-            key,
-            detail: String::new(),
-        }]),
-        other => Err(other.into()),
-    }
+    refusal_as_fields(e, &[("err.unit_code_taken", "code")])
 }
 
 pub async fn create(
@@ -255,7 +249,6 @@ pub async fn edit_form(
         parents: vec![],
         input,
         kinds,
-        errors: vec![],
     })
 }
 
