@@ -241,7 +241,7 @@ async fn two_servers_and_two_workers_share_one_postgresql_and_one_bucket() {
         hunts.push(location.trim_start_matches("/hunts/").to_string());
     }
     let procs = [&a, &b, &w1, &w2];
-    wait_count(&store, "SELECT COUNT(*) FROM hunts WHERE title LIKE 'Săn lùng %' AND status = 'done'", 20, Duration::from_secs(240), &procs).await;
+    wait_count(&store, "SELECT COUNT(*) FROM hunts WHERE title LIKE 'Săn lùng %' AND status = 'done'", 20, Duration::from_secs(480), &procs).await;
     assert_eq!(count(&store, "SELECT COUNT(*) FROM job_runs r JOIN jobs j ON j.id = r.job_id WHERE j.kind = 'hunt' AND j.subject_id IN (SELECT id FROM hunts WHERE title LIKE 'Săn lùng %')").await, 20, "one run per hunt");
     let per_hunt: Vec<i64> = {
         let mut v = Vec::new();
@@ -289,7 +289,7 @@ async fn two_servers_and_two_workers_share_one_postgresql_and_one_bucket() {
     };
     kill_9(pid);
     assert_eq!(count(&store, &format!("SELECT COUNT(*) FROM jobs WHERE subject_id = '{big}' AND state = 'running'")).await, 1, "the job still looks running: nobody knows yet");
-    wait_count(&store, &format!("SELECT COUNT(*) FROM hunts WHERE id = '{big}' AND status = 'done'"), 1, Duration::from_secs(240), &procs).await;
+    wait_count(&store, &format!("SELECT COUNT(*) FROM hunts WHERE id = '{big}' AND status = 'done'"), 1, Duration::from_secs(480), &procs).await;
     let runs = store.job_runs(&store.job_of("hunt", &big).await.unwrap().unwrap().id).await.unwrap();
     let seen: Vec<(String, Option<String>)> = runs.iter().map(|r| (r.worker.clone(), r.outcome.clone())).collect();
     assert_eq!(seen, vec![(victim, Some("lost".into())), (survivor, Some("done".into()))]);
