@@ -394,15 +394,7 @@ pub async fn create(store: &Store) -> anyhow::Result<String> {
         };
         for k in 0..count {
             let (base, ty, info, admin, h24) = SYSTEM_TEMPLATES[(k + i) % SYSTEM_TEMPLATES.len()];
-            let status = match rng.below(20) {
-                0 => SystemStatus::Planning,
-                1 => SystemStatus::Building,
-                2 => SystemStatus::Retired,
-                _ => SystemStatus::Operating,
-            };
-            let year = 2015 + rng.below(11);
-            let go_live = (status != SystemStatus::Planning && status != SystemStatus::Building)
-                .then(|| format!("{year}-{:02}-{:02}", rng.below(12) + 1, rng.below(28) + 1));
+            let (status, go_live) = lifecycle(&mut rng);
             let slug = owner.fields.code.to_lowercase();
             let citizen = ty == SystemType::CitizenBusiness;
             let mut comps = Vec::new();
@@ -531,4 +523,19 @@ pub(crate) fn sign_in_details(out: &mut String) {
     ] {
         let _ = writeln!(out, "  {u:<12} {r}");
     }
+}
+
+/// A demo system's stage and go-live date: most operate, a few are planned, being
+/// built or retired (the same mix at province and national scale).
+pub(crate) fn lifecycle(rng: &mut Rng) -> (SystemStatus, Option<String>) {
+    let status = match rng.below(20) {
+        0 => SystemStatus::Planning,
+        1 => SystemStatus::Building,
+        2 => SystemStatus::Retired,
+        _ => SystemStatus::Operating,
+    };
+    let year = 2015 + rng.below(11);
+    let go_live = (status != SystemStatus::Planning && status != SystemStatus::Building)
+        .then(|| format!("{year}-{:02}-{:02}", rng.below(12) + 1, rng.below(28) + 1));
+    (status, go_live)
 }

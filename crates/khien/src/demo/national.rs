@@ -344,15 +344,7 @@ pub async fn create(store: &Store) -> anyhow::Result<String> {
             for k in 0..counts[i] {
                 system_no += 1;
                 let (base, ty, info, admin, h24) = SYSTEM_TEMPLATES[(k + i) % SYSTEM_TEMPLATES.len()];
-                let status = match rng.below(20) {
-                    0 => SystemStatus::Planning,
-                    1 => SystemStatus::Building,
-                    2 => SystemStatus::Retired,
-                    _ => SystemStatus::Operating,
-                };
-                let year = 2015 + rng.below(11);
-                let go_live = (status != SystemStatus::Planning && status != SystemStatus::Building)
-                    .then(|| format!("{year}-{:02}-{:02}", rng.below(12) + 1, rng.below(28) + 1));
+                let (status, go_live) = super::lifecycle(&mut rng);
                 let citizen = ty == SystemType::CitizenBusiness;
                 let mut comps = Vec::new();
                 for _ in 0..(1 + rng.below(3)) {
