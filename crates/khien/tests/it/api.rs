@@ -77,3 +77,53 @@ async fn systems_page_through_to_the_last() {
         );
     }
 }
+
+#[tokio::test]
+async fn units_page_through_in_tree_order_and_stay_in_scope() {
+    for store in stores().await {
+        let w = world(&store).await;
+        let admin = Client::signed_in(&store, &w.user(Role::ProvinceAdmin)).await;
+        let everyone: Vec<String> = store
+            .as_system()
+            .units(true)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| u.id)
+            .collect();
+        let mut seen: Vec<(String, String)> = Vec::new();
+        let mut after = String::new();
+        for _ in 0..50 {
+            let r = admin
+                .get(&format!("/api/v1/units?limit=2&after={}", urlencode(&after)))
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            let v: Value = serde_json::from_str(&r.body).unwrap();
+            let items = v["items"].as_array().unwrap();
+            assert!(items.len() <= 2);
+            for u in items {
+                seen.push((u["id"].as_str().unwrap().into(), u["path"].as_str().unwrap().into()));
+            }
+            match v["next_after"].as_str() {
+                Some(next) => after = next.to_string(),
+                None => break,
+            }
+        }
+        let ids: BTreeSet<&String> = seen.iter().map(|(id, _)| id).collect();
+        assert_eq!(ids.len(), seen.len(), "no unit twice");
+        assert_eq!(ids, everyone.iter().collect::<BTreeSet<_>>(), "every unit once");
+        for pair in seen.windows(2) {
+            assert!(pair[0].1 < pair[1].1, "parents before children, in path order");
+        }
+        // A unit user pages only through its own subtree.
+        let staff = Client::signed_in(&store, &w.user(Role::UnitStaff)).await;
+        let r = staff.get("/api/v1/units?limit=1000").await;
+        let v: Value = serde_json::from_str(&r.body).unwrap();
+        assert!(!r.body.contains(&w.b), "unit B is outside unit A's scope");
+        assert!(v["items"].as_array().unwrap().iter().any(|u| u["id"] == w.a.as_str()));
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("x", s)]).unwrap().trim_start_matches("x=").to_string()
+}

@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::api::openapi::Op;
-use crate::api::{Api, ApiLang, ApiResult, Items, api_error, created, ok, refuse};
+use crate::api::{Api, ApiLang, ApiResult, api_error, created, ok, refuse};
 use crate::AppState;
 use crate::auth::Access;
 use crate::auth::Auth;
@@ -21,7 +21,8 @@ pub(crate) fn routes(api: Api) -> Api {
         "/api/v1/units",
         any,
         list_units,
-        Op::new::<Items<Unit>>("Units in the caller's scope, in tree order"),
+        Op::new::<UnitPage>("Units in the caller's scope, parents before children, a page at a time")
+            .query::<UnitsQuery>(),
     )
     .post(
         "/api/v1/units",
@@ -73,10 +74,31 @@ pub struct MoveBody {
 pub struct ActiveBody {
     active: bool,
 }
-pub async fn list_units(State(s): State<AppState>, auth: Auth<AnyRole>) -> ApiResult {
-    ok(Items {
-        items: auth.scoped(&s).units(true).await.map_err(refuse)?,
-    })
+/// Where a page of units starts, and how long it is.
+#[derive(Deserialize, Default, JsonSchema)]
+#[serde(default)]
+pub struct UnitsQuery {
+    /// The previous page's `next_after`; empty for the first page.
+    after: String,
+    /// Units per page: 500 when absent, at most 1,000.
+    limit: i64,
+}
+
+/// A page of units; `next_after` names where the next one starts (none: the last page).
+#[derive(serde::Serialize, JsonSchema)]
+pub struct UnitPage {
+    items: Vec<Unit>,
+    next_after: Option<String>,
+}
+
+pub async fn list_units(
+    State(s): State<AppState>,
+    auth: Auth<AnyRole>,
+    axum::extract::Query(q): axum::extract::Query<UnitsQuery>,
+) -> ApiResult {
+    let limit = if q.limit <= 0 { 500 } else { q.limit };
+    let (items, next_after) = auth.scoped(&s).units_page(&q.after, limit).await.map_err(refuse)?;
+    ok(UnitPage { items, next_after })
 }
 pub async fn get_unit(
     State(s): State<AppState>,
