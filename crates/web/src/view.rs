@@ -102,6 +102,12 @@ pub fn form_pairs(body: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A urlencoded form body read as `T`, for forms that re-render on refusal: a body
+/// that is not a form at all is a 400 (the browser never sends one).
+pub fn parse_form<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, crate::error::AppError> {
+    serde_urlencoded::from_str(body).map_err(|_| crate::error::AppError::BadRequest("err.bad_request"))
+}
+
 /// A store refusal as messages for the form that was sent, or an error page for what
 /// is not about the input (a right, a missing object, a race, a fault). `conflicts`
 /// names the field a uniqueness refusal belongs to (`("err.unit_code_taken", "code")`);
@@ -290,6 +296,15 @@ pub fn render<P: askama::Template>(page: &P) -> AppResult<Html<String>> {
 /// Page links for list pages: keeps the current query, changes `page`.
 /// The link to page `page` reached by the keyset cursor `after` (the page number is
 /// only shown; the cursor decides what is listed).
+/// The link to the page after `page`: by its cursor (keyset) when the list gives one,
+/// else by number.
+pub fn next_href<T>(base_query: &str, page: &khien_store::Page<T>) -> String {
+    match &page.next_after {
+        Some(after) => after_href(base_query, page.page + 1, after),
+        None => page_href(base_query, page.page + 1),
+    }
+}
+
 pub fn after_href(base_query: &str, page: i64, after: &str) -> String {
     let after: String = url_escape(after);
     if base_query.is_empty() {

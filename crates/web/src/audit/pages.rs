@@ -25,10 +25,7 @@ impl AuditPage {
     }
     /// The next page: by cursor (keyset) when the list has one, else by number.
     fn next_link(&self) -> String {
-        match &self.page.next_after {
-            Some(after) => crate::view::after_href(&self.base_query, self.page.page + 1, after),
-            None => page_href(&self.base_query, self.page.page + 1),
-        }
+        crate::view::next_href(&self.base_query, &self.page)
     }
 }
 

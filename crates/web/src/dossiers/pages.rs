@@ -238,8 +238,7 @@ pub async fn transition(
 ) -> AppResult<Response> {
     let t = Transition::parse(&action).ok_or(AppError::NotFound)?;
     let values = form_pairs(&body);
-    let data: TransitionData =
-        serde_urlencoded::from_str(&body).map_err(|_| AppError::BadRequest("err.bad_request"))?;
+    let data: TransitionData = crate::view::parse_form(&body)?;
     let confirmed = values.iter().any(|(k, v)| k == "confirmed" && v == "1");
     let scoped = auth.scoped(&state);
     if needs_confirmation(t) && !confirmed {
@@ -326,8 +325,7 @@ pub async fn regulation(
     body: String,
 ) -> AppResult<Response> {
     let values = form_pairs(&body);
-    let f: RegulationForm =
-        serde_urlencoded::from_str(&body).map_err(|_| AppError::BadRequest("err.bad_request"))?;
+    let f: RegulationForm = crate::view::parse_form(&body)?;
     let mut e = Invalid::default();
     let number = khien_domain::error::required_text(&mut e, "number", &f.number, 100);
     let date = khien_domain::error::past_date_field(&mut e, "date", &f.date, state.store.today_vn());

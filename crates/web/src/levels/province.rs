@@ -11,7 +11,7 @@ use khien_store::overview::SystemSecurity;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::auth::roles::{AnyRole, ProvinceAdmin};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::view::{Chrome, render};
 
 pub const TARGET_APPROVAL: &str = "target.approval_date";
@@ -231,8 +231,7 @@ pub async fn set_targets(
 ) -> AppResult<axum::response::Response> {
     use axum::response::IntoResponse;
     let values = crate::view::form_pairs(&body);
-    let f: TargetsForm =
-        serde_urlencoded::from_str(&body).map_err(|_| AppError::BadRequest("err.bad_request"))?;
+    let f: TargetsForm = crate::view::parse_form(&body)?;
     // Both dates are checked before either is saved.
     let mut e = khien_domain::Invalid::default();
     let dates = [

@@ -11,7 +11,7 @@ use khien_store::systems::System;
 use crate::AppState;
 use crate::auth::{Access, Auth};
 use crate::auth::roles::{AnyRole, ProvinceAdmin, SystemEditor};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::view::{Chrome, FormState, form_pairs, refusal_as_fields, render, render_refused};
 use khien_domain::Invalid;
 use khien_domain::error::date_field;
@@ -97,8 +97,7 @@ pub async fn set_requirement(
     body: String,
 ) -> AppResult<Response> {
     let values = form_pairs(&body);
-    let u: RequirementUpdate =
-        serde_urlencoded::from_str(&body).map_err(|_| AppError::BadRequest("err.bad_request"))?;
+    let u: RequirementUpdate = crate::view::parse_form(&body)?;
     match auth.scoped(&state).set_requirement(&id, &key, &u).await {
         Ok(()) => Ok(Redirect::to(&format!("/systems/{id}/plan#req-{key}")).into_response()),
         Err(e) => refused_page(&state, &auth, c, &id, format!("req-{key}"), values, e).await,
@@ -179,8 +178,7 @@ pub async fn grant_exception(
     body: String,
 ) -> AppResult<Response> {
     let values = form_pairs(&body);
-    let f: ExceptionForm =
-        serde_urlencoded::from_str(&body).map_err(|_| AppError::BadRequest("err.bad_request"))?;
+    let f: ExceptionForm = crate::view::parse_form(&body)?;
     match auth.scoped(&state).grant_go_live_exception(&id, &f.reason).await {
         Ok(_) => Ok(Redirect::to(&format!("/systems/{id}/plan")).into_response()),
         Err(e) => refused_page(&state, &auth, c, &id, "exception".into(), values, e).await,

@@ -44,10 +44,7 @@ impl ListPage {
     }
     /// The next page: by cursor when the list has one (keyset), else by number.
     fn next_link(&self) -> String {
-        match &self.page.next_after {
-            Some(after) => crate::view::after_href(&self.base_query, self.page.page + 1, after),
-            None => page_href(&self.base_query, self.page.page + 1),
-        }
+        crate::view::next_href(&self.base_query, &self.page)
     }
     /// Link that sorts by `key`, flipping direction when already sorted by it.
     fn sort_link(&self, key: &str) -> String {
