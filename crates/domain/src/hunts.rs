@@ -171,3 +171,44 @@ mod tests {
         assert_eq!(may_conclude("done", "pending", "suspicious", true), Ok(()));
     }
 }
+
+/// The directives' cadence: every operating system is hunted at least every 6 months
+/// (Directive 18/2022).
+pub const HUNT_EVERY_MONTHS: u32 = 6;
+
+/// The first instant (stored form, UTC) a counted hunt must have finished at or after
+/// for `today`'s duty to be kept: 00:00 Vietnam time on the day six months before
+/// (Civil Code 2015 Art 148: the corresponding day, or the month's last day when the
+/// month has none).
+pub fn hunt_cutoff(today: Date) -> String {
+    let day = months_before(today, HUNT_EVERY_MONTHS);
+    crate::time_fmt::to_rfc3339(day.midnight().assume_offset(crate::time_fmt::VIETNAM))
+}
+
+/// `date` moved back `months` months, keeping the day or clamping it to the month's end.
+pub fn months_before(date: Date, months: u32) -> Date {
+    let total = date.year() * 12 + i32::from(u8::from(date.month())) - 1 - months as i32;
+    let (year, month0) = (total.div_euclid(12), total.rem_euclid(12));
+    let month = time::Month::try_from(u8::try_from(month0 + 1).unwrap_or(1)).unwrap_or(time::Month::January);
+    let day = date.day().min(month.length(year));
+    Date::from_calendar_date(year, month, day).unwrap_or(date)
+}
+
+#[cfg(test)]
+mod cadence_tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn six_months_back_clamps_to_the_month_end() {
+        assert_eq!(months_before(date!(2026 - 08 - 31), 6), date!(2026 - 02 - 28));
+        assert_eq!(months_before(date!(2028 - 08 - 31), 6), date!(2028 - 02 - 29));
+        assert_eq!(months_before(date!(2026 - 03 - 15), 6), date!(2025 - 09 - 15));
+        assert_eq!(months_before(date!(2026 - 01 - 01), 13), date!(2024 - 12 - 01));
+    }
+
+    #[test]
+    fn the_cutoff_is_vietnam_midnight() {
+        assert_eq!(hunt_cutoff(date!(2026 - 12 - 02)), "2026-06-01T17:00:00.000000Z");
+    }
+}

@@ -37,6 +37,16 @@ pub struct SystemSecurity {
     /// The stage of the dossier in progress, if any.
     pub pending: Option<DossierStatus>,
     pub overdue: bool,
+    /// When the last hunt that counts (full coverage) finished (RFC 3339, UTC).
+    pub last_hunt: Option<String>,
+}
+
+/// Which systems a security view covers: every system in scope (the province view), or
+/// some of them (a page of the inventory). Either way the scope still applies.
+#[derive(Clone, Copy)]
+pub enum Among<'a> {
+    Scope,
+    Systems(&'a [String]),
 }
 
 impl Scoped<'_> {
@@ -47,26 +57,66 @@ impl Scoped<'_> {
         sql.push(")");
     }
 
+    /// ` AND <column> IN <the systems of among>` (nothing province-wide: every row is in).
+    fn among_systems(&self, sql: &mut Sql, among: Among<'_>, column: &str) {
+        match among {
+            Among::Scope if self.scope == khien_domain::Scope::Province => {}
+            Among::Scope => {
+                sql.push(&format!(" AND {column} IN "));
+                self.systems_in_scope(sql);
+            }
+            Among::Systems(ids) => {
+                sql.push(&format!(" AND {column} IN ("));
+                id_list(sql, ids);
+                sql.push(")");
+            }
+        }
+    }
+
+    /// Every system in scope (the province view).
     pub async fn security_overview(
         &self,
         today: Date,
         calendar: &Calendar,
     ) -> Result<Vec<SystemSecurity>> {
-        let province = self.scope == khien_domain::Scope::Province;
+        self.security_among(Among::Scope, today, calendar).await
+    }
+
+    /// The security state of `among`, from a fixed number of queries whatever its size.
+    pub async fn security_among(
+        &self,
+        among: Among<'_>,
+        today: Date,
+        calendar: &Calendar,
+    ) -> Result<Vec<SystemSecurity>> {
+        let province = self.scope == khien_domain::Scope::Province && matches!(among, Among::Scope);
         // Systems in scope, with only what the view needs (no joins).
         let mut sql = Sql::new("SELECT s.id, s.name, s.owner_unit_id, s.status, s.hosting_system_id FROM systems s WHERE 1=1");
         self.restrict_ids(&mut sql, "s", "systems", &["owner_unit_id", "operator_unit_id"]);
+        if let Among::Systems(ids) = among {
+            sql.push(" AND s.id IN (");
+            id_list(&mut sql, ids);
+            sql.push(")");
+        }
         sql.push(" ORDER BY s.name_norm, s.id");
         let systems = sql.query().all(self).await?;
         // Names and paths of the units: those in scope, and the owners of systems in
         // scope only through their operator.
         let mut sql = Sql::new("SELECT u.id, u.name, u.path FROM units u WHERE 1=1");
-        if !province {
-            sql.push(" AND (u.id IN ");
-            self.push_scope_units(&mut sql);
-            sql.push(" OR u.id IN (SELECT s.owner_unit_id FROM systems s WHERE 1=1");
-            self.restrict_ids(&mut sql, "s", "systems", &["operator_unit_id"]);
-            sql.push("))");
+        match among {
+            Among::Systems(ids) => {
+                sql.push(" AND u.id IN (SELECT s.owner_unit_id FROM systems s WHERE s.id IN (");
+                id_list(&mut sql, ids);
+                sql.push("))");
+            }
+            Among::Scope if !province => {
+                sql.push(" AND (u.id IN ");
+                self.push_scope_units(&mut sql);
+                sql.push(" OR u.id IN (SELECT s.owner_unit_id FROM systems s WHERE 1=1");
+                self.restrict_ids(&mut sql, "s", "systems", &["operator_unit_id"]);
+                sql.push("))");
+            }
+            Among::Scope => {}
         }
         let mut unit_names: HashMap<String, (String, String)> = HashMap::new();
         for r in sql.query().all(self).await? {
@@ -93,10 +143,7 @@ impl Scoped<'_> {
         };
         // Current dossiers by system.
         let mut sql = Sql::new("SELECT d.system_id, d.status, d.regime, d.level, d.stage_started FROM dossiers d WHERE d.superseded = 0");
-        if !province {
-            sql.push(" AND d.system_id IN ");
-            self.systems_in_scope(&mut sql);
-        }
+        self.among_systems(&mut sql, among, "d.system_id");
         struct Current {
             status: DossierStatus,
             regime: String,
@@ -116,10 +163,7 @@ impl Scoped<'_> {
         }
         // The latest determination of each system.
         let mut sql = Sql::new("SELECT system_id, level, regime FROM level_assessments WHERE 1=1");
-        if !province {
-            sql.push(" AND system_id IN ");
-            self.systems_in_scope(&mut sql);
-        }
+        self.among_systems(&mut sql, among, "system_id");
         sql.push(" ORDER BY created_at, id");
         let mut assessed: HashMap<String, (u8, String)> = HashMap::new();
         for r in sql.query().all(self).await? {
@@ -129,12 +173,22 @@ impl Scoped<'_> {
         // Own statuses of the systems in scope and of their hosts (hosts may lie outside
         // the scope; only their "met" flags are used, nothing of them is shown).
         let mut sql = Sql::new("SELECT system_id, requirement_key, status FROM requirement_status WHERE 1=1");
-        if !province {
-            sql.push(" AND (system_id IN ");
-            self.systems_in_scope(&mut sql);
-            sql.push(" OR system_id IN (SELECT s.hosting_system_id FROM systems s WHERE s.hosting_system_id IS NOT NULL");
-            self.restrict_ids(&mut sql, "s", "systems", &["owner_unit_id", "operator_unit_id"]);
-            sql.push("))");
+        match among {
+            Among::Systems(ids) => {
+                sql.push(" AND (system_id IN (");
+                id_list(&mut sql, ids);
+                sql.push(") OR system_id IN (SELECT s.hosting_system_id FROM systems s WHERE s.hosting_system_id IS NOT NULL AND s.id IN (");
+                id_list(&mut sql, ids);
+                sql.push(")))");
+            }
+            Among::Scope if !province => {
+                sql.push(" AND (system_id IN ");
+                self.systems_in_scope(&mut sql);
+                sql.push(" OR system_id IN (SELECT s.hosting_system_id FROM systems s WHERE s.hosting_system_id IS NOT NULL");
+                self.restrict_ids(&mut sql, "s", "systems", &["owner_unit_id", "operator_unit_id"]);
+                sql.push("))");
+            }
+            Among::Scope => {}
         }
         let mut statuses: HashMap<String, HashMap<String, ReqStatus>> = HashMap::new();
         for r in sql.query().all(self).await? {
@@ -143,6 +197,16 @@ impl Scoped<'_> {
                 r.try_get("requirement_key")?,
                 ReqStatus::parse(&s).ok_or_else(|| crate::StoreError::Corrupt("requirement status", s.clone()))?,
             );
+        }
+        // The last hunt that counts, by system (a limited hunt checked less than it was given).
+        let mut sql = Sql::new("SELECT hs.system_id AS system_id, MAX(h.finished_at) AS at FROM hunt_systems hs JOIN hunts h ON h.id = hs.hunt_id WHERE h.status = 'done' AND (h.coverage_full IS NULL OR h.coverage_full = 1)");
+        self.among_systems(&mut sql, among, "hs.system_id");
+        sql.push(" GROUP BY hs.system_id");
+        let mut hunted: HashMap<String, String> = HashMap::new();
+        for r in sql.query().all(self).await? {
+            if let Some(at) = r.try_get::<Option<String>, _>("at")? {
+                hunted.insert(r.try_get("system_id")?, at);
+            }
         }
         let none = Vec::new();
         let mut out = Vec::with_capacity(systems.len());
@@ -203,6 +267,7 @@ impl Scoped<'_> {
                 plan_percent,
                 pending: pending.map(|d| d.status),
                 overdue,
+                last_hunt: hunted.remove(&id),
                 name: r.try_get("name")?,
                 owner_unit_name: unit_names.get(&owner_unit_id).map(|(n, _)| n.clone()).unwrap_or_default(),
                 group_unit_id: group.0,
@@ -212,5 +277,18 @@ impl Scoped<'_> {
             });
         }
         Ok(out)
+    }
+}
+
+/// `$1, $2, …` for each id (`NULL` for none, so `IN (NULL)` matches nothing).
+fn id_list(sql: &mut Sql, ids: &[String]) {
+    if ids.is_empty() {
+        sql.push("NULL");
+    }
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.text(id.clone());
     }
 }

@@ -388,3 +388,54 @@ impl Scoped<'_> {
         tx.commit().await
     }
 }
+
+/// A system whose security plan has requirements past their due date and not met.
+#[derive(Debug, Clone, Serialize)]
+pub struct OverduePlan {
+    pub system_id: String,
+    pub system_name: String,
+    pub owner_unit_name: String,
+    /// How many requirements are past due.
+    pub requirements: i64,
+    /// The earliest due date among them (ISO).
+    pub earliest_due: String,
+}
+
+impl Scoped<'_> {
+    /// Systems in scope (not retired) with plan requirements due before `today` and not
+    /// met (not started or partly met): earliest first, at most `limit`, and how many
+    /// such systems there are in all.
+    pub async fn overdue_plans(&self, today: time::Date, limit: i64) -> Result<(i64, Vec<OverduePlan>)> {
+        let today = khien_domain::time_fmt::iso_date(today);
+        let mut base = crate::sql::Sql::new(
+            " FROM requirement_status rs JOIN systems s ON s.id = rs.system_id JOIN units ou ON ou.id = s.owner_unit_id JOIN units opu ON opu.id = s.operator_unit_id WHERE rs.due_date IS NOT NULL AND rs.due_date <> '' AND rs.due_date < ",
+        );
+        base.text(today)
+            .push(" AND rs.status IN ('not_started', 'partly') AND s.status <> 'retired'");
+        self.restrict(&mut base, &["ou.path", "opu.path"]);
+        let mut count = crate::sql::Sql::new("SELECT COUNT(DISTINCT rs.system_id) AS n");
+        count.text.push_str(&base.text);
+        count.args_from(&base);
+        let total: i64 = count.query().one(self).await?.try_get("n")?;
+        let mut sql = crate::sql::Sql::new(
+            "SELECT rs.system_id AS system_id, s.name AS system_name, ou.name AS owner_name, COUNT(*) AS n, MIN(rs.due_date) AS due",
+        );
+        sql.text.push_str(&base.text);
+        sql.args_from(&base);
+        sql.push(" GROUP BY rs.system_id, s.name, ou.name ORDER BY due, s.name LIMIT ").int(limit);
+        let rows = sql.query().all(self).await?;
+        let items = rows
+            .iter()
+            .map(|r| {
+                Ok(OverduePlan {
+                    system_id: r.try_get("system_id")?,
+                    system_name: r.try_get("system_name")?,
+                    owner_unit_name: r.try_get("owner_name")?,
+                    requirements: r.try_get("n")?,
+                    earliest_due: r.try_get("due")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok((total, items))
+    }
+}

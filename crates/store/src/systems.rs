@@ -42,6 +42,13 @@ pub struct SystemFilter {
     pub page: i64,
     /// The last id of the page before (keyset paging, by name).
     pub after: String,
+    /// The approved level: `none` (no approved level — the department's question) or 1–5.
+    pub level: String,
+    /// The stage of the current dossier (a dossier status).
+    pub stage: String,
+    /// `stale`: operating systems without a counted hunt in the last 6 months (from the
+    /// store's clock, the Vietnam date).
+    pub hunt: String,
 }
 
 const SELECT: &str = "SELECT s.id, s.code, s.name, s.owner_unit_id, s.operator_unit_id, s.system_type, s.status, s.go_live_date, s.hosting_system_id, s.information_types, s.personal_subjects, s.sensitive_subjects, s.handles_admin_procedures, s.requires_24x7, s.urls, s.ip_ranges, s.description, s.created_at, s.updated_at, ou.name AS owner_name, ou.path AS owner_path, opu.name AS operator_name, hs.name AS hosting_name";
@@ -172,6 +179,27 @@ impl Scoped<'_> {
         }
         if let Some(st) = SystemStatus::parse(f.status.trim()) {
             sql.push(" AND s.status = ").text(st.as_str());
+        }
+        const APPROVED: &str = "SELECT 1 FROM dossiers d WHERE d.system_id = s.id AND d.superseded = 0 AND d.status = 'approved'";
+        match f.level.trim() {
+            "none" => {
+                sql.push(&format!(" AND s.status <> 'retired' AND NOT EXISTS ({APPROVED})"));
+            }
+            l => {
+                if let Ok(level @ 1..=5) = l.parse::<i64>() {
+                    sql.push(&format!(" AND EXISTS ({APPROVED} AND d.level = ")).int(level).push(")");
+                }
+            }
+        }
+        if let Some(stage) = khien_domain::dossiers::DossierStatus::parse(f.stage.trim()) {
+            sql.push(" AND EXISTS (SELECT 1 FROM dossiers d WHERE d.system_id = s.id AND d.superseded = 0 AND d.status = ")
+                .text(stage.as_str())
+                .push(")");
+        }
+        if f.hunt.trim() == "stale" {
+            sql.push(" AND s.status = 'operating' AND NOT EXISTS (SELECT 1 FROM hunt_systems hs JOIN hunts h ON h.id = hs.hunt_id WHERE hs.system_id = s.id AND h.status = 'done' AND (h.coverage_full IS NULL OR h.coverage_full = 1) AND h.finished_at >= ")
+                .text(khien_domain::hunts::hunt_cutoff(self.store.today_vn()))
+                .push(")");
         }
         Ok(sql)
     }

@@ -28,6 +28,7 @@ mod units;
 pub mod server;
 pub mod support;
 mod view;
+mod work;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -135,6 +136,7 @@ pub fn routes() -> routes::Routes {
         hunts::page_routes(),
         rules::page_routes(),
         audit::page_routes(),
+        work::page_routes(),
         api::routes(),
     ]
     .into_iter()

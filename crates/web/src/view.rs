@@ -192,6 +192,27 @@ impl Chrome {
     pub fn datetime(&self, stored: &str) -> String {
         khien_domain::time_fmt::display_datetime(stored)
     }
+    /// A share as people write it here: "87,5%" (decimal comma), whole when it is whole.
+    pub fn percent(&self, pct: &f64) -> String {
+        let tenths = (pct * 10.0).round() as i64;
+        if tenths % 10 == 0 {
+            format!("{}%", thousands(tenths / 10))
+        } else {
+            format!("{},{}%", thousands(tenths / 10), (tenths % 10).abs())
+        }
+    }
+    /// A date (not stored text) as people read it: dd/mm/yyyy.
+    pub fn date_of(&self, d: &time::Date) -> String {
+        khien_domain::time_fmt::format_date(*d)
+    }
+    /// A catalogue string with one argument, for templates.
+    pub fn f1(&self, key: &str, arg: &str) -> String {
+        self.t.f(key, &[arg])
+    }
+    /// A count with thousands separators ("12.345").
+    pub fn n(&self, n: &i64) -> String {
+        thousands(*n)
+    }
     /// Indentation for tree items in a `<select>`.
     pub fn indent(&self, depth: usize) -> String {
         "— ".repeat(depth)

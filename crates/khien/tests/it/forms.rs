@@ -22,19 +22,6 @@ fn refused(r: &Reply, what: &str) {
 }
 
 /// The dossier of system A with every owner part attached, and its id.
-async fn complete_dossier(store: &Store, system: &str) -> String {
-    let (_, dossier) = dossier_for(store, system).await;
-    for part in ["overview", "design", "level_justification", "security_plan"] {
-        let f = blob(store, &format!("{part}.pdf"), b"%PDF part").await;
-        store
-            .as_system()
-            .attach_to_dossier(&dossier, part, &f)
-            .await
-            .unwrap();
-    }
-    dossier
-}
-
 #[tokio::test]
 async fn a_bad_regulation_date_comes_back_as_typed_with_the_message_at_its_field() {
     for store in stores().await {

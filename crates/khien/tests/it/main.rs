@@ -25,3 +25,4 @@ mod security_levels;
 mod server_limits;
 mod tenancy;
 mod web_flows;
+mod work_queue;

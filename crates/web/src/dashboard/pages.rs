@@ -39,6 +39,8 @@ struct Dashboard {
     stats: SystemStats,
     status_kpis: Vec<Bar>,
     charts: Vec<Chart>,
+    /// What the viewer must do: the page leads with it.
+    groups: Vec<crate::work::WorkGroup>,
 }
 
 pub struct Chart {
@@ -51,6 +53,7 @@ pub async fn home(
     auth: Auth<AnyRole>,
     c: Chrome,
 ) -> AppResult<Html<String>> {
+    let groups = crate::work::queue(&state, &auth, &c.t, crate::work::ON_HOME).await?;
     let stats = auth.scoped(&state).system_stats().await?;
     let t = c.t;
     let by_type = bars(stats.by_type.iter().map(|(k, n)| {
@@ -96,5 +99,6 @@ pub async fn home(
         stats,
         status_kpis: by_status,
         charts,
+        groups,
     })
 }

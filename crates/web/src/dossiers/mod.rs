@@ -5,6 +5,7 @@
 
 mod api;
 pub(crate) mod pages;
+pub(crate) mod queue;
 
 use crate::auth::Access;
 use crate::auth::roles::{AnyRole, SystemEditor};
@@ -14,7 +15,7 @@ pub(crate) fn page_routes() -> Routes {
     let any = AnyRole::NAMES;
     let sys = SystemEditor::NAMES;
     Routes::default()
-        .get("/dossiers", any, Tenancy::Unit, pages::waiting)
+        .get("/dossiers", any, Tenancy::Unit, queue::waiting)
         .get("/dossiers/{id}", any, Tenancy::Unit, pages::page)
         .post("/dossiers/{id}/files", any, Tenancy::Unit, pages::attach)
         .get(

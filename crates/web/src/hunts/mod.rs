@@ -30,3 +30,27 @@ pub(crate) fn page_routes() -> Routes {
 pub(crate) fn api_routes(api: crate::api::Api) -> crate::api::Api {
     api::routes(api)
 }
+
+/// The 6-monthly hunt duty in the work queue: operating systems without a hunt that
+/// counts (full coverage) in the last 6 months, linked to the filtered inventory.
+pub(crate) async fn work(
+    state: &crate::AppState,
+    auth: &crate::auth::Auth<AnyRole>,
+    t: &crate::i18n::T,
+    limit: usize,
+) -> crate::error::AppResult<Vec<crate::work::WorkGroup>> {
+    let filter = khien_store::systems::SystemFilter {
+        hunt: "stale".into(),
+        status: "operating".into(),
+        ..Default::default()
+    };
+    let page = auth
+        .scoped(state)
+        .systems(&filter, Some(limit as i64))
+        .await?;
+    let mut g = crate::work::systems_group("work.hunt_stale", page, "/systems?hunt=stale".into(), |s| {
+        t.label("system_type", s.fields.system_type.as_str())
+    });
+    g.note = Some("work.hunt_stale_detail");
+    Ok(vec![g])
+}

@@ -36,3 +36,27 @@ pub(crate) fn page_routes() -> Routes {
 pub(crate) fn api_routes(api: crate::api::Api) -> crate::api::Api {
     api::routes(api)
 }
+
+/// The level duty in the work queue: systems in use or being built without an approved
+/// level (the department's central question), linked to the filtered inventory.
+pub(crate) async fn work(
+    state: &crate::AppState,
+    auth: &crate::auth::Auth<AnyRole>,
+    t: &crate::i18n::T,
+    limit: usize,
+) -> crate::error::AppResult<Vec<crate::work::WorkGroup>> {
+    let filter = khien_store::systems::SystemFilter {
+        level: "none".into(),
+        ..Default::default()
+    };
+    let page = auth
+        .scoped(state)
+        .systems(&filter, Some(limit as i64))
+        .await?;
+    Ok(vec![crate::work::systems_group(
+        "work.no_level",
+        page,
+        "/systems?level=none".into(),
+        |s| t.label("status", s.fields.status.as_str()),
+    )])
+}

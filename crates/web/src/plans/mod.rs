@@ -45,3 +45,33 @@ pub(crate) fn page_routes() -> Routes {
 pub(crate) fn api_routes(api: crate::api::Api) -> crate::api::Api {
     api::routes(api)
 }
+
+/// Plan requirements past their due date in the work queue, one item per system.
+pub(crate) async fn work(
+    state: &crate::AppState,
+    auth: &crate::auth::Auth<AnyRole>,
+    t: &crate::i18n::T,
+    limit: usize,
+) -> crate::error::AppResult<Vec<crate::work::WorkGroup>> {
+    let today = state.store.today_vn();
+    let (total, items) = auth.scoped(state).overdue_plans(today, limit as i64).await?;
+    let mut g = crate::work::WorkGroup::new("work.plan_late", None);
+    g.total = total;
+    g.items = items
+        .into_iter()
+        .map(|p| {
+            let due = khien_domain::time_fmt::parse_iso_date(&p.earliest_due);
+            crate::work::WorkItem {
+                href: format!("/systems/{}/plan", p.system_id),
+                detail: t.f("work.plan_late_detail", &[&p.requirements.to_string()]),
+                title: p.system_name,
+                unit: p.owner_unit_name,
+                reason: None,
+                days_late: due.map_or(0, |d| (today - d).whole_days().max(0)),
+                due,
+                party: None,
+            }
+        })
+        .collect();
+    Ok(vec![g])
+}

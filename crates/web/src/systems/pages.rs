@@ -5,7 +5,9 @@ use axum::extract::{Path, Query, RawQuery, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use khien_domain::FieldError;
 use khien_domain::systems::{InfoType, SystemInput, SystemStatus, SystemType};
+use khien_domain::dossiers::DossierStatus;
 use khien_store::audit::AuditEntry;
+use khien_store::overview::{Among, SystemSecurity};
 use khien_store::systems::{System, SystemFilter};
 use khien_store::units::Unit;
 use khien_store::{Page, StoreError};
@@ -29,9 +31,44 @@ struct ListPage {
     statuses: &'static [SystemStatus],
     /// The query string without `page`, for paging links and the export link.
     base_query: String,
+    /// The security state of the systems on this page, by id.
+    security: std::collections::HashMap<String, SystemSecurity>,
+    /// Hunts finished before this (stored form) are older than the 6-monthly duty.
+    hunt_cutoff: String,
+    stages: &'static [DossierStatus],
 }
 
 impl ListPage {
+    fn sec(&self, id: &str) -> Option<&SystemSecurity> {
+        self.security.get(id)
+    }
+    /// "Cấp 3", "Đề xuất cấp 3" or "Chưa có cấp độ", and whether it is approved.
+    fn level_text(&self, id: &str) -> (String, bool) {
+        match self.sec(id) {
+            Some(SystemSecurity { approved_level: Some(l), .. }) => {
+                (self.c.t.f("systems.level_approved", &[&l.to_string()]), true)
+            }
+            Some(SystemSecurity { proposed_level: Some(l), .. }) => {
+                (self.c.t.f("systems.level_proposed", &[&l.to_string()]), false)
+            }
+            _ => (self.c.t.s("systems.level_none").to_string(), false),
+        }
+    }
+    fn level_label(&self, level: &i32) -> String {
+        self.c.t.f("systems.level_approved", &[&level.to_string()])
+    }
+    fn hunt_text(&self, id: &str) -> String {
+        match self.sec(id).and_then(|s| s.last_hunt.as_deref()) {
+            Some(at) => khien_domain::time_fmt::display_date(&at[..at.len().min(10)]),
+            None => self.c.t.s("systems.hunt_never").to_string(),
+        }
+    }
+    /// An operating system whose last counted hunt is older than 6 months (or none).
+    fn hunt_stale(&self, id: &str) -> bool {
+        self.sec(id).is_some_and(|s| {
+            s.operating && s.last_hunt.as_deref().is_none_or(|at| at < self.hunt_cutoff.as_str())
+        })
+    }
     fn page_link(&self, n: i64) -> String {
         page_href(&self.base_query, n)
     }
@@ -74,6 +111,14 @@ pub async fn list(
     let scoped = auth.scoped(&state);
     let page = scoped.systems(&filter, Some(PER_PAGE)).await?;
     let units = scoped.unit_choices(&filter.unit_id).await?;
+    let ids: Vec<String> = page.items.iter().map(|s| s.id.clone()).collect();
+    let today = state.store.today_vn();
+    let security = scoped
+        .security_among(Among::Systems(&ids), today, &state.config.calendar)
+        .await?
+        .into_iter()
+        .map(|s| (s.system_id.clone(), s))
+        .collect();
     render(&ListPage {
         c,
         filter,
@@ -82,6 +127,9 @@ pub async fn list(
         types: SystemType::ALL,
         statuses: SystemStatus::ALL,
         base_query: crate::support::base_query(raw.as_deref()),
+        security,
+        hunt_cutoff: khien_domain::hunts::hunt_cutoff(today),
+        stages: &DossierStatus::ALL,
     })
 }
 
