@@ -28,6 +28,10 @@ pub struct SystemSecurity {
     /// department of a province), or the owner itself when it is that high.
     pub group_unit_id: String,
     pub group_unit_name: String,
+    /// The owner's kind (`department`, `commune`, `public_service`, …).
+    pub owner_unit_kind: String,
+    /// The group unit's kind (`department`, `commune`, `public_service`, …).
+    pub group_unit_kind: String,
     pub operating: bool,
     pub approved_level: Option<u8>,
     pub proposed_level: Option<u8>,
@@ -102,7 +106,7 @@ impl Scoped<'_> {
         let systems = sql.query().all(self).await?;
         // Names and paths of the units: those in scope, and the owners of systems in
         // scope only through their operator.
-        let mut sql = Sql::new("SELECT u.id, u.name, u.path FROM units u WHERE 1=1");
+        let mut sql = Sql::new("SELECT u.id, u.name, u.path, u.kind FROM units u WHERE 1=1");
         match among {
             Among::Systems(ids) => {
                 sql.push(" AND u.id IN (SELECT s.owner_unit_id FROM systems s WHERE s.id IN (");
@@ -119,8 +123,11 @@ impl Scoped<'_> {
             Among::Scope => {}
         }
         let mut unit_names: HashMap<String, (String, String)> = HashMap::new();
+        let mut unit_kinds: HashMap<String, String> = HashMap::new();
         for r in sql.query().all(self).await? {
-            unit_names.insert(r.try_get("id")?, (r.try_get("name")?, r.try_get("path")?));
+            let id: String = r.try_get("id")?;
+            unit_kinds.insert(id.clone(), r.try_get("kind")?);
+            unit_names.insert(id, (r.try_get("name")?, r.try_get("path")?));
         }
         // How deep the top of the scope lies: rows are the units one level below it.
         let top_depth = match &self.scope {
@@ -270,6 +277,8 @@ impl Scoped<'_> {
                 last_hunt: hunted.remove(&id),
                 name: r.try_get("name")?,
                 owner_unit_name: unit_names.get(&owner_unit_id).map(|(n, _)| n.clone()).unwrap_or_default(),
+                group_unit_kind: unit_kinds.get(&group.0).cloned().unwrap_or_default(),
+                owner_unit_kind: unit_kinds.get(&owner_unit_id).cloned().unwrap_or_default(),
                 group_unit_id: group.0,
                 group_unit_name: group.1,
                 owner_unit_id,

@@ -13,8 +13,11 @@ pub struct SystemStats {
     pub total: i64,
     pub by_type: Vec<(String, i64)>,
     pub by_status: Vec<(String, i64)>,
-    /// Top units by number of systems owned: (unit id, unit name, count).
-    pub by_unit: Vec<(String, String, i64)>,
+    /// Who is behind: the units owning the most systems in use or being built without
+    /// an approved level, (unit id, unit name, count), most first.
+    pub behind_by_unit: Vec<(String, String, i64)>,
+    /// Systems in scope (not retired) without an approved level.
+    pub without_level: i64,
 }
 
 impl Scoped<'_> {
@@ -47,21 +50,25 @@ impl Scoped<'_> {
     async fn compute_stats(&self) -> Result<SystemStats> {
         let by_type = self.grouped("s.system_type").await?;
         let by_status = self.grouped("s.status").await?;
+        // The same condition as the inventory's `level=none` filter.
         let mut sql = Sql::new(
-            "SELECT ou.id AS id, ou.name AS name, COUNT(*) AS n FROM systems s JOIN units ou ON ou.id = s.owner_unit_id WHERE 1=1",
+            "SELECT ou.id AS id, ou.name AS name, COUNT(*) AS n FROM systems s JOIN units ou ON ou.id = s.owner_unit_id WHERE s.status <> 'retired' AND NOT EXISTS (SELECT 1 FROM dossiers d WHERE d.system_id = s.id AND d.superseded = 0 AND d.status = 'approved')",
         );
         self.restrict_ids(&mut sql, "s", "systems", &["owner_unit_id", "operator_unit_id"]);
-        sql.push(" GROUP BY ou.id, ou.name ORDER BY n DESC, ou.name LIMIT 10");
+        sql.push(" GROUP BY ou.id, ou.name ORDER BY n DESC, ou.name");
         let rows = sql.query().all(self).await?;
-        let by_unit = rows
+        let mut behind_by_unit = rows
             .iter()
             .map(|r| Ok((r.try_get("id")?, r.try_get("name")?, r.try_get("n")?)))
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<Result<Vec<(String, String, i64)>>>()?;
+        let without_level = behind_by_unit.iter().map(|(_, _, n)| n).sum();
+        behind_by_unit.truncate(10);
         Ok(SystemStats {
             total: by_type.iter().map(|(_, n)| n).sum(),
             by_type,
             by_status,
-            by_unit,
+            behind_by_unit,
+            without_level,
         })
     }
 }

@@ -181,3 +181,63 @@ async fn an_approved_level_leaves_the_queue_and_filters_by_level() {
         assert!(!staff.get("/systems?level=none").await.body.contains(&name_a));
     }
 }
+
+#[tokio::test]
+async fn the_province_view_answers_who_is_behind_and_exports_what_it_shows() {
+    for store in stores().await {
+        let w = world(&store).await;
+        let sys = store.as_system();
+        // A third department with a second operating system, and a commune.
+        let c = sys
+            .create_unit(Some(&w.root), &unit_input("C", "Sở Ba Hệ Thống", "department").validate().unwrap())
+            .await
+            .unwrap();
+        for name in ["Cổng một", "Cổng hai"] {
+            sys.create_system(&system_input(name, &c.id).validate().unwrap()).await.unwrap();
+        }
+        let x = sys
+            .create_unit(Some(&w.root), &unit_input("X", "Xã Thử", "commune").validate().unwrap())
+            .await
+            .unwrap();
+        sys.create_system(&system_input("Một cửa xã", &x.id).validate().unwrap()).await.unwrap();
+        let admin = Client::signed_in(&store, &w.user(Role::ProvinceAdmin)).await;
+        assert_eq!(
+            admin.post_form("/levels/targets", &[("approval_date", "30/09/2024")]).await.status,
+            303
+        );
+        // Departments only, most unapproved first; every unit is behind the passed target.
+        let page = admin.get("/levels?kind=department&sort=unapproved&dir=desc").await;
+        assert_eq!(page.status, 200);
+        let body = &page.body;
+        let table = &body[body.find(r#"id="province-table""#).unwrap()..];
+        let at = |name: &str| table.find(name);
+        assert!(at("Xã Thử").is_none(), "the commune is filtered out");
+        assert!(at("Sở Ba Hệ Thống").unwrap() < at("Sở Thử Nghiệm").unwrap(), "2 unapproved before 1");
+        assert!(table.contains(r#"<tr class="behind">"#), "units behind the passed target are marked");
+        assert!(table.contains("Chậm so với mục tiêu"));
+        // The export has the same rows in the same order, with the total last.
+        let x = admin.get("/levels/export.xlsx?kind=department&sort=unapproved&dir=desc").await;
+        assert_eq!(x.status, 200);
+        let t = khien_docs::xlsx::read_first_sheet(&x.bytes, 100).unwrap();
+        assert_eq!(t.headers[0], "Đơn vị");
+        assert!(t.headers.iter().any(|h| h == "% đã phê duyệt"));
+        let names: Vec<&str> = t.rows.iter().map(|(_, r)| r[0].as_str()).collect();
+        assert_eq!(names.first(), Some(&"Sở Ba Hệ Thống"), "{names:?}");
+        assert!(!names.contains(&"Xã Thử"));
+        assert_eq!(names.last(), Some(&"Toàn tỉnh"));
+        let first = &t.rows[0].1;
+        assert_eq!(first[1], "Sở, ban, ngành");
+        assert_eq!(first[2], "2", "operating systems");
+        assert_eq!(first.last().map(String::as_str), Some("Có"), "behind");
+        // A unit user's view and export cover its own subtree only.
+        let staff = Client::signed_in(&store, &w.user(Role::UnitStaff)).await;
+        let mine = staff.get("/levels/export.xlsx").await;
+        let t = khien_docs::xlsx::read_first_sheet(&mine.bytes, 100).unwrap();
+        assert!(t.rows.iter().all(|(_, r)| !r[0].contains(FOREIGN) && r[0] != "Sở Ba Hệ Thống"));
+        // The system page leads with its security state.
+        let page = admin.get(&format!("/systems/{}", w.sys_a)).await.body;
+        let summary = &page[page.find(r#"id="security-summary""#).expect("the summary")..];
+        assert!(summary.contains("Chưa có cấp độ được phê duyệt"));
+        assert!(summary.contains("Quá 6 tháng chưa săn tìm"), "operating and never hunted");
+    }
+}

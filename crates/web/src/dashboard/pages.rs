@@ -69,11 +69,11 @@ pub async fn home(
             .iter()
             .map(|(k, n)| (t.label("status", k), *n, format!("/systems?status={k}"))),
     );
-    let by_unit = bars(
+    let behind = bars(
         stats
-            .by_unit
+            .behind_by_unit
             .iter()
-            .map(|(id, name, n)| (name.clone(), *n, format!("/systems?unit_id={id}"))),
+            .map(|(id, name, n)| (name.clone(), *n, format!("/systems?unit_id={id}&level=none"))),
     );
     let charts = vec![
         Chart {
@@ -90,8 +90,8 @@ pub async fn home(
             ),
         },
         Chart {
-            title: t.s("dash.by_unit").into(),
-            bars: by_unit,
+            title: t.s("dash.behind_by_unit").into(),
+            bars: behind,
         },
     ];
     render(&Dashboard {

@@ -25,6 +25,7 @@ pub(crate) fn page_routes() -> Routes {
             pages::new_dossier,
         )
         .get("/levels", any, Tenancy::Unit, province::page)
+        .get("/levels/export.xlsx", any, Tenancy::Unit, province::export)
         .post(
             "/levels/targets",
             admin,

@@ -21,6 +21,10 @@ pub const TARGET_PLAN: &str = "target.plan_date";
 pub struct Row {
     pub unit_id: String,
     pub unit: String,
+    /// The unit's kind (`department`, `commune`, `public_service`, …).
+    pub kind: String,
+    /// Behind a target date the province set and that has passed.
+    pub behind: bool,
     pub systems: usize,
     pub operating: usize,
     /// Operating systems with an approved level, by level 1–5 (index 0 = level 1).
@@ -65,6 +69,31 @@ impl Row {
         self.by_level.iter().sum()
     }
 
+    /// Adds another row's counts (a total over rows).
+    fn merge(&mut self, o: &Row) {
+        self.systems += o.systems;
+        self.operating += o.operating;
+        for (a, b) in self.by_level.iter_mut().zip(o.by_level) {
+            *a += b;
+        }
+        self.operating_unapproved += o.operating_unapproved;
+        self.plan_full += o.plan_full;
+        self.plan_partial += o.plan_partial;
+        self.plan_none += o.plan_none;
+        self.submitted += o.submitted;
+        self.under_appraisal += o.under_appraisal;
+        self.appraised += o.appraised;
+        self.overdue += o.overdue;
+    }
+
+    /// Shares for sorting; a unit with nothing operating sorts as fully done.
+    fn approved_share(&self) -> f64 {
+        share(self.approved(), self.operating)
+    }
+    fn plan_share(&self) -> f64 {
+        share(self.plan_full, self.operating)
+    }
+
     pub fn approved_pct(&self) -> String {
         pct(self.approved(), self.operating)
     }
@@ -72,6 +101,10 @@ impl Row {
     pub fn plan_pct(&self) -> String {
         pct(self.plan_full, self.operating)
     }
+}
+
+fn share(n: usize, of: usize) -> f64 {
+    if of == 0 { 1.0 } else { n as f64 / of as f64 }
 }
 
 fn pct(n: usize, of: usize) -> String {
@@ -94,6 +127,10 @@ pub struct Target {
 #[template(path = "levels/levels_overview.html")]
 struct OverviewPage {
     c: Chrome,
+    q: ViewQuery,
+    /// The query string, for the export link.
+    query: String,
+    kinds: Vec<&'static str>,
     rows: Vec<Row>,
     total: Row,
     targets: Vec<Target>,
@@ -106,6 +143,36 @@ impl OverviewPage {
     fn overdue_more_text(&self) -> String {
         self.c.t.f("province.overdue_more", &[&self.overdue_more.to_string()])
     }
+    /// Link that sorts by `key` (flipping the direction when already sorted by it),
+    /// keeping the unit-kind filter.
+    fn sort_link(&self, key: &str) -> String {
+        let dir = if self.q.sort == key && self.q.dir != "desc" { "desc" } else { "asc" };
+        let q = ViewQuery {
+            sort: key.to_string(),
+            dir: dir.to_string(),
+            kind: self.q.kind.clone(),
+        };
+        format!("?{}", serde_urlencoded::to_string(&q).unwrap_or_default())
+    }
+    /// ▲/▼ beside the column the table is sorted by.
+    fn sort_mark(&self, key: &str) -> &'static str {
+        match (self.q.sort == key, self.q.dir == "desc") {
+            (true, true) => " ▼",
+            (true, false) => " ▲",
+            _ => "",
+        }
+    }
+}
+
+/// How the province table is asked for: sorted by a column, narrowed to a unit kind.
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct ViewQuery {
+    /// `unit` (default), `operating`, `approved`, `unapproved`, `plan`, `waiting`, `overdue`.
+    pub sort: String,
+    pub dir: String,
+    /// A unit kind (`department`, `commune`, `public_service`, …); empty for all.
+    pub kind: String,
 }
 
 /// Rows per owner unit up to this many owners; rolled up one level beyond.
@@ -135,16 +202,17 @@ async fn tally(state: &AppState, auth: &Auth<AnyRole>, today: time::Date) -> khi
     let mut by_unit: BTreeMap<(String, String), Row> = BTreeMap::new();
     let mut total = Row::default();
     for s in &all {
-        let (id, name) = if by_owner {
-            (&s.owner_unit_id, &s.owner_unit_name)
+        let (id, name, kind) = if by_owner {
+            (&s.owner_unit_id, &s.owner_unit_name, &s.owner_unit_kind)
         } else {
-            (&s.group_unit_id, &s.group_unit_name)
+            (&s.group_unit_id, &s.group_unit_name, &s.group_unit_kind)
         };
         let row = by_unit
             .entry((khien_domain::text::fold(name), id.clone()))
             .or_insert_with(|| Row {
                 unit_id: id.clone(),
                 unit: name.clone(),
+                kind: kind.clone(),
                 ..Row::default()
             });
         row.add(s);
@@ -160,58 +228,183 @@ async fn tally(state: &AppState, auth: &Auth<AnyRole>, today: time::Date) -> khi
     })
 }
 
-pub async fn page(
-    State(state): State<AppState>,
-    auth: Auth<AnyRole>,
-    c: Chrome,
-) -> AppResult<Html<String>> {
-    let today = state
-        .store
-        .now()
-        .to_offset(khien_domain::time_fmt::VIETNAM)
-        .date();
+/// What the page and its export show: the rows as asked for, their total, the targets.
+struct View {
+    rows: Vec<Row>,
+    total: Row,
+    targets: Vec<Target>,
+    overdue_systems: Vec<SystemSecurity>,
+    overdue_more: usize,
+}
+
+async fn view(state: &AppState, auth: &Auth<AnyRole>, t: &crate::i18n::T, q: &ViewQuery) -> AppResult<View> {
+    let today = state.store.today_vn();
     let today_iso = khien_domain::time_fmt::iso_date(today);
     // Province-wide, the tally of every system is kept between requests (recomputed
     // after a write); a subtree's is a few index lookups and computed each time.
-    let t = if auth.principal.scope() == khien_domain::Scope::Province {
+    let tl = if auth.principal.scope() == khien_domain::Scope::Province {
         state
             .store
-            .cached(&format!("levels:{today_iso}"), || tally(&state, &auth, today))
+            .cached(&format!("levels:{today_iso}"), || tally(state, auth, today))
             .await?
     } else {
-        std::sync::Arc::new(tally(&state, &auth, today).await?)
+        std::sync::Arc::new(tally(state, auth, today).await?)
     };
-    let total = Row {
-        unit: c.t.s("province.total").to_string(),
-        ..t.total.clone()
+    let mut rows: Vec<Row> = tl
+        .rows
+        .iter()
+        .filter(|r| q.kind.is_empty() || r.kind == q.kind)
+        .cloned()
+        .collect();
+    // A kind filter totals what it shows; otherwise the scope's total.
+    let mut total = if q.kind.is_empty() {
+        tl.total.clone()
+    } else {
+        let mut sum = Row::default();
+        for r in &rows {
+            sum.merge(r);
+        }
+        sum
     };
+    total.unit = t.s("province.total").to_string();
     let mut targets = Vec::new();
+    let mut missed_approval = false;
+    let mut missed_plan = false;
     for (key, label_key, done) in [
-        (
-            TARGET_APPROVAL,
-            "province.target_approval",
-            total.approved(),
-        ),
+        (TARGET_APPROVAL, "province.target_approval", total.approved()),
         (TARGET_PLAN, "province.target_plan", total.plan_full),
     ] {
         let date = state.store.setting(key).await?;
-        let missed =
-            date.as_deref().is_some_and(|d| d < today_iso.as_str()) && done < total.operating;
+        let passed = date.as_deref().is_some_and(|d| d < today_iso.as_str());
+        match key {
+            TARGET_APPROVAL => missed_approval = passed,
+            _ => missed_plan = passed,
+        }
         targets.push(Target {
             label_key,
             date,
             pct: pct(done, total.operating),
-            missed,
+            missed: passed && done < total.operating,
         });
     }
-    render(&OverviewPage {
-        c,
-        rows: t.rows.clone(),
+    // A unit is behind when a target date has passed and it has not reached it.
+    for r in &mut rows {
+        r.behind = (missed_approval && r.approved() < r.operating)
+            || (missed_plan && r.plan_full < r.operating);
+    }
+    let desc = q.dir == "desc";
+    let waiting = |r: &Row| r.submitted + r.under_appraisal + r.appraised;
+    match q.sort.as_str() {
+        "operating" => rows.sort_by_key(|r| r.operating),
+        "approved" => rows.sort_by(|a, b| a.approved_share().total_cmp(&b.approved_share())),
+        "unapproved" => rows.sort_by_key(|r| r.operating_unapproved),
+        "plan" => rows.sort_by(|a, b| a.plan_share().total_cmp(&b.plan_share())),
+        "waiting" => rows.sort_by_key(waiting),
+        "overdue" => rows.sort_by_key(|r| r.overdue),
+        _ => {} // by unit name, as the tally keeps them
+    }
+    if desc {
+        rows.reverse();
+    }
+    Ok(View {
+        rows,
         total,
         targets,
-        overdue_systems: t.overdue_systems.clone(),
-        overdue_more: t.overdue_more,
+        overdue_systems: tl.overdue_systems.clone(),
+        overdue_more: tl.overdue_more,
     })
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    auth: Auth<AnyRole>,
+    c: Chrome,
+    axum::extract::Query(q): axum::extract::Query<ViewQuery>,
+) -> AppResult<Html<String>> {
+    let v = view(&state, &auth, &c.t, &q).await?;
+    let query = serde_urlencoded::to_string(&q).unwrap_or_default();
+    render(&OverviewPage {
+        c,
+        q,
+        query,
+        kinds: khien_domain::units::UnitKind::ALL.iter().map(|k| k.as_str()).collect(),
+        rows: v.rows,
+        total: v.total,
+        targets: v.targets,
+        overdue_systems: v.overdue_systems,
+        overdue_more: v.overdue_more,
+    })
+}
+
+/// The province table as the page shows it (same sort and filter), as XLSX.
+pub async fn export(
+    State(state): State<AppState>,
+    auth: Auth<AnyRole>,
+    c: Chrome,
+    axum::extract::Query(q): axum::extract::Query<ViewQuery>,
+) -> AppResult<axum::response::Response> {
+    let t = &c.t;
+    let v = view(&state, &auth, t, &q).await?;
+    let column = |h: String, width: f64| khien_docs::xlsx::Column {
+        header: h,
+        width,
+        choices: vec![],
+    };
+    let mut columns = vec![
+        column(t.s("users.unit").into(), 40.0),
+        column(t.s("province.kind").into(), 18.0),
+        column(t.s("province.operating").into(), 12.0),
+    ];
+    for l in 1..=5 {
+        columns.push(column(format!("{} {l}", t.s("level.level")), 9.0));
+    }
+    for key in [
+        "province.unapproved",
+        "province.approved_pct",
+        "province.plan_full",
+        "province.plan_partial",
+        "province.plan_none",
+        "province.plan_pct",
+    ] {
+        columns.push(column(t.s(key).into(), 12.0));
+    }
+    for st in ["submitted", "under_appraisal", "appraised"] {
+        columns.push(column(t.label("dossier_status", st), 14.0));
+    }
+    columns.push(column(t.s("province.overdue").into(), 10.0));
+    columns.push(column(t.s("province.behind").into(), 14.0));
+    let row = |r: &Row| {
+        let mut out = vec![
+            r.unit.clone(),
+            if r.kind.is_empty() { String::new() } else { t.label("unit_kind", &r.kind) },
+            r.operating.to_string(),
+        ];
+        out.extend(r.by_level.iter().map(|n| n.to_string()));
+        out.extend([
+            r.operating_unapproved.to_string(),
+            r.approved_pct(),
+            r.plan_full.to_string(),
+            r.plan_partial.to_string(),
+            r.plan_none.to_string(),
+            r.plan_pct(),
+            r.submitted.to_string(),
+            r.under_appraisal.to_string(),
+            r.appraised.to_string(),
+            r.overdue.to_string(),
+            if r.behind { t.s("common.yes").to_string() } else { String::new() },
+        ]);
+        out
+    };
+    let mut rows: Vec<Vec<String>> = v.rows.iter().map(row).collect();
+    rows.push(row(&v.total));
+    crate::support::xlsx_download(
+        t.s("province.sheet").to_string(),
+        columns,
+        rows,
+        None,
+        "khien-cap-do-theo-don-vi.xlsx",
+    )
+    .await
 }
 
 #[derive(serde::Deserialize)]
@@ -250,6 +443,6 @@ pub async fn set_targets(
         return Ok(Redirect::to("/levels").into_response());
     }
     c.form = crate::view::FormState::refused("targets", values, e.errors);
-    let html = page(State(state), viewer, c).await?;
+    let html = page(State(state), viewer, c, axum::extract::Query(ViewQuery::default())).await?;
     Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
 }

@@ -63,6 +63,23 @@ pub async fn download_attachment(
 }
 
 /// Bytes made here (generated documents) as a download.
+pub const XLSX_MIME: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// One sheet of `rows` (with a guide sheet when given) as a download, written off the
+/// async threads.
+pub async fn xlsx_download(
+    sheet: String,
+    columns: Vec<khien_docs::xlsx::Column>,
+    rows: Vec<Vec<String>>,
+    guide: Option<khien_docs::xlsx::Guide>,
+    filename: &str,
+) -> crate::error::AppResult<Response> {
+    let bytes = blocking::run(move || khien_docs::xlsx::write_table(&sheet, &columns, &rows, guide.as_ref()))
+        .await?
+        .map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
+    Ok(download_bytes(filename, XLSX_MIME, bytes))
+}
+
 pub fn download_bytes(filename: &str, content_type: &str, bytes: Vec<u8>) -> Response {
     (
         [

@@ -142,6 +142,10 @@ struct DetailPage {
     people: crate::view::People,
     /// (hunt id, finished at) of the last threat hunt covering the system.
     last_hunt: Option<(String, String)>,
+    /// Level, dossier stage and plan, as the inventory shows them.
+    security: Option<SystemSecurity>,
+    /// Operating, and no counted hunt in the last 6 months.
+    hunt_stale: bool,
 }
 
 pub async fn detail(
@@ -156,12 +160,22 @@ pub async fn detail(
     let names: Vec<&str> = history.iter().map(|h| h.actor_name.as_str()).collect();
     let people = crate::view::People::of(&scoped, &names).await?;
     let last_hunt = scoped.last_hunt(&id).await?;
+    let today = state.store.today_vn();
+    let security = scoped
+        .security_among(Among::Systems(std::slice::from_ref(&id)), today, &state.config.calendar)
+        .await?
+        .pop();
+    let cutoff = khien_domain::hunts::hunt_cutoff(today);
+    let hunt_stale = s.fields.status == SystemStatus::Operating
+        && last_hunt.as_ref().is_none_or(|(_, at)| at.as_str() < cutoff.as_str());
     render(&DetailPage {
         c,
         s,
         history,
         people,
         last_hunt,
+        security,
+        hunt_stale,
     })
 }
 

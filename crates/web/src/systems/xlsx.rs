@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use khien_docs::xlsx::{Column, Guide, XlsxError, read_first_sheet, write_table};
+use khien_docs::xlsx::{Column, Guide, XlsxError, read_first_sheet};
 use khien_domain::systems::{InfoType, SystemFields, SystemInput, SystemStatus, SystemType};
 use khien_domain::text::fold;
 use khien_store::StoreError;
@@ -20,7 +20,6 @@ use crate::i18n::{T, labels_for};
 use crate::view::{Chrome, field_message, render};
 
 const MAX_IMPORT_ROWS: usize = khien_docs::xlsx::IMPORT_ROWS;
-const XLSX_MIME: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// The columns of the systems sheet: (field, width). Headers come from `field.<name>`.
 const COLUMNS: &[(&str, f64)] = &[
@@ -70,21 +69,6 @@ fn columns(t: &T, with_choices: bool) -> Vec<Column> {
 }
 
 /// Writes a table off the async threads and sends it as a download.
-async fn xlsx_download(
-    sheet: String,
-    columns: Vec<Column>,
-    rows: Vec<Vec<String>>,
-    guide: Option<Guide>,
-    filename: &str,
-) -> AppResult<Response> {
-    let bytes = crate::support::blocking::run(move || {
-        write_table(&sheet, &columns, &rows, guide.as_ref())
-    })
-    .await?
-    .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(crate::support::download_bytes(filename, XLSX_MIME, bytes))
-}
-
 fn guide(t: &T) -> Guide {
     let mut lines = vec![(
         t.s("import.guide_title").to_string(),
@@ -104,7 +88,7 @@ fn guide(t: &T) -> Guide {
 
 pub async fn template(auth: Auth<AnyRole>, c: Chrome) -> AppResult<Response> {
     let _ = auth;
-    xlsx_download(
+    crate::support::xlsx_download(
         c.t.s("import.sheet").to_string(),
         columns(&c.t, true),
         Vec::new(),
@@ -169,7 +153,7 @@ pub async fn export(
         .iter()
         .map(|s| export_row(&c.t, s, &codes))
         .collect();
-    xlsx_download(
+    crate::support::xlsx_download(
         c.t.s("import.sheet").to_string(),
         columns(&c.t, false),
         rows,
