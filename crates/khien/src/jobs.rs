@@ -165,6 +165,11 @@ async fn run_job(
 async fn run_kind(store: &Store, lease: &Lease, progress: Arc<AtomicU64>) -> anyhow::Result<()> {
     match lease.kind.as_str() {
         khien_store::hunts::JOB_KIND => run_hunt(store, lease, progress).await,
+        khien_store::audit::VERIFY_JOB_KIND => {
+            let _ = progress;
+            store.run_audit_verification(lease).await?;
+            Ok(())
+        }
         other => anyhow::bail!("this Khiên does not know jobs of kind {other:?}"),
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use khien_domain::audit::{AuditContent, GENESIS, chain_hash};
 use khien_domain::Principal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::{Any, Row, Transaction};
 use tokio::sync::Mutex;
 
@@ -295,10 +295,20 @@ pub struct AuditFilter {
     pub page: i64,
     /// The last sequence number of the page before (keyset paging: older entries).
     pub after: i64,
+    /// Leave out sign-ins and sign-outs (most of a busy trail).
+    pub hide_sign_ins: bool,
 }
 
+/// The sign-in actions [`AuditFilter::hide_sign_ins`] leaves out.
+pub const SIGN_IN_ACTIONS: [&str; 2] = ["login", "logout"];
+
+/// The job that walks the whole chain (admins ask for it in the UI).
+pub const VERIFY_JOB_KIND: &str = "audit_verify";
+/// The subject every verification job names: the one chain.
+pub const VERIFY_SUBJECT: &str = "audit_log";
+
 /// The outcome of walking the chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainReport {
     pub entries: i64,
     /// The first sequence number whose link does not hold, and why.
@@ -326,6 +336,16 @@ impl Scoped<'_> {
         }
         if !f.actor.trim().is_empty() {
             sql.push(" AND actor_name = ").text(f.actor.trim());
+        }
+        if f.hide_sign_ins {
+            sql.push(" AND action NOT IN (");
+            for (i, a) in SIGN_IN_ACTIONS.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.text(*a);
+            }
+            sql.push(")");
         }
         let (total, total_capped) = crate::cap(
             crate::capped_count(&sql, "SELECT 1")
@@ -462,5 +482,104 @@ impl Store {
             entries,
             first_broken: None,
         })
+    }
+}
+
+impl Scoped<'_> {
+    /// What people call the objects `entries` name (a system's or unit's name, a
+    /// dossier's system and version, a hunt's title, a user's name), by (entity, id).
+    /// Objects deleted since, or of a kind without a name, are left out.
+    pub async fn audit_object_names(
+        &self,
+        entries: &[AuditEntry],
+    ) -> Result<std::collections::HashMap<(String, String), String>> {
+        let mut out = std::collections::HashMap::new();
+        // (entity, SELECT id, label FROM … WHERE id IN)
+        const NAMED: [(&str, &str); 7] = [
+            ("system", "SELECT id, name AS label FROM systems WHERE id IN ("),
+            ("unit", "SELECT id, name AS label FROM units WHERE id IN ("),
+            ("user", "SELECT id, display_name AS label FROM users WHERE id IN ("),
+            ("hunt", "SELECT id, title AS label FROM hunts WHERE id IN ("),
+            ("api_token", "SELECT id, name AS label FROM api_tokens WHERE id IN ("),
+            ("rule_set", "SELECT id, name AS label FROM rule_sets WHERE id IN ("),
+            (
+                "dossier",
+                "SELECT d.id AS id, s.name || ' · v' || CAST(d.version AS TEXT) AS label FROM dossiers d JOIN systems s ON s.id = d.system_id WHERE d.id IN (",
+            ),
+        ];
+        for (entity, select) in NAMED {
+            let ids: std::collections::BTreeSet<&str> = entries
+                .iter()
+                .filter(|e| e.entity == entity)
+                .map(|e| e.entity_id.as_str())
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let mut sql = Sql::new(select);
+            for (i, id) in ids.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.text(*id);
+            }
+            sql.push(")");
+            for r in sql.query().all(self).await? {
+                out.insert((entity.to_string(), r.try_get("id")?), r.try_get("label")?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Puts a walk of the whole chain in the queue (province administrators), unless
+    /// one is already waiting or running; audited. Returns the job's id.
+    pub async fn queue_audit_verification(&self) -> Result<String> {
+        khien_domain::audit::may_verify(self.principal.role).map_err(crate::StoreError::refused)?;
+        let mut tx = self.write().await?;
+        let pending = sqlx::query("SELECT id FROM jobs WHERE kind = $1 AND state IN ('queued', 'running') LIMIT 1")
+            .bind(VERIFY_JOB_KIND.to_string())
+            .opt(&self.within(&tx))
+            .await?;
+        if let Some(r) = pending {
+            return Ok(r.try_get("id")?);
+        }
+        let id = tx
+            .enqueue(&crate::jobs::NewJob {
+                kind: VERIFY_JOB_KIND,
+                subject_id: VERIFY_SUBJECT,
+                unit_id: None,
+                payload: serde_json::json!({}),
+                max_attempts: 3,
+            })
+            .await?;
+        tx.record("verify", "audit_log", &id, ("", "/"), None::<&()>, None::<&()>)
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The latest verification asked for, and its report once it has run.
+    pub async fn last_audit_verification(&self) -> Result<Option<(crate::jobs::Job, Option<ChainReport>)>> {
+        let Some(job) = self.store.job_of(VERIFY_JOB_KIND, VERIFY_SUBJECT).await? else {
+            return Ok(None);
+        };
+        let report = job
+            .result
+            .as_deref()
+            .and_then(|r| serde_json::from_str::<ChainReport>(r).ok());
+        Ok(Some((job, report)))
+    }
+}
+
+impl Store {
+    /// Runs a verification job the worker holds: walks the chain, then stores the
+    /// report on the job while the lease is still held.
+    pub async fn run_audit_verification(&self, lease: &crate::jobs::Lease) -> Result<ChainReport> {
+        let report = self.verify_audit().await?;
+        let tx = self.as_system().write().await?;
+        self.complete_job(&tx, lease, &serde_json::to_value(&report).unwrap_or_default())
+            .await?;
+        tx.commit().await?;
+        Ok(report)
     }
 }

@@ -105,6 +105,8 @@ pub struct Job {
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
     pub cancelled_by: Option<String>,
+    /// What the job produced (JSON text), once done.
+    pub result: Option<String>,
 }
 
 /// One attempt at a job.
@@ -118,7 +120,7 @@ pub struct JobRun {
     pub error: Option<String>,
 }
 
-const JOB_COLS: &str = "j.id, j.kind, j.subject_id, j.state, j.attempts, j.max_attempts, j.run_after, j.lease_owner, j.lease_expires_at, j.heartbeat_at, j.progress, j.error, j.created_by, j.created_at, j.started_at, j.finished_at, j.cancelled_by";
+const JOB_COLS: &str = "j.id, j.kind, j.subject_id, j.state, j.attempts, j.max_attempts, j.run_after, j.lease_owner, j.lease_expires_at, j.heartbeat_at, j.progress, j.error, j.created_by, j.created_at, j.started_at, j.finished_at, j.cancelled_by, j.result_json";
 
 fn job_from_row(r: &sqlx::any::AnyRow) -> Result<Job> {
     Ok(Job {
@@ -139,6 +141,7 @@ fn job_from_row(r: &sqlx::any::AnyRow) -> Result<Job> {
         started_at: r.try_get("started_at")?,
         finished_at: r.try_get("finished_at")?,
         cancelled_by: r.try_get("cancelled_by")?,
+        result: r.try_get("result_json")?,
     })
 }
 

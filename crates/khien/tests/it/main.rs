@@ -8,6 +8,7 @@
 mod accounts;
 mod api;
 mod audit_chain;
+mod audit_views;
 mod backup;
 mod blobs;
 mod concurrency;

@@ -171,6 +171,8 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
         ("POST", "/rules/{id}/enabled") | ("POST", "/rules/sets/{id}/enabled") => {
             form(&[("enabled", "0")])
         }
+        // Province-wide (the whole chain): only the role matters.
+        ("POST", "/audit/verify") => form(&[]),
         ("POST", "/hunts/{id}/conclusion") => form(&[("conclusion", "clean"), ("note", "x")]),
         ("POST", "/hunts/{id}/cancel") => form(&[]),
         ("POST", "/api/v1/hunts") => {

@@ -7,13 +7,15 @@ mod api;
 pub(crate) mod pages;
 
 use crate::auth::Access;
-use crate::auth::roles::AnyRole;
+use crate::auth::roles::{AnyRole, ProvinceAdmin};
 use crate::routes::{Routes, Tenancy};
 
 pub(crate) fn page_routes() -> Routes {
     let any = AnyRole::NAMES;
     Routes::default()
         .get("/audit", any, Tenancy::Unit, pages::page)
+        .get("/audit/export.csv", any, Tenancy::Unit, pages::export)
+        .post("/audit/verify", ProvinceAdmin::NAMES, Tenancy::Unit, pages::verify)
 }
 
 pub(crate) fn api_routes(api: crate::api::Api) -> crate::api::Api {
