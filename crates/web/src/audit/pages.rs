@@ -130,7 +130,7 @@ fn action_choices(t: &T) -> Vec<(String, String)> {
         let l = t.label("action", &k);
         (k, l)
     }).collect();
-    out.sort_by(|a, b| khien_domain::text::fold(&a.1).cmp(&khien_domain::text::fold(&b.1)));
+    out.sort_by_key(|a| khien_domain::text::fold(&a.1));
     out
 }
 
