@@ -109,6 +109,16 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// Who may ask for a walk of the whole chain: the province's administrators (it reads
+/// every unit's entries, and its report speaks for the whole province).
+pub fn may_verify(role: crate::Role) -> Result<(), &'static str> {
+    if role == crate::Role::ProvinceAdmin {
+        Ok(())
+    } else {
+        Err("err.forbidden")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,15 +162,5 @@ mod tests {
             )
         );
         assert_ne!(h1, chain_hash(&h1, &c));
-    }
-}
-
-/// Who may ask for a walk of the whole chain: the province's administrators (it reads
-/// every unit's entries, and its report speaks for the whole province).
-pub fn may_verify(role: crate::Role) -> Result<(), &'static str> {
-    if role == crate::Role::ProvinceAdmin {
-        Ok(())
-    } else {
-        Err("err.forbidden")
     }
 }

@@ -109,6 +109,29 @@ pub fn may_conclude(status: &str, current: &str, new: &str, limited: bool) -> Re
     Ok(())
 }
 
+/// The directives' cadence: every operating system is hunted at least every 6 months
+/// (Directive 18/2022).
+pub const HUNT_EVERY_MONTHS: u32 = 6;
+
+/// The first instant (stored form, UTC) a counted hunt must have finished at or after
+/// for `today`'s duty to be kept: 00:00 Vietnam time on the day six months before
+/// (Civil Code 2015 Art 148: the corresponding day, or the month's last day when the
+/// month has none).
+pub fn hunt_cutoff(today: Date) -> String {
+    let day = months_before(today, HUNT_EVERY_MONTHS);
+    crate::time_fmt::to_rfc3339(day.midnight().assume_offset(crate::time_fmt::VIETNAM))
+}
+
+/// `date` moved back `months` months, keeping the day or clamping it to the month's end.
+pub fn months_before(date: Date, months: u32) -> Date {
+    let total = date.year() * 12 + i32::from(u8::from(date.month())) - 1 - months as i32;
+    let (year, month0) = (total.div_euclid(12), total.rem_euclid(12));
+    let month = time::Month::try_from(u8::try_from(month0 + 1).unwrap_or(1)).unwrap_or(time::Month::January);
+    let day = date.day().min(month.length(year));
+    Date::from_calendar_date(year, month, day).unwrap_or(date)
+}
+
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,28 +193,6 @@ mod tests {
         assert_eq!(may_conclude("done", "pending", "clean", true), Err("hunt.err_clean_limited"));
         assert_eq!(may_conclude("done", "pending", "suspicious", true), Ok(()));
     }
-}
-
-/// The directives' cadence: every operating system is hunted at least every 6 months
-/// (Directive 18/2022).
-pub const HUNT_EVERY_MONTHS: u32 = 6;
-
-/// The first instant (stored form, UTC) a counted hunt must have finished at or after
-/// for `today`'s duty to be kept: 00:00 Vietnam time on the day six months before
-/// (Civil Code 2015 Art 148: the corresponding day, or the month's last day when the
-/// month has none).
-pub fn hunt_cutoff(today: Date) -> String {
-    let day = months_before(today, HUNT_EVERY_MONTHS);
-    crate::time_fmt::to_rfc3339(day.midnight().assume_offset(crate::time_fmt::VIETNAM))
-}
-
-/// `date` moved back `months` months, keeping the day or clamping it to the month's end.
-pub fn months_before(date: Date, months: u32) -> Date {
-    let total = date.year() * 12 + i32::from(u8::from(date.month())) - 1 - months as i32;
-    let (year, month0) = (total.div_euclid(12), total.rem_euclid(12));
-    let month = time::Month::try_from(u8::try_from(month0 + 1).unwrap_or(1)).unwrap_or(time::Month::January);
-    let day = date.day().min(month.length(year));
-    Date::from_calendar_date(year, month, day).unwrap_or(date)
 }
 
 #[cfg(test)]
