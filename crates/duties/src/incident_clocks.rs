@@ -114,12 +114,8 @@ enum DueWord {
 #[serde(untagged)]
 enum Period {
     Word(DueWord),
-    Hours {
-        hours: u32,
-    },
-    Days {
-        days: u32,
-    },
+    Hours { hours: u32 },
+    Days { days: u32 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -174,16 +170,25 @@ impl ClockRules {
         for r in &parsed.regimes {
             khien_levels::load_regime(&r.id).map_err(|e| DutyError::data(file, e.to_string()))?;
             if seen.contains(&r.id.as_str()) {
-                return Err(DutyError::data(file, format!("regime {} listed twice", r.id)));
+                return Err(DutyError::data(
+                    file,
+                    format!("regime {} listed twice", r.id),
+                ));
             }
             seen.push(r.id.as_str());
             let mut kinds = Vec::new();
             for rule in &r.reports {
                 if rule.kind.trim().is_empty() || rule.basis.trim().is_empty() {
-                    return Err(DutyError::data(file, format!("{}: a report without kind or basis", r.id)));
+                    return Err(DutyError::data(
+                        file,
+                        format!("{}: a report without kind or basis", r.id),
+                    ));
                 }
                 if kinds.contains(&rule.kind.as_str()) {
-                    return Err(DutyError::data(file, format!("{}: report {} listed twice", r.id, rule.kind)));
+                    return Err(DutyError::data(
+                        file,
+                        format!("{}: report {} listed twice", r.id, rule.kind),
+                    ));
                 }
                 kinds.push(rule.kind.as_str());
                 let too_long = match rule.due {
@@ -192,7 +197,10 @@ impl ClockRules {
                     Period::Word(_) => false,
                 };
                 if too_long {
-                    return Err(DutyError::data(file, format!("{}: {} has a period longer than a year", r.id, rule.kind)));
+                    return Err(DutyError::data(
+                        file,
+                        format!("{}: {} has a period longer than a year", r.id, rule.kind),
+                    ));
                 }
             }
         }
@@ -215,7 +223,10 @@ impl IncidentFacts {
     pub fn from_json(text: &str) -> Result<IncidentFacts, DutyError> {
         let facts: IncidentFacts =
             serde_json::from_str(text).map_err(|e| DutyError::InvalidInput(e.to_string()))?;
-        if facts.response_ended_at.is_some_and(|end| end < facts.detected_at) {
+        if facts
+            .response_ended_at
+            .is_some_and(|end| end < facts.detected_at)
+        {
             return Err(DutyError::InvalidInput(
                 "response_ended_at is before detected_at".into(),
             ));

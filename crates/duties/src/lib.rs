@@ -18,11 +18,16 @@ pub mod obligations;
 pub mod rules;
 pub mod text;
 
-pub use cli::{IncidentCommand, ObligationsCommand, Overrides, load_rules, run_incident, run_obligations};
+pub use cli::{
+    IncidentCommand, ObligationsCommand, Overrides, load_rules, run_incident, run_obligations,
+};
 pub use error::DutyError;
-pub use incident_clocks::{ClockRules, Due, DueAt, IncidentFacts, incident_deadlines, incident_deadlines_with};
+pub use incident_clocks::{
+    ClockRules, Due, DueAt, IncidentFacts, incident_deadlines, incident_deadlines_with,
+};
 pub use obligations::{
-    ObligationStatus, Status, Subject, SystemFacts, SystemId, SystemStatus, UnitFacts, obligations_for,
+    ObligationStatus, Status, Subject, SystemFacts, SystemId, SystemStatus, UnitFacts,
+    obligations_for,
 };
 pub use rules::Rules;
 

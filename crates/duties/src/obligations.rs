@@ -252,11 +252,10 @@ pub fn obligations_for(
     regime: &str,
     rules: &Rules,
 ) -> Result<Vec<ObligationStatus>, DutyError> {
-    khien_levels::load_regime(regime)
-        .map_err(|e| match e {
-            khien_levels::LevelError::UnknownRegime(id, known) => DutyError::UnknownRegime(id, known),
-            other => DutyError::Calendar(other),
-        })?;
+    khien_levels::load_regime(regime).map_err(|e| match e {
+        khien_levels::LevelError::UnknownRegime(id, known) => DutyError::UnknownRegime(id, known),
+        other => DutyError::Calendar(other),
+    })?;
     let mut out = Vec::new();
     for rule in rules.effective(province)? {
         let Some(basis) = rule.basis.get(regime) else {

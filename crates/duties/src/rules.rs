@@ -16,11 +16,26 @@ use crate::text::de_opt_date;
 
 /// The shipped rule files, by file name.
 const EMBEDDED_FILES: &[(&str, &str)] = &[
-    ("default.toml", include_str!("../../../data/obligations/default.toml")),
-    ("kon-tum.toml", include_str!("../../../data/obligations/kon-tum.toml")),
-    ("thai-nguyen.toml", include_str!("../../../data/obligations/thai-nguyen.toml")),
-    ("ha-tinh.toml", include_str!("../../../data/obligations/ha-tinh.toml")),
-    ("dak-lak.toml", include_str!("../../../data/obligations/dak-lak.toml")),
+    (
+        "default.toml",
+        include_str!("../../../data/obligations/default.toml"),
+    ),
+    (
+        "kon-tum.toml",
+        include_str!("../../../data/obligations/kon-tum.toml"),
+    ),
+    (
+        "thai-nguyen.toml",
+        include_str!("../../../data/obligations/thai-nguyen.toml"),
+    ),
+    (
+        "ha-tinh.toml",
+        include_str!("../../../data/obligations/ha-tinh.toml"),
+    ),
+    (
+        "dak-lak.toml",
+        include_str!("../../../data/obligations/dak-lak.toml"),
+    ),
 ];
 
 /// The national rules' province id.
@@ -199,7 +214,8 @@ impl Rule {
         };
         let (first, last, name) = period.containing(date);
         let month = u8::from(first.month()) + due_month - 1;
-        let due = Date::from_calendar_date(first.year(), Month::try_from(month).ok()?, due_day).ok()?;
+        let due =
+            Date::from_calendar_date(first.year(), Month::try_from(month).ok()?, due_day).ok()?;
         Some((first, last, due, name))
     }
 }
@@ -264,8 +280,16 @@ const MAX_DAYS: u32 = 366;
 
 fn rule_from_file(r: RuleFile, regimes: &[&str], file: &str) -> Result<Rule, DutyError> {
     let at = |m: &str| DutyError::data(file, format!("rule {}: {m}", r.id));
-    if r.id.trim().is_empty() || !r.id.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit()) {
-        return Err(DutyError::data(file, format!("rule id {:?}: lower-case letters, digits and _ only", r.id)));
+    if r.id.trim().is_empty()
+        || !r
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit())
+    {
+        return Err(DutyError::data(
+            file,
+            format!("rule id {:?}: lower-case letters, digits and _ only", r.id),
+        ));
     }
     if let Some(ls) = &r.levels {
         if ls.is_empty() || ls.iter().any(|l| !(1..=5).contains(l)) {
@@ -282,7 +306,10 @@ fn rule_from_file(r: RuleFile, regimes: &[&str], file: &str) -> Result<Rule, Dut
     };
     let extra = |names: &[(&str, bool)]| -> Result<(), DutyError> {
         match names.iter().find(|(_, present)| *present) {
-            Some((n, _)) => Err(at(&format!("`{n}` does not belong to cadence {}", r.cadence))),
+            Some((n, _)) => Err(at(&format!(
+                "`{n}` does not belong to cadence {}",
+                r.cadence
+            ))),
             None => Ok(()),
         }
     };
@@ -296,7 +323,9 @@ fn rule_from_file(r: RuleFile, regimes: &[&str], file: &str) -> Result<Rule, Dut
                 ("event", r.event.is_some()),
                 ("due_after_days", r.due_after_days.is_some()),
             ])?;
-            let every_months = r.every_months.ok_or_else(|| at("rolling needs every_months"))?;
+            let every_months = r
+                .every_months
+                .ok_or_else(|| at("rolling needs every_months"))?;
             if every_months == 0 || every_months > MAX_MONTHS {
                 return Err(at("every_months must be 1–120"));
             }
@@ -314,17 +343,25 @@ fn rule_from_file(r: RuleFile, regimes: &[&str], file: &str) -> Result<Rule, Dut
                 ("due_after_days", r.due_after_days.is_some()),
             ])?;
             let period = r.period.ok_or_else(|| at("per_period needs period"))?;
-            let due_month = r.due_month.ok_or_else(|| at("per_period needs due_month"))?;
+            let due_month = r
+                .due_month
+                .ok_or_else(|| at("per_period needs due_month"))?;
             let due_day = r.due_day.ok_or_else(|| at("per_period needs due_day"))?;
             if due_month == 0 || due_month > period.months() {
-                return Err(at(&format!("due_month must be 1–{} for a {:?}", period.months(), period)));
+                return Err(at(&format!(
+                    "due_month must be 1–{} for a {:?}",
+                    period.months(),
+                    period
+                )));
             }
             // The day must exist in that month of every period of every year (29/02 would
             // not), so an occurrence always has a due date.
             for start in (1..=12u8).step_by(usize::from(period.months())) {
                 let month = Month::try_from(start + due_month - 1).map_err(|_| at("bad month"))?;
                 if due_day == 0 || due_day > month.length(2025) {
-                    return Err(at(&format!("due_day {due_day} does not exist in every {month}")));
+                    return Err(at(&format!(
+                        "due_day {due_day} does not exist in every {month}"
+                    )));
                 }
             }
             let fact = r.fact.ok_or_else(|| at("per_period needs fact"))?;
@@ -352,7 +389,10 @@ fn rule_from_file(r: RuleFile, regimes: &[&str], file: &str) -> Result<Rule, Dut
             if due_after_days > MAX_DAYS {
                 return Err(at("due_after_days must be at most 366"));
             }
-            if [event, fact].iter().any(|f| *f == Fact::Report || !fits(*f)) {
+            if [event, fact]
+                .iter()
+                .any(|f| *f == Fact::Report || !fits(*f))
+            {
                 return Err(at("event and fact must be dated facts of this subject"));
             }
             Cadence::AfterEvent {
@@ -368,14 +408,20 @@ fn rule_from_file(r: RuleFile, regimes: &[&str], file: &str) -> Result<Rule, Dut
         }
     };
     let basis = match r.basis {
-        BasisFile::All(text) => regimes.iter().map(|g| (g.to_string(), text.clone())).collect(),
+        BasisFile::All(text) => regimes
+            .iter()
+            .map(|g| (g.to_string(), text.clone()))
+            .collect(),
         BasisFile::PerRegime(map) => map,
     };
     if basis.is_empty() || basis.values().any(|b| b.trim().is_empty()) {
         return Err(at("basis must cite at least one regime, none empty"));
     }
     if let Some(unknown) = basis.keys().find(|k| !regimes.contains(&k.as_str())) {
-        return Err(at(&format!("basis names unknown regime {unknown} (known: {})", regimes.join(", "))));
+        return Err(at(&format!(
+            "basis names unknown regime {unknown} (known: {})",
+            regimes.join(", ")
+        )));
     }
     if let (Some(f), Some(t)) = (r.valid_from, r.valid_to)
         && t < f
@@ -397,8 +443,15 @@ fn province_from_toml(text: &str, file: &str, regimes: &[&str]) -> Result<Provin
     let parsed: ProvinceFile =
         toml::from_str(text).map_err(|e| DutyError::data(file, e.to_string()))?;
     let id = parsed.province;
-    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_lowercase() || b == b'-' || b.is_ascii_digit()) {
-        return Err(DutyError::data(file, format!("province id {id:?}: lower-case letters, digits and - only")));
+    if id.is_empty()
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'-' || b.is_ascii_digit())
+    {
+        return Err(DutyError::data(
+            file,
+            format!("province id {id:?}: lower-case letters, digits and - only"),
+        ));
     }
     let rules = parsed
         .rules
@@ -421,19 +474,28 @@ fn check_no_overlap(rules: &[Rule], file: &str) -> Result<(), DutyError> {
                 continue;
             }
             if a.subject != b.subject {
-                return Err(DutyError::data(file, format!("rule {} is both for systems and for the unit", a.id)));
+                return Err(DutyError::data(
+                    file,
+                    format!("rule {} is both for systems and for the unit", a.id),
+                ));
             }
             let regimes = a.basis.keys().any(|k| b.basis.contains_key(k));
             let levels = match (&a.levels, &b.levels) {
                 (Some(x), Some(y)) => x.iter().any(|l| y.contains(l)),
                 _ => true,
             };
-            let dates = a.valid_from.is_none_or(|f| b.valid_to.is_none_or(|t| f <= t))
-                && b.valid_from.is_none_or(|f| a.valid_to.is_none_or(|t| f <= t));
+            let dates = a
+                .valid_from
+                .is_none_or(|f| b.valid_to.is_none_or(|t| f <= t))
+                && b.valid_from
+                    .is_none_or(|f| a.valid_to.is_none_or(|t| f <= t));
             if regimes && levels && dates {
                 return Err(DutyError::data(
                     file,
-                    format!("two rules {} bind the same systems under the same regime on the same days", a.id),
+                    format!(
+                        "two rules {} bind the same systems under the same regime on the same days",
+                        a.id
+                    ),
                 ));
             }
         }
@@ -444,7 +506,11 @@ fn check_no_overlap(rules: &[Rule], file: &str) -> Result<(), DutyError> {
 impl Rules {
     /// The rules shipped in data/obligations/, with the embedded holiday calendar.
     pub fn embedded() -> Result<Rules, DutyError> {
-        Rules::from_files(EMBEDDED_FILES.iter().map(|(n, t)| (n.to_string(), t.to_string())))
+        Rules::from_files(
+            EMBEDDED_FILES
+                .iter()
+                .map(|(n, t)| (n.to_string(), t.to_string())),
+        )
     }
 
     /// Every `*.toml` file of `dir`, a complete replacement of data/obligations/ (copy
@@ -462,12 +528,21 @@ impl Rules {
                 continue;
             }
             if files.len() == MAX_FILES {
-                return Err(DutyError::data(&dir.display().to_string(), format!("more than {MAX_FILES} rule files")));
+                return Err(DutyError::data(
+                    &dir.display().to_string(),
+                    format!("more than {MAX_FILES} rule files"),
+                ));
             }
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let mut text = String::new();
             std::io::Read::read_to_string(
-                &mut std::io::Read::take(std::fs::File::open(&path).map_err(|e| io(&path, e))?, MAX_FILE_BYTES + 1),
+                &mut std::io::Read::take(
+                    std::fs::File::open(&path).map_err(|e| io(&path, e))?,
+                    MAX_FILE_BYTES + 1,
+                ),
                 &mut text,
             )
             .map_err(|e| io(&path, e))?;
@@ -491,7 +566,10 @@ impl Rules {
         for (name, text) in files {
             let p = province_from_toml(&text, &name, &regimes)?;
             if format!("{}.toml", p.id) != name {
-                return Err(DutyError::data(&name, format!("declares province {:?}: name the file {}.toml", p.id, p.id)));
+                return Err(DutyError::data(
+                    &name,
+                    format!("declares province {:?}: name the file {}.toml", p.id, p.id),
+                ));
             }
             check_no_overlap(&p.rules, &name)?;
             if p.id == DEFAULT_PROVINCE {
@@ -500,7 +578,9 @@ impl Rules {
                 provinces.push(p);
             }
         }
-        let default = default.ok_or_else(|| DutyError::data("default.toml", "missing: the national rules are required"))?;
+        let default = default.ok_or_else(|| {
+            DutyError::data("default.toml", "missing: the national rules are required")
+        })?;
         let rules = Rules {
             default,
             provinces,
@@ -511,10 +591,19 @@ impl Rules {
         let mut periods: BTreeMap<&str, PeriodKind> = BTreeMap::new();
         for p in std::iter::once(&rules.default).chain(&rules.provinces) {
             for r in &p.rules {
-                if let Cadence::PerPeriod { period, fact: Fact::Report, .. } = r.cadence
-                    && periods.insert(&r.id, period).is_some_and(|old| old != period)
+                if let Cadence::PerPeriod {
+                    period,
+                    fact: Fact::Report,
+                    ..
+                } = r.cadence
+                    && periods
+                        .insert(&r.id, period)
+                        .is_some_and(|old| old != period)
                 {
-                    return Err(DutyError::data(&format!("{}.toml", p.id), format!("report {} has two kinds of period", r.id)));
+                    return Err(DutyError::data(
+                        &format!("{}.toml", p.id),
+                        format!("report {} has two kinds of period", r.id),
+                    ));
                 }
             }
         }
@@ -549,7 +638,9 @@ impl Rules {
             .provinces
             .iter()
             .find(|p| p.id == province)
-            .ok_or_else(|| DutyError::UnknownProvince(province.to_string(), self.province_ids().join(", ")))?;
+            .ok_or_else(|| {
+                DutyError::UnknownProvince(province.to_string(), self.province_ids().join(", "))
+            })?;
         let own = |id: &str| p.rules.iter().any(|r| r.id == id);
         let mut out: Vec<&Rule> = Vec::new();
         for r in &self.default.rules {
@@ -559,7 +650,11 @@ impl Rules {
                 out.extend(p.rules.iter().filter(|x| x.id == r.id));
             }
         }
-        out.extend(p.rules.iter().filter(|r| !self.default.rules.iter().any(|d| d.id == r.id)));
+        out.extend(
+            p.rules
+                .iter()
+                .filter(|r| !self.default.rules.iter().any(|d| d.id == r.id)),
+        );
         Ok(out)
     }
 
@@ -569,7 +664,11 @@ impl Rules {
             .chain(&self.provinces)
             .flat_map(|p| &p.rules)
             .find_map(|r| match r.cadence {
-                Cadence::PerPeriod { period, fact: Fact::Report, .. } if r.id == kind => Some(period),
+                Cadence::PerPeriod {
+                    period,
+                    fact: Fact::Report,
+                    ..
+                } if r.id == kind => Some(period),
                 _ => None,
             })
     }

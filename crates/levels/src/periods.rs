@@ -117,8 +117,8 @@ pub fn end_of_day(date: Date) -> OffsetDateTime {
 /// The corresponding day `months` months after `date`, or the last day of that month
 /// when it has no such day (Art 148.3; years are 12 months, Art 148.4). Not moved.
 pub fn add_months(date: Date, months: u32) -> Result<Date, LevelError> {
-    let index = i64::from(date.year()) * 12 + i64::from(u8::from(date.month())) - 1
-        + i64::from(months);
+    let index =
+        i64::from(date.year()) * 12 + i64::from(u8::from(date.month())) - 1 + i64::from(months);
     let year = i32::try_from(index.div_euclid(12)).map_err(|_| LevelError::DateOutOfRange)?;
     let month = u8::try_from(index.rem_euclid(12) + 1).map_err(|_| LevelError::DateOutOfRange)?;
     let month = Month::try_from(month).map_err(|_| LevelError::DateOutOfRange)?;
