@@ -196,6 +196,16 @@ impl Rule {
         }
     }
 
+    /// The facts the rule reads: a page that does not record some of them must not show
+    /// the rule's answer as if it were known.
+    pub fn facts(&self) -> Vec<Fact> {
+        match &self.cadence {
+            Cadence::Rolling { last, .. } => vec![*last],
+            Cadence::PerPeriod { fact, .. } => vec![*fact],
+            Cadence::AfterEvent { event, fact, .. } => vec![*event, *fact],
+        }
+    }
+
     /// Whether `date` is inside the rule's validity window.
     pub fn valid_on(&self, date: Date) -> bool {
         self.valid_from.is_none_or(|f| f <= date) && self.valid_to.is_none_or(|t| date <= t)
@@ -618,6 +628,14 @@ impl Rules {
 
     pub fn calendar(&self) -> &Calendar {
         &self.calendar
+    }
+
+    /// The display name of a province's rule file.
+    pub fn province_name(&self, id: &str) -> Option<&str> {
+        std::iter::once(&self.default)
+            .chain(&self.provinces)
+            .find(|p| p.id == id)
+            .map(|p| p.name.as_str())
     }
 
     /// Province ids with rules, `default` first.

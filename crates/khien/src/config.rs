@@ -29,6 +29,10 @@ pub struct FileConfig {
     /// A directory of obligation rules, same shape as data/obligations/ (copy it and
     /// edit): replaces the embedded rules (`khien obligations check`).
     pub obligation_rules_dir: Option<PathBuf>,
+    /// The province whose obligation rules bind this deployment's units (a file of the
+    /// rules directory: `kon-tum`, `thai-nguyen`, …); `default` (national rules only)
+    /// when unset.
+    pub obligations_province: Option<String>,
     /// Names of the legal parties, same shape as data/regimes/roles.toml; merged over the
     /// embedded names (ministries and departments get renamed).
     pub authority_names_file: Option<PathBuf>,
@@ -165,6 +169,21 @@ pub fn duty_overrides(file: &FileConfig) -> anyhow::Result<khien_duties::Overrid
         incident_clocks_file: file.incident_clocks_file.clone(),
         obligation_rules_dir: file.obligation_rules_dir.clone(),
     })
+}
+
+/// The obligation rules the web pages count with, and the province they apply.
+pub fn obligation_rules(
+    file: &FileConfig,
+    calendar: &khien_levels::Calendar,
+) -> anyhow::Result<(khien_duties::Rules, String)> {
+    let rules = khien_duties::load_rules(file.obligation_rules_dir.as_deref(), calendar.clone())?;
+    let province = file
+        .obligations_province
+        .clone()
+        .unwrap_or_else(|| khien_duties::rules::DEFAULT_PROVINCE.to_string());
+    // Checked at start: a misspelt province must not leave every page failing.
+    rules.effective(&province)?;
+    Ok((rules, province))
 }
 
 /// The regulation data a deployment may override: (calendar, authority names).

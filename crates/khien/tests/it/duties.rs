@@ -192,3 +192,105 @@ fn the_configuration_replaces_rules_and_holidays_without_a_release() {
     assert_eq!(calendar_only[1..], shipped[1..]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `/obligations` over the store's facts: the department sees every unit, a unit its
+/// own subtree; hunts count, the duties the platform does not record say so.
+#[tokio::test]
+async fn the_obligations_page_computes_from_recorded_facts_within_scope() {
+    use crate::harness::{Client, FOREIGN, stores, world};
+    use khien_domain::Role;
+
+    for store in stores().await {
+        let w = world(&store).await;
+        store
+            .as_system()
+            .record_hunt(&khien_store::hunts::HuntReportIn {
+                title: "Săn tìm định kỳ".into(),
+                systems: vec![w.sys_a.clone()],
+                summary: khien_store::hunts::HuntSummary {
+                    files: 1,
+                    events: 40,
+                    coverage: vec![khien_store::hunts::FileCoverage {
+                        name: "Security.evtx".into(),
+                        format: "evtx".into(),
+                        events: 40,
+                        in_period: 40,
+                        rules_applied: 12,
+                        ..Default::default()
+                    }],
+                    rules_loaded: 12,
+                    ..Default::default()
+                },
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let today = khien_domain::time_fmt::vn_date(store.now());
+
+        // The store's facts, a page at a time, in path order.
+        let admin_view = store.as_system();
+        let mut after = String::new();
+        let mut seen = Vec::new();
+        loop {
+            let (page, next) = admin_view.duty_facts_page(&after, 2).await.unwrap();
+            assert!(page.len() <= 2);
+            seen.extend(page);
+            match next {
+                Some(n) => after = n,
+                None => break,
+            }
+        }
+        let ids: Vec<&str> = seen.iter().map(|u| u.unit_id.as_str()).collect();
+        assert_eq!(ids, [w.root.as_str(), &w.a, &w.a1, &w.b, &w.b1]);
+        let a = seen.iter().find(|u| u.unit_id == w.a).unwrap();
+        assert_eq!(a.systems.len(), 1);
+        assert_eq!(a.systems[0].last_hunt, Some(today));
+        let b = seen.iter().find(|u| u.unit_id == w.b).unwrap();
+        assert_eq!(b.systems[0].proposed_level, Some(3), "the level-3 determination of B's system");
+        assert_eq!(b.systems[0].last_hunt, None, "B's hunt read no file: it does not count");
+
+        // The page, with Thái Nguyên's rules.
+        let rules = khien_duties::Rules::embedded().unwrap();
+        let config = khien_web::WebConfig {
+            obligation_rules: Some(std::sync::Arc::new(rules)),
+            obligations_province: "thai-nguyen".into(),
+            ..khien_web::WebConfig::default()
+        };
+        let app = |store: &khien_store::Store| {
+            khien_web::app(khien_web::AppState {
+                store: store.clone(),
+                config: std::sync::Arc::new(config.clone()),
+                metrics: std::sync::Arc::new(khien_web::Metrics::default()),
+            })
+        };
+        let due = khien_levels::periods::last_day_after_months(today, 6, khien_levels::Calendar::vietnam().unwrap())
+            .unwrap()
+            .date;
+        let hunt_row = format!(
+            "<tr class=\"status-ok\"><td>Săn lùng mối nguy hại</td><td><a href=\"/systems/{}\">Hệ thống của Sở Thử Nghiệm</a></td><td>{}</td><td>Còn hạn</td>",
+            w.sys_a,
+            khien_domain::time_fmt::format_date(due)
+        );
+        let mut admin = Client::signed_in(&store, &w.user(Role::ProvinceAdmin)).await;
+        admin.app = app(&store);
+        let page = admin.get("/obligations").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains(&hunt_row), "{}", page.body);
+        assert!(page.body.contains(FOREIGN), "the department sees every unit");
+        assert!(page.body.contains("Thái Nguyên"));
+        assert!(page.body.contains("<td>Báo cáo tháng</td>"));
+        assert!(page.body.contains("<td>Rà quét lỗ hổng</td>"));
+        assert!(page.body.contains("Chưa có dữ liệu"));
+        // Nothing recorded about scans: no status is claimed for them.
+        assert!(!page.body.contains("<tr class=\"status-due_soon\"><td>Rà quét lỗ hổng"));
+        assert!(!page.body.contains("<tr class=\"status-never\"><td>Rà quét lỗ hổng"));
+
+        let mut staff = Client::signed_in(&store, &w.user(Role::UnitStaff)).await;
+        staff.app = app(&store);
+        let page = staff.get("/obligations").await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains(&hunt_row));
+        assert!(page.body.contains("Phòng Thử Nghiệm"), "its subtree");
+        assert!(!page.body.contains(FOREIGN), "no foreign unit");
+    }
+}
