@@ -86,6 +86,16 @@ pub enum Command {
         #[command(subcommand)]
         cmd: khien_levels::LevelCommand,
     },
+    /// Incidents: the legal reporting clocks of both regimes.
+    Incident {
+        #[command(subcommand)]
+        cmd: khien_duties::IncidentCommand,
+    },
+    /// Periodic obligations (scans, hunts, drills, assessments, reports) of a unit.
+    Obligations {
+        #[command(subcommand)]
+        cmd: khien_duties::ObligationsCommand,
+    },
 }
 
 #[derive(Args)]
@@ -238,10 +248,28 @@ pub fn run(cli: Cli) -> ExitCode {
     let code = match cli.command {
         Command::Hunt(cmd) => return crate::hunt_report::run(cmd),
         Command::Level { cmd } => return khien_levels::run(cmd),
+        // The duty commands need the configuration (calendar, rule overrides), not the
+        // database.
+        Command::Incident { cmd } => {
+            return duties(&cli.global, |o| khien_duties::run_incident(cmd, o));
+        }
+        Command::Obligations { cmd } => {
+            return duties(&cli.global, |o| khien_duties::run_obligations(cmd, o));
+        }
         other => runtime().and_then(|rt| rt.block_on(run_async(cli.global, other))),
     };
     match code {
         Ok(c) => c,
+        Err(e) => {
+            eprintln!("khien: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn duties(global: &Global, run: impl FnOnce(&khien_duties::Overrides) -> ExitCode) -> ExitCode {
+    match config::load_file(global.config.as_deref()).and_then(|f| config::duty_overrides(&f)) {
+        Ok(o) => run(&o),
         Err(e) => {
             eprintln!("khien: {e:#}");
             ExitCode::from(2)
@@ -322,7 +350,12 @@ async fn run_async(global: Global, command: Command) -> anyhow::Result<ExitCode>
             println!("anchored entry {} ({})", a.seq, a.hash);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve(_) | Command::Worker(_) | Command::Hunt(_) | Command::Level { .. } => {
+        Command::Serve(_)
+        | Command::Worker(_)
+        | Command::Hunt(_)
+        | Command::Level { .. }
+        | Command::Incident { .. }
+        | Command::Obligations { .. } => {
             Ok(ExitCode::SUCCESS)
         }
     };

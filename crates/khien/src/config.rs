@@ -23,6 +23,16 @@ pub struct FileConfig {
     /// Public holidays per year, same shape as data/regimes/holidays-vn.toml; replaces the
     /// embedded calendar (the government announces swapped days each year).
     pub holidays_file: Option<PathBuf>,
+    /// Incident reporting clocks, same shape as data/regimes/incident-clocks.toml;
+    /// replaces the embedded file (`khien incident deadlines`).
+    pub incident_clocks_file: Option<PathBuf>,
+    /// A directory of obligation rules, same shape as data/obligations/ (copy it and
+    /// edit): replaces the embedded rules (`khien obligations check`).
+    pub obligation_rules_dir: Option<PathBuf>,
+    /// The province whose obligation rules bind this deployment's units (a file of the
+    /// rules directory: `kon-tum`, `thai-nguyen`, …); `default` (national rules only)
+    /// when unset.
+    pub obligations_province: Option<String>,
     /// Names of the legal parties, same shape as data/regimes/roles.toml; merged over the
     /// embedded names (ministries and departments get renamed).
     pub authority_names_file: Option<PathBuf>,
@@ -139,18 +149,48 @@ pub fn blobs(
     }
 }
 
+fn read(p: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))
+}
+
+/// The holiday calendar: the configured `holidays_file`, else the embedded one.
+pub fn calendar(file: &FileConfig) -> anyhow::Result<khien_levels::Calendar> {
+    Ok(match &file.holidays_file {
+        Some(p) => khien_levels::Calendar::from_toml(&read(p)?)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?,
+        None => khien_levels::Calendar::vietnam()?.clone(),
+    })
+}
+
+/// What `khien incident …` and `khien obligations …` count with.
+pub fn duty_overrides(file: &FileConfig) -> anyhow::Result<khien_duties::Overrides> {
+    Ok(khien_duties::Overrides {
+        calendar: calendar(file)?,
+        incident_clocks_file: file.incident_clocks_file.clone(),
+        obligation_rules_dir: file.obligation_rules_dir.clone(),
+    })
+}
+
+/// The obligation rules the web pages count with, and the province they apply.
+pub fn obligation_rules(
+    file: &FileConfig,
+    calendar: &khien_levels::Calendar,
+) -> anyhow::Result<(khien_duties::Rules, String)> {
+    let rules = khien_duties::load_rules(file.obligation_rules_dir.as_deref(), calendar.clone())?;
+    let province = file
+        .obligations_province
+        .clone()
+        .unwrap_or_else(|| khien_duties::rules::DEFAULT_PROVINCE.to_string());
+    // Checked at start: a misspelt province must not leave every page failing.
+    rules.effective(&province)?;
+    Ok((rules, province))
+}
+
 /// The regulation data a deployment may override: (calendar, authority names).
 pub fn regulation_data(
     file: &FileConfig,
 ) -> anyhow::Result<(khien_levels::Calendar, khien_levels::RoleNames)> {
-    let read = |p: &Path| {
-        std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))
-    };
-    let calendar = match &file.holidays_file {
-        Some(p) => khien_levels::Calendar::from_toml(&read(p)?)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?,
-        None => khien_levels::Calendar::vietnam()?.clone(),
-    };
+    let calendar = calendar(file)?;
     let mut names = khien_levels::RoleNames::defaults()?;
     if let Some(p) = &file.authority_names_file {
         names = names.merged_with(

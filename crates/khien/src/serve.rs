@@ -57,7 +57,10 @@ pub async fn serve(env: Env, args: ServeArgs) -> anyhow::Result<()> {
     if file.authority_names_file.is_none() {
         authority_names.name_provincial_parties(department.as_deref(), &province_name);
     }
+    let (obligation_rules, obligations_province) = crate::config::obligation_rules(file, &calendar)?;
     let config = WebConfig {
+        obligation_rules: Some(Arc::new(obligation_rules)),
+        obligations_province,
         calendar: Arc::new(calendar),
         authority_names: Arc::new(authority_names),
         secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),

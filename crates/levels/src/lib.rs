@@ -4,6 +4,7 @@
 //!   Law 116/2025 + Decree 331/2026 + TCVN 14423:2026), embedded and parsed at first use;
 //! - [`classify()`]: the level determination engine;
 //! - [`working_days`]: working-day calendar with Vietnamese public holidays;
+//! - [`periods`]: Civil Code 2015 Arts 147–148 periods (hours, days, months) on it;
 //! - [`LevelCommand`] / [`run`]: the `khien level` CLI.
 //!
 //! No function reads the clock: dates are always parameters.
@@ -15,6 +16,7 @@ pub mod condition;
 pub mod dates;
 mod error;
 pub mod input;
+pub mod periods;
 pub mod regime;
 pub mod roles;
 pub mod working_days;

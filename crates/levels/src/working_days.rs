@@ -9,7 +9,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
 use serde::Deserialize;
-use time::{Date, Duration, Weekday};
+use time::{Date, Weekday};
+
+/// Calendar-day periods live with the other Civil Code periods.
+pub use crate::periods::add_days;
 
 use crate::dates::parse_date;
 use crate::error::LevelError;
@@ -142,6 +145,11 @@ impl Calendar {
         self.extra_working.values()
     }
 
+    /// The configured holiday on `date`, if any.
+    pub fn holiday(&self, date: Date) -> Option<&CalendarDay> {
+        self.holidays.get(&date)
+    }
+
     /// Whether `date` is a working day.
     pub fn is_working_day(&self, date: Date) -> Result<bool, LevelError> {
         if !self.years.contains_key(&date.year()) {
@@ -171,19 +179,4 @@ pub fn add_working_days(date: Date, n: u32, calendar: &Calendar) -> Result<Date,
         }
     }
     Ok(current)
-}
-
-/// The date `n` calendar days after `date`; if that day is not a working day the period
-/// ends on the next working day (Civil Code 2015 Art 148.2). `n = 0` returns `date`.
-pub fn add_days(date: Date, n: u32, calendar: &Calendar) -> Result<Date, LevelError> {
-    if n == 0 {
-        return Ok(date);
-    }
-    let mut end = date
-        .checked_add(Duration::days(i64::from(n)))
-        .ok_or(LevelError::DateOutOfRange)?;
-    while !calendar.is_working_day(end)? {
-        end = next_day(end)?;
-    }
-    Ok(end)
 }

@@ -584,3 +584,5 @@ fn cli_exit_codes() {
 mod calendar;
 #[path = "levels/docs.rs"]
 mod docs;
+#[path = "levels/periods.rs"]
+mod periods;

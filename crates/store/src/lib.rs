@@ -15,6 +15,7 @@ pub mod bulk;
 pub mod cache;
 mod db;
 pub mod dossiers;
+pub mod duty_facts;
 pub mod error;
 pub mod hunts;
 pub mod jobs;

@@ -39,6 +39,7 @@ macro_rules! catalogue_files {
             include_str!(concat!("../i18n/", $lang, "/dossiers.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/hunts.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/levels.txt")), "\n",
+            include_str!(concat!("../i18n/", $lang, "/obligations.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/plans.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/work.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/public.txt")), "\n",
@@ -286,6 +287,16 @@ mod tests {
                     "{prefix}.{v} missing"
                 );
             }
+        }
+        // Every obligation the shipped rules can produce has a name, every status a label.
+        let rules = khien_duties::Rules::embedded().unwrap();
+        for province in rules.province_ids() {
+            for r in rules.effective(province).unwrap() {
+                assert!(vi.contains(&format!("obligation.{}", r.id)), "obligation.{} missing", r.id);
+            }
+        }
+        for status in ["ok", "due_soon", "overdue", "done", "never", "no_data"] {
+            assert!(vi.contains(&format!("obligation_status.{status}")), "obligation_status.{status} missing");
         }
         let t = T { lang: Lang::Vi };
         assert_eq!(t.f("systems.count", &["3"]), "3 hệ thống");

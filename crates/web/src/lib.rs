@@ -19,6 +19,7 @@ mod dashboard;
 mod dossiers;
 mod hunts;
 mod levels;
+mod obligations;
 mod plans;
 mod public;
 mod reports;
@@ -54,6 +55,12 @@ pub struct WebConfig {
     pub calendar: Arc<khien_levels::Calendar>,
     /// Display names of the legal parties (ministries get renamed); embedded defaults.
     pub authority_names: Arc<khien_levels::RoleNames>,
+    /// The obligation rules (`obligation_rules_dir`, else embedded) counted with the
+    /// calendar above; `None` only if the embedded rules failed to load.
+    pub obligation_rules: Option<Arc<khien_duties::Rules>>,
+    /// The province whose rules bind the units (`obligations_province`, `default`: the
+    /// national rules only).
+    pub obligations_province: String,
     /// Requests with large bodies (log uploads) in progress at once; the rest wait
     /// their turn for `upload_wait`, then get a 503. Six concurrent 60 MiB uploads
     /// must not starve sign-ins.
@@ -82,6 +89,8 @@ impl Default for WebConfig {
                 khien_levels::RoleNames::defaults()
                     .unwrap_or_else(|_| khien_levels::RoleNames::empty()),
             ),
+            obligation_rules: khien_duties::Rules::embedded().ok().map(Arc::new),
+            obligations_province: khien_duties::rules::DEFAULT_PROVINCE.to_string(),
             upload_slots: Arc::new(tokio::sync::Semaphore::new(2)),
             upload_wait: std::time::Duration::from_secs(30),
             request_timeout: std::time::Duration::from_secs(600),
@@ -130,6 +139,7 @@ pub fn routes() -> routes::Routes {
         units::page_routes(),
         systems::page_routes(),
         levels::page_routes(),
+        obligations::page_routes(),
         plans::page_routes(),
         dossiers::page_routes(),
         reports::page_routes(),

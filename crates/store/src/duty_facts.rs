@@ -1,0 +1,148 @@
+//! What the obligation engine (`khien_duties::obligations_for`) needs to know about
+//! units and their systems, gathered from the records that exist today: each system's
+//! status, its level (the approved dossier's, else the latest determination) and the
+//! last hunt that counted. Scans, drills, assessments and report submissions are not
+//! recorded by the platform yet, so this module claims nothing about them: the page
+//! shows those obligations as "no data".
+//!
+//! One page of units (keyset on the indexed path, parents first) costs four queries,
+//! whatever the number of systems: units, their systems, their approved dossiers and
+//! determinations, their last hunts.
+
+use std::collections::HashMap;
+
+use sqlx::Row;
+use time::Date;
+
+use crate::Scoped;
+use crate::error::Result;
+use crate::scope::ReadExt;
+use crate::sql::Sql;
+
+/// One system's facts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemDutyFacts {
+    pub system_id: String,
+    pub name: String,
+    /// `planning`, `building`, `operating` or `retired`.
+    pub status: String,
+    /// The level of the current approved dossier.
+    pub approved_level: Option<u8>,
+    /// The latest determination (the wizard), approved or not.
+    pub proposed_level: Option<u8>,
+    /// The Vietnam date of the last finished hunt with full coverage (a hunt that
+    /// checked less than it was given does not count, as in `Scoped::last_hunt`).
+    pub last_hunt: Option<Date>,
+}
+
+impl SystemDutyFacts {
+    /// The level the obligations count with: approved, else proposed.
+    pub fn level(&self) -> Option<u8> {
+        self.approved_level.or(self.proposed_level)
+    }
+}
+
+/// One unit and the systems it owns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitDutyFacts {
+    pub unit_id: String,
+    pub name: String,
+    pub path: String,
+    pub systems: Vec<SystemDutyFacts>,
+}
+
+impl Scoped<'_> {
+    /// A page of the active units in scope after `after` (a unit path, "" for the
+    /// first page), at most `limit` (1–200), each with the facts of the systems it owns.
+    /// Returns the page and the cursor of the next one.
+    pub async fn duty_facts_page(
+        &self,
+        after: &str,
+        limit: i64,
+    ) -> Result<(Vec<UnitDutyFacts>, Option<String>)> {
+        let limit = limit.clamp(1, 200);
+        let mut sql = Sql::new("SELECT u.id, u.name, u.path FROM units u WHERE u.active = 1 AND u.path > ");
+        sql.text(after.to_string());
+        self.restrict(&mut sql, &["u.path"]);
+        sql.push(" ORDER BY u.path LIMIT ").int(limit + 1);
+        let rows = sql.query().all(self).await?;
+        let mut units = Vec::with_capacity(rows.len());
+        for r in &rows {
+            units.push(UnitDutyFacts {
+                unit_id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                path: r.try_get("path")?,
+                systems: Vec::new(),
+            });
+        }
+        let cap = usize::try_from(limit).unwrap_or(usize::MAX);
+        let next = (units.len() > cap).then(|| units[cap - 1].path.clone());
+        units.truncate(cap);
+        if units.is_empty() {
+            return Ok((units, None));
+        }
+        // `owner_unit_id IN (<this page's units>)`: the units are in scope, so are the
+        // systems they own.
+        let owned = |sql: &mut Sql| {
+            sql.push("(SELECT s.id FROM systems s WHERE s.owner_unit_id IN (");
+            for (i, u) in units.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.text(u.unit_id.clone());
+            }
+            sql.push("))");
+        };
+        let mut sql = Sql::new("SELECT s.id, s.name, s.status, s.owner_unit_id FROM systems s WHERE s.id IN ");
+        owned(&mut sql);
+        sql.push(" ORDER BY s.name_norm, s.id");
+        let systems = sql.query().all(self).await?;
+
+        let mut sql = Sql::new("SELECT d.system_id, d.level FROM dossiers d WHERE d.superseded = 0 AND d.status = 'approved' AND d.system_id IN ");
+        owned(&mut sql);
+        let mut approved: HashMap<String, u8> = HashMap::new();
+        for r in sql.query().all(self).await? {
+            let level: i16 = r.try_get("level")?;
+            approved.insert(r.try_get("system_id")?, u8::try_from(level).unwrap_or(0));
+        }
+
+        let mut sql = Sql::new("SELECT system_id, level FROM level_assessments WHERE system_id IN ");
+        owned(&mut sql);
+        sql.push(" ORDER BY created_at, id");
+        let mut proposed: HashMap<String, u8> = HashMap::new();
+        for r in sql.query().all(self).await? {
+            let level: i16 = r.try_get("level")?;
+            proposed.insert(r.try_get("system_id")?, u8::try_from(level).unwrap_or(0));
+        }
+
+        let mut sql = Sql::new("SELECT hs.system_id, MAX(h.finished_at) AS finished FROM hunts h JOIN hunt_systems hs ON hs.hunt_id = h.id WHERE h.status = 'done' AND (h.coverage_full IS NULL OR h.coverage_full = 1) AND hs.system_id IN ");
+        owned(&mut sql);
+        sql.push(" GROUP BY hs.system_id");
+        let mut hunted: HashMap<String, Date> = HashMap::new();
+        for r in sql.query().all(self).await? {
+            let finished: Option<String> = r.try_get("finished")?;
+            if let Some(t) = finished.as_deref().and_then(khien_domain::time_fmt::parse_rfc3339) {
+                hunted.insert(r.try_get("system_id")?, khien_domain::time_fmt::vn_date(t));
+            }
+        }
+
+        let index: HashMap<String, usize> =
+            units.iter().enumerate().map(|(i, u)| (u.unit_id.clone(), i)).collect();
+        for r in systems {
+            let owner: String = r.try_get("owner_unit_id")?;
+            let Some(&i) = index.get(&owner) else {
+                continue;
+            };
+            let id: String = r.try_get("id")?;
+            units[i].systems.push(SystemDutyFacts {
+                name: r.try_get("name")?,
+                status: r.try_get("status")?,
+                approved_level: approved.get(&id).copied().filter(|l| (1..=5).contains(l)),
+                proposed_level: proposed.get(&id).copied().filter(|l| (1..=5).contains(l)),
+                last_hunt: hunted.get(&id).copied(),
+                system_id: id,
+            });
+        }
+        Ok((units, next))
+    }
+}
