@@ -17,6 +17,7 @@ mod db;
 pub mod dossiers;
 pub mod error;
 pub mod hunts;
+pub mod incidents;
 pub mod jobs;
 pub mod levels;
 pub mod overview;

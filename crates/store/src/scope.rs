@@ -137,6 +137,24 @@ impl<'a> Scoped<'a> {
         }
     }
 
+    /// Appends the subtree filter for rows whose key `id_expr` is linked to a unit in
+    /// scope through any of `links` — `(table, key column, unit column)` — e.g. an
+    /// incident its unit created, one that affects it, or one shared with it. Each link
+    /// is an index lookup joined by `UNION`; nothing for the province.
+    pub(crate) fn restrict_linked(&self, sql: &mut Sql, id_expr: &str, links: &[(&str, &str, &str)]) {
+        if matches!(self.scope, Scope::Subtree { .. }) {
+            sql.push(" AND ").push(id_expr).push(" IN (");
+            for (i, (table, key, unit)) in links.iter().enumerate() {
+                if i > 0 {
+                    sql.push(" UNION ");
+                }
+                sql.push(&format!("SELECT {key} FROM {table} WHERE {unit} IN "));
+                self.push_scope_units(sql);
+            }
+            sql.push(")");
+        }
+    }
+
     /// `(SELECT id FROM units WHERE <path in the scope's subtree>)`; for the province
     /// scope every unit. The subtree is a range of the path (`>= '/a/b/'` and
     /// `< '/a/b0'`, '0' being the character after '/'), which both databases answer
