@@ -441,6 +441,43 @@ fn normalise_url(raw: &str) -> Option<String> {
     Some(format!("{scheme}://{userinfo}{}{tail}", host_port.to_lowercase()))
 }
 
+/// The observables a hunt detection names in its matched fields: addresses (any
+/// field whose value is an IP, loopback and unspecified left out), accounts (fields
+/// named like a user), files (image and file-name fields) and hashes (Sysmon's
+/// `SHA256=…,MD5=…` lists). Values that do not normalise are left out: a detection is
+/// evidence, not input to correct.
+pub fn observables_in_detection(matched: &serde_json::Value) -> Vec<(ObservableKind, String)> {
+    let mut out: Vec<(ObservableKind, String)> = Vec::new();
+    let mut push = |k: ObservableKind, v: &str| {
+        if let Ok(n) = normalise_observable(k, v)
+            && !out.iter().any(|(ok, ov)| *ok == k && *ov == n)
+        {
+            out.push((k, n));
+        }
+    };
+    let serde_json::Value::Object(fields) = matched else {
+        return Vec::new();
+    };
+    for (key, value) in fields.iter().take(100) {
+        let Some(v) = value.as_str() else { continue };
+        let k = key.to_ascii_lowercase();
+        if let Ok(ip) = v.trim().parse::<IpAddr>() {
+            if !ip.is_loopback() && !ip.is_unspecified() {
+                push(ObservableKind::Ip, v);
+            }
+        } else if k.contains("hash") {
+            for part in v.split(',') {
+                push(ObservableKind::Hash, part);
+            }
+        } else if k.contains("user") && !matches!(v.trim(), "-" | "") {
+            push(ObservableKind::Account, v);
+        } else if k == "image" || k.ends_with("filename") || k == "targetfilename" || k == "imageloaded" {
+            push(ObservableKind::File, v);
+        }
+    }
+    out
+}
+
 // ---------------------------------------------------------------------------------
 // Times.
 
@@ -693,6 +730,16 @@ impl PublicReportInput {
     }
 }
 
+/// A follow-up code as the reporter types it back: letters and digits only, upper
+/// case (`abcd-efgh …` is `ABCDEFGH…`). Both the stored hash and the lookup use it.
+pub fn follow_up_key(raw: &str) -> String {
+    raw.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(64)
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
 /// Public reports each address may send per hour (the store counts across processes).
 pub const PUBLIC_REPORTS_PER_HOUR: i64 = 5;
 /// A person takes longer than this to fill the public form; a script does not.
@@ -838,6 +885,28 @@ mod tests {
                 ("pd_subjects", "incident.err_subjects_without_impact"),
             ]
         );
+    }
+
+    #[test]
+    fn a_detection_names_its_observables() {
+        let m = serde_json::json!({
+            "IpAddress": "203.0.113.9",
+            "SourceIp": "127.0.0.1",
+            "TargetUserName": "quantri",
+            "SubjectUserName": "-",
+            "Image": "C:\\Users\\Public\\svch0st.exe",
+            "Hashes": "MD5=0CC175B9C0F1B6A831C399E269772661,SHA256=CA978112CA1BBDCAFAC231B39A23DC4DA786EFF8147C4E72B9807785AFEE48BB",
+            "EventID": 4625
+        });
+        let got = observables_in_detection(&m);
+        assert!(got.contains(&(ObservableKind::Ip, "203.0.113.9".into())));
+        assert!(!got.iter().any(|(_, v)| v == "127.0.0.1"));
+        assert!(got.contains(&(ObservableKind::Account, "quantri".into())));
+        assert!(!got.iter().any(|(_, v)| v == "-"));
+        assert!(got.contains(&(ObservableKind::File, "C:\\Users\\Public\\svch0st.exe".into())));
+        assert!(got.contains(&(ObservableKind::Hash, "0cc175b9c0f1b6a831c399e269772661".into())));
+        assert_eq!(got.len(), 5);
+        assert!(observables_in_detection(&serde_json::json!("x")).is_empty());
     }
 
     #[test]

@@ -65,6 +65,18 @@ impl<'a> Scoped<'a> {
         }
     }
 
+    /// The same principal (writes recorded in its name) reading with `scope`: for reads
+    /// a rule already settled (a hunt's systems were checked when it was queued).
+    pub(crate) fn with_scope(&self, scope: Scope) -> Scoped<'a> {
+        Scoped {
+            store: self.store,
+            scope,
+            principal: self.principal.clone(),
+            conn: self.conn.clone(),
+            client_addr: self.client_addr.clone(),
+        }
+    }
+
     /// The platform's own (province-wide) view, reading where this one reads.
     pub(crate) fn as_platform(&self) -> Scoped<'a> {
         Scoped {

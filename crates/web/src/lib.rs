@@ -18,6 +18,7 @@ mod audit;
 mod dashboard;
 mod dossiers;
 mod hunts;
+mod incidents;
 mod levels;
 mod plans;
 mod public;
@@ -133,6 +134,7 @@ pub fn routes() -> routes::Routes {
         dossiers::page_routes(),
         reports::page_routes(),
         hunts::page_routes(),
+        incidents::page_routes(),
         rules::page_routes(),
         audit::page_routes(),
         api::routes(),

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{ObservableIn, Origin, alert_state, with_reference_retry};
+use super::{ObservableIn, Origin, alert_state, retry_reference};
 use crate::audit::RunInTx;
 use crate::error::{Result, StoreError};
 use crate::scope::ReadExt;
@@ -349,7 +349,11 @@ impl Scoped<'_> {
     /// reported by its source, its observables copied. Returns the incident's id.
     pub async fn promote_alert(&self, id: &str, p: &PromoteIn) -> Result<String> {
         self.team_only()?;
-        with_reference_retry(async || {
+        retry_reference!(self.promote_once(id, p).await)
+    }
+
+    async fn promote_once(&self, id: &str, p: &PromoteIn) -> Result<String> {
+        {
             let mut tx = self.write().await?;
             let a = self.within(&tx).alert(id).await?;
             rules::may_take_alert(a.state).map_err(StoreError::Conflict)?;
@@ -404,8 +408,7 @@ impl Scoped<'_> {
             self.take_alert(&mut tx, &a, AlertState::Promoted, Some(&incident_id)).await?;
             tx.commit().await?;
             Ok(incident_id)
-        })
-        .await
+        }
     }
 
     /// Merges a new alert into an existing incident (by id or reference).

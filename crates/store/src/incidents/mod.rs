@@ -252,6 +252,10 @@ pub struct Assignee {
     pub unit_name: String,
 }
 
+/// Detections of a suspicious hunt copied into the incident it opens (the rest stay
+/// on the hunt's own page, linked from the incident).
+pub const HUNT_DETECTIONS_TAKEN: i64 = 200;
+
 const COLS: &str = "i.id, i.reference, i.title, i.description, i.detected_at, i.reporter_name, i.reporter_contact, i.source, i.incident_type, i.severity, i.beyond_capacity, i.national_security_signs, i.serious_interruption, i.status, i.pd_impact, i.pd_subjects, i.pd_confirmed_at, i.regime, i.unit_id, u.name AS unit_name, u.path AS unit_path, i.origin, i.hunt_id, i.recovered_at, i.closed_at, i.created_by, i.created_at, i.updated_at";
 
 /// The links through which a unit sees an incident (see [`Scoped::restrict_incidents`]).
@@ -312,18 +316,23 @@ fn invalid(field: &'static str, key: &'static str) -> StoreError {
     })
 }
 
-/// Runs `op` again when it lost the race for the next reference number (two incidents
-/// created at the same moment on PostgreSQL): the unique index refuses the second, its
-/// whole transaction is rolled back, and the retry reads the new maximum.
-pub(crate) async fn with_reference_retry<T>(op: impl AsyncFn() -> Result<T>) -> Result<T> {
-    let mut tries = 0;
-    loop {
-        match op().await {
-            Err(StoreError::Conflict("incident.err_reference")) if tries < 5 => tries += 1,
-            other => return other,
+/// Evaluates `$op` (an `.await`ed write) again when it lost the race for the next
+/// reference number (two incidents created at the same moment on PostgreSQL): the
+/// unique index refuses the second, its whole transaction is rolled back, and the
+/// retry reads the new maximum. (A macro, not a function taking an async closure:
+/// such futures are not `Send` for every lifetime, which axum handlers need.)
+macro_rules! retry_reference {
+    ($op:expr) => {{
+        let mut tries = 0;
+        loop {
+            match $op {
+                Err($crate::StoreError::Conflict("incident.err_reference")) if tries < 5 => tries += 1,
+                other => break other,
+            }
         }
-    }
+    }};
 }
+pub(crate) use retry_reference;
 
 /// How an incident comes to be, for [`Scoped::insert_incident`].
 pub(crate) struct Origin<'a> {
@@ -613,7 +622,7 @@ impl Scoped<'_> {
 
     /// Inserts a new incident (status `reported`) with its affected systems and their
     /// owner units, inside `tx`, audited. The reference is the next of the Vietnamese
-    /// year; a concurrent twin makes the unique index refuse (see [`with_reference_retry`]).
+    /// year; a concurrent twin makes the unique index refuse (see [`retry_reference`]).
     pub(crate) async fn insert_incident(&self, tx: &mut WriteTx, f: &IncidentFields, origin: Origin<'_>) -> Result<(String, String)> {
         let now = tx.at().to_string();
         let year = parse_rfc3339(&now)
@@ -706,21 +715,85 @@ impl Scoped<'_> {
         Ok((id, reference))
     }
 
+    /// The incident a hunt concluded "suspicious" opens, inside the conclusion's own
+    /// transaction: the hunt's unit reports it, its systems are affected, and its first
+    /// [`HUNT_DETECTIONS_TAKEN`] detections become timeline entries and observables. The
+    /// unique index on `hunt_id` makes it one incident per hunt whatever happens.
+    pub(crate) async fn open_incident_for_hunt(&self, tx: &mut WriteTx, h: &crate::hunts::Hunt, unit: (String, String), note: Option<&str>) -> Result<String> {
+        let now = self.store.now();
+        let f = IncidentFields {
+            title: h.title.chars().take(rules::TITLE_MAX).collect(),
+            description: note.unwrap_or_default().to_string(),
+            detected_at: now,
+            reporter_name: self.principal.display_name.clone(),
+            reporter_contact: None,
+            source: DetectionSource::Hunt,
+            incident_type: IncidentType::Other,
+            severity: Severity::Normal,
+            beyond_capacity: false,
+            national_security_signs: false,
+            serious_interruption: false,
+            pd_impact: PersonalDataImpact::None,
+            pd_subjects: None,
+            pd_confirmed_at: None,
+            regime: rules::regime_on(khien_domain::time_fmt::vn_date(now)),
+            systems: h.systems.iter().map(|(id, _)| id.clone()).collect(),
+        };
+        // The hunt's systems were checked against its creator's scope when it was
+        // queued; whoever concludes it may see it through one system only.
+        let (id, _) = self.with_scope(khien_domain::Scope::Province).insert_incident(tx, &f, Origin { kind: "hunt", unit: Some(unit), hunt_id: Some(&h.id) }).await?;
+        let rows = sqlx::query("SELECT ts, computer, rule_title, level, matched_json FROM hunt_detections WHERE hunt_id = $1 ORDER BY position LIMIT $2")
+            .bind(h.id.clone())
+            .bind(HUNT_DETECTIONS_TAKEN)
+            .all(&self.within(tx))
+            .await?;
+        let at_default = to_rfc3339(rules::to_minute(now));
+        let mut observables = 0usize;
+        for r in &rows {
+            let ts: Option<String> = r.try_get("ts")?;
+            let at = ts
+                .as_deref()
+                .and_then(parse_rfc3339)
+                .map(to_rfc3339)
+                .unwrap_or_else(|| at_default.clone());
+            let computer: String = r.try_get("computer")?;
+            let rule: String = r.try_get("rule_title")?;
+            let level: String = r.try_get("level")?;
+            let text = if computer.is_empty() { format!("{rule} [{level}]") } else { format!("{rule} [{level}] — {computer}") };
+            self.insert_timeline(tx, &id, &at, &text, None, None, false).await?;
+            let matched: String = r.try_get("matched_json")?;
+            let matched: serde_json::Value = serde_json::from_str(&matched).unwrap_or_default();
+            for (kind, value) in rules::observables_in_detection(&matched) {
+                if self.insert_observable(tx, &id, kind, &value, Tlp::Amber, &rule).await?.is_some() {
+                    observables += 1;
+                }
+            }
+        }
+        let (unit_id, unit_path) = sqlx::query("SELECT i.unit_id, u.path FROM incidents i JOIN units u ON u.id = i.unit_id WHERE i.id = $1")
+            .bind(id.clone())
+            .one(&self.within(tx))
+            .await
+            .and_then(|r| Ok((r.try_get::<String, _>("unit_id")?, r.try_get::<String, _>("path")?)))?;
+        tx.record("from_hunt", "incident", &id, (&unit_id, &unit_path), None::<&()>, Some(&serde_json::json!({ "hunt": h.id, "timeline": rows.len(), "observables": observables }))).await?;
+        Ok(id)
+    }
+
     /// A staff report: the reporting unit is the principal's own.
     pub async fn create_incident(&self, f: &IncidentFields) -> Result<String> {
         rules::may_report(self.principal.role).map_err(StoreError::refused)?;
-        with_reference_retry(async || {
-            let mut tx = self.write().await?;
-            let unit = if self.principal.unit_id.is_empty() {
-                None
-            } else {
-                Some((self.principal.unit_id.clone(), self.principal.unit_path.clone()))
-            };
-            let (id, _) = self.insert_incident(&mut tx, f, Origin { kind: "staff", unit, hunt_id: None }).await?;
-            tx.commit().await?;
-            Ok(id)
-        })
-        .await
+        retry_reference!(self.create_once(f).await)
+    }
+
+    async fn create_once(&self, f: &IncidentFields) -> Result<String> {
+        let mut tx = self.write().await?;
+        let unit = if self.principal.unit_id.is_empty() {
+            None
+        } else {
+            Some((self.principal.unit_id.clone(), self.principal.unit_path.clone()))
+        };
+        let (id, _) = self.insert_incident(&mut tx, f, Origin { kind: "staff", unit, hunt_id: None }).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// The incident as read inside `tx`, with this principal's standing to it.
@@ -814,7 +887,7 @@ impl Scoped<'_> {
         let mut e = Invalid::default();
         let kind = ObservableKind::parse(&o.kind);
         if kind.is_none() {
-            e.push("kind", "err.choice", "");
+            e.push("observable_kind", "err.choice", "");
         }
         let value = kind.map(|k| rules::normalise_observable(k, &o.value));
         if let Some(Err(key)) = value {

@@ -9,7 +9,7 @@ use khien_domain::incidents::{self as rules, DetectionSource, IncidentFields, In
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{Origin, with_reference_retry};
+use super::{Origin, retry_reference};
 use crate::audit::RunInTx;
 use crate::error::{Result, StoreError};
 use crate::{Store, new_id};
@@ -46,15 +46,7 @@ impl Store {
     /// `candidate` when none is yet (the first process to store it wins; the others
     /// read it back).
     pub async fn form_key(&self, candidate: &str) -> Result<String> {
-        let read = async || -> Result<Option<String>> {
-            Ok(sqlx::query("SELECT secret FROM form_keys WHERE name = $1")
-                .bind(FORM_KEY)
-                .fetch_optional(&self.writer)
-                .await?
-                .map(|r| r.try_get("secret"))
-                .transpose()?)
-        };
-        if let Some(k) = read().await? {
+        if let Some(k) = self.stored_form_key().await? {
             return Ok(k);
         }
         let inserted = sqlx::query("INSERT INTO form_keys (name, secret, created_at) VALUES ($1, $2, $3)")
@@ -66,10 +58,19 @@ impl Store {
         match inserted {
             Ok(_) => Ok(candidate.to_string()),
             Err(e) => match StoreError::unique(e, "err.concurrent") {
-                StoreError::Conflict(_) => read().await?.ok_or(StoreError::NotFound),
+                StoreError::Conflict(_) => self.stored_form_key().await?.ok_or(StoreError::NotFound),
                 other => Err(other),
             },
         }
+    }
+
+    async fn stored_form_key(&self) -> Result<Option<String>> {
+        Ok(sqlx::query("SELECT secret FROM form_keys WHERE name = $1")
+            .bind(FORM_KEY)
+            .fetch_optional(&self.writer)
+            .await?
+            .map(|r| r.try_get("secret"))
+            .transpose()?)
     }
 
     /// Counts a public submission from `addr` before it is judged, and says whether it
@@ -103,22 +104,10 @@ impl Store {
     /// follow-up code's hash is kept, never the code. Audited as the public, with the
     /// client's address. Returns the incident's reference.
     pub async fn file_public_report(&self, r: &PublicReport, code: &str, addr: &str) -> Result<String> {
-        let public = Principal {
-            user_id: "public".into(),
-            username: "public".into(),
-            display_name: "public".into(),
-            role: khien_domain::Role::Viewer,
-            unit_id: String::new(),
-            unit_path: "/".into(),
-        };
-        let view = self.scoped(&public).from_address(addr);
-        let now = self.now();
-        let detected_at = r.noticed_at.unwrap_or(now);
-        let title: String = r.affected.chars().take(rules::TITLE_MAX).collect();
         let f = IncidentFields {
-            title,
+            title: r.affected.chars().take(rules::TITLE_MAX).collect(),
             description: r.description.clone(),
-            detected_at,
+            detected_at: r.noticed_at.unwrap_or(self.now()),
             reporter_name: r.name.clone(),
             reporter_contact: Some(r.contact.clone()),
             source: DetectionSource::PublicReport,
@@ -130,30 +119,41 @@ impl Store {
             pd_impact: PersonalDataImpact::None,
             pd_subjects: None,
             pd_confirmed_at: None,
-            regime: rules::regime_on(khien_domain::time_fmt::vn_date(detected_at)),
+            regime: rules::regime_on(khien_domain::time_fmt::vn_date(r.noticed_at.unwrap_or(self.now()))),
             systems: Vec::new(),
         };
-        let secret_hash = sha256_hex(code);
-        with_reference_retry(async || {
-            let mut tx = view.write().await?;
-            let (incident_id, reference) = view.insert_incident(&mut tx, &f, Origin { kind: "public", unit: None, hunt_id: None }).await?;
-            sqlx::query("INSERT INTO public_reports (id, incident_id, reference, secret_hash, contact_name, contact, affected, text, client_addr, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-                .bind(new_id())
-                .bind(incident_id)
-                .bind(reference.clone())
-                .bind(secret_hash.clone())
-                .bind(r.name.clone())
-                .bind(r.contact.clone())
-                .bind(r.affected.clone())
-                .bind(r.description.clone())
-                .bind(addr.to_string())
-                .bind(tx.at().to_string())
-                .run(&tx)
-                .await?;
-            tx.commit().await?;
-            Ok(reference)
-        })
-        .await
+        let secret_hash = sha256_hex(&rules::follow_up_key(code));
+        retry_reference!(self.file_once(r, &f, &secret_hash, addr).await)
+    }
+
+    async fn file_once(&self, r: &PublicReport, f: &IncidentFields, secret_hash: &str, addr: &str) -> Result<String> {
+        // The public acts under its own name, audited with the client's address.
+        let public = Principal {
+            user_id: "public".into(),
+            username: "public".into(),
+            display_name: "public".into(),
+            role: khien_domain::Role::Viewer,
+            unit_id: String::new(),
+            unit_path: "/".into(),
+        };
+        let view = self.scoped(&public).from_address(addr);
+        let mut tx = view.write().await?;
+        let (incident_id, reference) = view.insert_incident(&mut tx, f, Origin { kind: "public", unit: None, hunt_id: None }).await?;
+        sqlx::query("INSERT INTO public_reports (id, incident_id, reference, secret_hash, contact_name, contact, affected, text, client_addr, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+            .bind(new_id())
+            .bind(incident_id)
+            .bind(reference.clone())
+            .bind(secret_hash.to_string())
+            .bind(r.name.clone())
+            .bind(r.contact.clone())
+            .bind(r.affected.clone())
+            .bind(r.description.clone())
+            .bind(addr.to_string())
+            .bind(tx.at().to_string())
+            .run(&tx)
+            .await?;
+        tx.commit().await?;
+        Ok(reference)
     }
 
     /// The status of a public report, for whoever holds its reference and code. A
@@ -166,7 +166,7 @@ impl Store {
             .bind(reference.clone())
             .fetch_optional(&self.pool)
             .await?;
-        let given = sha256_hex(code.trim());
+        let given = sha256_hex(&rules::follow_up_key(code));
         let Some(row) = row else {
             return Ok(None);
         };
