@@ -15,6 +15,7 @@ mod database_tls;
 mod forms;
 mod harness;
 mod hunts;
+mod incidents;
 mod inputs;
 mod jobs;
 mod openapi;

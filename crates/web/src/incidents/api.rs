@@ -41,6 +41,7 @@ pub(crate) fn routes(api: Api) -> Api {
         Op::creates::<AlertReceipt>(
             "Send an alert (SOC/SIEM, monitoring provider; token scope `alerts`). The same (source, source_ref) again is counted, not stored again: 200 with deduplicated = true",
         )
+        .also::<AlertReceipt>(200, "Received before: counted (seen_count, last_seen), not stored again")
         .json::<AlertIn>(),
     )
     .post(
