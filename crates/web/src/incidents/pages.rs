@@ -266,16 +266,15 @@ pub async fn detail(State(state): State<AppState>, auth: Auth<AnyRole>, c: Chrom
     render(&build(&state, &auth, c, &id).await?)
 }
 
-/// The outcome of one of the page's forms: back to the page (at `anchor`), or the page
-/// again with that form refused (422).
+/// The outcome of one of the page's forms (`form`, shown at `anchor`): back to the
+/// page there, or the page again with that form refused (422).
 async fn after<A: Access, T>(
     state: &AppState,
     auth: &Auth<A>,
     mut c: Chrome,
     id: &str,
-    form: &str,
+    (form, anchor): (&str, &str),
     values: Vec<(String, String)>,
-    anchor: &str,
     result: Result<T, StoreError>,
 ) -> AppResult<Response> {
     match result {
@@ -300,19 +299,19 @@ pub struct StatusForm {
 pub async fn transition(State(state): State<AppState>, auth: Auth<IncidentWorker>, c: Chrome, Path(id): Path<String>, body: String) -> AppResult<Response> {
     let f: StatusForm = crate::view::parse_form(&body)?;
     let r = auth.scoped(&state).transition_incident(&id, &f.to, &f.note).await;
-    after(&state, &auth, c, &id, "status", form_pairs(&body), "status", r).await
+    after(&state, &auth, c, &id, ("status", "status"), form_pairs(&body), r).await
 }
 
 pub async fn add_observable(State(state): State<AppState>, auth: Auth<IncidentWorker>, c: Chrome, Path(id): Path<String>, body: String) -> AppResult<Response> {
     let f: ObservableIn = crate::view::parse_form(&body)?;
     let r = auth.scoped(&state).add_observable(&id, &f).await;
-    after(&state, &auth, c, &id, "observable", form_pairs(&body), "observables", r).await
+    after(&state, &auth, c, &id, ("observable", "observables"), form_pairs(&body), r).await
 }
 
 pub async fn add_task(State(state): State<AppState>, auth: Auth<IncidentWorker>, c: Chrome, Path(id): Path<String>, body: String) -> AppResult<Response> {
     let f: TaskIn = crate::view::parse_form(&body)?;
     let r = auth.scoped(&state).add_task(&id, &f).await;
-    after(&state, &auth, c, &id, "task", form_pairs(&body), "tasks", r).await
+    after(&state, &auth, c, &id, ("task", "tasks"), form_pairs(&body), r).await
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -330,13 +329,13 @@ pub async fn task_state(
 ) -> AppResult<Response> {
     let f: TaskStateForm = crate::view::parse_form(&body)?;
     let r = auth.scoped(&state).set_task_state(&id, &task, &f.state).await;
-    after(&state, &auth, c, &id, "task_state", form_pairs(&body), "tasks", r).await
+    after(&state, &auth, c, &id, ("task_state", "tasks"), form_pairs(&body), r).await
 }
 
 pub async fn add_timeline(State(state): State<AppState>, auth: Auth<IncidentWorker>, c: Chrome, Path(id): Path<String>, body: String) -> AppResult<Response> {
     let f: TimelineIn = crate::view::parse_form(&body)?;
     let r = auth.scoped(&state).add_timeline(&id, &f).await;
-    after(&state, &auth, c, &id, "timeline", form_pairs(&body), "timeline", r).await
+    after(&state, &auth, c, &id, ("timeline", "timeline"), form_pairs(&body), r).await
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -348,7 +347,7 @@ pub struct SystemForm {
 pub async fn add_system(State(state): State<AppState>, auth: Auth<IncidentWorker>, c: Chrome, Path(id): Path<String>, body: String) -> AppResult<Response> {
     let f: SystemForm = crate::view::parse_form(&body)?;
     let r = auth.scoped(&state).add_affected_system(&id, &f.system_id).await;
-    after(&state, &auth, c, &id, "system", form_pairs(&body), "affected", r).await
+    after(&state, &auth, c, &id, ("system", "affected"), form_pairs(&body), r).await
 }
 
 pub async fn add_evidence(State(state): State<AppState>, auth: Auth<IncidentWorker>, c: Chrome, Path(id): Path<String>, mut mp: Multipart) -> AppResult<Response> {
@@ -364,7 +363,7 @@ pub async fn add_evidence(State(state): State<AppState>, auth: Auth<IncidentWork
             errors: vec![FieldError { field: "file", key: "err.required", detail: String::new() }],
         })),
     };
-    after(&state, &auth, c, &id, "evidence", values, "evidence", r).await
+    after(&state, &auth, c, &id, ("evidence", "evidence"), values, r).await
 }
 
 pub async fn download_evidence(State(state): State<AppState>, auth: Auth<AnyRole>, Path((id, att)): Path<(String, String)>) -> AppResult<Response> {
@@ -388,7 +387,7 @@ pub async fn add_custody(
 ) -> AppResult<Response> {
     let f: CustodyForm = crate::view::parse_form(&body)?;
     let r = auth.scoped(&state).add_custody(&id, &att, &f.action, &f.note).await;
-    after(&state, &auth, c, &id, &format!("custody-{att}"), form_pairs(&body), "evidence", r).await
+    after(&state, &auth, c, &id, (&format!("custody-{att}"), "evidence"), form_pairs(&body), r).await
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -400,7 +399,7 @@ pub struct CommentForm {
 pub async fn add_comment(State(state): State<AppState>, auth: Auth<IncidentWorker>, c: Chrome, Path(id): Path<String>, body: String) -> AppResult<Response> {
     let f: CommentForm = crate::view::parse_form(&body)?;
     let r = auth.scoped(&state).add_comment(&id, &f.body).await;
-    after(&state, &auth, c, &id, "comment", form_pairs(&body), "comments", r).await
+    after(&state, &auth, c, &id, ("comment", "comments"), form_pairs(&body), r).await
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -412,5 +411,5 @@ pub struct ShareForm {
 pub async fn share(State(state): State<AppState>, auth: Auth<IncidentTeam>, c: Chrome, Path(id): Path<String>, body: String) -> AppResult<Response> {
     let f: ShareForm = crate::view::parse_form(&body)?;
     let r = auth.scoped(&state).share_incident(&id, &f.unit_id).await;
-    after(&state, &auth, c, &id, "share", form_pairs(&body), "shares", r).await
+    after(&state, &auth, c, &id, ("share", "shares"), form_pairs(&body), r).await
 }
