@@ -44,7 +44,10 @@ pub fn check_new(h: &NewHunt<'_>, queued: bool) -> Result<(), &'static str> {
 }
 
 /// The conclusions a finished hunt can be given.
-pub const CONCLUSIONS: [&str; 2] = ["clean", "suspicious"];
+pub const CONCLUSIONS: [&str; 2] = ["clean", SUSPICIOUS];
+
+/// "Có dấu hiệu đáng ngờ": the conclusion that opens an incident.
+pub const SUSPICIOUS: &str = "suspicious";
 
 /// What a hunt checked in one log file.
 #[derive(Debug, Clone, Default, PartialEq)]

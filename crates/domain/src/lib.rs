@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod dossiers;
 pub mod hunts;
+pub mod incidents;
 pub mod jobs;
 pub mod error;
 pub mod levels;

@@ -150,16 +150,24 @@ pub enum TokenScope {
     Hunts,
     /// Reads, and writes the inventory: units, systems, scanner imports.
     Imports,
+    /// Reads, and sends alerts from a SOC/SIEM or monitoring provider.
+    Alerts,
 }
 
 impl TokenScope {
-    pub const ALL: [TokenScope; 3] = [TokenScope::Read, TokenScope::Hunts, TokenScope::Imports];
+    pub const ALL: [TokenScope; 4] = [
+        TokenScope::Read,
+        TokenScope::Hunts,
+        TokenScope::Imports,
+        TokenScope::Alerts,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             TokenScope::Read => "read",
             TokenScope::Hunts => "hunts",
             TokenScope::Imports => "imports",
+            TokenScope::Alerts => "alerts",
         }
     }
 
@@ -173,6 +181,7 @@ impl TokenScope {
             TokenScope::Read => &[],
             TokenScope::Hunts => &["/api/v1/hunts"],
             TokenScope::Imports => &["/api/v1/units", "/api/v1/systems", "/api/v1/imports"],
+            TokenScope::Alerts => &["/api/v1/alerts"],
         }
     }
 
@@ -301,6 +310,9 @@ mod tests {
         assert!(Imports.permits("PUT", "/api/v1/systems/x"));
         assert!(Imports.permits("POST", "/api/v1/units"));
         assert!(!Imports.permits("POST", "/api/v1/hunts"));
+        assert!(Alerts.permits("POST", "/api/v1/alerts/abc/promote"));
+        assert!(!Alerts.permits("POST", "/api/v1/incidents"));
+        assert!(!Imports.permits("POST", "/api/v1/alerts"));
         assert_eq!(token_days(""), Ok(90));
         assert_eq!(token_days("365"), Ok(365));
         assert!(token_days("366").is_err() && token_days("0").is_err() && token_days("x").is_err());

@@ -171,7 +171,7 @@ pub enum TokenCmd {
         /// A label shown on the user's account page.
         #[arg(long)]
         name: String,
-        /// `read`, `hunts` or `imports`.
+        /// `read`, `hunts`, `imports` or `alerts`.
         #[arg(long, default_value = "read")]
         scope: String,
         /// Days until it expires (at most 365).
@@ -375,7 +375,7 @@ async fn token(store: &Store, cmd: TokenCmd) -> anyhow::Result<ExitCode> {
         .await?
         .ok_or_else(|| anyhow::anyhow!("no user {user}"))?;
     let scope = khien_domain::users::TokenScope::parse(scope.trim())
-        .ok_or_else(|| anyhow::anyhow!("unknown scope {scope}; one of: read, hunts, imports"))?;
+        .ok_or_else(|| anyhow::anyhow!("unknown scope {scope}; one of: read, hunts, imports, alerts"))?;
     let days = khien_domain::users::token_days(&days)
         .map_err(|_| anyhow::anyhow!("days: 1 to {}", khien_domain::users::TOKEN_DAYS_MAX))?;
     let name = name.trim();

@@ -667,7 +667,14 @@ impl Scoped<'_> {
 
     /// The conclusion of a finished hunt: no sign of compromise, or suspicious. Read,
     /// checked and changed in one transaction, conditional on the conclusion read.
-    pub async fn conclude_hunt(&self, id: &str, conclusion: &str, note: &str) -> Result<()> {
+    /// A "suspicious" conclusion opens an incident with the hunt's detections in the
+    /// same transaction (`Scoped::open_incident_for_hunt`), so there is never a
+    /// suspicious hunt without its incident, nor two incidents for one hunt.
+    pub async fn conclude_hunt(&self, id: &str, conclusion: &str, note: &str) -> Result<Option<String>> {
+        crate::incidents::retry_reference!(self.conclude_once(id, conclusion, note).await)
+    }
+
+    async fn conclude_once(&self, id: &str, conclusion: &str, note: &str) -> Result<Option<String>> {
         let mut tx = self.write().await?;
         let r = self.within(&tx);
         let h = r.hunt(id).await?;
@@ -685,16 +692,25 @@ impl Scoped<'_> {
             .run(&tx)
             .await?;
         crate::one_row(changed)?;
+        let incident = if conclusion == khien_domain::hunts::SUSPICIOUS {
+            Some(
+                self.open_incident_for_hunt(&mut tx, &h, (unit_id.clone(), path.clone()), note.as_deref())
+                    .await?,
+            )
+        } else {
+            None
+        };
         tx.record(
             "conclude",
             "hunt",
             id,
             (&unit_id, &path),
             Some(&serde_json::json!({ "conclusion": h.conclusion })),
-            Some(&serde_json::json!({ "conclusion": conclusion, "note": note })),
+            Some(&serde_json::json!({ "conclusion": conclusion, "note": note, "incident": incident })),
         )
         .await?;
-        tx.commit().await
+        tx.commit().await?;
+        Ok(incident)
     }
 
     /// When the system was last hunted (the 6-monthly duty counts from it). A hunt

@@ -18,6 +18,7 @@ pub mod dossiers;
 pub mod duty_facts;
 pub mod error;
 pub mod hunts;
+pub mod incidents;
 pub mod jobs;
 pub mod levels;
 pub mod overview;

@@ -65,6 +65,18 @@ impl<'a> Scoped<'a> {
         }
     }
 
+    /// The same principal (writes recorded in its name) reading with `scope`: for reads
+    /// a rule already settled (a hunt's systems were checked when it was queued).
+    pub(crate) fn with_scope(&self, scope: Scope) -> Scoped<'a> {
+        Scoped {
+            store: self.store,
+            scope,
+            principal: self.principal.clone(),
+            conn: self.conn.clone(),
+            client_addr: self.client_addr.clone(),
+        }
+    }
+
     /// The platform's own (province-wide) view, reading where this one reads.
     pub(crate) fn as_platform(&self) -> Scoped<'a> {
         Scoped {
@@ -131,6 +143,24 @@ impl<'a> Scoped<'a> {
                     sql.push(" UNION ");
                 }
                 sql.push(&format!("SELECT id FROM {table} WHERE {expr} IN "));
+                self.push_scope_units(sql);
+            }
+            sql.push(")");
+        }
+    }
+
+    /// Appends the subtree filter for rows whose key `id_expr` is linked to a unit in
+    /// scope through any of `links` — `(table, key column, unit column)` — e.g. an
+    /// incident its unit created, one that affects it, or one shared with it. Each link
+    /// is an index lookup joined by `UNION`; nothing for the province.
+    pub(crate) fn restrict_linked(&self, sql: &mut Sql, id_expr: &str, links: &[(&str, &str, &str)]) {
+        if matches!(self.scope, Scope::Subtree { .. }) {
+            sql.push(" AND ").push(id_expr).push(" IN (");
+            for (i, (table, key, unit)) in links.iter().enumerate() {
+                if i > 0 {
+                    sql.push(" UNION ");
+                }
+                sql.push(&format!("SELECT {key} FROM {table} WHERE {unit} IN "));
                 self.push_scope_units(sql);
             }
             sql.push(")");

@@ -18,6 +18,7 @@ mod audit;
 mod dashboard;
 mod dossiers;
 mod hunts;
+mod incidents;
 mod levels;
 mod obligations;
 mod plans;
@@ -144,6 +145,7 @@ pub fn routes() -> routes::Routes {
         dossiers::page_routes(),
         reports::page_routes(),
         hunts::page_routes(),
+        incidents::page_routes(),
         rules::page_routes(),
         audit::page_routes(),
         work::page_routes(),

@@ -146,6 +146,41 @@ pub fn render_refused<P: askama::Template>(page: &P) -> AppResult<axum::response
 }
 
 impl Chrome {
+    /// For forms sent without a session (sign-in, the public incident report): makes
+    /// sure the browser holds a pre-session CSRF cookie and this page carries its
+    /// token; the headers set the cookie when it is new.
+    pub fn with_pre_session_csrf(
+        &mut self,
+        state: &AppState,
+        headers: &axum::http::HeaderMap,
+    ) -> AppResult<axum::http::HeaderMap> {
+        let mut out = axum::http::HeaderMap::new();
+        if self.csrf.is_empty() || crate::auth::cookie(headers, crate::auth::PRE_COOKIE).is_none() {
+            self.csrf = crate::auth::crypto::random_token().map_err(AppError::Internal)?;
+            crate::auth::set_cookie(
+                &mut out,
+                crate::auth::PRE_COOKIE,
+                &self.csrf,
+                3600,
+                state.config.secure_cookies,
+                true,
+            );
+        }
+        Ok(out)
+    }
+
+    /// May report and work on incidents (see `auth::roles::IncidentWorker`).
+    pub fn role_works_incidents(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| khien_domain::incidents::may_report(u.role).is_ok())
+    }
+    /// The provincial response team (alerts, sharing).
+    pub fn role_is_incident_team(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| khien_domain::incidents::is_team(u.role))
+    }
     pub fn can_edit_systems(&self) -> bool {
         self.user
             .as_ref()

@@ -186,6 +186,12 @@ pub struct World {
     pub evidence_b: String,
     pub requirement_key: String,
     pub hunt_b: String,
+    /// An incident reported by unit B on its system, with a task and an evidence file.
+    pub incident_b: String,
+    pub incident_b_task: String,
+    pub incident_b_evidence: String,
+    /// An alert from a monitoring provider (the team's queue).
+    pub alert: String,
 }
 
 impl World {
@@ -359,6 +365,41 @@ pub async fn world(store: &Store) -> World {
         )
         .await
         .unwrap();
+    let b_view = store.scoped(&principal_of(store, &ub.id).await);
+    let incident_b = b_view
+        .create_incident(
+            &khien_domain::incidents::IncidentInput {
+                title: format!("Sự cố {FOREIGN}"),
+                detected_at: khien_domain::incidents::local_minute_text(store.now() - time::Duration::hours(1)),
+                reporter_name: format!("Cán bộ {FOREIGN}"),
+                source: "log_review".into(),
+                incident_type: "malware".into(),
+                systems: vec![sys_b.clone()],
+                ..Default::default()
+            }
+            .validate(store.now())
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let incident_b_task = b_view
+        .add_task(&incident_b, &khien_store::incidents::TaskIn { title: format!("Nhiệm vụ {FOREIGN}"), ..Default::default() })
+        .await
+        .unwrap();
+    let incident_b_evidence = b_view
+        .add_evidence_file(&incident_b, &blob(store, "chung-cu-NGOAIPHAMVI.pcap", b"NGOAIPHAMVI pcap").await, FOREIGN)
+        .await
+        .unwrap();
+    let alert = sys
+        .receive_alert(&khien_store::incidents::AlertIn {
+            source: "soc-thu".into(),
+            source_ref: "A-1".into(),
+            title: format!("Cảnh báo {FOREIGN}"),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .id;
     World {
         root: root.id,
         a: a.id,
@@ -376,7 +417,22 @@ pub async fn world(store: &Store) -> World {
         evidence_b: evidence.id,
         requirement_key,
         hunt_b,
+        incident_b,
+        incident_b_task,
+        incident_b_evidence,
+        alert,
     }
+}
+
+/// The principal of a user, as a signed-in request carries it.
+pub async fn principal_of(store: &Store, user_id: &str) -> khien_domain::Principal {
+    let (token, _) = sign_in_direct(store, user_id).await;
+    store
+        .session(&khien_web::auth::crypto::sha256_hex(&token))
+        .await
+        .unwrap()
+        .unwrap()
+        .principal
 }
 
 /// An API token to create straight in the store, valid 90 days.

@@ -17,6 +17,7 @@ mod duties;
 mod forms;
 mod harness;
 mod hunts;
+mod incidents;
 mod inputs;
 mod jobs;
 mod openapi;

@@ -308,6 +308,7 @@ struct Ids {
     evidence: String,
     key: String,
     hunt: String,
+    incident: String,
 }
 
 fn fill(template: &str, ids: &Ids) -> String {
@@ -320,6 +321,8 @@ fn fill(template: &str, ids: &Ids) -> String {
         &ids.dossier
     } else if p.starts_with("/hunts/") {
         &ids.hunt
+    } else if p.starts_with("/incidents/") {
+        &ids.incident
     } else {
         ""
     };
@@ -562,8 +565,21 @@ async fn walk(store: &khien_store::Store, w: &World, doc: &Value) {
         conforms(doc, "GET", "/api/v1/systems", 401, &r)["error"],
         "unauthenticated"
     );
+    // Alerts from a monitoring provider: received, repeated, promoted, merged.
+    let alert = json!({ "source": "soc-api", "source_ref": "1", "title": "Dò quét cổng", "observables": [{ "kind": "ip", "value": "203.0.113.8" }], "payload": { "n": 1 } });
+    let r = c.json("POST", "/api/v1/alerts", &alert).await;
+    let alert_id = conforms(doc, "POST", "/api/v1/alerts", 201, &r)["id"].as_str().unwrap().to_string();
+    let r = c.json("POST", "/api/v1/alerts", &alert).await;
+    assert_eq!(conforms(doc, "POST", "/api/v1/alerts", 200, &r)["seen_count"], 2);
+    let r = c.json("POST", &format!("/api/v1/alerts/{alert_id}/promote"), &json!({})).await;
+    let incident = conforms(doc, "POST", "/api/v1/alerts/{id}/promote", 201, &r)["id"].as_str().unwrap().to_string();
+    let r = c.json("POST", "/api/v1/alerts", &json!({ "source": "soc-api", "source_ref": "2", "title": "Dò quét lần nữa" })).await;
+    let second = conforms(doc, "POST", "/api/v1/alerts", 201, &r)["id"].as_str().unwrap().to_string();
+    let r = c.json("POST", &format!("/api/v1/alerts/{second}/merge"), &json!({ "incident": incident })).await;
+    conforms(doc, "POST", "/api/v1/alerts/{id}/merge", 200, &r);
     // Every documented GET, on the objects just made.
     let ids = Ids {
+        incident,
         unit,
         system: sys,
         dossier,

@@ -29,13 +29,19 @@ fn path_for(r: &RouteInfo, w: &World) -> String {
 fn fill(r: &RouteInfo, w: &World) -> String {
     // API routes name the same objects as the pages, under /api/v1.
     let page_path = r.path.strip_prefix("/api/v1").unwrap_or(r.path);
-    let att = if page_path.starts_with("/dossiers/") {
+    let att = if page_path.starts_with("/incidents/") {
+        w.incident_b_evidence.clone()
+    } else if page_path.starts_with("/dossiers/") {
         w.dossier_b_file.clone()
     } else {
         w.evidence_b.clone()
     };
     let id = if r.path.contains("/hunts/") {
         w.hunt_b.clone()
+    } else if page_path.starts_with("/incidents/") {
+        w.incident_b.clone()
+    } else if page_path.starts_with("/alerts/") {
+        w.alert.clone()
     } else if page_path.starts_with("/dossiers/") {
         w.dossier_b.clone()
     } else if r.path.contains("/units/") {
@@ -61,6 +67,7 @@ fn fill(r: &RouteInfo, w: &World) -> String {
         .replace("{att}", &att)
         .replace("{key}", &w.requirement_key)
         .replace("{action}", "approve")
+        .replace("{task}", &w.incident_b_task)
 }
 
 fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
@@ -177,6 +184,44 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
         ("POST", "/hunts/{id}/cancel") => form(&[]),
         ("POST", "/api/v1/hunts") => {
             Recipe::Json(serde_json::json!({ "title": "Săn tìm trái phép", "systems": [w.sys_b] }))
+        }
+        ("POST", "/incidents") => form(&[
+            ("title", "Sự cố trái phép"),
+            ("detected_at", "01/01/2026 08:00"),
+            ("reporter_name", "X"),
+            ("source", "other"),
+            ("incident_type", "other"),
+            ("systems", &w.sys_b),
+        ]),
+        ("POST", "/incidents/{id}/status") => form(&[("to", "verified"), ("note", "x")]),
+        ("POST", "/incidents/{id}/observables") => {
+            form(&[("kind", "ip"), ("value", "203.0.113.66"), ("tlp", "amber")])
+        }
+        ("POST", "/incidents/{id}/tasks") => form(&[("title", "Nhiệm vụ trái phép")]),
+        ("POST", "/incidents/{id}/tasks/{task}/state") => form(&[("state", "done")]),
+        ("POST", "/incidents/{id}/timeline") => form(&[("text", "Diễn biến trái phép")]),
+        ("POST", "/incidents/{id}/systems") => form(&[("system_id", &w.sys_a)]),
+        ("POST", "/incidents/{id}/evidence") => Recipe::Upload(b"evidence".to_vec()),
+        ("POST", "/incidents/{id}/evidence/{att}/custody") => {
+            form(&[("action", "transferred"), ("note", "x")])
+        }
+        ("POST", "/incidents/{id}/comments") => form(&[("body", "Ý kiến trái phép")]),
+        ("POST", "/incidents/{id}/shares") => form(&[("unit_id", &w.a)]),
+        ("POST", "/alerts/{id}/promote") | ("POST", "/alerts/{id}/ignore") => form(&[]),
+        ("POST", "/alerts/{id}/merge") => form(&[("incident", &w.incident_b)]),
+        ("POST", "/report") => form(&[
+            ("name", "X"),
+            ("contact", "0912345678"),
+            ("affected", "x"),
+            ("description", "x"),
+        ]),
+        ("POST", "/report/status") => form(&[("reference", "SC-2026-000001"), ("code", "x")]),
+        ("POST", "/api/v1/alerts") => Recipe::Json(
+            serde_json::json!({ "source": "soc-thu", "source_ref": "A-2", "title": "Cảnh báo trái phép" }),
+        ),
+        ("POST", "/api/v1/alerts/{id}/promote") => Recipe::Json(serde_json::json!({})),
+        ("POST", "/api/v1/alerts/{id}/merge") => {
+            Recipe::Json(serde_json::json!({ "incident": w.incident_b }))
         }
         ("POST", "/levels/targets") => form(&[("approval_date", "30/09/2026")]),
         ("POST", "/api/v1/units") => Recipe::Json(unit_json),

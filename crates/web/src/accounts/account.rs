@@ -31,7 +31,7 @@ struct AccountPage {
     current_session: String,
     tokens: Vec<ApiToken>,
     now: String,
-    scopes: [TokenScope; 3],
+    scopes: [TokenScope; 4],
     day_choices: [i64; 4],
     default_days: i64,
     totp_enabled: bool,

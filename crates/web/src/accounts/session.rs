@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use crate::auth::crypto::{random_token, sha256_hex, totp_step, verify_password_off_thread};
 use crate::auth::roles::AnyRole;
-use crate::auth::{Auth, Identity, PRE_COOKIE, SESSION_COOKIE, Via, cookie, set_cookie};
+use crate::auth::{Auth, Identity, PRE_COOKIE, SESSION_COOKIE, Via, set_cookie};
 use crate::error::{AppError, AppResult};
 use crate::view::{Chrome, render};
 use crate::{AppState, Metrics};
@@ -67,18 +67,7 @@ pub async fn login_form(
     mut c: Chrome,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let mut out = HeaderMap::new();
-    if c.csrf.is_empty() || cookie(&headers, PRE_COOKIE).is_none() {
-        c.csrf = random_token().map_err(AppError::Internal)?;
-        set_cookie(
-            &mut out,
-            PRE_COOKIE,
-            &c.csrf,
-            3600,
-            state.config.secure_cookies,
-            true,
-        );
-    }
+    let out = c.with_pre_session_csrf(&state, &headers)?;
     Ok((
         out,
         render(&LoginPage {

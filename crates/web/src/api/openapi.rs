@@ -44,6 +44,8 @@ pub struct Op {
     path: Vec<(&'static str, SchemaFn)>,
     body: Body,
     reply: Reply,
+    /// Another success answer (a repeat that changes nothing new: `200` beside `201`).
+    also: Option<(u16, &'static str, SchemaFn)>,
 }
 
 impl Op {
@@ -55,6 +57,7 @@ impl Op {
             path: Vec::new(),
             body: Body::None,
             reply: Reply::Json(200, schema::<T>),
+            also: None,
         }
     }
 
@@ -72,6 +75,12 @@ impl Op {
             reply: Reply::File,
             ..Op::new::<()>(summary)
         }
+    }
+
+    /// Documents a second success answer, `status` with a `T`, described as `why`.
+    pub fn also<T: JsonSchema>(mut self, status: u16, why: &'static str) -> Op {
+        self.also = Some((status, why, schema::<T>));
+        self
     }
 
     /// The fields of `Q` are query parameters (several types may share one query).
@@ -287,6 +296,12 @@ pub fn openapi_document() -> Value {
                     json!({ "description": "The file, as a download", "content": { "application/octet-stream": { "schema": { "type": "string", "contentMediaType": "application/octet-stream" } } } }),
                 );
             }
+        }
+        if let Some((status, why, f)) = doc.also {
+            responses.insert(
+                status.to_string(),
+                json!({ "description": why, "content": { "application/json": { "schema": f(&mut resp).to_value() } } }),
+            );
         }
         responses.insert("400".into(), error_reply("Bad request (the key says why)"));
         if !r.roles.is_empty() {

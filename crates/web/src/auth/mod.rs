@@ -75,4 +75,8 @@ pub mod roles {
     access!(ProvinceAdmin, ProvinceAdmin);
     // Who runs and concludes threat hunts: the response team and the units' IT people.
     access!(HuntRunner, ProvinceAdmin, Responder, UnitManager, UnitStaff);
+    // Who reports and works on incidents (khien_domain::incidents::may_report).
+    access!(IncidentWorker, ProvinceAdmin, Responder, UnitManager, UnitStaff);
+    // The provincial response team: alerts, sharing (khien_domain::incidents::is_team).
+    access!(IncidentTeam, ProvinceAdmin, Responder);
 }

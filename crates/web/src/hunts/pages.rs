@@ -249,8 +249,13 @@ pub async fn conclude(
     Path(id): Path<String>,
     axum::Form(f): axum::Form<ConclusionForm>,
 ) -> AppResult<Redirect> {
-    auth.scoped(&state)
+    // A suspicious conclusion opened an incident: the responder goes on there.
+    let opened = auth
+        .scoped(&state)
         .conclude_hunt(&id, &f.conclusion, &f.note)
         .await?;
-    Ok(Redirect::to(&format!("/hunts/{id}")))
+    Ok(Redirect::to(&match opened {
+        Some(incident) => format!("/incidents/{incident}"),
+        None => format!("/hunts/{id}"),
+    }))
 }
