@@ -50,9 +50,14 @@ pub struct Plan {
     pub items: Vec<PlanItem>,
     pub progress: PlanProgress,
     pub exception: Option<String>,
+    /// The catalogue is known only in part (or from secondary sources): what it lacks.
+    pub catalogue_partial: Option<Vec<String>>,
+    /// The host follows another regime's catalogue (its regime id): no measure can be
+    /// inherited from it, as no mapping between the two catalogues is published.
+    pub host_other_regime: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(default)]
 #[derive(schemars::JsonSchema)]
 pub struct RequirementUpdate {
@@ -64,7 +69,7 @@ pub struct RequirementUpdate {
 
 /// What a requirement update must carry, by field: a known status, a reason for "not
 /// applicable", a real due date.
-fn check_requirement_update(u: &RequirementUpdate) -> Result<(ReqStatus, Option<String>)> {
+pub fn check_requirement_update(u: &RequirementUpdate) -> Result<(ReqStatus, Option<String>)> {
     let mut e = khien_domain::Invalid::default();
     let status = ReqStatus::parse(u.status.trim()).filter(|s| ReqStatus::SETTABLE.contains(s));
     if status.is_none() {
@@ -177,6 +182,17 @@ impl Scoped<'_> {
         let own = self.own_statuses(system_id, &cat.id).await?;
         // The host's own "met" records, read without the caller's scope: a unit hosted
         // on the provincial data centre inherits from it without seeing the rest of it.
+        let host_other_regime = match &system.fields.hosting_system_id {
+            Some(h) => self
+                .as_platform()
+                .plan_basis(h)
+                .await?
+                .filter(|hb| {
+                    load_regime(&hb.regime).map(|r| r.catalogue.id != cat.id).unwrap_or(true)
+                })
+                .map(|hb| hb.regime),
+            None => None,
+        };
         let host_met: HashMap<String, bool> = match &system.fields.hosting_system_id {
             Some(h) => self
                 .as_platform()
@@ -229,6 +245,8 @@ impl Scoped<'_> {
             items,
             progress,
             exception,
+            catalogue_partial: (!cat.verified).then(|| cat.notes.clone()),
+            host_other_regime,
         }))
     }
 
@@ -238,42 +256,72 @@ impl Scoped<'_> {
         key: &str,
         u: &RequirementUpdate,
     ) -> Result<()> {
+        self.set_requirements(system_id, &[(key.to_string(), u.clone())]).await
+    }
+
+    /// Several requirements of one system at once (a bulk change, an imported sheet):
+    /// every update is checked inside the one transaction, and either all are stored
+    /// (each audited with what it replaced) or none is.
+    pub async fn set_requirements(
+        &self,
+        system_id: &str,
+        updates: &[(String, RequirementUpdate)],
+    ) -> Result<()> {
         let mut tx = self.write().await?;
         let r = self.within(&tx);
         let system = r.system(system_id).await?;
         khien_domain::plans::may_record(r.actor_for(&system)).map_err(StoreError::refused)?;
-        let regime = r.applicable_requirement(system_id, key).await?;
-        let (status, due) = check_requirement_update(u)?;
+        let basis = r
+            .plan_basis(system_id)
+            .await?
+            .ok_or(StoreError::Conflict("plan.err_no_level"))?;
+        let regime =
+            load_regime(&basis.regime).map_err(|_| StoreError::Conflict("dossier.err_regime"))?;
+        let catalogue = regime.catalogue.id.clone();
+        let keys: std::collections::HashSet<&str> = applicable(&regime.catalogue, basis.level)
+            .into_iter()
+            .map(|(req, _)| req.key.as_str())
+            .collect();
+        let before = r.own_statuses(system_id, &catalogue).await?;
         let opt = |s: &str| Some(s.trim().to_string()).filter(|x| !x.is_empty());
         let now = tx.at().to_string();
-        sqlx::query("DELETE FROM requirement_status WHERE system_id = $1 AND catalogue = $2 AND requirement_key = $3")
-            .bind(system_id.to_string())
-            .bind(regime.catalogue.id.clone())
-            .bind(key.to_string())
-            .run(&tx)
+        for (key, u) in updates {
+            if !keys.contains(key.as_str()) {
+                return Err(StoreError::NotFound);
+            }
+            let (status, due) = check_requirement_update(u)?;
+            sqlx::query("DELETE FROM requirement_status WHERE system_id = $1 AND catalogue = $2 AND requirement_key = $3")
+                .bind(system_id.to_string())
+                .bind(catalogue.clone())
+                .bind(key.clone())
+                .run(&tx)
+                .await?;
+            sqlx::query("INSERT INTO requirement_status (id, system_id, catalogue, requirement_key, status, reason, responsible, due_date, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                .bind(new_id())
+                .bind(system_id.to_string())
+                .bind(catalogue.clone())
+                .bind(key.clone())
+                .bind(status.as_str().to_string())
+                .bind(opt(&u.reason))
+                .bind(opt(&u.responsible))
+                .bind(due.clone())
+                .bind(now.clone())
+                .run(&tx)
+                .await?;
+            let was = before.get(key).map(|o| {
+                serde_json::json!({ "requirement": key, "status": o.status.as_str(), "reason": o.reason, "responsible": o.responsible, "due_date": o.due_date })
+            });
+            let after = serde_json::json!({ "requirement": key, "status": status.as_str(), "reason": opt(&u.reason), "responsible": opt(&u.responsible), "due_date": due });
+            tx.record(
+                "requirement",
+                "system",
+                system_id,
+                (&system.fields.owner_unit_id, &system.owner_path),
+                was.as_ref(),
+                Some(&after),
+            )
             .await?;
-        sqlx::query("INSERT INTO requirement_status (id, system_id, catalogue, requirement_key, status, reason, responsible, due_date, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-            .bind(new_id())
-            .bind(system_id.to_string())
-            .bind(regime.catalogue.id.clone())
-            .bind(key.to_string())
-            .bind(status.as_str().to_string())
-            .bind(opt(&u.reason))
-            .bind(opt(&u.responsible))
-            .bind(due.clone())
-            .bind(now)
-            .run(&tx)
-            .await?;
-        let after = serde_json::json!({ "requirement": key, "status": status.as_str(), "reason": u.reason, "responsible": u.responsible, "due_date": due });
-        tx.record(
-            "requirement",
-            "system",
-            system_id,
-            (&system.fields.owner_unit_id, &system.owner_path),
-            None::<&()>,
-            Some(&after),
-        )
-        .await?;
+        }
         tx.commit().await
     }
 

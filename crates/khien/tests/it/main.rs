@@ -21,6 +21,7 @@ mod incidents;
 mod inputs;
 mod jobs;
 mod openapi;
+mod plan_sheet;
 mod processes;
 mod rights;
 mod rules;

@@ -144,6 +144,8 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
         ]),
         ("POST", "/systems/{id}/dossiers") => form(&[]),
         ("POST", "/systems/{id}/plan/{key}") => form(&[("status", "met")]),
+        ("POST", "/systems/{id}/plan-bulk") => form(&[("status", "met"), ("key", w.requirement_key.as_str())]),
+        ("POST", "/systems/{id}/plan-import") => Recipe::Upload(b"PK not a sheet".to_vec()),
         ("POST", "/systems/{id}/plan/{key}/evidence") => Recipe::Upload(b"evidence".to_vec()),
         ("POST", "/systems/{id}/go-live-exception") => {
             form(&[("reason", "Cho phép vận hành thử nghiệm trái phép")])

@@ -5,6 +5,7 @@
 
 mod api;
 pub(crate) mod pages;
+mod sheet;
 
 use crate::auth::Access;
 use crate::auth::roles::{AnyRole, ProvinceAdmin, SystemEditor};
@@ -16,6 +17,9 @@ pub(crate) fn page_routes() -> Routes {
     let sys = SystemEditor::NAMES;
     Routes::default()
         .get("/systems/{id}/plan", any, Tenancy::Unit, pages::page)
+        .get("/systems/{id}/plan.xlsx", any, Tenancy::Unit, sheet::export)
+        .post("/systems/{id}/plan-import", sys, Tenancy::Unit, sheet::import)
+        .post("/systems/{id}/plan-bulk", sys, Tenancy::Unit, pages::bulk)
         .post(
             "/systems/{id}/plan/{key}",
             sys,

@@ -25,6 +25,10 @@ struct PlanPage {
     blockers: Vec<&'static str>,
     statuses: [ReqStatus; 4],
     today: String,
+    /// Why an imported sheet was refused, row by row.
+    import_errors: Vec<String>,
+    /// After a sheet import or a bulk change: (requirements changed, rows unchanged).
+    done: Option<(usize, usize)>,
 }
 
 impl PlanPage {
@@ -41,6 +45,26 @@ impl PlanPage {
     fn expired(&self, expiry: &Option<String>) -> bool {
         expiry.as_deref().is_some_and(|e| e < self.today.as_str())
     }
+    /// Requirements marked met with no evidence on file (shown, and counted).
+    fn met_without_evidence(&self) -> usize {
+        self.plan.as_ref().map_or(0, |p| {
+            p.items.iter().filter(|i| i.status == ReqStatus::Met && i.evidence.is_empty()).count()
+        })
+    }
+    fn done_text(&self) -> String {
+        match self.done {
+            Some((n, u)) => self.c.t.f("plan.import_done", &[&n.to_string(), &u.to_string()]),
+            None => String::new(),
+        }
+    }
+}
+
+/// `?imported=N&unchanged=M` after a sheet import or a bulk change.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct DoneQuery {
+    imported: Option<usize>,
+    unchanged: Option<usize>,
 }
 
 pub async fn page(
@@ -48,8 +72,24 @@ pub async fn page(
     auth: Auth<AnyRole>,
     c: Chrome,
     Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<DoneQuery>,
 ) -> AppResult<Html<String>> {
-    render(&build(&state, &auth, c, &id).await?)
+    let mut page = build(&state, &auth, c, &id).await?;
+    page.done = q.imported.map(|n| (n, q.unchanged.unwrap_or(0)));
+    render(&page)
+}
+
+/// The plan page with a sheet import's refusals listed (422): nothing was stored.
+pub(crate) async fn import_refused<A: Access>(
+    state: &AppState,
+    auth: &Auth<A>,
+    c: Chrome,
+    id: &str,
+    errors: Vec<String>,
+) -> AppResult<Response> {
+    let mut page = build(state, auth, c, id).await?;
+    page.import_errors = errors;
+    render_refused(&page)
 }
 
 async fn build<A: Access>(state: &AppState, auth: &Auth<A>, c: Chrome, id: &str) -> AppResult<PlanPage> {
@@ -71,6 +111,8 @@ async fn build<A: Access>(state: &AppState, auth: &Auth<A>, c: Chrome, id: &str)
         blockers,
         statuses: ReqStatus::SETTABLE,
         today,
+        import_errors: vec![],
+        done: None,
     })
 }
 
@@ -101,6 +143,51 @@ pub async fn set_requirement(
     match auth.scoped(&state).set_requirement(&id, &key, &u).await {
         Ok(()) => Ok(Redirect::to(&format!("/systems/{id}/plan#req-{key}")).into_response()),
         Err(e) => refused_page(&state, &auth, c, &id, format!("req-{key}"), values, e).await,
+    }
+}
+
+/// One status (and optionally a reason, a responsible person, a due date) for the
+/// ticked requirements; what is left empty keeps each requirement's own value.
+pub async fn bulk(
+    State(state): State<AppState>,
+    auth: Auth<SystemEditor>,
+    c: Chrome,
+    Path(id): Path<String>,
+    body: String,
+) -> AppResult<Response> {
+    let values = form_pairs(&body);
+    let get = |name: &str| {
+        values.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string()).unwrap_or_default()
+    };
+    let keys: Vec<&str> = values.iter().filter(|(k, _)| k == "key").map(|(_, v)| v.as_str()).collect();
+    let scoped = auth.scoped(&state);
+    if keys.is_empty() {
+        let mut e = Invalid::default();
+        e.push("key", "plan.err_bulk_none", "");
+        return refused_page(&state, &auth, c, &id, "bulk".into(), values.clone(), e.into()).await;
+    }
+    let plan = scoped.plan(&id).await?.ok_or(crate::error::AppError::Conflict("plan.err_no_level"))?;
+    let or = |new: String, old: &Option<String>| if new.is_empty() { old.clone().unwrap_or_default() } else { new };
+    let mut updates = Vec::new();
+    for key in &keys {
+        // A key not of this plan is refused by the store (inside its transaction).
+        let item = plan.items.iter().find(|i| i.key == *key);
+        updates.push((
+            key.to_string(),
+            RequirementUpdate {
+                status: get("status"),
+                reason: or(get("reason"), &item.and_then(|i| i.reason.clone())),
+                responsible: or(get("responsible"), &item.and_then(|i| i.responsible.clone())),
+                due_date: or(
+                    get("due_date"),
+                    &item.and_then(|i| i.due_date.as_deref().map(khien_domain::time_fmt::display_date)),
+                ),
+            },
+        ));
+    }
+    match scoped.set_requirements(&id, &updates).await {
+        Ok(()) => Ok(Redirect::to(&format!("/systems/{id}/plan?imported={}", updates.len())).into_response()),
+        Err(e) => refused_page(&state, &auth, c, &id, "bulk".into(), values.clone(), e).await,
     }
 }
 
