@@ -309,8 +309,13 @@ try {
     assert.equal(await p.textContent("#hunt-events"), "2000");
     assert.ok(Number(await p.textContent("#hunt-detections")) > 100);
     assert.match(await p.textContent("#by-rule"), /invalid user/i);
+    const huntUrl = p.url();
     await p.check("input[name=conclusion][value=suspicious]");
     await Promise.all([p.waitForNavigation(), p.click("#save-conclusion")]);
+    // A suspicious hunt opens its incident, and the officer lands on it.
+    assert.match(p.url(), /\/incidents\//, "the incident the conclusion opened");
+    assert.match(await p.textContent("main"), /Săn tìm dò mật khẩu SSH/);
+    await p.goto(huntUrl);
     assert.match(await p.textContent("#conclusion"), /đáng ngờ/);
     await ctx.close();
   });
@@ -411,6 +416,104 @@ try {
     await page.goto(`${BASE}/hunts/new`);
     assert.match(await page.textContent("label:has(#library)"), /sigma_demo r2026-01-15 \(1 tệp quy tắc\)/, "the hunt form offers the enabled library rules");
     if (process.env.KHIEN_SCREENSHOTS) await page.screenshot({ path: join(process.env.KHIEN_SCREENSHOTS, "rules-hunt-form.png"), fullPage: true });
+    await ctx.close();
+  });
+
+  const signIn = async (user, viewport = { width: 1366, height: 900 }) => {
+    const ctx = await browser.newContext({ viewport, acceptDownloads: true });
+    const p = await ctx.newPage();
+    p.on("pageerror", (e) => consoleErrors.push(String(e)));
+    await p.goto(`${BASE}/login`);
+    await p.fill("#username", user);
+    await p.fill("#password", PASSWORD);
+    await Promise.all([p.waitForNavigation(), p.click("#login-submit")]);
+    return [ctx, p];
+  };
+
+  await run("every home page leads with what its user must do, and each group opens the list behind it", async () => {
+    const [ctx, p] = await signIn("canbo.stc");
+    const queue = await p.locator("#work-queue").boundingBox();
+    const kpis = await p.locator(".kpis").first().boundingBox();
+    assert.ok(queue && kpis && queue.y < kpis.y, "the queue comes first");
+    assert.match(await p.textContent("#work-queue"), /Hệ thống quá 6 tháng chưa săn tìm/);
+    await Promise.all([p.waitForNavigation(), p.click("#work-hunt_stale h3 a")]);
+    assert.match(p.url(), /\/systems\?hunt=stale/);
+    assert.equal(await p.inputValue("#f-hunt"), "stale", "the filter shows what was asked");
+    assert.ok(await p.locator("#systems tbody tr td.sec-hunt").count() > 0, "the list shows each system's last hunt");
+    if (process.env.KHIEN_SCREENSHOTS) await p.screenshot({ path: join(process.env.KHIEN_SCREENSHOTS, "systems-stale.png"), fullPage: true });
+    await ctx.close();
+    // The department: dossiers waiting for its step, late ones with days late.
+    const [actx, a] = await signIn("admin");
+    assert.match(await a.textContent("#work-dossiers_ready"), /trễ \d+ ngày/);
+    await Promise.all([a.waitForNavigation(), a.click("#kpi-without-level")]);
+    assert.match(a.url(), /level=none/);
+    if (process.env.KHIEN_SCREENSHOTS) { await a.goto(`${BASE}/`); await a.screenshot({ path: join(process.env.KHIEN_SCREENSHOTS, "home-admin.png"), fullPage: true }); }
+    await actx.close();
+    // On a phone the queue fits the screen.
+    const [pctx, ph] = await signIn("canbo.stc", { width: 390, height: 844 });
+    const box = await ph.locator("#work-queue").boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= 390, "no sideways scrolling");
+    if (process.env.KHIEN_SCREENSHOTS) await ph.screenshot({ path: join(process.env.KHIEN_SCREENSHOTS, "home-phone.png"), fullPage: true });
+    await pctx.close();
+  });
+
+  await run("the province view answers who is behind: filter, sort, export", async () => {
+    const [ctx, p] = await signIn("admin");
+    await p.goto(`${BASE}/levels`);
+    await p.selectOption("#f-kind", "commune");
+    await Promise.all([p.waitForNavigation(), p.click("#province-filters button[type=submit]")]);
+    await Promise.all([p.waitForNavigation(), p.click("#province-table thead a:has-text('% đã phê duyệt')")]);
+    const names = await p.locator("#province-table tbody tr:not(.total) td:first-child a").allTextContents();
+    assert.ok(names.length > 10 && names.every((n) => /^(Xã|Phường)/.test(n)), "communes only");
+    const shares = await p.locator("#province-table tbody tr:not(.total) td:nth-child(9)").allTextContents();
+    const nums = shares.filter((s) => s.endsWith("%")).map((s) => Number(s.replace("%", "")));
+    assert.deepEqual(nums, [...nums].sort((x, y) => x - y), "sorted by the approved share");
+    const [download] = await Promise.all([p.waitForEvent("download"), p.click("#province-export")]);
+    const file = join(work, "levels.xlsx");
+    await download.saveAs(file);
+    const rows = XLSX.utils.sheet_to_json(XLSX.readFile(file).Sheets[XLSX.readFile(file).SheetNames[0]], { header: 1 });
+    assert.equal(rows[0][0], "Đơn vị");
+    assert.equal(rows.length - 2, names.length, "the export has the rows shown, and the total");
+    assert.equal(rows[1][0], names[0], "in the same order");
+    await ctx.close();
+  });
+
+  await run("the audit trail reads as names and tables, hides sign-ins, and verifies its chain", async () => {
+    const [ctx, p] = await signIn("admin");
+    await p.goto(`${BASE}/audit`);
+    await p.check("#f-hide-sign-ins");
+    await Promise.all([p.waitForNavigation(), p.click("#audit-filters button[type=submit]")]);
+    const actions = await p.locator("#audit tbody tr td:nth-child(4)").allTextContents();
+    assert.ok(actions.length > 0 && !actions.includes("Đăng nhập"), "no sign-ins");
+    assert.ok(await p.locator("#audit a.object").count() > 0, "objects by name, linked");
+    await Promise.all([p.waitForNavigation(), p.click("#verify-button")]);
+    for (let i = 0; i < 60 && !/Toàn vẹn/.test(await p.textContent("#verification")); i++) {
+      await p.waitForTimeout(500);
+      await p.reload();
+    }
+    assert.match(await p.textContent("#verify-result"), /Toàn vẹn: đã kiểm tra [\d.]+ dòng/);
+    await ctx.close();
+  });
+
+  await run("a plan is changed in bulk and flags what is met without evidence", async () => {
+    const [ctx, p] = await signIn("canbo.stc");
+    await p.goto(`${BASE}/systems?level=none`);
+    await p.goto(`${BASE}/systems`);
+    const links = await p.locator("#systems tbody tr td:first-child a").evaluateAll((as) => as.map((a) => a.getAttribute("href")));
+    let opened = false;
+    for (const href of links) {
+      await p.goto(`${BASE}${href}/plan`);
+      if (await p.$("#bulk-form")) { opened = true; break; }
+    }
+    assert.ok(opened, "a system of the unit has a plan");
+    const boxes = p.locator("#plan-items input[name=key]");
+    await boxes.nth(0).check();
+    await boxes.nth(1).check();
+    await p.selectOption("#bulk-status", "met");
+    await Promise.all([p.waitForNavigation(), p.click("#bulk-submit")]);
+    assert.match(await p.textContent("#plan-done"), /Đã cập nhật 2 yêu cầu/);
+    assert.match(await p.textContent("#met-without-evidence"), /chưa có minh chứng/);
+    if (process.env.KHIEN_SCREENSHOTS) await p.screenshot({ path: join(process.env.KHIEN_SCREENSHOTS, "plan-bulk.png"), fullPage: true });
     await ctx.close();
   });
 
