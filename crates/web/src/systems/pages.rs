@@ -76,7 +76,7 @@ impl ListPage {
         if self.page.total_capped {
             self.c.t.f("systems.count_more", &[&crate::view::thousands(self.page.total)])
         } else {
-            self.c.t.f("systems.count", &[&self.page.total.to_string()])
+            self.c.t.f("systems.count", &[&crate::view::thousands(self.page.total)])
         }
     }
     /// The next page: by cursor when the list has one (keyset), else by number.
