@@ -36,7 +36,8 @@ pub struct DocHeader {
 /// The signature block (right) and the recipients list (left) at the end of a document.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Signature {
-    /// Signing authority line, if any ("KT. GIÁM ĐỐC", "TM. ỦY BAN NHÂN DÂN").
+    /// Signing authority lines, if any, one per line ("KT. GIÁM ĐỐC", "TM. ỦY BAN
+    /// NHÂN DÂN\nKT. CHỦ TỊCH"); see [`Signature::for_signer`].
     pub authority: Option<String>,
     /// Title of the signer ("PHÓ GIÁM ĐỐC"). Printed in bold upper case.
     pub title: String,
@@ -44,6 +45,38 @@ pub struct Signature {
     pub name: String,
     /// "Nơi nhận" lines ("Như trên;", "Lưu: VT, PA05.").
     pub recipients: Vec<String>,
+}
+
+impl Signature {
+    /// The signature block the signer's position calls for (Decree 30/2020/NĐ-CP Art 13
+    /// and Appendix I): a deputy signs on behalf of the head ("KT. GIÁM ĐỐC" above
+    /// "PHÓ GIÁM ĐỐC"), an acting head as "Q. GIÁM ĐỐC", and for a collegial body (an
+    /// Ủy ban nhân dân) "TM. ỦY BAN NHÂN DÂN" comes first. `collegial` names the body
+    /// without its place ("Ủy ban nhân dân").
+    pub fn for_signer(title: &str, name: &str, collegial: Option<&str>, recipients: Vec<String>) -> Signature {
+        let title = title.trim();
+        let mut words = title.splitn(2, char::is_whitespace);
+        let (first, rest) = (words.next().unwrap_or(""), words.next().unwrap_or("").trim());
+        let first = first.to_lowercase();
+        let mut authority = Vec::new();
+        if let Some(body) = collegial {
+            authority.push(format!("TM. {body}"));
+        }
+        let title = match first.as_str() {
+            "phó" if !rest.is_empty() => {
+                authority.push(format!("KT. {rest}"));
+                title.to_string()
+            }
+            "quyền" if !rest.is_empty() => format!("Q. {rest}"),
+            _ => title.to_string(),
+        };
+        Signature {
+            authority: (!authority.is_empty()).then(|| authority.join("\n")),
+            title,
+            name: name.trim().to_string(),
+            recipients,
+        }
+    }
 }
 
 pub(crate) const FONT: &str = "Times New Roman";
@@ -225,6 +258,25 @@ pub(crate) fn letterhead(h: &DocHeader, o: Orientation) -> Table {
     .width(total, WidthType::Dxa)
 }
 
+#[cfg(test)]
+mod signer_tests {
+    use super::Signature;
+
+    #[test]
+    fn the_block_follows_the_signers_position() {
+        let s = Signature::for_signer("Phó Giám đốc", "Nguyễn Văn A", None, vec![]);
+        assert_eq!((s.authority.as_deref(), s.title.as_str()), (Some("KT. Giám đốc"), "Phó Giám đốc"));
+        let s = Signature::for_signer("Giám đốc", "B", None, vec![]);
+        assert_eq!((s.authority, s.title.as_str()), (None, "Giám đốc"));
+        let s = Signature::for_signer("Quyền Giám đốc", "C", None, vec![]);
+        assert_eq!((s.authority, s.title.as_str()), (None, "Q. Giám đốc"));
+        let s = Signature::for_signer("Phó Chủ tịch", "D", Some("Ủy ban nhân dân"), vec![]);
+        assert_eq!(s.authority.as_deref(), Some("TM. Ủy ban nhân dân\nKT. Chủ tịch"));
+        let s = Signature::for_signer("Chủ tịch", "E", Some("Ủy ban nhân dân"), vec![]);
+        assert_eq!(s.authority.as_deref(), Some("TM. Ủy ban nhân dân"));
+    }
+}
+
 fn spaced(p: Paragraph) -> Paragraph {
     p.line_spacing(LineSpacing::new().before(120).after(0).line(240))
 }
@@ -364,7 +416,8 @@ pub(crate) fn signature(s: &Signature, o: Orientation) -> Table {
         left = left.add_paragraph(line(&format!("- {r}"), 22, AlignmentType::Left));
     }
     let mut right = plain_cell(right_w);
-    if let Some(a) = s.authority.as_deref().filter(|a| !a.trim().is_empty()) {
+    // One line per level of authority ("TM. ỦY BAN NHÂN DÂN", then "KT. CHỦ TỊCH").
+    for a in s.authority.iter().flat_map(|a| a.lines()).filter(|a| !a.trim().is_empty()) {
         right = right.add_paragraph(bold_line(&a.to_uppercase(), BODY, c));
     }
     right = right.add_paragraph(bold_line(&s.title.to_uppercase(), BODY, c));

@@ -487,3 +487,24 @@ impl Scoped<'_> {
         Ok((total, items))
     }
 }
+
+impl Scoped<'_> {
+    /// For each system in scope with open plan requirements (not started or partly met)
+    /// that carry a due date, the latest of those dates: when the plan is expected to be
+    /// fully implemented (Form 08 column 11).
+    pub async fn latest_plan_due_dates(&self) -> Result<HashMap<String, time::Date>> {
+        let mut sql = crate::sql::Sql::new(
+            "SELECT rs.system_id AS system_id, MAX(rs.due_date) AS due FROM requirement_status rs JOIN systems s ON s.id = rs.system_id JOIN units ou ON ou.id = s.owner_unit_id JOIN units opu ON opu.id = s.operator_unit_id WHERE rs.due_date IS NOT NULL AND rs.due_date <> '' AND rs.status IN ('not_started', 'partly')",
+        );
+        self.restrict(&mut sql, &["ou.path", "opu.path"]);
+        sql.push(" GROUP BY rs.system_id");
+        let mut out = HashMap::new();
+        for r in sql.query().all(self).await? {
+            let due: Option<String> = r.try_get("due")?;
+            if let Some(d) = due.as_deref().and_then(khien_domain::time_fmt::parse_iso_date) {
+                out.insert(r.try_get("system_id")?, d);
+            }
+        }
+        Ok(out)
+    }
+}

@@ -173,12 +173,22 @@ fn level(out: &mut Vec<Block>, l: &LevelProposal) {
             .into(),
     );
     out.push(field("Văn bản áp dụng", &l.regime).into());
-    if l.criteria.is_empty() || l.provisional {
+    // Two different facts, said apart: no criterion met (the level is the rule's
+    // floor), or criteria met but the level not yet approved.
+    if l.criteria.is_empty() {
         out.push(
             body(
                 "Hệ thống chưa đáp ứng tiêu chí xác định cấp độ nào; cấp độ nêu trên là \
                  đề xuất tạm thời theo nguyên tắc xác định cấp độ và cần được rà soát \
                  khi thẩm định.",
+            )
+            .into(),
+        );
+    } else if l.provisional {
+        out.push(
+            body(
+                "Cấp độ nêu trên là cấp độ đề xuất theo các tiêu chí hệ thống đáp ứng dưới \
+                 đây, chờ thẩm định và phê duyệt.",
             )
             .into(),
         );

@@ -703,3 +703,11 @@ pub async fn complete_dossier(store: &Store, system: &str) -> String {
 pub fn worker() -> khien::jobs::WorkerConfig {
     khien::jobs::WorkerConfig::new(std::time::Duration::from_secs(60))
 }
+
+/// The text of one entry of a ZIP container (DOCX, XLSX).
+pub fn zip_text(bytes: &[u8], entry: &str) -> String {
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut s = String::new();
+    std::io::Read::read_to_string(&mut z.by_name(entry).unwrap(), &mut s).unwrap();
+    s
+}

@@ -13,6 +13,7 @@ mod backup;
 mod blobs;
 mod concurrency;
 mod database_tls;
+mod documents;
 mod duties;
 mod forms;
 mod harness;

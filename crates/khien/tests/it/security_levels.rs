@@ -4,15 +4,8 @@
 
 use khien_domain::Role;
 
-use crate::harness::{Client, blob, dossier_for, stores, world};
+use crate::harness::{Client, blob, dossier_for, stores, world, zip_text};
 
-
-fn zip_text(bytes: &[u8], entry: &str) -> String {
-    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-    let mut s = String::new();
-    std::io::Read::read_to_string(&mut z.by_name(entry).unwrap(), &mut s).unwrap();
-    s
-}
 
 #[tokio::test]
 async fn a_level_3_dossier_goes_from_draft_to_approved_with_the_right_roles() {

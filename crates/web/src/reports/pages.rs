@@ -80,6 +80,41 @@ fn err(e: khien_docs::DocError) -> AppError {
     AppError::Internal(format!("document: {e}"))
 }
 
+/// The letterhead of a document `unit` issues (Decree 30/2020 Appendix I): its direct
+/// governing body above it, when it has one.
+async fn letterhead(state: &AppState, unit: &Unit, place: String, date: Date, number: Option<String>) -> AppResult<DocHeader> {
+    let parent = match &unit.parent_id {
+        Some(p) => Some(state.store.as_system().unit(p).await?.fields.name),
+        None => None,
+    };
+    Ok(DocHeader {
+        parent_body: parent,
+        issuer: unit.fields.name.clone(),
+        number,
+        place,
+        date,
+    })
+}
+
+/// "Số:     /BC-<unit code>": the number is given at issuance by the records office,
+/// the symbol is the kind of document and the issuer's abbreviation.
+fn report_number(unit: &Unit) -> Option<String> {
+    Some(format!("       /BC-{}", unit.fields.code.to_uppercase()))
+}
+
+/// Who signs for `unit`, as its leader's position requires; a People's Committee is a
+/// collegial body ("TM. Ủy ban nhân dân").
+fn signer(unit: &Unit, recipients: Vec<String>) -> Signature {
+    use khien_domain::units::UnitKind;
+    let collegial = matches!(unit.fields.kind, UnitKind::Province | UnitKind::Commune).then_some("Ủy ban nhân dân");
+    Signature::for_signer(
+        unit.fields.leader_title.as_deref().unwrap_or(""),
+        unit.fields.leader_name.as_deref().unwrap_or(""),
+        collegial,
+        recipients,
+    )
+}
+
 fn today(state: &AppState) -> Date {
     state
         .store
@@ -111,14 +146,10 @@ pub async fn dossier_overview(
     let regime =
         khien_levels::load_regime(&d.regime).map_err(|e| AppError::Internal(e.to_string()))?;
     let f = &s.fields;
+    let header = letterhead(&state, &owner, place(state.store.root_unit().await?.as_ref()), today(&state), None).await?;
+    let appraiser = party(&a.appraiser);
     let doc = DossierOverview {
-        header: DocHeader {
-            parent_body: None,
-            issuer: owner.fields.name.clone(),
-            number: None,
-            place: place(state.store.root_unit().await?.as_ref()),
-            date: today(&state),
-        },
+        header,
         owner: organisation(&owner),
         operator: organisation(&operator),
         system: SystemProfile {
@@ -190,12 +221,7 @@ pub async fn dossier_overview(
             partly: u32::try_from(p.partly).unwrap_or(0),
             not_started: u32::try_from(p.not_started).unwrap_or(0),
         },
-        signature: Signature {
-            authority: None,
-            title: owner.fields.leader_title.clone().unwrap_or_default(),
-            name: owner.fields.leader_name.clone().unwrap_or_default(),
-            recipients: vec![],
-        },
+        signature: signer(&owner, vec![format!("{appraiser} (thẩm định);"), "Lưu: VT.".into()]),
     };
     generated(
         move || overview_docx(&doc),
@@ -224,12 +250,37 @@ async fn annual(
     } else {
         today.year()
     };
-    // A unit's report covers its subtree; without a unit, the caller's whole scope.
-    let unit = if q.unit_id.is_empty() {
+    // A unit's report covers its subtree; without a unit, the caller's whole scope —
+    // the province's for the department, the caller's own unit otherwise (a unit's
+    // report is headed as the unit's, never as the province's).
+    let unit_id = if q.unit_id.is_empty() && auth.principal.scope() != khien_domain::Scope::Province {
+        auth.principal.unit_id.clone()
+    } else {
+        q.unit_id.clone()
+    };
+    let unit = if unit_id.is_empty() {
         None
     } else {
-        Some(scoped.unit(&q.unit_id).await?)
+        Some(scoped.unit(&unit_id).await?)
     };
+    // Column (9): the province's target for approving every level; column (11): the
+    // latest due date the plan's open requirements carry, else the province's plan target.
+    let target = |key: &str| {
+        let key = key.to_string();
+        async move {
+            Ok::<_, AppError>(
+                state
+                    .store
+                    .setting(&key)
+                    .await?
+                    .as_deref()
+                    .and_then(khien_domain::time_fmt::parse_iso_date),
+            )
+        }
+    };
+    let approval_target = target(crate::levels::province::TARGET_APPROVAL).await?;
+    let plan_target = target(crate::levels::province::TARGET_PLAN).await?;
+    let plan_due = scoped.latest_plan_due_dates().await?;
     let root = state.store.root_unit().await?;
     let overview: std::collections::HashMap<String, _> = scoped
         .security_overview(today, &state.config.calendar)
@@ -249,7 +300,7 @@ async fn annual(
     let systems = scoped
         .systems(
             &khien_store::systems::SystemFilter {
-                unit_id: q.unit_id.clone(),
+                unit_id: unit_id.clone(),
                 ..Default::default()
             },
             None,
@@ -310,24 +361,46 @@ async fn annual(
             }),
             security_regulation: current
                 .and_then(|d| decision(&d.regulation_no, &d.regulation_date, &owner)),
-            expected_approval: None,
+            expected_approval: (status != ApprovalStatus::Approved).then_some(approval_target).flatten(),
             plan_status: match sec.plan {
                 "full" => PlanStatus::Fully,
                 "partial" => PlanStatus::Partly,
                 _ => PlanStatus::NotImplemented,
             },
-            expected_full_implementation: None,
+            expected_full_implementation: (sec.plan != "full")
+                .then(|| plan_due.get(&s.id).copied().or(plan_target))
+                .flatten(),
             inspection: Inspection {
                 before_go_live: false,
                 periodic: false,
             },
         });
     }
-    let issuer = unit
-        .as_ref()
-        .or(root.as_ref())
-        .map(|u| u.fields.name.clone())
-        .unwrap_or_default();
+    // The unit's report goes to the department; the province's to the national
+    // authority (Circular 12/2022 Art 14; Decree 331 Art 35).
+    let issuing = unit.as_ref().or(root.as_ref());
+    let (header, signature) = match issuing {
+        Some(u) => {
+            let vi = crate::i18n::T { lang: crate::i18n::Lang::Vi };
+            let party = |r: &str| crate::levels::pages::party_name(&state.config.authority_names, &vi, r);
+            let to = if unit.is_some() { party("specialised_unit") } else { party("ministry_ict") };
+            let recipients = vec![format!("{to};"), "Lưu: VT.".into()];
+            (
+                letterhead(state, u, place(root.as_ref()), today, report_number(u)).await?,
+                signer(u, recipients),
+            )
+        }
+        None => (
+            DocHeader {
+                parent_body: None,
+                issuer: String::new(),
+                number: None,
+                place: place(root.as_ref()),
+                date: today,
+            },
+            Signature::default(),
+        ),
+    };
     let scope = match &unit {
         Some(u) => ReportScope::Unit {
             name: u.fields.name.clone(),
@@ -341,25 +414,14 @@ async fn annual(
     let last = Date::from_calendar_date(year, time::Month::December, 31)
         .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(AnnualReport {
-        header: DocHeader {
-            parent_body: None,
-            issuer,
-            number: None,
-            place: place(root.as_ref()),
-            date: today,
-        },
+        header,
         scope,
         year,
         period_from: first,
         period_to: last.min(today),
         systems: rows,
-        expected_all_approved: None,
-        signature: Signature {
-            authority: None,
-            title: String::new(),
-            name: String::new(),
-            recipients: vec![],
-        },
+        expected_all_approved: approval_target,
+        signature,
     })
 }
 
