@@ -186,6 +186,12 @@ pub fn obligation_rules(
     Ok((rules, province))
 }
 
+/// The incident reporting clocks the web pages count with (`incident_clocks_file`,
+/// else the shipped ones): the same rules as `khien incident deadlines`.
+pub fn clock_rules(file: &FileConfig) -> anyhow::Result<khien_duties::ClockRules> {
+    Ok(khien_duties::load_clock_rules(file.incident_clocks_file.as_deref())?)
+}
+
 /// The regulation data a deployment may override: (calendar, authority names).
 pub fn regulation_data(
     file: &FileConfig,

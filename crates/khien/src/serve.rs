@@ -61,6 +61,7 @@ pub async fn serve(env: Env, args: ServeArgs) -> anyhow::Result<()> {
     let config = WebConfig {
         obligation_rules: Some(Arc::new(obligation_rules)),
         obligations_province,
+        clock_rules: Some(Arc::new(crate::config::clock_rules(file)?)),
         calendar: Arc::new(calendar),
         authority_names: Arc::new(authority_names),
         secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
