@@ -20,6 +20,7 @@ mod dossiers;
 mod hunts;
 mod incidents;
 mod levels;
+pub mod notifications;
 mod obligations;
 mod plans;
 mod public;
@@ -153,6 +154,7 @@ pub fn routes() -> routes::Routes {
         rules::page_routes(),
         audit::page_routes(),
         work::page_routes(),
+        notifications::page_routes(),
         api::routes(),
     ]
     .into_iter()
