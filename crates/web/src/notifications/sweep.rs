@@ -170,7 +170,9 @@ pub async fn sweep(store: &Store, cfg: &SweepConfig) -> Result<SweepReport, khie
                             p,
                             "obligation",
                             l.subject_key(&u.unit_id),
-                            iso_date(l.due),
+                            // A duty never done is due "today" every day: one
+                            // reminder, not one a day.
+                            if l.status == "never" { "never".to_string() } else { iso_date(l.due) },
                             stage,
                             Some((u.unit_id.clone(), u.path.clone())),
                             title.clone(),
