@@ -182,26 +182,6 @@ pub fn owed_kinds(list: &[ReportDue]) -> Vec<&str> {
     list.iter().map(|d| d.kind.as_str()).collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::i18n::Lang;
-    use time::macros::datetime;
-
-    #[test]
-    fn the_countdown_reads_as_people_say_it() {
-        let t = T { lang: Lang::Vi };
-        let due = datetime!(2026-08-15 10:00 +7);
-        assert_eq!(Countdown::at(due, datetime!(2026-08-15 04:48 +7)).text(&t), "còn 5 giờ 12 phút");
-        assert_eq!(Countdown::at(due, datetime!(2026-08-13 07:00 +7)).text(&t), "còn 2 ngày 3 giờ");
-        let late = Countdown::at(due, datetime!(2026-08-17 11:30 +7));
-        assert_eq!(late.text(&t), "quá hạn 2 ngày");
-        assert_eq!(late.days_late(), 3);
-        assert_eq!(Countdown::at(due, datetime!(2026-08-15 10:40 +7)).text(&t), "quá hạn 40 phút");
-        assert_eq!(Countdown::at(due, due).days_late(), 0);
-    }
-}
-
 /// How far ahead an unsent report counts as due soon (the queue; the reminders warn
 /// 7 days and 1 day ahead).
 pub const DUE_SOON: time::Duration = time::Duration::days(7);
@@ -241,4 +221,24 @@ pub fn pressing_reports(
         .collect();
     out.sort_by_key(|(_, at)| *at);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+    use time::macros::datetime;
+
+    #[test]
+    fn the_countdown_reads_as_people_say_it() {
+        let t = T { lang: Lang::Vi };
+        let due = datetime!(2026-08-15 10:00 +7);
+        assert_eq!(Countdown::at(due, datetime!(2026-08-15 04:48 +7)).text(&t), "còn 5 giờ 12 phút");
+        assert_eq!(Countdown::at(due, datetime!(2026-08-13 07:00 +7)).text(&t), "còn 2 ngày 3 giờ");
+        let late = Countdown::at(due, datetime!(2026-08-17 11:30 +7));
+        assert_eq!(late.text(&t), "quá hạn 2 ngày");
+        assert_eq!(late.days_late(), 3);
+        assert_eq!(Countdown::at(due, datetime!(2026-08-15 10:40 +7)).text(&t), "quá hạn 40 phút");
+        assert_eq!(Countdown::at(due, due).days_late(), 0);
+    }
 }
