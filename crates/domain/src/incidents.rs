@@ -933,3 +933,90 @@ mod tests {
         assert_eq!(no_way_back.validate(now).unwrap_err().errors[0].key, "report.err_contact");
     }
 }
+
+// ---------------------------------------------------------------------------------
+// A report the incident owed, recorded as sent.
+
+/// What the "report sent" form sends, as typed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default)]
+pub struct ReportSentInput {
+    /// The report's kind, one of those the incident owes.
+    pub kind: String,
+    /// `dd/mm/yyyy HH:MM` (Vietnam time); empty: now.
+    pub sent_at: String,
+    /// The dispatch's number or the message's reference (optional).
+    pub reference: String,
+    /// To whom it went.
+    pub recipient: String,
+}
+
+/// A checked [`ReportSentInput`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportSent {
+    pub kind: String,
+    pub sent_at: OffsetDateTime,
+    pub reference: String,
+    pub recipient: String,
+}
+
+impl ReportSentInput {
+    /// Checks the form against the kinds the incident owes (`owed`) and its detection:
+    /// a report is sent after the incident was detected and not in the future.
+    pub fn validate(&self, now: OffsetDateTime, detected_at: OffsetDateTime, owed: &[&str]) -> Result<ReportSent, Invalid> {
+        let mut e = Invalid::default();
+        let kind = self.kind.trim();
+        if !owed.contains(&kind) {
+            e.push("report_kind", "incident.err_report_kind", "");
+        }
+        let sent_at = if self.sent_at.trim().is_empty() {
+            Some(to_minute(now))
+        } else {
+            past_minute(&mut e, "sent_at", &self.sent_at, now, true)
+        };
+        if let Some(t) = sent_at
+            && t < to_minute(detected_at)
+        {
+            e.push("sent_at", "incident.err_sent_before_detection", local_minute_text(detected_at));
+        }
+        let recipient = crate::error::required_text(&mut e, "recipient", &self.recipient, 300);
+        let reference = crate::error::optional_text(&mut e, "reference", &self.reference, 200).unwrap_or_default();
+        match (sent_at, e.is_empty()) {
+            (Some(sent_at), true) => Ok(ReportSent {
+                kind: kind.to_string(),
+                sent_at,
+                reference,
+                recipient,
+            }),
+            _ => Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod report_sent_tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn a_sent_report_names_an_owed_kind_a_recipient_and_a_time_after_detection() {
+        let now = datetime!(2026-08-14 10:00 +7);
+        let detected = datetime!(2026-08-14 08:00 +7);
+        let ok = ReportSentInput {
+            kind: "notification".into(),
+            sent_at: "14/08/2026 09:30".into(),
+            reference: "12/BC-STTTT".into(),
+            recipient: "Cục An toàn thông tin".into(),
+        };
+        let sent = ok.validate(now, detected, &["notification"]).unwrap();
+        assert_eq!(sent.sent_at, datetime!(2026-08-14 09:30 +7));
+        let keys = |i: ReportSentInput| i.validate(now, detected, &["notification"]).unwrap_err().errors.iter().map(|e| (e.field, e.key)).collect::<Vec<_>>();
+        assert_eq!(keys(ReportSentInput { kind: "closure_report".into(), ..ok.clone() }), vec![("report_kind", "incident.err_report_kind")]);
+        assert_eq!(keys(ReportSentInput { sent_at: "14/08/2026 07:59".into(), ..ok.clone() }), vec![("sent_at", "incident.err_sent_before_detection")]);
+        assert_eq!(keys(ReportSentInput { sent_at: "14/08/2026 10:01".into(), ..ok.clone() }), vec![("sent_at", "incident.err_future")]);
+        assert_eq!(keys(ReportSentInput { recipient: " ".into(), ..ok.clone() }), vec![("recipient", "err.required")]);
+        // Empty: now.
+        let at_now = ReportSentInput { sent_at: String::new(), ..ok }.validate(now, detected, &["notification"]).unwrap();
+        assert_eq!(at_now.sent_at, now);
+    }
+}

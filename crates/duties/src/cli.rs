@@ -47,7 +47,9 @@ pub struct Overrides {
     pub obligation_rules_dir: Option<PathBuf>,
 }
 
-fn clock_rules(file: Option<&Path>) -> Result<ClockRules, DutyError> {
+/// Load the incident clocks: `file` if given (`incident_clocks_file`), else the shipped
+/// ones — what `khien incident deadlines` and the incident pages count with.
+pub fn load_clock_rules(file: Option<&Path>) -> Result<ClockRules, DutyError> {
     match file {
         None => ClockRules::embedded().cloned(),
         Some(p) => ClockRules::from_toml(&read_input(p)?, &p.display().to_string()),
@@ -66,7 +68,7 @@ pub fn load_rules(dir: Option<&Path>, calendar: Calendar) -> Result<Rules, DutyE
 
 fn incident(cmd: IncidentCommand, o: &Overrides) -> Result<String, DutyError> {
     let IncidentCommand::Deadlines { file } = cmd;
-    let rules = clock_rules(o.incident_clocks_file.as_deref())?;
+    let rules = load_clock_rules(o.incident_clocks_file.as_deref())?;
     let facts = IncidentFacts::from_json(&read_input(&file)?)?;
     let dues = incident_deadlines_with(&facts, &rules, &o.calendar)?;
     for d in dues.iter().filter(|d| d.provisional) {

@@ -19,7 +19,7 @@ pub mod rules;
 pub mod text;
 
 pub use cli::{
-    IncidentCommand, ObligationsCommand, Overrides, load_rules, run_incident, run_obligations,
+    IncidentCommand, ObligationsCommand, Overrides, load_clock_rules, load_rules, run_incident, run_obligations,
 };
 pub use error::DutyError;
 pub use incident_clocks::{

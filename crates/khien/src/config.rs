@@ -73,6 +73,17 @@ pub struct FileConfig {
     pub s3_secret_access_key: Option<String>,
     /// Plain `http://` endpoints are refused unless this is true.
     pub s3_allow_http: Option<bool>,
+    /// The SMTP relay reminders are e-mailed through (none: reminders stay in the app,
+    /// their e-mails wait in the outbox). Port 25 by default (587 with STARTTLS).
+    pub smtp_host: Option<String>,
+    pub smtp_port: Option<u16>,
+    /// The sender address.
+    pub smtp_from: Option<String>,
+    /// Upgrade with STARTTLS, verifying the relay's certificate (default true).
+    pub smtp_starttls: Option<bool>,
+    /// The address people open Khiên at (`https://khien.example.gov.vn`): the links in
+    /// e-mails start with it.
+    pub public_url: Option<String>,
 }
 
 impl FileConfig {
@@ -184,6 +195,45 @@ pub fn obligation_rules(
     // Checked at start: a misspelt province must not leave every page failing.
     rules.effective(&province)?;
     Ok((rules, province))
+}
+
+/// The incident reporting clocks the web pages count with (`incident_clocks_file`,
+/// else the shipped ones): the same rules as `khien incident deadlines`.
+pub fn clock_rules(file: &FileConfig) -> anyhow::Result<khien_duties::ClockRules> {
+    Ok(khien_duties::load_clock_rules(file.incident_clocks_file.as_deref())?)
+}
+
+/// The SMTP relay, if `smtp_host` is set (then `smtp_from` is required).
+pub fn smtp(file: &FileConfig) -> anyhow::Result<Option<khien::mail::SmtpConfig>> {
+    let Some(host) = file.smtp_host.clone().filter(|h| !h.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let from = file
+        .smtp_from
+        .clone()
+        .filter(|f| f.contains('@'))
+        .ok_or_else(|| anyhow::anyhow!("smtp_host is set: smtp_from must be the sender's address"))?;
+    let starttls = file.smtp_starttls.unwrap_or(true);
+    Ok(Some(khien::mail::SmtpConfig {
+        host,
+        port: file.smtp_port.unwrap_or(if starttls { 587 } else { 25 }),
+        from,
+        starttls,
+        timeout: std::time::Duration::from_secs(30),
+    }))
+}
+
+/// The job worker as settings make it: the lease, the reminder sweep's rules (the
+/// same as the web pages'), the SMTP relay, and the daily schedule.
+pub fn worker(file: &FileConfig, web: &khien_web::WebConfig) -> anyhow::Result<khien::jobs::WorkerConfig> {
+    let mut w = khien::jobs::WorkerConfig::new(file.job_lease());
+    w.sweep = khien_web::notifications::sweep::SweepConfig::from_web(web).map(|mut s| {
+        s.base_url = file.public_url.clone();
+        std::sync::Arc::new(s)
+    });
+    w.smtp = smtp(file)?.map(std::sync::Arc::new);
+    w.schedule = true;
+    Ok(w)
 }
 
 /// The regulation data a deployment may override: (calendar, authority names).

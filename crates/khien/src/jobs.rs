@@ -42,6 +42,14 @@ pub struct WorkerConfig {
     pub lease: LeasePolicy,
     /// How often an idle worker looks for work.
     pub poll: Duration,
+    /// What the reminder sweep counts with (`None`: the rules failed to load, and a
+    /// sweep job fails saying so).
+    pub sweep: Option<Arc<khien_web::notifications::sweep::SweepConfig>>,
+    /// The SMTP relay reminders are e-mailed through (`None`: in the app only; the
+    /// outbox keeps the e-mails until a relay is configured).
+    pub smtp: Option<Arc<crate::mail::SmtpConfig>>,
+    /// Schedule the daily reminder sweep (the embedded worker of `serve` and `worker`).
+    pub schedule: bool,
 }
 
 impl WorkerConfig {
@@ -56,6 +64,56 @@ impl WorkerConfig {
             id: format!("{host}:{}:{suffix}", std::process::id()),
             lease: LeasePolicy { lease },
             poll: Duration::from_secs(2),
+            sweep: khien_web::notifications::sweep::SweepConfig::from_web(&khien_web::WebConfig::default()).map(Arc::new),
+            smtp: None,
+            schedule: false,
+        }
+    }
+}
+
+/// How often an idle worker retries the outbox.
+const OUTBOX_EVERY: Duration = Duration::from_secs(60);
+
+/// Puts today's reminder sweep in the queue unless some process did (one a Vietnam
+/// day, by the key of `job_schedule`). Returns the new job's id.
+pub async fn schedule_sweep(store: &Store) -> anyhow::Result<Option<String>> {
+    let key = khien_web::notifications::sweep::sweep_key(store.now());
+    let day = key.rsplit(':').next().unwrap_or_default().to_string();
+    let job = khien_store::jobs::NewJob {
+        kind: khien_store::reminders::SWEEP_JOB_KIND,
+        subject_id: &day,
+        unit_id: None,
+        payload: serde_json::json!({ "day": day }),
+        max_attempts: 3,
+    };
+    Ok(store.schedule_once(&key, &job).await?)
+}
+
+/// The periodic chores of an idle worker: today's sweep scheduled (once a day per
+/// process, once a day in all by the key), the outbox retried every minute.
+struct Chores {
+    scheduled_for: Option<String>,
+    outbox_at: Option<std::time::Instant>,
+}
+
+impl Chores {
+    async fn run(&mut self, store: &Store, config: &WorkerConfig) {
+        if config.schedule {
+            let key = khien_web::notifications::sweep::sweep_key(store.now());
+            if self.scheduled_for.as_deref() != Some(key.as_str()) {
+                match schedule_sweep(store).await {
+                    Ok(_) => self.scheduled_for = Some(key),
+                    Err(e) => tracing::warn!(error = %e, "cannot schedule the reminder sweep"),
+                }
+            }
+        }
+        if let Some(smtp) = &config.smtp
+            && self.outbox_at.is_none_or(|t| t.elapsed() >= OUTBOX_EVERY)
+        {
+            self.outbox_at = Some(std::time::Instant::now());
+            if let Err(e) = crate::mail::drain_outbox(store, smtp).await {
+                tracing::warn!(error = %e, "cannot send the outbox");
+            }
         }
     }
 }
@@ -64,10 +122,12 @@ impl WorkerConfig {
 /// these, in any number of processes, share one database.
 pub async fn worker(store: Store, config: WorkerConfig, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     tracing::info!(worker = %config.id, "job worker started");
+    let mut chores = Chores { scheduled_for: None, outbox_at: None };
     loop {
         if *shutdown.borrow() {
             return;
         }
+        chores.run(&store, &config).await;
         let idle = match store.claim_job(&config.id, config.lease).await {
             Ok(Some(lease)) => {
                 run_job(&store, &config, lease, &mut shutdown).await;
@@ -116,7 +176,7 @@ async fn run_job(
     shutdown: &mut tokio::sync::watch::Receiver<bool>,
 ) {
     let progress = Arc::new(AtomicU64::new(0));
-    let work = run_kind(store, &lease, progress.clone());
+    let work = run_kind(store, config, &lease, progress.clone());
     tokio::pin!(work);
     let beat = (config.lease.lease / 4).max(Duration::from_millis(200));
     let ended = loop {
@@ -162,9 +222,10 @@ async fn run_job(
 }
 
 /// What each kind of job does.
-async fn run_kind(store: &Store, lease: &Lease, progress: Arc<AtomicU64>) -> anyhow::Result<()> {
+async fn run_kind(store: &Store, config: &WorkerConfig, lease: &Lease, progress: Arc<AtomicU64>) -> anyhow::Result<()> {
     match lease.kind.as_str() {
         khien_store::hunts::JOB_KIND => run_hunt(store, lease, progress).await,
+        khien_store::reminders::SWEEP_JOB_KIND => run_sweep(store, config, lease).await,
         khien_store::audit::VERIFY_JOB_KIND => {
             let _ = progress;
             store.run_audit_verification(lease).await?;
@@ -172,6 +233,25 @@ async fn run_kind(store: &Store, lease: &Lease, progress: Arc<AtomicU64>) -> any
         }
         other => anyhow::bail!("this Khiên does not know jobs of kind {other:?}"),
     }
+}
+
+/// The reminder sweep, then the outbox (each step idempotent: a sweep that runs
+/// twice, or whose worker died half-way, creates and sends nothing twice).
+async fn run_sweep(store: &Store, config: &WorkerConfig, lease: &Lease) -> anyhow::Result<()> {
+    let sweep = config
+        .sweep
+        .as_deref()
+        .ok_or_else(|| anyhow::anyhow!("the obligation or incident clock rules did not load"))?;
+    let report = khien_web::notifications::sweep::sweep(store, sweep).await?;
+    let delivery = match &config.smtp {
+        Some(smtp) => Some(crate::mail::drain_outbox(store, smtp).await?),
+        None => None,
+    };
+    tracing::info!(reminders = report.reminders_created, "reminder sweep done");
+    store
+        .finish_job(lease, &serde_json::json!({ "sweep": report, "mail": delivery }))
+        .await?;
+    Ok(())
 }
 
 /// Writes each stored file under `dir/<kind>/` with its original (sanitised) name.

@@ -61,6 +61,7 @@ pub async fn serve(env: Env, args: ServeArgs) -> anyhow::Result<()> {
     let config = WebConfig {
         obligation_rules: Some(Arc::new(obligation_rules)),
         obligations_province,
+        clock_rules: Some(Arc::new(crate::config::clock_rules(file)?)),
         calendar: Arc::new(calendar),
         authority_names: Arc::new(authority_names),
         secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
@@ -75,6 +76,7 @@ pub async fn serve(env: Env, args: ServeArgs) -> anyhow::Result<()> {
             .collect::<anyhow::Result<_>>()?,
         ..WebConfig::default()
     };
+    let worker_config = crate::config::worker(file, &config)?;
     let state = AppState {
         store: store.clone(),
         config: Arc::new(config),
@@ -86,10 +88,7 @@ pub async fn serve(env: Env, args: ServeArgs) -> anyhow::Result<()> {
     let app = khien_web::app(state).layer(axum::Extension(metrics));
     // Background jobs (hunts uploaded in the UI) run beside the web server and stop with it.
     let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
-    let worker = (!args.no_worker).then(|| {
-        let config = khien::jobs::WorkerConfig::new(file.job_lease());
-        tokio::spawn(khien::jobs::worker(store.clone(), config, jobs_stopped))
-    });
+    let worker = (!args.no_worker).then(|| tokio::spawn(khien::jobs::worker(store.clone(), worker_config, jobs_stopped)));
     let anchors = match &file.audit_anchor_file {
         Some(path) => {
             let key = crate::audit_anchor::key(file.audit_key.as_deref())?;
@@ -137,7 +136,17 @@ pub async fn worker(env: Env, args: WorkerArgs) -> anyhow::Result<()> {
             .unwrap_or("text"),
     );
     let store = env.store_migrating(!args.no_migrate).await?;
-    let config = khien::jobs::WorkerConfig::new(env.file.job_lease());
+    let file = &env.file;
+    let (calendar, _) = crate::config::regulation_data(file)?;
+    let (obligation_rules, obligations_province) = crate::config::obligation_rules(file, &calendar)?;
+    let web = WebConfig {
+        obligation_rules: Some(Arc::new(obligation_rules)),
+        obligations_province,
+        clock_rules: Some(Arc::new(crate::config::clock_rules(file)?)),
+        calendar: Arc::new(calendar),
+        ..WebConfig::default()
+    };
+    let config = crate::config::worker(file, &web)?;
     println!("Khiên worker {}", config.id);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(khien::jobs::worker(store.clone(), config, stopped));

@@ -363,6 +363,14 @@ impl Store {
         end_run(tx, lease, "done", None).await
     }
 
+    /// Marks a held job done with its result (jobs whose work is not one write of
+    /// their own, like the reminder sweep, whose every step is idempotent).
+    pub async fn finish_job(&self, lease: &Lease, result: &serde_json::Value) -> Result<()> {
+        let tx = WriteTx::begin(self, Actor::system()).await?;
+        self.complete_job(&tx, lease, result).await?;
+        tx.commit().await
+    }
+
     /// Checks inside `tx` that the lease is still held (and holds the job's row until
     /// commit on PostgreSQL).
     pub(crate) async fn hold_lease(&self, tx: &WriteTx, lease: &Lease) -> Result<()> {

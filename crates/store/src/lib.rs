@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod levels;
 pub mod overview;
 pub mod plans;
+pub mod reminders;
 pub mod rules;
 mod scope;
 mod sql;

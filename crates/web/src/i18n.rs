@@ -40,6 +40,7 @@ macro_rules! catalogue_files {
             include_str!(concat!("../i18n/", $lang, "/hunts.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/incidents.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/levels.txt")), "\n",
+            include_str!(concat!("../i18n/", $lang, "/notifications.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/obligations.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/plans.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/work.txt")), "\n",

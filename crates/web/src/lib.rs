@@ -20,6 +20,7 @@ mod dossiers;
 mod hunts;
 mod incidents;
 mod levels;
+pub mod notifications;
 mod obligations;
 mod plans;
 mod public;
@@ -62,6 +63,9 @@ pub struct WebConfig {
     /// The province whose rules bind the units (`obligations_province`, `default`: the
     /// national rules only).
     pub obligations_province: String,
+    /// The incident reporting clocks (`incident_clocks_file`, else embedded); `None`
+    /// only if the embedded file failed to load.
+    pub clock_rules: Option<Arc<khien_duties::ClockRules>>,
     /// Requests with large bodies (log uploads) in progress at once; the rest wait
     /// their turn for `upload_wait`, then get a 503. Six concurrent 60 MiB uploads
     /// must not starve sign-ins.
@@ -92,6 +96,7 @@ impl Default for WebConfig {
             ),
             obligation_rules: khien_duties::Rules::embedded().ok().map(Arc::new),
             obligations_province: khien_duties::rules::DEFAULT_PROVINCE.to_string(),
+            clock_rules: khien_duties::ClockRules::embedded().ok().cloned().map(Arc::new),
             upload_slots: Arc::new(tokio::sync::Semaphore::new(2)),
             upload_wait: std::time::Duration::from_secs(30),
             request_timeout: std::time::Duration::from_secs(600),
@@ -149,6 +154,7 @@ pub fn routes() -> routes::Routes {
         rules::page_routes(),
         audit::page_routes(),
         work::page_routes(),
+        notifications::page_routes(),
         api::routes(),
     ]
     .into_iter()

@@ -14,6 +14,19 @@ use crate::i18n::{Lang, T};
 pub struct UserChip {
     pub display_name: String,
     pub role: Role,
+    /// Unread reminders (the bell), counted up to `UNREAD_CAP` + 1.
+    pub unread: i64,
+}
+
+impl UserChip {
+    /// The bell's count as shown: "99+" past the cap.
+    pub fn unread_text(&self) -> String {
+        if self.unread > khien_store::reminders::UNREAD_CAP {
+            format!("{}+", khien_store::reminders::UNREAD_CAP)
+        } else {
+            self.unread.to_string()
+        }
+    }
 }
 
 pub struct Chrome {
@@ -322,6 +335,8 @@ impl FromRequestParts<AppState> for Chrome {
                 Some(UserChip {
                     display_name: principal.display_name.clone(),
                     role: principal.role,
+                    // A page is still served when the count cannot be read.
+                    unread: state.store.unread_reminders(&principal.user_id).await.unwrap_or(0),
                 }),
                 csrf.clone(),
             ),

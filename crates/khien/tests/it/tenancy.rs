@@ -209,6 +209,9 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
         }
         ("POST", "/incidents/{id}/comments") => form(&[("body", "Ý kiến trái phép")]),
         ("POST", "/incidents/{id}/shares") => form(&[("unit_id", &w.a)]),
+        ("POST", "/incidents/{id}/reports") => form(&[("kind", "notification"), ("recipient", "Nơi nhận trái phép")]),
+        // Only ever the signed-in user's own reminders (none here): nothing to cross.
+        ("POST", "/notifications/read") => form(&[("all", "1")]),
         ("POST", "/alerts/{id}/promote") | ("POST", "/alerts/{id}/ignore") => form(&[]),
         ("POST", "/alerts/{id}/merge") => form(&[("incident", &w.incident_b)]),
         ("POST", "/report") => form(&[

@@ -8,9 +8,11 @@
 
 mod alerts;
 mod public;
+mod sent;
 
 pub use alerts::{Alert, AlertFilter, AlertIn, AlertReceipt, MergeIn, PromoteIn};
 pub use public::{PublicStatus, PublicNote};
+pub use sent::{CLOSED_LOOKBACK_DAYS, IncidentToReport, ReportSent};
 
 use khien_domain::incidents::{
     self as rules, Actor, AlertState, CustodyAction, DetectionSource, IncidentFields, IncidentType,

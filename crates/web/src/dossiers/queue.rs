@@ -161,6 +161,7 @@ pub(crate) async fn work(state: &AppState, auth: &Auth<AnyRole>, t: &T) -> AppRe
         due: r.due,
         days_late: r.days_late,
         party: Some(r.party.clone()),
+        ..Default::default()
     };
     let mut ready = WorkGroup::new("work.dossiers_ready", Some("/dossiers".into()));
     let mut prepare = WorkGroup::new("work.dossiers_prepare", Some("/dossiers".into()));

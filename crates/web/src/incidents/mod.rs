@@ -10,9 +10,13 @@ pub(crate) mod deadlines;
 pub(crate) mod pages;
 mod public;
 
-use crate::auth::Access;
+use crate::AppState;
 use crate::auth::roles::{AnyRole, IncidentTeam, IncidentWorker};
+use crate::auth::{Access, Auth};
+use crate::error::AppResult;
+use crate::i18n::T;
 use crate::routes::{Routes, Tenancy};
+use crate::work::{WorkGroup, WorkItem};
 
 pub(crate) fn page_routes() -> Routes {
     let any = AnyRole::NAMES;
@@ -33,6 +37,7 @@ pub(crate) fn page_routes() -> Routes {
         .get("/incidents/{id}/evidence/{att}", any, Tenancy::Unit, pages::download_evidence)
         .post("/incidents/{id}/evidence/{att}/custody", worker, Tenancy::Unit, pages::add_custody)
         .post("/incidents/{id}/comments", worker, Tenancy::Unit, pages::add_comment)
+        .post("/incidents/{id}/reports", worker, Tenancy::Unit, pages::report_sent)
         .post("/incidents/{id}/shares", team, Tenancy::Unit, pages::share)
         .get("/alerts", team, Tenancy::Unit, alerts::list)
         .post("/alerts/{id}/promote", team, Tenancy::Unit, alerts::promote)
@@ -46,4 +51,52 @@ pub(crate) fn page_routes() -> Routes {
 
 pub(crate) fn api_routes(api: crate::api::Api) -> crate::api::Api {
     api::routes(api)
+}
+
+/// Incidents looked at for the work queue at most (newest first; the count says when
+/// there were more).
+const QUEUE_INCIDENTS: i64 = 500;
+
+/// Reports due within a week or overdue, for the incidents the viewer's side must
+/// report: a unit's people those their subtree reported; the provincial team those
+/// without a reporting unit (from the public, from alerts). Each item names the
+/// report, its deadline to the minute and the time left or past.
+pub(crate) async fn work(state: &AppState, auth: &Auth<AnyRole>, t: &T, _limit: usize) -> AppResult<Vec<WorkGroup>> {
+    let mut g = WorkGroup::new("work.incident_reports", Some("/incidents".into()));
+    g.note = Some("work.incident_reports_note");
+    let province_wide = auth.principal.role.is_province_wide();
+    let Some(rules) = state.config.clock_rules.as_deref() else {
+        return Ok(vec![g]);
+    };
+    if province_wide && !IncidentTeam::ROLES.contains(&auth.principal.role) {
+        return Ok(vec![g]);
+    }
+    let now = state.store.now();
+    let (incidents, next) = auth.scoped(state).incidents_to_report(false, "", QUEUE_INCIDENTS).await?;
+    let mut items: Vec<(time::OffsetDateTime, WorkItem)> = Vec::new();
+    for x in &incidents {
+        for (r, at) in deadlines::pressing_reports(x, rules, &state.config.calendar, now) {
+            let left = deadlines::Countdown::at(at, now);
+            let i = &x.incident;
+            items.push((
+                at,
+                WorkItem {
+                    title: format!("{} {}", i.reference, i.title),
+                    href: format!("/incidents/{}#deadlines", i.id),
+                    detail: if left.overdue { t.label("report_kind", &r.kind) } else { format!("{} · {}", t.label("report_kind", &r.kind), left.text(t)) },
+                    unit: i.unit_name.clone().unwrap_or_else(|| t.s("work.provincial_team").to_string()),
+                    due_text: Some(r.due_text().unwrap_or_else(|| t.s("incident.due_immediately").to_string())),
+                    late_text: left.overdue.then(|| left.text(t)),
+                    days_late: left.days_late(),
+                    ..Default::default()
+                },
+            ));
+        }
+    }
+    items.sort_by_key(|(at, _)| *at);
+    for (_, item) in items {
+        g.push(item);
+    }
+    g.total_capped = next.is_some();
+    Ok(vec![g])
 }

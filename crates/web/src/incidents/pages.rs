@@ -15,7 +15,7 @@ use khien_store::systems::System;
 use khien_store::units::Unit;
 use khien_store::{Page, StoreError};
 
-use super::deadlines::{ReportDue, report_deadlines};
+use super::deadlines::{ReportDue, owed_kinds, report_deadlines};
 use crate::AppState;
 use crate::auth::roles::{AnyRole, IncidentTeam, IncidentWorker};
 use crate::auth::{Access, Auth};
@@ -174,6 +174,8 @@ struct DetailPage {
     systems: Vec<(String, String)>,
     share_units: Vec<AffectedUnit>,
     deadlines: Vec<ReportDue>,
+    /// Why the deadlines could not be computed (a year the holiday calendar lacks).
+    deadlines_error: Option<String>,
     people: People,
 }
 
@@ -212,6 +214,25 @@ impl DetailPage {
     fn size(n: &i64) -> String {
         crate::view::thousands(*n)
     }
+    /// The name of the "sent" form of a report kind (its values and errors).
+    fn sent_form(kind: &str) -> String {
+        format!("report-{kind}")
+    }
+}
+
+/// The incident's reports with their deadlines, or why they could not be computed.
+pub(crate) async fn deadlines_of<A: Access>(state: &AppState, auth: &Auth<A>, t: &crate::i18n::T, i: &Incident) -> AppResult<(Vec<ReportDue>, Option<String>)> {
+    let sent = auth.scoped(state).reports_sent(&i.id).await?;
+    let Some(rules) = state.config.clock_rules.as_deref() else {
+        return Ok((Vec::new(), Some(t.s("incident.deadlines_unavailable").to_string())));
+    };
+    Ok(match report_deadlines(i, &sent, rules, &state.config.calendar, state.store.now()) {
+        Ok(list) => (list, None),
+        Err(khien_duties::DutyError::Calendar(khien_levels::LevelError::YearNotConfigured(y))) => {
+            (Vec::new(), Some(t.f("incident.deadlines_year_missing", &[&y.to_string()])))
+        }
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    })
 }
 
 async fn build<A: Access>(state: &AppState, auth: &Auth<A>, c: Chrome, id: &str) -> AppResult<DetailPage> {
@@ -242,12 +263,13 @@ async fn build<A: Access>(state: &AppState, auth: &Auth<A>, c: Chrome, id: &str)
     } else {
         Vec::new()
     };
-    let deadlines = report_deadlines(&d.incident, state.store.now());
+    let (deadlines, deadlines_error) = deadlines_of(state, auth, &c.t, &d.incident).await?;
     let mut names: Vec<&str> = vec![d.incident.created_by.as_str()];
     names.extend(d.comments.iter().map(|x| x.created_by.as_str()));
     names.extend(d.timeline.iter().map(|x| x.created_by.as_str()));
     names.extend(d.evidence.iter().flat_map(|e| e.custody.iter().map(|x| x.actor.as_str())));
     names.extend(d.shares.iter().map(|x| x.shared_by.as_str()));
+    names.extend(deadlines.iter().filter_map(|r| r.sent.as_ref()).map(|s| s.sent_by.as_str()));
     let people = People::of(&scoped, &names).await?;
     Ok(DetailPage {
         c,
@@ -258,6 +280,7 @@ async fn build<A: Access>(state: &AppState, auth: &Auth<A>, c: Chrome, id: &str)
         systems,
         share_units,
         deadlines,
+        deadlines_error,
         people,
     })
 }
@@ -388,6 +411,16 @@ pub async fn add_custody(
     let f: CustodyForm = crate::view::parse_form(&body)?;
     let r = auth.scoped(&state).add_custody(&id, &att, &f.action, &f.note).await;
     after(&state, &auth, c, &id, (&format!("custody-{att}"), "evidence"), form_pairs(&body), r).await
+}
+
+/// A report recorded as sent: its kind must be one the incident owes now.
+pub async fn report_sent(State(state): State<AppState>, auth: Auth<IncidentWorker>, c: Chrome, Path(id): Path<String>, body: String) -> AppResult<Response> {
+    let f: khien_domain::incidents::ReportSentInput = crate::view::parse_form(&body)?;
+    let incident = auth.scoped(&state).incident(&id).await?;
+    let (owed, _) = deadlines_of(&state, &auth, &c.t, &incident).await?;
+    let r = auth.scoped(&state).record_report_sent(&id, &f, &owed_kinds(&owed)).await;
+    let form = DetailPage::sent_form(f.kind.trim());
+    after(&state, &auth, c, &id, (&form, "deadlines"), form_pairs(&body), r).await
 }
 
 #[derive(serde::Deserialize, Default)]

@@ -7,14 +7,12 @@
 //! dressed up as an answer. A fixed report date is still shown, since it does not
 //! depend on any fact.
 
-use std::collections::HashSet;
-
 use axum::extract::{Query, State};
 use axum::response::Html;
-use khien_duties::rules::Fact;
-use khien_duties::{DutyError, ObligationStatus, Status, Subject, SystemFacts, SystemId, SystemStatus, UnitFacts};
+use khien_duties::DutyError;
 use khien_store::duty_facts::UnitDutyFacts;
 
+use super::due::unit_obligations;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::auth::roles::AnyRole;
@@ -23,9 +21,6 @@ use crate::view::{Chrome, render};
 
 /// Units per page.
 const UNITS_PER_PAGE: i64 = 20;
-
-/// The facts this page feeds the engine; every other fact is unknown here.
-const RECORDED: &[Fact] = &[Fact::LastHunt];
 
 #[derive(serde::Deserialize, Default)]
 pub struct Params {
@@ -67,22 +62,11 @@ struct ObligationsPage {
     first_page: bool,
 }
 
-fn status_key(o: &ObligationStatus) -> &'static str {
-    match o.status {
-        Status::Done => "done",
-        _ if o.never_done => "never",
-        Status::Overdue => "overdue",
-        Status::DueSoon => "due_soon",
-        Status::Ok => "ok",
-    }
-}
-
-fn system_status(stored: &str) -> SystemStatus {
-    match stored {
-        "operating" => SystemStatus::Operating,
-        "retired" => SystemStatus::Retired,
-        "building" => SystemStatus::Building,
-        _ => SystemStatus::Planned,
+/// Why a unit's obligations could not be computed, as the page says it.
+pub(crate) fn duty_error(t: &crate::i18n::T, e: &DutyError) -> String {
+    match e {
+        DutyError::Calendar(khien_levels::LevelError::YearNotConfigured(y)) => t.f("obligations.year_missing", &[&y.to_string()]),
+        e => e.to_string(),
     }
 }
 
@@ -94,54 +78,21 @@ fn block(
     regime: &str,
     rules: &khien_duties::Rules,
 ) -> UnitBlock {
-    let systems: Vec<SystemFacts> = u
-        .systems
-        .iter()
-        .map(|s| SystemFacts {
-            id: SystemId::Text(s.system_id.clone()),
-            level: s.level(),
-            status: system_status(&s.status),
-            last_scan: None,
-            last_hunt: s.last_hunt,
-            last_drill: None,
-            last_assessment: None,
-            last_critical_fix: None,
-        })
-        .collect();
-    // Obligations whose every fact is recorded here.
-    let known: HashSet<String> = rules
-        .effective(province)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|r| r.facts().iter().all(|f| RECORDED.contains(f)))
-        .map(|r| r.id.clone())
-        .collect();
-    let computed = khien_duties::obligations_for(&UnitFacts::default(), &systems, today, 30, province, regime, rules);
-    let (lines, error) = match computed {
+    let (lines, error) = match unit_obligations(&u, today, province, regime, rules) {
         Ok(list) => (
-            list.iter()
-                .map(|o| {
-                    let recorded = known.contains(&o.obligation);
-                    let system_id = match &o.subject {
-                        Subject::System(SystemId::Text(id)) => Some(id.clone()),
-                        _ => None,
-                    };
-                    Line {
-                        obligation: o.obligation.clone(),
-                        system: system_id.as_ref().and_then(|id| u.systems.iter().find(|s| &s.system_id == id)).map(|s| s.name.clone()),
-                        system_id,
-                        due: (recorded || o.period.is_some()).then(|| khien_domain::time_fmt::format_date(o.due)),
-                        status: if recorded { status_key(o) } else { "no_data" },
-                        basis: o.basis.clone(),
-                    }
+            list.into_iter()
+                .map(|l| Line {
+                    due: l.date_known.then(|| khien_domain::time_fmt::format_date(l.due)),
+                    obligation: l.obligation,
+                    system: l.system,
+                    system_id: l.system_id,
+                    status: l.status,
+                    basis: l.basis,
                 })
                 .collect(),
             None,
         ),
-        Err(DutyError::Calendar(khien_levels::LevelError::YearNotConfigured(y))) => {
-            (Vec::new(), Some(c.t.f("obligations.year_missing", &[&y.to_string()])))
-        }
-        Err(e) => (Vec::new(), Some(e.to_string())),
+        Err(e) => (Vec::new(), Some(duty_error(&c.t, &e))),
     };
     UnitBlock {
         unit_id: u.unit_id,
@@ -157,13 +108,9 @@ pub async fn page(
     c: Chrome,
     Query(p): Query<Params>,
 ) -> AppResult<Html<String>> {
-    let today = state.store.now().to_offset(khien_domain::time_fmt::VIETNAM).date();
-    let rules = state
-        .config
-        .obligation_rules
-        .clone()
-        .ok_or_else(|| crate::error::AppError::Internal("obligation rules did not load".into()))?;
-    let province = state.config.obligations_province.as_str();
+    let today = state.store.today_vn();
+    let ctx = super::DutyContext::new(state.config.obligation_rules.as_deref(), &state.config.obligations_province, today)?;
+    let (rules, province) = (ctx.rules, ctx.province);
     let regime = khien_levels::regime_in_force(today)
         .ok()
         .flatten()
@@ -174,7 +121,7 @@ pub async fn page(
         .await?;
     let units: Vec<UnitBlock> = units
         .into_iter()
-        .map(|u| block(u, &c, today, province, &regime.id, &rules))
+        .map(|u| block(u, &c, today, province, &ctx.regime, rules))
         .collect();
     let page_no = p.page.unwrap_or(1).max(1);
     let intro = c.t.f(

@@ -74,6 +74,7 @@ pub(crate) async fn work(
                 days_late: due.map_or(0, |d| (today - d).whole_days().max(0)),
                 due,
                 party: None,
+                ..Default::default()
             }
         })
         .collect();

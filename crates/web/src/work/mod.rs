@@ -19,6 +19,7 @@ use crate::routes::{Routes, Tenancy};
 use crate::view::{Chrome, render};
 
 /// One thing someone must do.
+#[derive(Default)]
 pub struct WorkItem {
     pub title: String,
     pub href: String,
@@ -32,6 +33,17 @@ pub struct WorkItem {
     pub days_late: i64,
     /// Who must act, when it is not the viewer.
     pub party: Option<String>,
+    /// A deadline to the minute, as written ("14/08/2026 10:00"), shown instead of
+    /// `due` (incident reports count in hours).
+    pub due_text: Option<String>,
+    /// How late, as written ("quá hạn 3 giờ 5 phút"), shown instead of the days late.
+    pub late_text: Option<String>,
+}
+
+impl WorkItem {
+    pub fn is_late(&self) -> bool {
+        self.days_late > 0 || self.late_text.is_some()
+    }
 }
 
 /// Items of one kind: a heading (an i18n key), how many in all, the first few, and the
@@ -68,7 +80,7 @@ impl WorkGroup {
     }
     /// Items past their deadline.
     pub fn late(&self) -> usize {
-        self.items.iter().filter(|i| i.days_late > 0).count()
+        self.items.iter().filter(|i| i.is_late()).count()
     }
 }
 
@@ -96,6 +108,7 @@ pub fn systems_group(
                 due: None,
                 days_late: 0,
                 party: None,
+                ..Default::default()
             })
             .collect(),
         list_href: Some(list_href),
@@ -120,6 +133,8 @@ const SOURCES: &[Source] = &[
     |s, a, t, n| Box::pin(crate::plans::work(s, a, t, n)),
     |s, a, t, n| Box::pin(crate::levels::work(s, a, t, n)),
     |s, a, t, n| Box::pin(crate::hunts::work(s, a, t, n)),
+    |s, a, t, n| Box::pin(crate::incidents::work(s, a, t, n)),
+    |s, a, t, n| Box::pin(crate::obligations::work(s, a, t, n)),
 ];
 
 /// The viewer's queue: non-empty groups, each cut to `per_group` items.
