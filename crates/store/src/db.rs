@@ -243,6 +243,7 @@ pub(crate) fn migrator() -> sqlx::migrate::Migrator {
         (8, "hunt_coverage", include_str!("../migrations/0008_hunt_coverage.sql")),
         (10, "rule_library", include_str!("../migrations/0010_rule_library.sql")),
         (12, "incidents", include_str!("../migrations/0012_incidents.sql")),
+        (14, "incident_exchange", include_str!("../migrations/0014_incident_exchange.sql")),
     ];
     Migrator::with_migrations(
         MIGRATIONS

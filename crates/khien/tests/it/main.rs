@@ -14,6 +14,7 @@ mod blobs;
 mod concurrency;
 mod database_tls;
 mod duties;
+mod exchange;
 mod forms;
 mod harness;
 mod hunts;

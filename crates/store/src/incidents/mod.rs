@@ -7,9 +7,11 @@
 //! inside the write's own transaction.
 
 mod alerts;
+mod exchange;
 mod public;
 
 pub use alerts::{Alert, AlertFilter, AlertIn, AlertReceipt, MergeIn, PromoteIn};
+pub use exchange::{IMPORT_MAX, ImportReport, ImportedIndicator, IncidentHunt};
 pub use public::{PublicStatus, PublicNote};
 
 use khien_domain::incidents::{
