@@ -442,9 +442,9 @@ impl Scoped<'_> {
             .insert_hunt(&tx, &unit, "upload", "queued", &report, builtin_rules)
             .await?;
         if let Some(incident) = incident {
-            sqlx::query("UPDATE hunts SET incident_id = $1 WHERE id = $2")
-                .bind(incident.to_string())
+            sqlx::query("INSERT INTO incident_hunts (hunt_id, incident_id) VALUES ($1, $2)")
                 .bind(id.clone())
+                .bind(incident.to_string())
                 .run(&tx)
                 .await?;
         }

@@ -268,7 +268,7 @@ async fn the_incident_ioc_hunt_finds_the_corpus_lines_of_its_observables() {
         let b = Client::signed_in(&store, &w.user_b).await;
         assert_eq!(b.multipart(&format!("/incidents/{id}/hunt"), &[], "logs", "x.log", b"x").await.status, 404);
         use sqlx::Row;
-        let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM hunts WHERE incident_id = $1").bind(id.clone()).fetch_one(store.raw_pool()).await.unwrap().try_get("n").unwrap();
+        let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM incident_hunts WHERE incident_id = $1").bind(id.clone()).fetch_one(store.raw_pool()).await.unwrap().try_get("n").unwrap();
         assert_eq!(n, 2);
     }
 }

@@ -132,7 +132,7 @@ impl Scoped<'_> {
     /// The hunts started from this incident, newest first (the incident is in scope).
     pub async fn incident_hunts(&self, id: &str) -> Result<Vec<IncidentHunt>> {
         self.incident(id).await?;
-        let rows = sqlx::query("SELECT id, title, status, conclusion, created_at FROM hunts WHERE incident_id = $1 ORDER BY created_at DESC, id DESC LIMIT 50")
+        let rows = sqlx::query("SELECT h.id, h.title, h.status, h.conclusion, h.created_at FROM incident_hunts ih JOIN hunts h ON h.id = ih.hunt_id WHERE ih.incident_id = $1 ORDER BY h.created_at DESC, h.id DESC LIMIT 50")
             .bind(id.to_string())
             .all(self)
             .await?;
