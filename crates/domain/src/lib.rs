@@ -10,6 +10,7 @@ pub mod hunts;
 pub mod incidents;
 pub mod jobs;
 pub mod error;
+pub mod exchange;
 pub mod levels;
 pub mod plans;
 pub mod rules;

@@ -1146,6 +1146,7 @@ fn a_misp_path_with_an_environment_variable_matches_the_expanded_path() {
         tags: Vec::new(),
         level: "high".into(),
         group: None,
+        markings: Vec::new(),
     };
     let set = IocSet::build(vec![ioc(r"%WINDIR%\System32\evil.exe")], &IocOptions::default());
     let rec = |path: &str| {

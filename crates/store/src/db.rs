@@ -244,6 +244,7 @@ pub(crate) fn migrator() -> sqlx::migrate::Migrator {
         (10, "rule_library", include_str!("../migrations/0010_rule_library.sql")),
         (12, "incidents", include_str!("../migrations/0012_incidents.sql")),
         (13, "clocks reminders", include_str!("../migrations/0013_clocks_reminders.sql")),
+        (14, "incident_exchange", include_str!("../migrations/0014_incident_exchange.sql")),
     ];
     Migrator::with_migrations(
         MIGRATIONS

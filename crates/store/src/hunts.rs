@@ -415,6 +415,12 @@ impl Scoped<'_> {
     /// Those rules are snapshotted in the same transaction: the worker hunts with
     /// exactly the rules enabled now, whatever is enabled when it runs.
     pub async fn queue_hunt_with(&self, n: &HuntReportIn, builtin_rules: bool, library: bool) -> Result<String> {
+        self.queue_hunt_in(n, builtin_rules, library, None).await
+    }
+
+    /// [`Scoped::queue_hunt_with`], linked to the incident it was started from (whose
+    /// right to be worked is checked in the same transaction).
+    pub(crate) async fn queue_hunt_in(&self, n: &HuntReportIn, builtin_rules: bool, library: bool, incident: Option<&str>) -> Result<String> {
         let report = HuntReportIn {
             title: n.title.trim().to_string(),
             summary: HuntSummary::default(),
@@ -422,6 +428,9 @@ impl Scoped<'_> {
             ..n.clone()
         };
         let mut tx = self.write().await?;
+        if let Some(incident) = incident {
+            self.check_incident_work(&tx, incident).await?;
+        }
         let library_rules = if library {
             self.within(&tx).enabled_library_rules().await?
         } else {
@@ -432,6 +441,13 @@ impl Scoped<'_> {
         let id = self
             .insert_hunt(&tx, &unit, "upload", "queued", &report, builtin_rules)
             .await?;
+        if let Some(incident) = incident {
+            sqlx::query("INSERT INTO incident_hunts (hunt_id, incident_id) VALUES ($1, $2)")
+                .bind(id.clone())
+                .bind(incident.to_string())
+                .run(&tx)
+                .await?;
+        }
         let used = if library_rules > 0 {
             self.store.snapshot_library(&tx, &id).await?
         } else {
@@ -445,7 +461,7 @@ impl Scoped<'_> {
             max_attempts: 3,
         })
         .await?;
-        tx.record("create", "hunt", &id, (&unit, &path), None::<&()>, Some(&serde_json::json!({ "title": report.title, "systems": n.systems, "sources": n.sources, "rules": n.rule_sets, "iocs": n.ioc_sets, "builtin_rules": builtin_rules, "library": used }))).await?;
+        tx.record("create", "hunt", &id, (&unit, &path), None::<&()>, Some(&serde_json::json!({ "title": report.title, "systems": n.systems, "sources": n.sources, "rules": n.rule_sets, "iocs": n.ioc_sets, "builtin_rules": builtin_rules, "library": used, "incident": incident }))).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -508,6 +524,26 @@ impl Scoped<'_> {
             sql.push(" AND h.conclusion = ").text(f.conclusion.clone());
         }
         sql
+    }
+
+    /// Log files uploaded for earlier hunts in scope (in the blob store), each once,
+    /// newest first: what a new hunt may run on again without a second upload.
+    pub async fn uploaded_logs(&self, limit: usize) -> Result<Vec<FileRef>> {
+        let base = self.hunts_sql(&HuntFilter::default());
+        let mut q = Sql::new("SELECT h.sources_json");
+        q.text.push_str(&base.text);
+        q.args_from(&base);
+        q.push(" AND h.origin = 'upload' ORDER BY h.created_at DESC, h.id DESC LIMIT 200");
+        let mut out: Vec<FileRef> = Vec::new();
+        for r in q.query().all(self).await? {
+            let files: Vec<FileRef> = json(r.try_get("sources_json")?);
+            for f in files {
+                if out.len() < limit && !out.iter().any(|o| o.sha256 == f.sha256) {
+                    out.push(FileRef { count: 0, ..f });
+                }
+            }
+        }
+        Ok(out)
     }
 
     pub async fn hunts(&self, f: &HuntFilter, per_page: i64) -> Result<Page<Hunt>> {

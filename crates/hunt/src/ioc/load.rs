@@ -100,17 +100,7 @@ pub fn load_file(path: &Path, out: &mut Loaded) -> Result<(), HuntError> {
                 ),
             )
         })?;
-        if super::stix::is_stix(&v) {
-            super::stix::load_stix(&v, &origin, out);
-            return Ok(());
-        }
-        if super::misp::load_misp(&v, &origin, out) == 0 {
-            return Err(HuntError::parse(
-                path,
-                "JSON is neither a STIX bundle nor a MISP event",
-            ));
-        }
-        return Ok(());
+        return load_json(&v, &origin, out).map_err(|m| HuntError::parse(path, m));
     }
     let first = t.lines().next().unwrap_or("").to_ascii_lowercase();
     let is_csv = path
@@ -129,6 +119,18 @@ pub fn load_file(path: &Path, out: &mut Loaded) -> Result<(), HuntError> {
     }
 }
 
+/// Reads the indicators of a parsed STIX bundle or MISP event (or list of events).
+pub fn load_json(v: &Value, origin: &str, out: &mut Loaded) -> Result<(), &'static str> {
+    if super::stix::is_stix(v) {
+        super::stix::load_stix(v, origin, out);
+        return Ok(());
+    }
+    if super::misp::load_misp(v, origin, out) == 0 {
+        return Err("JSON is neither a STIX bundle nor a MISP event");
+    }
+    Ok(())
+}
+
 pub(super) fn ioc(kind: IocType, value: &str, origin: &str) -> Ioc {
     Ioc {
         kind,
@@ -138,6 +140,7 @@ pub(super) fn ioc(kind: IocType, value: &str, origin: &str) -> Ioc {
         tags: Vec::new(),
         level: "high".into(),
         group: None,
+        markings: Vec::new(),
     }
 }
 

@@ -92,6 +92,8 @@ pub(super) fn load_misp(v: &Value, origin: &str, out: &mut Loaded) -> usize {
                         let mut i = ioc(kind, &value, &label);
                         i.author = author.clone();
                         i.tags = tags.clone();
+                        // The attribute's own TLP tag, else the event's.
+                        i.markings = tlp_tags(a).or_else(|| tlp_tags(ev)).unwrap_or_default();
                         out.iocs.push(i);
                     }
                     None => out
@@ -102,6 +104,19 @@ pub(super) fn load_misp(v: &Value, origin: &str, out: &mut Loaded) -> usize {
         }
     }
     found
+}
+
+/// The `tlp:` tags of an event or attribute, if it has any.
+fn tlp_tags(v: &Value) -> Option<Vec<String>> {
+    let t: Vec<String> = v
+        .get("Tag")?
+        .as_array()?
+        .iter()
+        .filter_map(|t| t.get("name")?.as_str())
+        .filter(|n| n.to_ascii_lowercase().starts_with("tlp:"))
+        .map(str::to_string)
+        .collect();
+    (!t.is_empty()).then_some(t)
 }
 
 fn collect_misp_events<'a>(v: &'a Value, out: &mut Vec<&'a Value>, depth: usize) {

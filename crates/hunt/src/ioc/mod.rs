@@ -65,6 +65,9 @@ pub struct Ioc {
     pub level: String,
     /// STIX `AND` group: all members must match in the same event.
     pub group: Option<usize>,
+    /// Data markings as the source wrote them (STIX `object_marking_refs`, MISP `tlp:`
+    /// tags), for whoever imports the indicator with its sharing limits.
+    pub markings: Vec<String>,
 }
 
 /// Options for building an IOC set.
@@ -424,6 +427,7 @@ mod tests {
             tags: vec![],
             level: "high".into(),
             group: None,
+            markings: vec![],
         }
     }
 

@@ -82,6 +82,11 @@ pub(super) fn load_stix(v: &Value, origin: &str, out: &mut Loaded) {
                 tags.extend(a.iter().filter_map(Value::as_str).map(str::to_string));
             }
         }
+        let markings: Vec<String> = o
+            .get("object_marking_refs")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default();
         match parse_stix_pattern(pattern) {
             Ok(groups) => {
                 let label = format!("{origin}: {name}");
@@ -97,6 +102,7 @@ pub(super) fn load_stix(v: &Value, origin: &str, out: &mut Loaded) {
                         i.author = author.clone();
                         i.tags = tags.clone();
                         i.group = gid;
+                        i.markings = markings.clone();
                         out.iocs.push(i);
                     }
                 }

@@ -15,6 +15,7 @@ mod concurrency;
 mod database_tls;
 mod documents;
 mod duties;
+mod exchange;
 mod forms;
 mod harness;
 mod hunts;

@@ -208,6 +208,19 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
             form(&[("action", "transferred"), ("note", "x")])
         }
         ("POST", "/incidents/{id}/comments") => form(&[("body", "Ý kiến trái phép")]),
+        ("POST", "/incidents/{id}/indicators") => Recipe::Multipart(
+            vec![("tlp", "amber".into())],
+            "file",
+            br#"{"type": "bundle", "id": "bundle--1", "objects": [{"type": "indicator", "id": "indicator--1", "pattern": "[ipv4-addr:value = '203.0.113.77']", "pattern_type": "stix"}]}"#.to_vec(),
+        ),
+        ("POST", "/incidents/{id}/hunt") => Recipe::Multipart(
+            vec![("systems", w.sys_b.clone())],
+            "logs",
+            b"Jan  1 00:00:00 host sshd[1]: Invalid user x from 203.0.113.66".to_vec(),
+        ),
+        ("POST", "/api/v1/incidents/{id}/indicators") => Recipe::Json(serde_json::json!({
+            "Event": { "info": "Sự kiện trái phép", "Attribute": [{ "type": "ip-dst", "category": "Network activity", "to_ids": true, "value": "203.0.113.78" }] }
+        })),
         ("POST", "/incidents/{id}/shares") => form(&[("unit_id", &w.a)]),
         ("POST", "/incidents/{id}/reports") => form(&[("kind", "notification"), ("recipient", "Nơi nhận trái phép")]),
         // Only ever the signed-in user's own reminders (none here): nothing to cross.

@@ -7,10 +7,12 @@
 //! inside the write's own transaction.
 
 mod alerts;
+mod exchange;
 mod public;
 mod sent;
 
 pub use alerts::{Alert, AlertFilter, AlertIn, AlertReceipt, MergeIn, PromoteIn};
+pub use exchange::{IMPORT_MAX, ImportReport, ImportedIndicator, IncidentHunt};
 pub use public::{PublicStatus, PublicNote};
 pub use sent::{CLOSED_LOOKBACK_DAYS, IncidentToReport, ReportSent};
 

@@ -5,17 +5,18 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use khien_store::Page;
-use khien_store::incidents::{Alert, AlertFilter, AlertIn, AlertReceipt, Incident, IncidentDetail, IncidentFilter, MergeIn, PromoteIn};
+use khien_store::incidents::{ImportReport, Alert, AlertFilter, AlertIn, AlertReceipt, Incident, IncidentDetail, IncidentFilter, MergeIn, PromoteIn};
 
 use crate::AppState;
 use crate::api::openapi::Op;
 use crate::api::{Api, ApiLang, ApiResult, api_error, created, ok, refuse};
-use crate::auth::roles::{AnyRole, IncidentTeam};
+use crate::auth::roles::{AnyRole, IncidentTeam, IncidentWorker};
 use crate::auth::{Access, Auth};
 
 pub(crate) fn routes(api: Api) -> Api {
     let any = AnyRole::NAMES;
     let team = IncidentTeam::NAMES;
+    let worker = IncidentWorker::NAMES;
     api.get(
         "/api/v1/incidents",
         any,
@@ -27,6 +28,26 @@ pub(crate) fn routes(api: Api) -> Api {
         any,
         get_incident,
         Op::new::<IncidentDetail>("One incident with its units, systems, observables, tasks, timeline, evidence and comments"),
+    )
+    .get(
+        "/api/v1/incidents/{id}/stix",
+        any,
+        super::exchange::api_stix,
+        Op::new::<serde_json::Value>("The incident and its observables as a STIX 2.1 bundle (identity, incident, observed-data, indicators, cyber observables, relationships, TLP 2.0 markings; ids stable across exports)"),
+    )
+    .get(
+        "/api/v1/incidents/{id}/misp",
+        any,
+        super::exchange::api_misp,
+        Op::new::<serde_json::Value>("The incident and its observables as a MISP event (attributes with category, type, to_ids; TLP tags)"),
+    )
+    .post(
+        "/api/v1/incidents/{id}/indicators",
+        worker,
+        super::exchange::api_import,
+        Op::new::<ImportReport>("Import the indicators of a STIX 2.x bundle or MISP event as the incident's observables: how many were added, and each one skipped with the reason")
+            .query::<super::exchange::ImportQuery>()
+            .json::<serde_json::Value>(),
     )
     .get(
         "/api/v1/alerts",

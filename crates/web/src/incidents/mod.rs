@@ -7,6 +7,7 @@
 mod alerts;
 mod api;
 pub(crate) mod deadlines;
+mod exchange;
 pub(crate) mod pages;
 mod public;
 
@@ -39,6 +40,10 @@ pub(crate) fn page_routes() -> Routes {
         .post("/incidents/{id}/comments", worker, Tenancy::Unit, pages::add_comment)
         .post("/incidents/{id}/reports", worker, Tenancy::Unit, pages::report_sent)
         .post("/incidents/{id}/shares", team, Tenancy::Unit, pages::share)
+        .get("/incidents/{id}/stix", any, Tenancy::Unit, exchange::download_stix)
+        .get("/incidents/{id}/misp", any, Tenancy::Unit, exchange::download_misp)
+        .post("/incidents/{id}/indicators", worker, Tenancy::Unit, exchange::import_page)
+        .post("/incidents/{id}/hunt", worker, Tenancy::Unit, exchange::hunt)
         .get("/alerts", team, Tenancy::Unit, alerts::list)
         .post("/alerts/{id}/promote", team, Tenancy::Unit, alerts::promote)
         .post("/alerts/{id}/merge", team, Tenancy::Unit, alerts::merge)

@@ -164,7 +164,7 @@ pub async fn create(State(state): State<AppState>, auth: Auth<IncidentWorker>, c
 
 #[derive(askama::Template)]
 #[template(path = "incidents/incident.html")]
-struct DetailPage {
+pub(super) struct DetailPage {
     c: Chrome,
     d: IncidentDetail,
     actor: Actor,
@@ -177,6 +177,12 @@ struct DetailPage {
     /// Why the deadlines could not be computed (a year the holiday calendar lacks).
     deadlines_error: Option<String>,
     people: People,
+    /// Hunts started from the incident with its observables as the IOC set.
+    hunts: Vec<khien_store::incidents::IncidentHunt>,
+    /// Logs of earlier hunts a new IOC hunt may run on again.
+    earlier_logs: Vec<khien_store::hunts::FileRef>,
+    /// What an import just did (shown once, on the page it returns).
+    pub(super) import: Option<khien_store::incidents::ImportReport>,
 }
 
 impl DetailPage {
@@ -235,7 +241,7 @@ pub(crate) async fn deadlines_of<A: Access>(state: &AppState, auth: &Auth<A>, t:
     })
 }
 
-async fn build<A: Access>(state: &AppState, auth: &Auth<A>, c: Chrome, id: &str) -> AppResult<DetailPage> {
+pub(super) async fn build<A: Access>(state: &AppState, auth: &Auth<A>, c: Chrome, id: &str) -> AppResult<DetailPage> {
     let scoped = auth.scoped(state);
     let d = scoped.incident_detail(id).await?;
     let actor = scoped.incident_actor(&d.incident).await?;
@@ -271,6 +277,8 @@ async fn build<A: Access>(state: &AppState, auth: &Auth<A>, c: Chrome, id: &str)
     names.extend(d.shares.iter().map(|x| x.shared_by.as_str()));
     names.extend(deadlines.iter().filter_map(|r| r.sent.as_ref()).map(|s| s.sent_by.as_str()));
     let people = People::of(&scoped, &names).await?;
+    let hunts = scoped.incident_hunts(id).await?;
+    let earlier_logs = if rules::may_work(actor).is_ok() { scoped.uploaded_logs(50).await? } else { Vec::new() };
     Ok(DetailPage {
         c,
         d,
@@ -282,6 +290,9 @@ async fn build<A: Access>(state: &AppState, auth: &Auth<A>, c: Chrome, id: &str)
         deadlines,
         deadlines_error,
         people,
+        hunts,
+        earlier_logs,
+        import: None,
     })
 }
 
@@ -291,7 +302,7 @@ pub async fn detail(State(state): State<AppState>, auth: Auth<AnyRole>, c: Chrom
 
 /// The outcome of one of the page's forms (`form`, shown at `anchor`): back to the
 /// page there, or the page again with that form refused (422).
-async fn after<A: Access, T>(
+pub(super) async fn after<A: Access, T>(
     state: &AppState,
     auth: &Auth<A>,
     mut c: Chrome,
