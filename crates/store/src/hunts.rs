@@ -547,52 +547,17 @@ impl Scoped<'_> {
     }
 
     pub async fn hunts(&self, f: &HuntFilter, per_page: i64) -> Result<Page<Hunt>> {
-        let mut base = self.hunts_sql(f);
-        let (total, total_capped) = crate::cap(
-            crate::capped_count(&base, "SELECT 1")
-                .query()
-                .one(self)
-                .await?
-                .try_get("n")?,
-        );
-        let page = crate::clamp_page(f.page);
-        let mut keyset = false;
-        if !f.after.trim().is_empty()
-            && let Some(r) = sqlx::query("SELECT created_at FROM hunts WHERE id = $1")
-                .bind(f.after.trim().to_string())
-                .opt(self)
-                .await?
-        {
-            let at: String = r.try_get("created_at")?;
-            base.push(" AND h.created_at <= ")
-                .text(at.clone())
-                .push(" AND (h.created_at < ")
-                .text(at)
-                .push(" OR h.id < ")
-                .text(f.after.trim())
-                .push(")");
-            keyset = true;
+        // `hunts_sql` carries its own FROM and joins: the select is the columns alone.
+        let select = format!("SELECT {COLS}");
+        crate::NewestFirst {
+            select: &select,
+            count_from: "SELECT 1",
+            table: "hunts",
+            alias: "h",
+            at: "created_at",
         }
-        let mut q = Sql::new(&format!("SELECT {COLS}"));
-        q.text.push_str(&base.text);
-        q.args_from(&base);
-        q.push(" ORDER BY h.created_at DESC, h.id DESC LIMIT ").int(per_page + 1);
-        if !keyset {
-            q.push(" OFFSET ").int((page - 1) * per_page);
-        }
-        let rows = q.query().all(self).await?;
-        let mut items = rows.iter().map(hunt_from_row).collect::<Result<Vec<_>>>()?;
-        let more = items.len() as i64 > per_page;
-        items.truncate(usize::try_from(per_page).unwrap_or(0));
-        let next_after = if more { items.last().map(|h| h.id.clone()) } else { None };
-        Ok(Page {
-            items,
-            total,
-            total_capped,
-            page,
-            per_page,
-            next_after,
-        })
+        .page(self, self.hunts_sql(f), crate::Wanted { after: &f.after, page: f.page, per_page }, hunt_from_row, |h: &Hunt| h.id.clone())
+        .await
     }
 
     pub async fn hunt(&self, id: &str) -> Result<Hunt> {

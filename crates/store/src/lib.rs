@@ -92,6 +92,86 @@ pub(crate) fn cap(n: i64) -> (i64, bool) {
 pub const MAX_PAGE: i64 = 1_000_000;
 
 /// A requested page number made safe: at least 1, at most [`MAX_PAGE`].
+/// How a newest-first list pages: its SELECT (up to the filters), the table and
+/// alias whose `(time column, id)` orders it, so page 2,000 by keyset costs what page 1
+/// costs, while a page number (no cursor) still works.
+pub(crate) struct NewestFirst<'a> {
+    /// `SELECT <columns> FROM <table> <alias> [JOIN …]`, to which the filters are added.
+    pub select: &'a str,
+    /// `SELECT 1 FROM …` the count runs over (the filters' joins, no columns).
+    pub count_from: &'a str,
+    pub table: &'a str,
+    pub alias: &'a str,
+    /// The time column it is ordered by (`created_at`, `first_seen`).
+    pub at: &'a str,
+}
+
+/// Which page a list is asked for: after the row `after` (the last id of the page
+/// before: the keyset), else by number.
+pub(crate) struct Wanted<'a> {
+    pub after: &'a str,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl NewestFirst<'_> {
+    /// A page of `base`'s rows (` WHERE …` filters, scope included), newest first.
+    pub(crate) async fn page<T>(
+        &self,
+        scoped: &Scoped<'_>,
+        mut base: sql::Sql,
+        wanted: Wanted<'_>,
+        from_row: impl Fn(&sqlx::any::AnyRow) -> error::Result<T>,
+        id_of: impl Fn(&T) -> String,
+    ) -> error::Result<Page<T>> {
+        let Wanted { after, page, per_page } = wanted;
+        use scope::ReadExt;
+        use sqlx::Row;
+        let (a, at) = (self.alias, self.at);
+        let (total, total_capped) =
+            cap(capped_count(&base, self.count_from).query().one(scoped).await?.try_get("n")?);
+        let page = clamp_page(page);
+        let mut keyset = false;
+        if !after.trim().is_empty()
+            && let Some(r) = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {at} AS at FROM {} WHERE id = $1", self.table)))
+                .bind(after.trim().to_string())
+                .opt(scoped)
+                .await?
+        {
+            let when: String = r.try_get("at")?;
+            // `at <= x AND (at < x OR id < y)`: the first term is an index range.
+            base.push(&format!(" AND {a}.{at} <= "))
+                .text(when.clone())
+                .push(&format!(" AND ({a}.{at} < "))
+                .text(when)
+                .push(&format!(" OR {a}.id < "))
+                .text(after.trim())
+                .push(")");
+            keyset = true;
+        }
+        let mut q = sql::Sql::new(self.select);
+        q.text.push_str(&base.text);
+        q.args_from(&base);
+        q.push(&format!(" ORDER BY {a}.{at} DESC, {a}.id DESC LIMIT ")).int(per_page + 1);
+        if !keyset {
+            q.push(" OFFSET ").int((page - 1) * per_page);
+        }
+        let rows = q.query().all(scoped).await?;
+        let mut items = rows.iter().map(from_row).collect::<error::Result<Vec<_>>>()?;
+        let more = items.len() as i64 > per_page;
+        items.truncate(usize::try_from(per_page).unwrap_or(0));
+        let next_after = if more { items.last().map(&id_of) } else { None };
+        Ok(Page {
+            items,
+            total,
+            total_capped,
+            page,
+            per_page,
+            next_after,
+        })
+    }
+}
+
 pub fn clamp_page(page: i64) -> i64 {
     page.clamp(1, MAX_PAGE)
 }

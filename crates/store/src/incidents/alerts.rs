@@ -279,40 +279,16 @@ impl Scoped<'_> {
         if let Some(s) = AlertState::parse(&f.state) {
             base.push(" AND a.state = ").text(s.as_str());
         }
-        let (total, total_capped) = crate::cap(
-            crate::capped_count(&base, "SELECT 1 FROM alerts a").query().one(self).await?.try_get("n")?,
-        );
-        let page = crate::clamp_page(f.page);
-        let mut keyset = false;
-        if !f.after.trim().is_empty()
-            && let Some(r) = sqlx::query("SELECT first_seen FROM alerts WHERE id = $1")
-                .bind(f.after.trim().to_string())
-                .opt(self)
-                .await?
-        {
-            let at: String = r.try_get("first_seen")?;
-            base.push(" AND a.first_seen <= ")
-                .text(at.clone())
-                .push(" AND (a.first_seen < ")
-                .text(at)
-                .push(" OR a.id < ")
-                .text(f.after.trim())
-                .push(")");
-            keyset = true;
+        let select = format!("SELECT {COLS} FROM alerts a LEFT JOIN incidents i ON i.id = a.incident_id");
+        crate::NewestFirst {
+            select: &select,
+            count_from: "SELECT 1 FROM alerts a",
+            table: "alerts",
+            alias: "a",
+            at: "first_seen",
         }
-        let mut q = Sql::new(&format!("SELECT {COLS} FROM alerts a LEFT JOIN incidents i ON i.id = a.incident_id"));
-        q.text.push_str(&base.text);
-        q.args_from(&base);
-        q.push(" ORDER BY a.first_seen DESC, a.id DESC LIMIT ").int(per_page + 1);
-        if !keyset {
-            q.push(" OFFSET ").int((page - 1) * per_page);
-        }
-        let rows = q.query().all(self).await?;
-        let mut items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
-        let more = items.len() as i64 > per_page;
-        items.truncate(usize::try_from(per_page).unwrap_or(0));
-        let next_after = if more { items.last().map(|a| a.id.clone()) } else { None };
-        Ok(Page { items, total, total_capped, page, per_page, next_after })
+        .page(self, base, crate::Wanted { after: &f.after, page: f.page, per_page }, from_row, |a: &Alert| a.id.clone())
+        .await
     }
 
     /// Copies an alert's observables into an incident and notes the alert on its

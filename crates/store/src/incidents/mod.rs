@@ -399,47 +399,16 @@ impl Scoped<'_> {
                 .text(u)
                 .push(")");
         }
-        let (total, total_capped) = crate::cap(
-            crate::capped_count(&base, "SELECT 1 FROM incidents i").query().one(self).await?.try_get("n")?,
-        );
-        let page = crate::clamp_page(f.page);
-        let mut keyset = false;
-        if !f.after.trim().is_empty()
-            && let Some(r) = sqlx::query("SELECT created_at FROM incidents WHERE id = $1")
-                .bind(f.after.trim().to_string())
-                .opt(self)
-                .await?
-        {
-            let at: String = r.try_get("created_at")?;
-            base.push(" AND i.created_at <= ")
-                .text(at.clone())
-                .push(" AND (i.created_at < ")
-                .text(at)
-                .push(" OR i.id < ")
-                .text(f.after.trim())
-                .push(")");
-            keyset = true;
+        let select = format!("SELECT {COLS} FROM incidents i LEFT JOIN units u ON u.id = i.unit_id");
+        crate::NewestFirst {
+            select: &select,
+            count_from: "SELECT 1 FROM incidents i",
+            table: "incidents",
+            alias: "i",
+            at: "created_at",
         }
-        let mut q = Sql::new(&format!("SELECT {COLS} FROM incidents i LEFT JOIN units u ON u.id = i.unit_id"));
-        q.text.push_str(&base.text);
-        q.args_from(&base);
-        q.push(" ORDER BY i.created_at DESC, i.id DESC LIMIT ").int(per_page + 1);
-        if !keyset {
-            q.push(" OFFSET ").int((page - 1) * per_page);
-        }
-        let rows = q.query().all(self).await?;
-        let mut items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
-        let more = items.len() as i64 > per_page;
-        items.truncate(usize::try_from(per_page).unwrap_or(0));
-        let next_after = if more { items.last().map(|i| i.id.clone()) } else { None };
-        Ok(Page {
-            items,
-            total,
-            total_capped,
-            page,
-            per_page,
-            next_after,
-        })
+        .page(self, base, crate::Wanted { after: &f.after, page: f.page, per_page }, from_row, |i: &Incident| i.id.clone())
+        .await
     }
 
     /// The incident with its parts; affected systems' names and levels are read as

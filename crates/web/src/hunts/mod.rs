@@ -44,13 +44,9 @@ pub(crate) async fn work(
         status: "operating".into(),
         ..Default::default()
     };
-    let page = auth
-        .scoped(state)
-        .systems(&filter, Some(limit as i64))
-        .await?;
-    let mut g = crate::work::systems_group("work.hunt_stale", page, "/systems?hunt=stale".into(), |s| {
+    let note = Some("work.hunt_stale_detail");
+    crate::work::systems_work(state, auth, filter, limit, "work.hunt_stale", "/systems?hunt=stale", note, |s| {
         t.label("system_type", s.fields.system_type.as_str())
-    });
-    g.note = Some("work.hunt_stale_detail");
-    Ok(vec![g])
+    })
+    .await
 }

@@ -50,14 +50,8 @@ pub(crate) async fn work(
         level: "none".into(),
         ..Default::default()
     };
-    let page = auth
-        .scoped(state)
-        .systems(&filter, Some(limit as i64))
-        .await?;
-    Ok(vec![crate::work::systems_group(
-        "work.no_level",
-        page,
-        "/systems?level=none".into(),
-        |s| t.label("status", s.fields.status.as_str()),
-    )])
+    crate::work::systems_work(state, auth, filter, limit, "work.no_level", "/systems?level=none", None, |s| {
+        t.label("status", s.fields.status.as_str())
+    })
+    .await
 }

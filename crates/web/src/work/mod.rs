@@ -116,6 +116,25 @@ pub fn systems_group(
     }
 }
 
+/// A capability's group of systems: the inventory filtered as `filter` asks, its first
+/// `limit` systems, each described by `detail`, linked to the same filtered list.
+#[allow(clippy::too_many_arguments)]
+pub async fn systems_work(
+    state: &AppState,
+    auth: &Auth<AnyRole>,
+    filter: khien_store::systems::SystemFilter,
+    limit: usize,
+    key: &'static str,
+    list_href: &str,
+    note: Option<&'static str>,
+    detail: impl Fn(&khien_store::systems::System) -> String,
+) -> AppResult<Vec<WorkGroup>> {
+    let page = auth.scoped(state).systems(&filter, Some(limit as i64)).await?;
+    let mut g = systems_group(key, page, list_href.to_string(), detail);
+    g.note = note;
+    Ok(vec![g])
+}
+
 /// How many items of each group the home page shows, and `/work`.
 pub const ON_HOME: usize = 5;
 pub const ON_LIST: usize = 50;
