@@ -517,6 +517,32 @@ try {
     await ctx.close();
   });
 
+  await run("a citizen reports an incident from /contacts; the provincial team sees it, a unit does not", async () => {
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const p = await ctx.newPage();
+    await p.goto(`${BASE}/contacts`);
+    await Promise.all([p.waitForNavigation(), p.click("#report-link")]);
+    await p.fill("#name", "Nguyễn Văn Dân");
+    await p.fill("#contact", "0912 345 678");
+    await p.fill("#affected", "Cổng dịch vụ công của tỉnh");
+    await p.fill("#description", "Trang chủ cổng dịch vụ công hiện nội dung lạ và đường dẫn tải tệp không rõ nguồn gốc.");
+    await p.waitForTimeout(3500); // the form refuses what is sent faster than a person types
+    await Promise.all([p.waitForNavigation(), p.click("#send-report")]);
+    const reference = (await p.textContent("#reference")).trim();
+    assert.match(reference, /^SC-\d{4}-\d{6}$/);
+    assert.ok((await p.textContent("#code")).trim().length >= 10, "a follow-up code");
+    if (process.env.KHIEN_SCREENSHOTS) await p.screenshot({ path: join(process.env.KHIEN_SCREENSHOTS, "report-done-phone.png"), fullPage: true });
+    await ctx.close();
+    const [tctx, team] = await signIn("ungcuu");
+    await team.goto(`${BASE}/incidents`);
+    assert.match(await team.textContent("#incidents"), new RegExp(reference));
+    await tctx.close();
+    const [uctx, unit] = await signIn("canbo.stc");
+    await unit.goto(`${BASE}/incidents`);
+    assert.doesNotMatch(await unit.textContent("main"), new RegExp(reference), "a unit does not see a citizen's report");
+    await uctx.close();
+  });
+
   assert.deepEqual(consoleErrors, [], "no console errors (CSP violations would show here)");
   console.log("browser tests passed");
 } catch (e) {
