@@ -12,6 +12,7 @@ use khien_store::accounts::NewUser;
 /// The password of every demo account (printed at start; demo data only).
 pub const DEMO_PASSWORD: &str = "Khien@2026!";
 
+mod incidents;
 mod levels;
 pub mod national;
 
@@ -474,12 +475,13 @@ pub async fn create(store: &Store) -> anyhow::Result<String> {
         ("lanhdao", "Lãnh đạo UBND tỉnh", Role::Viewer, "DLK"),
     ];
     let hash = khien_web::auth::crypto::hash_password(DEMO_PASSWORD).map_err(anyhow::Error::msg)?;
+    let mut created = Vec::new();
     for (username, name, role, unit_code) in users {
         let unit = store
             .unit_by_code(unit_code)
             .await?
             .ok_or_else(|| anyhow::anyhow!("demo: unit {unit_code} missing"))?;
-        sys.create_user(NewUser {
+        let user = sys.create_user(NewUser {
             username: (*username).into(),
             display_name: (*name).into(),
             email: None,
@@ -488,8 +490,11 @@ pub async fn create(store: &Store) -> anyhow::Result<String> {
             unit_id: unit.id,
         })
         .await?;
+        created.push(user);
     }
     let dossiers = levels::populate(store, &ids, &mut rng).await?;
+    let incidents = incidents::populate(store, &ids, &created).await?;
+    let _ = writeln!(out, "Incidents: {incidents} (one serious, being responded to).");
     let _ = writeln!(
         out,
         "Security by level: {} determinations, {} dossiers approved, {} in progress.",
