@@ -9,6 +9,7 @@ pub mod dossiers;
 pub mod hunts;
 pub mod jobs;
 pub mod error;
+pub mod findings;
 pub mod levels;
 pub mod plans;
 pub mod rules;

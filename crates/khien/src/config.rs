@@ -26,6 +26,9 @@ pub struct FileConfig {
     /// Names of the legal parties, same shape as data/regimes/roles.toml; merged over the
     /// embedded names (ministries and departments get renamed).
     pub authority_names_file: Option<PathBuf>,
+    /// Remediation deadlines per severity and security level, same shape as
+    /// data/findings/remediation.toml; replaces the embedded default.
+    pub remediation_file: Option<PathBuf>,
     /// Open connections the server accepts in all, and from one client address.
     pub max_connections: Option<usize>,
     pub max_connections_per_address: Option<usize>,

@@ -33,6 +33,9 @@ static HUNT_POOL: std::sync::LazyLock<Option<rayon::ThreadPool>> =
             .ok()
     });
 
+/// How often an idle worker reopens accepted risks past their expiry.
+const RISK_SWEEP: Duration = Duration::from_secs(300);
+
 /// Who this worker is and how it holds jobs.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -64,6 +67,7 @@ impl WorkerConfig {
 /// these, in any number of processes, share one database.
 pub async fn worker(store: Store, config: WorkerConfig, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     tracing::info!(worker = %config.id, "job worker started");
+    let mut last_sweep: Option<std::time::Instant> = None;
     loop {
         if *shutdown.borrow() {
             return;
@@ -80,6 +84,15 @@ pub async fn worker(store: Store, config: WorkerConfig, mut shutdown: tokio::syn
             }
         };
         if idle {
+            // Accepted risks past their expiry reopen (imports and reads see it too).
+            if last_sweep.is_none_or(|t| t.elapsed() >= RISK_SWEEP) {
+                last_sweep = Some(std::time::Instant::now());
+                match store.reopen_expired_risks().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(reopened = n, "accepted risks past their expiry reopened"),
+                    Err(e) => tracing::warn!(error = %e, "cannot sweep expired risks"),
+                }
+            }
             tokio::select! {
                 _ = tokio::time::sleep(config.poll) => {}
                 _ = shutdown.changed() => return,
@@ -97,6 +110,17 @@ pub async fn run_pending(store: &Store, config: &WorkerConfig) -> anyhow::Result
         n += 1;
     }
     Ok(n)
+}
+
+/// Runs one particular queued job here and now, with its heartbeat (`khien import`).
+pub async fn run_one(store: &Store, config: &WorkerConfig, kind: &str, subject_id: &str) -> anyhow::Result<()> {
+    let (_keep, mut never) = tokio::sync::watch::channel(false);
+    let lease = store
+        .claim_job_of(kind, subject_id, &config.id, config.lease)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the {kind} job of {subject_id} is not queued"))?;
+    run_job(store, config, lease, &mut never).await;
+    Ok(())
 }
 
 /// How a job's run ended, as far as the queue is concerned.
@@ -165,6 +189,7 @@ async fn run_job(
 async fn run_kind(store: &Store, lease: &Lease, progress: Arc<AtomicU64>) -> anyhow::Result<()> {
     match lease.kind.as_str() {
         khien_store::hunts::JOB_KIND => run_hunt(store, lease, progress).await,
+        khien_store::findings::JOB_KIND => crate::scan_import::run(store, lease, progress).await,
         other => anyhow::bail!("this Khiên does not know jobs of kind {other:?}"),
     }
 }

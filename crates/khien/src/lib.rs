@@ -3,3 +3,4 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod jobs;
+pub mod scan_import;

@@ -16,6 +16,7 @@ pub mod cache;
 mod db;
 pub mod dossiers;
 pub mod error;
+pub mod findings;
 pub mod hunts;
 pub mod jobs;
 pub mod levels;

@@ -12,6 +12,7 @@ mod backup;
 mod blobs;
 mod concurrency;
 mod database_tls;
+mod findings;
 mod forms;
 mod harness;
 mod hunts;
