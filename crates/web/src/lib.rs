@@ -17,6 +17,7 @@ mod accounts;
 mod audit;
 mod dashboard;
 mod dossiers;
+mod findings;
 mod hunts;
 mod levels;
 mod plans;
@@ -113,7 +114,9 @@ pub struct AppState {
 
 /// The body limit of a request: large for the routes that take logs, small elsewhere.
 pub fn body_limit(config: &WebConfig, method: &axum::http::Method, path: &str) -> usize {
-    if method == axum::http::Method::POST && matches!(path, "/hunts" | "/api/v1/hunts" | "/rules/import") {
+    if method == axum::http::Method::POST
+        && (matches!(path, "/hunts" | "/api/v1/hunts" | "/rules/import") || findings::is_report_upload(path))
+    {
         config.max_upload_bytes
     } else {
         config.max_body_bytes
@@ -133,6 +136,7 @@ pub fn routes() -> routes::Routes {
         dossiers::page_routes(),
         reports::page_routes(),
         hunts::page_routes(),
+        findings::page_routes(),
         rules::page_routes(),
         audit::page_routes(),
         api::routes(),

@@ -198,7 +198,7 @@ async fn deadlines_follow_severity_and_an_accepted_risk_reopens_at_its_expiry() 
         let manager = Client::signed_in(&store, &w.user(Role::UnitManager)).await;
         let staff = Client::signed_in(&store, &w.user(Role::UnitStaff)).await;
         // Staff may not accept a risk; a manager may, with approver, reason and expiry.
-        let accept = [("status", "accepted_risk"), ("reason", "Máy chủ thay thế trong tháng 1"), ("approver", "Giám đốc Sở"), ("expires", "10/12/2026")];
+        let accept = [("status", "accepted_risk"), ("reason", "Máy chủ thay thế trong tháng 1"), ("approver", "Giám đốc Sở"), ("expires", "11/12/2026")];
         assert_eq!(staff.post_form(&format!("/findings/{high}/status"), &accept).await.status, 403);
         let r = manager.post_form(&format!("/findings/{high}/status"), &[("status", "accepted_risk"), ("reason", "x"), ("approver", ""), ("expires", "10/12/2026")]).await;
         assert_eq!(r.status, 422, "the approver is required");
@@ -206,9 +206,9 @@ async fn deadlines_follow_severity_and_an_accepted_risk_reopens_at_its_expiry() 
         let r = manager.post_form(&format!("/findings/{high}/status"), &accept).await;
         assert_eq!(r.status, 303, "{}", r.body);
         let f = store.as_system().finding(&high).await.unwrap();
-        assert_eq!((f.row.status.as_str(), f.risk_expires_on.as_deref(), f.risk_approver.as_deref()), ("accepted_risk", Some("2026-12-10"), Some("Giám đốc Sở")));
+        assert_eq!((f.row.status.as_str(), f.risk_expires_on.as_deref(), f.risk_approver.as_deref()), ("accepted_risk", Some("2026-12-11"), Some("Giám đốc Sở")));
         // The same decision twice is refused (the status moved).
-        assert_eq!(manager.post_form(&format!("/findings/{high}/status"), &accept).await.status, 409);
+        assert_eq!(manager.post_form(&format!("/findings/{high}/status"), &accept).await.status, 422);
         // Past its last day it is open again on every read, before any sweep.
         days.store(10, Ordering::SeqCst);
         assert_eq!(store.as_system().finding(&high).await.unwrap().row.effective_status, "accepted_risk");
@@ -231,6 +231,7 @@ async fn deadlines_follow_severity_and_an_accepted_risk_reopens_at_its_expiry() 
         assert_eq!((over[0].unit_id.as_str(), over[0].critical, over[0].total), (w.a.as_str(), 1, 1));
         // A false positive needs a reason; fixing a critical by hand raises the hunt duty.
         let crit = page.items[0].id.clone();
+        let staff = Client::signed_in(&store, &w.user(Role::UnitStaff)).await;
         assert_eq!(staff.post_form(&format!("/findings/{crit}/status"), &[("status", "false_positive")]).await.status, 422);
         assert!(store.as_system().serious_fix_at(&w.sys_a).await.unwrap().is_none());
         assert_eq!(staff.post_form(&format!("/findings/{crit}/status"), &[("status", "fixed"), ("reason", "Đã gỡ php-cgi")]).await.status, 303);
@@ -268,5 +269,51 @@ async fn khien_import_prints_one_json_object() {
         assert!(!out.status.success());
         assert!(String::from_utf8_lossy(&out.stderr).contains("nessus_xml"));
         assert!(out.stdout.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_report_uploaded_on_the_system_page_is_imported_by_the_worker() {
+    let report = std::fs::read(scanners().join("zap/zap-results-first-scan.xml")).unwrap();
+    for store in stores().await {
+        let w = world(&store).await;
+        let staff = Client::signed_in(&store, &w.user(Role::UnitStaff)).await;
+        // No file: the form comes back with the tool chosen and the message at the file.
+        let r = staff.multipart(&format!("/systems/{}/scans", w.sys_a), &[("tool", "zap_xml"), ("full_scope", "1")], "other", "x.xml", b"x").await;
+        assert_eq!(r.status, 422);
+        assert!(r.body.contains("Chưa chọn tệp") && r.body.contains("value=\"zap_xml\" selected"), "{}", r.body);
+        let r = staff.multipart(&format!("/systems/{}/scans", w.sys_a), &[("full_scope", "1")], "report", "zap.xml", &report).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let at = r.headers["location"].to_str().unwrap().to_string();
+        let page = staff.get(&at).await;
+        assert!(page.body.contains("Đang chờ") && page.body.contains("http-equiv=\"refresh\""));
+        assert_eq!(khien::jobs::run_pending(&store, &crate::harness::worker()).await.unwrap(), 1);
+        let page = staff.get(&at).await;
+        assert!(page.body.contains("id=\"count-new\">129<") && page.body.contains("OWASP ZAP"), "{}", page.body);
+        let list = staff.get(&format!("/findings?system_id={}", w.sys_a)).await;
+        assert_eq!(list.status, 200);
+        assert!(list.body.contains("129 lỗ hổng") || list.body.contains(">129"), "the list counts them");
+        let csv = staff.get(&format!("/findings/export.csv?system_id={}", w.sys_a)).await;
+        assert_eq!(csv.status, 200);
+        assert_eq!(csv.body.lines().count(), 130, "a header and one line per finding");
+        // Keyset paging walks every finding once.
+        let mut seen = HashSet::new();
+        let mut f = khien_store::findings::FindingFilter { system_id: w.sys_a.clone(), ..Default::default() };
+        loop {
+            let p = store.as_system().findings(&f, 20).await.unwrap();
+            for i in &p.items {
+                assert!(seen.insert(i.id.clone()), "listed twice");
+            }
+            match p.next_after {
+                Some(a) => f.after = a,
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 129);
+        // The API gives the same record, with a token of the imports scope.
+        let import = at.trim_start_matches("/scans/");
+        let api = staff.get(&format!("/api/v1/scans/{import}")).await;
+        let v: serde_json::Value = serde_json::from_str(&api.body).unwrap();
+        assert_eq!((v["new"].as_i64(), v["state"].as_str()), (Some(129), Some("done")));
     }
 }

@@ -186,6 +186,9 @@ pub struct World {
     pub evidence_b: String,
     pub requirement_key: String,
     pub hunt_b: String,
+    /// A scanner import into B's system, and one of its findings.
+    pub import_b: String,
+    pub finding_b: String,
 }
 
 impl World {
@@ -359,6 +362,17 @@ pub async fn world(store: &Store) -> World {
         )
         .await
         .unwrap();
+    let report = tempdir().join("quet-NGOAIPHAMVI.csv");
+    std::fs::write(&report, format!("title,severity,host,port\nLỗ hổng {FOREIGN},high,10.9.9.9,443\n")).unwrap();
+    let (_, _) = khien::scan_import::import_now(store, &sys_b, &report, None, true).await.unwrap();
+    let import_b = sys.scan_imports_of(&sys_b, 1).await.unwrap()[0].id.clone();
+    let finding_b = sys
+        .findings(&khien_store::findings::FindingFilter { system_id: sys_b.clone(), ..Default::default() }, 1)
+        .await
+        .unwrap()
+        .items[0]
+        .id
+        .clone();
     World {
         root: root.id,
         a: a.id,
@@ -376,6 +390,8 @@ pub async fn world(store: &Store) -> World {
         evidence_b: evidence.id,
         requirement_key,
         hunt_b,
+        import_b,
+        finding_b,
     }
 }
 

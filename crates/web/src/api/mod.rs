@@ -53,6 +53,7 @@ fn table() -> Api {
         crate::units::api_routes,
         crate::systems::api_routes,
         crate::hunts::api_routes,
+        crate::findings::api_routes,
         crate::accounts::api_routes,
         crate::audit::api_routes,
         crate::levels::api_routes,
