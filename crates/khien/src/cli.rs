@@ -84,6 +84,11 @@ pub enum Command {
     /// Import a scanner report into a system (the same job as an upload, run here) and
     /// print one JSON object: tool, findings read, new, unchanged, fixed, reopened.
     Import(ImportArgs),
+    /// CISA's KEV catalogue: `khien kev load FILE` keeps a version and flags findings.
+    Kev {
+        #[command(subcommand)]
+        cmd: KevCmd,
+    },
     /// Security levels: classification under a regime.
     Level {
         #[command(subcommand)]
@@ -187,6 +192,13 @@ pub enum TokenCmd {
         #[arg(long, default_value = "90")]
         days: String,
     },
+}
+
+#[derive(Subcommand)]
+pub enum KevCmd {
+    /// Load a version (CISA's known_exploited_vulnerabilities.json) and print one JSON
+    /// object: version, entries, added, flagged.
+    Load { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -317,6 +329,17 @@ async fn run_async(global: Global, command: Command) -> anyhow::Result<ExitCode>
         Command::Restore { file } => crate::backup::restore(&store, &file).await,
         Command::User { cmd } => user(&store, cmd).await,
         Command::Token { cmd } => token(&store, cmd).await,
+        Command::Kev { cmd: KevCmd::Load { file } } => {
+            let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let c = khien_scan::kev::parse_kev(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let stored = store.blobs.put(&file.display().to_string(), &bytes).await?;
+            let l = store.as_system().load_kev(&c, &stored.sha256, &file.display().to_string()).await?;
+            println!(
+                "{}",
+                serde_json::json!({ "version": c.catalog_version, "entries": l.entries, "added": l.added, "flagged": l.flagged })
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Import(args) => {
             let (tool, c) = khien::scan_import::import_now(
                 &store,

@@ -19,6 +19,7 @@ pub mod error;
 pub mod findings;
 pub mod hunts;
 pub mod jobs;
+pub mod kev;
 pub mod levels;
 pub mod overview;
 pub mod plans;

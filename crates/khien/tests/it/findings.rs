@@ -83,8 +83,21 @@ async fn every_corpus_report_imports_and_importing_it_again_changes_nothing() {
     all_reports(&scanners(), &mut files);
     files.sort();
     assert!(files.len() >= 60, "{} reports", files.len());
+    let expected_kev: std::collections::BTreeMap<String, String> = [
+        ("nessus/nessus_with_cvssv3.nessus", "CVE-2012-1823"),
+        ("openvas/many_vuln.xml", "CVE-2012-1823"),
+        ("nessus/csv/nessus-template.csv", "CVE-2024-4577"),
+        ("sarif/dependency_check.sarif", "CVE-2020-11023"),
+        ("trivy/scheme_2_many_vulns.json", "CVE-2020-15999"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
     for store in stores().await {
         let w = world(&store).await;
+        load_kev(&store, "kev/known_exploited_vulnerabilities.json").await;
+        let kev = kev_ids(&store).await;
+        let mut kev_hits = std::collections::BTreeMap::new();
         for (i, path) in files.iter().enumerate() {
             let name = path.strip_prefix(scanners()).unwrap().display().to_string();
             let sys = new_system(&store, &w.a, &format!("Hệ thống quét {i}")).await;
@@ -111,7 +124,76 @@ async fn every_corpus_report_imports_and_importing_it_again_changes_nothing() {
             assert_eq!(imports.len(), 2);
             assert_eq!(imports[0].same_file_as.as_deref(), Some(imports[1].id.as_str()), "{name}: the repeat is recognised");
             assert_eq!(imports[0].tool.as_deref(), Some(tool.code()));
+            // KEV-listed CVEs flag their findings as they are imported.
+            let rows = sqlx::query("SELECT cves FROM findings WHERE system_id = $1 AND kev = 1")
+                .bind(sys.clone())
+                .fetch_all(store.raw_pool())
+                .await
+                .unwrap();
+            for r in rows {
+                let cves: String = r.try_get("cves").unwrap();
+                for c in cves.split_whitespace() {
+                    if kev.contains(c) {
+                        kev_hits.insert(name.clone(), c.to_string());
+                    }
+                }
+            }
         }
+        assert_eq!(kev_hits, expected_kev, "exactly the five KEV hits the corpus names");
+    }
+}
+
+async fn kev_ids(store: &Store) -> HashSet<String> {
+    sqlx::query("SELECT cve_id FROM kev_entries")
+        .fetch_all(store.raw_pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<String, _>("cve_id").unwrap())
+        .collect()
+}
+
+async fn load_kev(store: &Store, file: &str) -> khien_store::kev::KevLoad {
+    let bytes = std::fs::read(corpus().join(file)).unwrap();
+    let c = khien_scan::kev::parse_kev(&bytes).unwrap();
+    let sha = store.blobs.put("kev.json", &bytes).await.unwrap().sha256;
+    store.as_system().load_kev(&c, &sha, file).await.unwrap()
+}
+
+#[tokio::test]
+async fn kev_versions_are_kept_and_flag_findings_already_imported() {
+    for store in stores().await {
+        let w = world(&store).await;
+        let old = load_kev(&store, "kev/history/known_exploited_vulnerabilities_2025-02-04.json").await;
+        assert_eq!((old.entries, old.added), (1257, 1257));
+        // A medium finding with a CVE only the newer catalogue lists.
+        let dir = crate::harness::tempdir();
+        let path = dir.join("php.csv");
+        std::fs::write(&path, "title,severity,host,cve\nGit link following,medium,10.0.0.8,CVE-2025-48384\n").unwrap();
+        import(&store, &w.sys_a, &path, None, true).await;
+        let before = store.as_system().findings(&khien_store::findings::FindingFilter { system_id: w.sys_a.clone(), ..Default::default() }, 5).await.unwrap();
+        assert!(!before.items[0].kev);
+        let new = load_kev(&store, "kev/known_exploited_vulnerabilities.json").await;
+        assert_eq!((new.entries, new.added, new.flagged), (1404, 147, 1), "147 added between the releases");
+        let versions = store.as_system().kev_versions().await.unwrap();
+        assert_eq!(versions.len(), 2);
+        let added = store.as_system().kev_added(&versions[0].id).await.unwrap();
+        assert_eq!(added.len(), 147);
+        assert!(added.iter().any(|a| a.cve_id == "CVE-2025-48384"));
+        let f = &store.as_system().findings(&khien_store::findings::FindingFilter { system_id: w.sys_a.clone(), kev: "1".into(), ..Default::default() }, 5).await.unwrap().items[0];
+        assert!(f.kev);
+        assert_eq!((f.kev_date_added.as_deref(), f.kev_due_date.as_deref()), (Some("2025-08-25"), Some("2025-09-15")));
+        // The shortest window (7 days) instead of medium's 90.
+        let first = khien_domain::time_fmt::vn_date(khien_domain::time_fmt::parse_rfc3339(&f.first_seen).unwrap());
+        assert_eq!(f.due_on.as_deref(), Some(khien_domain::time_fmt::iso_date(first + time::Duration::days(7)).as_str()));
+        // The same file again is refused; the page shows both versions and what was added.
+        let bytes = std::fs::read(corpus().join("kev/known_exploited_vulnerabilities.json")).unwrap();
+        let c = khien_scan::kev::parse_kev(&bytes).unwrap();
+        let sha = store.blobs.put("kev.json", &bytes).await.unwrap().sha256;
+        assert!(matches!(store.as_system().load_kev(&c, &sha, "again").await, Err(khien_store::StoreError::Conflict("kev.err_loaded"))));
+        let page = Client::signed_in(&store, &w.user(Role::Viewer)).await.get("/kev").await;
+        assert!(page.body.contains("2025.08.25") && page.body.contains("CVE-2025-48384"));
+        assert_eq!(count(&store, "SELECT COUNT(*) FROM audit_log WHERE entity = 'kev_catalogue' AND action = $1", "load").await, 2);
     }
 }
 

@@ -176,6 +176,7 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
         ("POST", "/api/v1/findings/{id}/status") => {
             Recipe::Json(serde_json::json!({ "status": "false_positive", "reason": "trái phép" }))
         }
+        ("POST", "/kev") => Recipe::Multipart(vec![], "catalogue", b"{}".to_vec()),
         ("POST", "/rules/import") => Recipe::Multipart(
             vec![("version", "1".into())],
             "files",

@@ -9,7 +9,7 @@ mod api;
 pub(crate) mod pages;
 
 use crate::auth::Access;
-use crate::auth::roles::{AnyRole, SystemEditor};
+use crate::auth::roles::{AnyRole, ProvinceAdmin, SystemEditor};
 use crate::routes::{Routes, Tenancy};
 
 pub(crate) fn page_routes() -> Routes {
@@ -24,6 +24,8 @@ pub(crate) fn page_routes() -> Routes {
         .get("/findings/export.csv", any, Tenancy::Unit, pages::export_csv)
         .get("/findings/{id}", any, Tenancy::Unit, pages::detail)
         .post("/findings/{id}/status", editor, Tenancy::Unit, pages::set_status)
+        .get("/kev", any, Tenancy::Unit, pages::kev)
+        .post("/kev", ProvinceAdmin::NAMES, Tenancy::Unit, pages::load_kev)
 }
 
 pub(crate) fn api_routes(api: crate::api::Api) -> crate::api::Api {

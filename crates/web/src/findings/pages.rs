@@ -12,7 +12,7 @@ use khien_store::systems::System;
 
 use crate::AppState;
 use crate::auth::Auth;
-use crate::auth::roles::{AnyRole, SystemEditor};
+use crate::auth::roles::{AnyRole, ProvinceAdmin, SystemEditor};
 use crate::error::AppResult;
 use crate::view::{Chrome, FormState, form_pairs, refusal_as_fields, render, render_refused};
 
@@ -214,6 +214,54 @@ pub async fn set_status(
     };
     c.form = FormState::refused("status", values, errors);
     render_refused(&detail_page(&auth.scoped(&state), c, &id).await?)
+}
+
+#[derive(askama::Template)]
+#[template(path = "findings/kev.html")]
+struct KevPage {
+    c: Chrome,
+    versions: Vec<khien_store::kev::KevVersion>,
+    /// What the newest version added over the one before.
+    added: Vec<khien_store::kev::KevAdded>,
+    /// The last load's counts, after a load.
+    loaded: Option<khien_store::kev::KevLoad>,
+    error: Option<String>,
+}
+
+async fn kev_page(scoped: &khien_store::Scoped<'_>, c: Chrome, loaded: Option<khien_store::kev::KevLoad>, error: Option<String>) -> AppResult<KevPage> {
+    let versions = scoped.kev_versions().await?;
+    let added = match versions.first() {
+        Some(v) => scoped.kev_added(&v.id).await?,
+        None => Vec::new(),
+    };
+    Ok(KevPage { c, versions, added, loaded, error })
+}
+
+pub async fn kev(State(state): State<AppState>, auth: Auth<AnyRole>, c: Chrome) -> AppResult<Html<String>> {
+    render(&kev_page(&auth.scoped(&state), c, None, None).await?)
+}
+
+/// A KEV catalogue version uploaded by the department (the JSON feed).
+pub async fn load_kev(State(state): State<AppState>, auth: Auth<ProvinceAdmin>, c: Chrome, mut mp: Multipart) -> AppResult<Response> {
+    let up = crate::support::read_upload(&state, &mut mp, &["catalogue"], khien_scan::kev::MAX_KEV_BYTES as u64).await?;
+    let scoped = auth.scoped(&state);
+    let refused = |key: &str| Some(c.t.s(key).to_string());
+    let (loaded, error) = match up.file("catalogue") {
+        None => (None, refused("import.no_file")),
+        Some(f) => {
+            let bytes = crate::support::read_stored(&state, &f.sha256).await?;
+            match khien_scan::kev::parse_kev(&bytes) {
+                Err(e) => (None, Some(format!("{} {e}", c.t.s("kev.err_file")))),
+                Ok(cat) => match scoped.load_kev(&cat, &f.sha256, &f.filename).await {
+                    Ok(l) => (Some(l), None),
+                    Err(khien_store::StoreError::Conflict(k)) => (None, refused(k)),
+                    Err(e) => return Err(e.into()),
+                },
+            }
+        }
+    };
+    let status = if error.is_some() { axum::http::StatusCode::UNPROCESSABLE_ENTITY } else { axum::http::StatusCode::OK };
+    Ok((status, render(&kev_page(&scoped, c, loaded, error).await?)?).into_response())
 }
 
 /// CSV of the filtered findings, streamed a page at a time (keyset), so an export of a
