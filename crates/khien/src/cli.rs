@@ -341,6 +341,10 @@ async fn run_async(global: Global, command: Command) -> anyhow::Result<ExitCode>
             Ok(ExitCode::SUCCESS)
         }
         Command::Import(args) => {
+            // Progress and timings go to stderr when KHIEN_LOG asks (`KHIEN_LOG=info`).
+            if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("KHIEN_LOG") {
+                let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+            }
             let (tool, c) = khien::scan_import::import_now(
                 &store,
                 &args.system,

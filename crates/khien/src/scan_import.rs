@@ -62,6 +62,7 @@ pub async fn run(store: &Store, lease: &Lease, progress: Arc<AtomicU64>) -> anyh
     let size = store.blobs.copy_to(&job.file_sha256, &path).await?.max(1);
     let tool = tool_of(&path, ctx.requested_tool.as_deref())?;
     store.begin_staging(lease).await?;
+    let started = std::time::Instant::now();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Staged>(BATCH * 2);
     let read = Arc::new(AtomicU64::new(0));
     let parser = {
@@ -69,9 +70,16 @@ pub async fn run(store: &Store, lease: &Lease, progress: Arc<AtomicU64>) -> anyh
         tokio::task::spawn_blocking(move || {
             let file = std::fs::File::open(&path)?;
             let reader = std::io::BufReader::with_capacity(256 * 1024, Counting { inner: file, read });
+            // Two findings of one file with one fingerprint are one finding: the first
+            // is staged.
+            let mut staged = std::collections::HashSet::new();
             let summary = khien_scan::parse(tool, reader, &khien_scan::Limits::default(), &mut |f| {
+                let s = ctx.stage(f);
+                if !staged.insert(s.fingerprint().to_string()) {
+                    return Ok(());
+                }
                 // The receiver is gone only when the import already failed.
-                tx.blocking_send(ctx.stage(f)).map_err(|_| "the import stopped".into())
+                tx.blocking_send(s).map_err(|_| "the import stopped".into())
             })?;
             anyhow::Ok(summary)
         })
@@ -96,7 +104,9 @@ pub async fn run(store: &Store, lease: &Lease, progress: Arc<AtomicU64>) -> anyh
         store.stage_findings(lease, &batch, staged).await?;
     }
     let summary = parser.await??;
+    let staging = started.elapsed();
     store.finish_scan_import(lease, tool, &summary).await?;
+    tracing::info!(import = %id, findings = summary.findings, staging_ms = staging.as_millis(), applying_ms = (started.elapsed() - staging).as_millis(), "scanner report imported");
     Ok(())
 }
 

@@ -45,8 +45,10 @@ CREATE TABLE scan_imports (
 CREATE INDEX scan_imports_system ON scan_imports(system_id, created_at);
 CREATE INDEX scan_imports_file ON scan_imports(system_id, file_sha256);
 
--- An import's findings while it runs, one row per distinct fingerprint; applied to
--- `findings` in one transaction at the end, then deleted.
+-- An import's findings while it runs, one row per distinct fingerprint (the worker
+-- drops repeats), in file order; applied to `findings` in one transaction at the end,
+-- then deleted. A fingerprint the system already has is staged without its text
+-- (`known` = 1): the finding keeps what it has.
 CREATE TABLE scan_import_rows (
     import_id TEXT NOT NULL REFERENCES scan_imports(id),
     fingerprint TEXT NOT NULL,
@@ -67,7 +69,8 @@ CREATE TABLE scan_import_rows (
     kev_due_date TEXT,
     kev_ransomware SMALLINT NOT NULL,
     detail_json TEXT NOT NULL,
-    PRIMARY KEY (import_id, fingerprint)
+    known SMALLINT NOT NULL,
+    PRIMARY KEY (import_id, position)
 );
 
 CREATE TABLE findings (

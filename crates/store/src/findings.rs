@@ -316,6 +316,8 @@ pub struct ImportContext {
     pub today: time::Date,
     pub policy: RemediationPolicy,
     pub kev: HashMap<String, KevInfo>,
+    /// The fingerprints the system already has (of any status).
+    pub known: std::collections::HashSet<String>,
 }
 
 /// A parsed finding ready for staging.
@@ -333,12 +335,46 @@ pub struct Staged {
     due_on: String,
     kev: Option<KevInfo>,
     detail_json: String,
+    /// The system already has this fingerprint: only the sighting matters.
+    known: bool,
+}
+
+impl Staged {
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
 }
 
 impl ImportContext {
     /// A finding of the report, normalised for staging: its deadline from the policy
-    /// (shortest when a CVE is KEV-listed), the detail as JSON.
+    /// (shortest when a CVE is KEV-listed), the detail as JSON. A fingerprint the
+    /// system already has (`known`) is staged without its text, which is not used.
     pub fn stage(&self, f: khien_scan::Finding) -> Staged {
+        let fingerprint = f.fingerprint();
+        if self.known.contains(&fingerprint) {
+            let severity = f.severity.code();
+            let kev = f.cves.iter().any(|c| self.kev.contains_key(c));
+            let due_on = self
+                .policy
+                .due(self.today, severity, self.level, kev)
+                .map_or_else(|| NO_DUE.to_string(), khien_domain::time_fmt::iso_date);
+            return Staged {
+                fingerprint,
+                finding_id: String::new(),
+                scanner: String::new(),
+                rule_id: String::new(),
+                title: String::new(),
+                severity,
+                cves: String::new(),
+                host: String::new(),
+                port: None,
+                location: String::new(),
+                due_on,
+                kev: None,
+                detail_json: String::new(),
+                known: true,
+            };
+        }
         let kev = f
             .cves
             .iter()
@@ -377,7 +413,6 @@ impl ImportContext {
         } else {
             format!(" {} ", f.cves.join(" "))
         };
-        let fingerprint = f.fingerprint();
         let detail = FindingDetail {
             scanner_severity: f.scanner_severity,
             cvss3_vector: f.cvss3_vector,
@@ -415,6 +450,7 @@ impl ImportContext {
             due_on,
             kev,
             detail_json: serde_json::to_string(&detail).unwrap_or_else(|_| "{}".into()),
+            known: false,
         }
     }
 }
@@ -805,6 +841,7 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound)?;
         let system_id: String = r.try_get("system_id")?;
+        let known = self.known_fingerprints(&system_id).await?;
         let level = self
             .as_system()
             .latest_assessment(&system_id)
@@ -820,7 +857,17 @@ impl Store {
             today: self.today_vn(),
             policy: self.remediation().clone(),
             kev: self.kev_map().await?,
+            known,
         })
+    }
+
+    /// Every fingerprint a system has findings for.
+    async fn known_fingerprints(&self, system_id: &str) -> Result<std::collections::HashSet<String>> {
+        let rows = sqlx::query("SELECT fingerprint FROM findings WHERE system_id = $1")
+            .bind(system_id.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get("fingerprint")?)).collect()
     }
 
     /// The latest KEV catalogue's entries by CVE id (empty when none is loaded).
@@ -903,8 +950,8 @@ impl Store {
         tx.commit().await
     }
 
-    /// Stages parsed findings (positions from `first`) in short transactions; a second
-    /// finding with a fingerprint already staged is one finding (the first is kept).
+    /// Stages parsed findings (positions from `first`; the caller drops repeated
+    /// fingerprints) in short transactions.
     pub async fn stage_findings(&self, lease: &Lease, rows: &[Staged], first: usize) -> Result<()> {
         let per = rows_per_statement(self.backend);
         for (t, tx_rows) in rows.chunks(ROWS_PER_TX).enumerate() {
@@ -916,7 +963,7 @@ impl Store {
                 .await?;
             crate::one_row(mine)?;
             for (c, chunk) in tx_rows.chunks(per).enumerate() {
-                let mut sql = Sql::new("INSERT INTO scan_import_rows (import_id, fingerprint, finding_id, position, scanner, rule_id, title, severity, severity_rank, cves, host, port, location, due_on, kev, kev_date_added, kev_due_date, kev_ransomware, detail_json) VALUES ");
+                let mut sql = Sql::new("INSERT INTO scan_import_rows (import_id, fingerprint, finding_id, position, scanner, rule_id, title, severity, severity_rank, cves, host, port, location, due_on, kev, kev_date_added, kev_due_date, kev_ransomware, detail_json, known) VALUES ");
                 for (i, s) in chunk.iter().enumerate() {
                     let position = i64::try_from(first + t * ROWS_PER_TX + c * per + i).unwrap_or(i64::MAX);
                     sql.push(if i == 0 { "(" } else { ", (" });
@@ -933,9 +980,8 @@ impl Store {
                     sql.push(", ").bind(Arg::OptText(s.kev.as_ref().map(|k| k.date_added.clone())));
                     sql.push(", ").bind(Arg::OptText(s.kev.as_ref().map(|k| k.due_date.clone())));
                     sql.push(", ").int(i64::from(s.kev.as_ref().is_some_and(|k| k.ransomware)));
-                    sql.push(", ").text(s.detail_json.as_str()).push(")");
+                    sql.push(", ").text(s.detail_json.as_str()).push(", ").int(i64::from(s.known)).push(")");
                 }
-                sql.push(" ON CONFLICT (import_id, fingerprint) DO NOTHING");
                 sql.query().run(&tx).await?;
             }
             // No audit entry per chunk: the import's one entry at the end carries the counts.
@@ -966,16 +1012,18 @@ impl Store {
         self.reopen_expired_in(&mut tx, today, None).await?;
         let now = tx.at().to_string();
         let (fam, code) = (tool.family().to_string(), tool.code().to_string());
-        let staged = "SELECT r.fingerprint FROM scan_import_rows r WHERE r.import_id = $1";
+        // Each statement joins the staged rows to the system's findings through the
+        // unique (system_id, fingerprint) index: one probe per staged row.
+        let seen = "FROM scan_import_rows r JOIN findings f ON f.system_id = $2 AND f.fingerprint = r.fingerprint WHERE r.import_id = $1";
         // Reopened: fixed before, in this report again (a new deadline from today).
-        sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO finding_events (id, finding_id, import_id, kind, from_status, to_status, actor, at) SELECT CAST($1 AS TEXT) || ':' || f.id, f.id, $1, 'reopened', f.status, 'open', $3, $4 FROM findings f WHERE f.system_id = $2 AND f.status = 'fixed' AND f.fingerprint IN ({staged})")))
+        sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO finding_events (id, finding_id, import_id, kind, from_status, to_status, actor, at) SELECT CAST($1 AS TEXT) || ':' || f.id, f.id, $1, 'reopened', f.status, 'open', $3, $4 {seen} AND f.status = 'fixed'")))
             .bind(id.to_string()).bind(system.clone()).bind(by.clone()).bind(now.clone())
             .run(&tx).await?;
-        let reopened = sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE findings SET status = 'open', fixed_at = NULL, last_seen = $3, last_import_id = $1, due_on = (SELECT r.due_on FROM scan_import_rows r WHERE r.import_id = $1 AND r.fingerprint = findings.fingerprint) WHERE system_id = $2 AND status = 'fixed' AND fingerprint IN ({staged})")))
+        let reopened = sqlx::query("UPDATE findings SET status = 'open', fixed_at = NULL, last_seen = $3, last_import_id = $1, due_on = r.due_on FROM scan_import_rows r WHERE r.import_id = $1 AND findings.system_id = $2 AND findings.fingerprint = r.fingerprint AND findings.status = 'fixed'")
             .bind(id.to_string()).bind(system.clone()).bind(now.clone())
             .run(&tx).await?;
         // Unchanged: still reported (open, or a decision that stands).
-        let unchanged = sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE findings SET last_seen = $3, last_import_id = $1 WHERE system_id = $2 AND last_import_id <> $1 AND fingerprint IN ({staged})")))
+        let unchanged = sqlx::query("UPDATE findings SET last_seen = $3, last_import_id = $1 FROM scan_import_rows r WHERE r.import_id = $1 AND findings.system_id = $2 AND findings.fingerprint = r.fingerprint AND findings.last_import_id <> $1")
             .bind(id.to_string()).bind(system.clone()).bind(now.clone())
             .run(&tx).await?;
         // Fixed: a full-scope scan of the same scanner family no longer reports it.
@@ -998,7 +1046,7 @@ impl Store {
         // New: fingerprints this system has never had.
         let new = sqlx::query("INSERT INTO findings (id, system_id, fingerprint, tool, tool_family, scanner, rule_id, title, severity, severity_rank, cves, host, port, location, detail_json, status, first_seen, last_seen, first_import_id, last_import_id, due_on, kev, kev_date_added, kev_due_date, kev_ransomware) \
              SELECT r.finding_id, $2, r.fingerprint, $3, $4, r.scanner, r.rule_id, r.title, r.severity, r.severity_rank, r.cves, r.host, r.port, r.location, r.detail_json, 'open', $5, $5, $1, $1, r.due_on, r.kev, r.kev_date_added, r.kev_due_date, r.kev_ransomware \
-             FROM scan_import_rows r WHERE r.import_id = $1 AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.system_id = $2 AND f.fingerprint = r.fingerprint)")
+             FROM scan_import_rows r WHERE r.import_id = $1 AND r.known = 0 AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.system_id = $2 AND f.fingerprint = r.fingerprint)")
             .bind(id.to_string()).bind(system.clone()).bind(code.clone()).bind(fam.clone()).bind(now.clone())
             .run(&tx).await?;
         let distinct: i64 = sqlx::query("SELECT COUNT(*) AS n FROM scan_import_rows WHERE import_id = $1")
