@@ -68,7 +68,6 @@ CREATE TABLE scan_import_rows (
     kev_date_added TEXT,
     kev_due_date TEXT,
     kev_ransomware SMALLINT NOT NULL,
-    detail_json TEXT NOT NULL,
     known SMALLINT NOT NULL,
     PRIMARY KEY (import_id, position)
 );
@@ -93,8 +92,6 @@ CREATE TABLE findings (
     port BIGINT,
     -- URL, path or component@version: where it is, for the list.
     location TEXT NOT NULL,
-    -- Everything else the scanner said (description, solution, evidence, CVSS, …).
-    detail_json TEXT NOT NULL,
     -- open | fixed | accepted_risk | false_positive
     status TEXT NOT NULL,
     first_seen TEXT NOT NULL,
@@ -123,6 +120,18 @@ CREATE INDEX findings_list ON findings(status, severity_rank, due_on, id);
 CREATE INDEX findings_system_list ON findings(system_id, status, severity_rank, due_on, id);
 CREATE INDEX findings_risk_expiry ON findings(status, risk_expires_on);
 CREATE INDEX findings_kev ON findings(kev, status);
+
+-- Everything else the scanner said about a finding (description, solution, evidence,
+-- CVSS, …), written once when the finding is first seen. Apart from `findings` so that
+-- a rescan, which touches every finding it sees, rewrites small rows. Written while the
+-- import stages; rows whose finding never came (a failed or raced import) are deleted
+-- by their import id.
+CREATE TABLE finding_details (
+    finding_id TEXT PRIMARY KEY,
+    import_id TEXT NOT NULL REFERENCES scan_imports(id),
+    detail_json TEXT NOT NULL
+);
+CREATE INDEX finding_details_import ON finding_details(import_id);
 
 -- What happened to a finding after it was first seen (its creation is its first
 -- import): fixed / reopened by an import, status decisions by people, an accepted risk

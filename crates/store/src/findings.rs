@@ -646,12 +646,12 @@ impl Scoped<'_> {
     /// One finding in scope with its history.
     pub async fn finding(&self, id: &str) -> Result<Finding> {
         let today = self.store.today_vn();
-        let mut sql = Sql::new(&format!("SELECT {FINDING_COLS}, f.fingerprint, f.scanner, f.detail_json, f.status_by, f.status_at, f.status_reason, f.risk_approver, f.fixed_at, f.first_import_id FROM findings f JOIN systems s ON s.id = f.system_id WHERE f.id = "));
+        let mut sql = Sql::new(&format!("SELECT {FINDING_COLS}, f.fingerprint, f.scanner, d.detail_json, f.status_by, f.status_at, f.status_reason, f.risk_approver, f.fixed_at, f.first_import_id FROM findings f JOIN systems s ON s.id = f.system_id LEFT JOIN finding_details d ON d.finding_id = f.id WHERE f.id = "));
         sql.text(id);
         self.restrict_systems(&mut sql, "f.system_id");
         let r = sql.query().one(self).await?;
         let row = row_from(&r, today)?;
-        let detail: String = r.try_get("detail_json")?;
+        let detail: Option<String> = r.try_get("detail_json")?;
         let first_import: String = r.try_get("first_import_id")?;
         let mut history = vec![FindingEvent {
             kind: "new".into(),
@@ -680,7 +680,7 @@ impl Scoped<'_> {
         Ok(Finding {
             fingerprint: r.try_get("fingerprint")?,
             scanner: r.try_get("scanner")?,
-            detail: serde_json::from_str(&detail).unwrap_or_default(),
+            detail: detail.and_then(|d| serde_json::from_str(&d).ok()).unwrap_or_default(),
             status_by: r.try_get("status_by")?,
             status_at: r.try_get("status_at")?,
             status_reason: r.try_get("status_reason")?,
@@ -804,6 +804,15 @@ async fn insert_event(tx: &WriteTx, finding: &str, import: Option<&str>, kind: &
     Ok(())
 }
 
+/// Removes the text an import staged for findings that were never created.
+async fn delete_orphan_details(tx: &WriteTx, import_id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM finding_details WHERE import_id = $1 AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.id = finding_details.finding_id)")
+        .bind(import_id.to_string())
+        .run(tx)
+        .await?;
+    Ok(())
+}
+
 async fn mark_serious_fix(tx: &WriteTx, system_id: &str) -> Result<()> {
     sqlx::query("UPDATE systems SET serious_fix_at = $1 WHERE id = $2")
         .bind(tx.at().to_string())
@@ -919,6 +928,7 @@ impl Store {
                     .bind(id.to_string())
                     .run(tx)
                     .await?;
+                delete_orphan_details(tx, id).await?;
                 if changed == 1 && state == "failed" {
                     let r = sqlx::query("SELECT u.id, u.path FROM scan_imports i JOIN units u ON u.id = i.unit_id WHERE i.id = $1")
                         .bind(id.to_string())
@@ -947,6 +957,7 @@ impl Store {
             .bind(lease.subject_id.clone())
             .run(&tx)
             .await?;
+        delete_orphan_details(&tx, &lease.subject_id).await?;
         tx.commit().await
     }
 
@@ -963,7 +974,7 @@ impl Store {
                 .await?;
             crate::one_row(mine)?;
             for (c, chunk) in tx_rows.chunks(per).enumerate() {
-                let mut sql = Sql::new("INSERT INTO scan_import_rows (import_id, fingerprint, finding_id, position, scanner, rule_id, title, severity, severity_rank, cves, host, port, location, due_on, kev, kev_date_added, kev_due_date, kev_ransomware, detail_json, known) VALUES ");
+                let mut sql = Sql::new("INSERT INTO scan_import_rows (import_id, fingerprint, finding_id, position, scanner, rule_id, title, severity, severity_rank, cves, host, port, location, due_on, kev, kev_date_added, kev_due_date, kev_ransomware, known) VALUES ");
                 for (i, s) in chunk.iter().enumerate() {
                     let position = i64::try_from(first + t * ROWS_PER_TX + c * per + i).unwrap_or(i64::MAX);
                     sql.push(if i == 0 { "(" } else { ", (" });
@@ -980,9 +991,20 @@ impl Store {
                     sql.push(", ").bind(Arg::OptText(s.kev.as_ref().map(|k| k.date_added.clone())));
                     sql.push(", ").bind(Arg::OptText(s.kev.as_ref().map(|k| k.due_date.clone())));
                     sql.push(", ").int(i64::from(s.kev.as_ref().is_some_and(|k| k.ransomware)));
-                    sql.push(", ").text(s.detail_json.as_str()).push(", ").int(i64::from(s.known)).push(")");
+                    sql.push(", ").int(i64::from(s.known)).push(")");
                 }
                 sql.query().run(&tx).await?;
+                // The text of findings the system does not have yet, written once.
+                let mut details = Sql::new("INSERT INTO finding_details (finding_id, import_id, detail_json) VALUES ");
+                let mut any = false;
+                for s in chunk.iter().filter(|s| !s.known) {
+                    details.push(if any { ", (" } else { "(" });
+                    details.text(s.finding_id.as_str()).push(", ").text(lease.subject_id.as_str()).push(", ").text(s.detail_json.as_str()).push(")");
+                    any = true;
+                }
+                if any {
+                    details.query().run(&tx).await?;
+                }
             }
             // No audit entry per chunk: the import's one entry at the end carries the counts.
             tx.commit().await?;
@@ -1044,11 +1066,13 @@ impl Store {
             }
         }
         // New: fingerprints this system has never had.
-        let new = sqlx::query("INSERT INTO findings (id, system_id, fingerprint, tool, tool_family, scanner, rule_id, title, severity, severity_rank, cves, host, port, location, detail_json, status, first_seen, last_seen, first_import_id, last_import_id, due_on, kev, kev_date_added, kev_due_date, kev_ransomware) \
-             SELECT r.finding_id, $2, r.fingerprint, $3, $4, r.scanner, r.rule_id, r.title, r.severity, r.severity_rank, r.cves, r.host, r.port, r.location, r.detail_json, 'open', $5, $5, $1, $1, r.due_on, r.kev, r.kev_date_added, r.kev_due_date, r.kev_ransomware \
+        let new = sqlx::query("INSERT INTO findings (id, system_id, fingerprint, tool, tool_family, scanner, rule_id, title, severity, severity_rank, cves, host, port, location, status, first_seen, last_seen, first_import_id, last_import_id, due_on, kev, kev_date_added, kev_due_date, kev_ransomware) \
+             SELECT r.finding_id, $2, r.fingerprint, $3, $4, r.scanner, r.rule_id, r.title, r.severity, r.severity_rank, r.cves, r.host, r.port, r.location, 'open', $5, $5, $1, $1, r.due_on, r.kev, r.kev_date_added, r.kev_due_date, r.kev_ransomware \
              FROM scan_import_rows r WHERE r.import_id = $1 AND r.known = 0 AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.system_id = $2 AND f.fingerprint = r.fingerprint)")
             .bind(id.to_string()).bind(system.clone()).bind(code.clone()).bind(fam.clone()).bind(now.clone())
             .run(&tx).await?;
+        // Text staged for a fingerprint another import added meanwhile has no finding.
+        delete_orphan_details(&tx, id).await?;
         let distinct: i64 = sqlx::query("SELECT COUNT(*) AS n FROM scan_import_rows WHERE import_id = $1")
             .bind(id.to_string())
             .one(&on).await?.try_get("n")?;

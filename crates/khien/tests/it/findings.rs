@@ -235,6 +235,8 @@ async fn a_rescan_marks_new_unchanged_fixed_and_reopened() {
         let kinds: Vec<&str> = f.history.iter().map(|e| e.kind.as_str()).collect();
         assert_eq!(kinds, ["new", "fixed", "reopened"]);
         assert!(f.history.iter().all(|e| e.import_id.is_some()));
+        assert!(!f.detail.description.is_empty(), "the scanner's text is kept with the finding");
+        assert_eq!(count(&store, "SELECT COUNT(*) FROM finding_details d JOIN findings f ON f.id = d.finding_id WHERE f.system_id = $1", &sys).await, 129 + came, "one text per finding, none orphaned");
         // ZAP rates some of the fixed alerts high: the system owes a hunt after the fix.
         let serious_gone = count(&store, "SELECT COUNT(*) FROM finding_events e JOIN findings f ON f.id = e.finding_id WHERE f.system_id = $1 AND e.kind = 'fixed' AND f.severity_rank >= 3", &sys).await;
         let fact = store.as_system().serious_fix_at(&sys).await.unwrap();
