@@ -71,6 +71,18 @@ CREATE TABLE scan_import_rows (
     known SMALLINT NOT NULL,
     PRIMARY KEY (import_id, position)
 );
+CREATE INDEX scan_import_rows_fingerprint ON scan_import_rows(import_id, fingerprint);
+
+-- The last full-scope import of each scanner family into a system: every open finding
+-- of that family was seen by it (or it would be fixed), so a full-scope rescan does not
+-- rewrite the findings it only sees again; their last sighting is read from here.
+CREATE TABLE scan_scopes (
+    system_id TEXT NOT NULL REFERENCES systems(id),
+    tool_family TEXT NOT NULL,
+    last_full_import_id TEXT NOT NULL REFERENCES scan_imports(id),
+    last_full_at TEXT NOT NULL,
+    PRIMARY KEY (system_id, tool_family)
+);
 
 CREATE TABLE findings (
     id TEXT PRIMARY KEY,

@@ -253,7 +253,10 @@ pub struct OverdueByUnit {
     pub total: i64,
 }
 
-const FINDING_COLS: &str = "f.id, f.system_id, s.name AS system_name, f.tool, f.rule_id, f.title, f.severity, f.severity_rank, f.cves, f.host, f.port, f.location, f.status, f.first_seen, f.last_seen, f.due_on, f.kev, f.kev_date_added, f.kev_due_date, f.kev_ransomware, f.risk_expires_on";
+/// `last_seen`: an open or accepted finding was seen by every full-scope scan of its
+/// family after it appeared (or it would be fixed), so its last sighting is the later of
+/// its own and its scope's (`scan_scopes`, joined as `sc`).
+const FINDING_COLS: &str = "f.id, f.system_id, s.name AS system_name, f.tool, f.rule_id, f.title, f.severity, f.severity_rank, f.cves, f.host, f.port, f.location, f.status, f.first_seen, CASE WHEN f.status IN ('open', 'accepted_risk') AND sc.last_full_at > f.last_seen THEN sc.last_full_at ELSE f.last_seen END AS last_seen, f.due_on, f.kev, f.kev_date_added, f.kev_due_date, f.kev_ransomware, f.risk_expires_on";
 
 fn row_from(r: &AnyRow, today: time::Date) -> Result<FindingRow> {
     let status: String = r.try_get("status")?;
@@ -563,7 +566,7 @@ impl Scoped<'_> {
     }
 
     fn findings_sql(&self, f: &FindingFilter, today: &str) -> Sql {
-        let mut sql = Sql::new(" FROM findings f JOIN systems s ON s.id = f.system_id WHERE 1=1");
+        let mut sql = Sql::new(" FROM findings f JOIN systems s ON s.id = f.system_id LEFT JOIN scan_scopes sc ON sc.system_id = f.system_id AND sc.tool_family = f.tool_family WHERE 1=1");
         self.restrict_systems(&mut sql, "f.system_id");
         // An accepted risk past its last day counts as open (it is, as of today).
         let expired = " OR (f.status = 'accepted_risk' AND f.risk_expires_on < ";
@@ -646,7 +649,7 @@ impl Scoped<'_> {
     /// One finding in scope with its history.
     pub async fn finding(&self, id: &str) -> Result<Finding> {
         let today = self.store.today_vn();
-        let mut sql = Sql::new(&format!("SELECT {FINDING_COLS}, f.fingerprint, f.scanner, d.detail_json, f.status_by, f.status_at, f.status_reason, f.risk_approver, f.fixed_at, f.first_import_id FROM findings f JOIN systems s ON s.id = f.system_id LEFT JOIN finding_details d ON d.finding_id = f.id WHERE f.id = "));
+        let mut sql = Sql::new(&format!("SELECT {FINDING_COLS}, f.fingerprint, f.scanner, d.detail_json, f.status_by, f.status_at, f.status_reason, f.risk_approver, f.fixed_at, f.first_import_id FROM findings f JOIN systems s ON s.id = f.system_id LEFT JOIN scan_scopes sc ON sc.system_id = f.system_id AND sc.tool_family = f.tool_family LEFT JOIN finding_details d ON d.finding_id = f.id WHERE f.id = "));
         sql.text(id);
         self.restrict_systems(&mut sql, "f.system_id");
         let r = sql.query().one(self).await?;
@@ -1034,48 +1037,62 @@ impl Store {
         self.reopen_expired_in(&mut tx, today, None).await?;
         let now = tx.at().to_string();
         let (fam, code) = (tool.family().to_string(), tool.code().to_string());
-        // Each statement joins the staged rows to the system's findings through the
-        // unique (system_id, fingerprint) index: one probe per staged row.
-        let seen = "FROM scan_import_rows r JOIN findings f ON f.system_id = $2 AND f.fingerprint = r.fingerprint WHERE r.import_id = $1";
+        // A staged row is found by the staging index, a finding by the unique
+        // (system_id, fingerprint) index: each statement probes one with the other.
+        let staged = "EXISTS (SELECT 1 FROM scan_import_rows r WHERE r.import_id = $1 AND r.fingerprint = f.fingerprint)";
         // Reopened: fixed before, in this report again (a new deadline from today).
-        sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO finding_events (id, finding_id, import_id, kind, from_status, to_status, actor, at) SELECT CAST($1 AS TEXT) || ':' || f.id, f.id, $1, 'reopened', f.status, 'open', $3, $4 {seen} AND f.status = 'fixed'")))
+        sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO finding_events (id, finding_id, import_id, kind, from_status, to_status, actor, at) SELECT CAST($1 AS TEXT) || ':' || f.id, f.id, $1, 'reopened', f.status, 'open', $3, $4 FROM findings f WHERE f.system_id = $2 AND f.status = 'fixed' AND {staged}")))
             .bind(id.to_string()).bind(system.clone()).bind(by.clone()).bind(now.clone())
             .run(&tx).await?;
         let reopened = sqlx::query("UPDATE findings SET status = 'open', fixed_at = NULL, last_seen = $3, last_import_id = $1, due_on = r.due_on FROM scan_import_rows r WHERE r.import_id = $1 AND findings.system_id = $2 AND findings.fingerprint = r.fingerprint AND findings.status = 'fixed'")
             .bind(id.to_string()).bind(system.clone()).bind(now.clone())
             .run(&tx).await?;
-        // Unchanged: still reported (open, or a decision that stands).
-        let unchanged = sqlx::query("UPDATE findings SET last_seen = $3, last_import_id = $1 FROM scan_import_rows r WHERE r.import_id = $1 AND findings.system_id = $2 AND findings.fingerprint = r.fingerprint AND findings.last_import_id <> $1")
-            .bind(id.to_string()).bind(system.clone()).bind(now.clone())
-            .run(&tx).await?;
-        // Fixed: a full-scope scan of the same scanner family no longer reports it.
+        let distinct: i64 = sqlx::query("SELECT COUNT(*) AS n FROM scan_import_rows WHERE import_id = $1")
+            .bind(id.to_string())
+            .one(&on).await?.try_get("n")?;
         let mut fixed = 0;
-        if full_scope {
-            let absent = "FROM findings f WHERE f.system_id = $2 AND f.tool_family = $3 AND f.status IN ('open', 'accepted_risk') AND f.last_import_id <> $1";
+        let unchanged = if full_scope {
+            // A full-scope scan sees every open finding it does not fix: their last
+            // sighting is the scope's (`scan_scopes`), so they are not rewritten one by
+            // one. Decisions still reported (accepted risk, false positive) note it.
+            sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE findings SET last_seen = $3, last_import_id = $1 WHERE system_id = $2 AND status IN ('accepted_risk', 'false_positive') AND EXISTS (SELECT 1 FROM scan_import_rows r WHERE r.import_id = $1 AND r.fingerprint = findings.fingerprint)")))
+                .bind(id.to_string()).bind(system.clone()).bind(now.clone())
+                .run(&tx).await?;
+            // Fixed: open (or accepted) findings of the scanner family it no longer reports.
+            let absent = format!("FROM findings f WHERE f.system_id = $2 AND f.tool_family = $3 AND f.status IN ('open', 'accepted_risk') AND NOT {staged}");
             let serious: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n {absent} AND f.severity_rank >= 3")))
                 .bind(id.to_string()).bind(system.clone()).bind(fam.clone())
                 .one(&on).await?.try_get("n")?;
             sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO finding_events (id, finding_id, import_id, kind, from_status, to_status, actor, at) SELECT CAST($1 AS TEXT) || ':' || f.id, f.id, $1, 'fixed', f.status, 'fixed', $4, $5 {absent}")))
                 .bind(id.to_string()).bind(system.clone()).bind(fam.clone()).bind(by.clone()).bind(now.clone())
                 .run(&tx).await?;
-            fixed = sqlx::query("UPDATE findings SET status = 'fixed', fixed_at = $4 WHERE system_id = $2 AND tool_family = $3 AND status IN ('open', 'accepted_risk') AND last_import_id <> $1")
+            fixed = sqlx::query("UPDATE findings SET status = 'fixed', fixed_at = $4 WHERE system_id = $2 AND tool_family = $3 AND status IN ('open', 'accepted_risk') AND NOT EXISTS (SELECT 1 FROM scan_import_rows r WHERE r.import_id = $1 AND r.fingerprint = findings.fingerprint)")
                 .bind(id.to_string()).bind(system.clone()).bind(fam.clone()).bind(now.clone())
                 .run(&tx).await?;
             if serious > 0 {
                 mark_serious_fix(&tx, &system).await?;
             }
-        }
+            sqlx::query("INSERT INTO scan_scopes (system_id, tool_family, last_full_import_id, last_full_at) VALUES ($1, $2, $3, $4) ON CONFLICT (system_id, tool_family) DO UPDATE SET last_full_import_id = excluded.last_full_import_id, last_full_at = excluded.last_full_at")
+                .bind(system.clone()).bind(fam.clone()).bind(id.to_string()).bind(now.clone())
+                .run(&tx).await?;
+            None
+        } else {
+            // A partial scan: each finding it reports is marked seen.
+            Some(sqlx::query("UPDATE findings SET last_seen = $3, last_import_id = $1 FROM scan_import_rows r WHERE r.import_id = $1 AND findings.system_id = $2 AND findings.fingerprint = r.fingerprint AND findings.last_import_id <> $1")
+                .bind(id.to_string()).bind(system.clone()).bind(now.clone())
+                .run(&tx).await?)
+        };
         // New: fingerprints this system has never had.
         let new = sqlx::query("INSERT INTO findings (id, system_id, fingerprint, tool, tool_family, scanner, rule_id, title, severity, severity_rank, cves, host, port, location, status, first_seen, last_seen, first_import_id, last_import_id, due_on, kev, kev_date_added, kev_due_date, kev_ransomware) \
              SELECT r.finding_id, $2, r.fingerprint, $3, $4, r.scanner, r.rule_id, r.title, r.severity, r.severity_rank, r.cves, r.host, r.port, r.location, 'open', $5, $5, $1, $1, r.due_on, r.kev, r.kev_date_added, r.kev_due_date, r.kev_ransomware \
              FROM scan_import_rows r WHERE r.import_id = $1 AND r.known = 0 AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.system_id = $2 AND f.fingerprint = r.fingerprint)")
             .bind(id.to_string()).bind(system.clone()).bind(code.clone()).bind(fam.clone()).bind(now.clone())
             .run(&tx).await?;
+        // Full scope: every staged fingerprint that is neither new nor reopened was open
+        // or decided already, and is still reported.
+        let unchanged = unchanged.unwrap_or_else(|| u64::try_from(distinct).unwrap_or(0).saturating_sub(new + reopened));
         // Text staged for a fingerprint another import added meanwhile has no finding.
         delete_orphan_details(&tx, id).await?;
-        let distinct: i64 = sqlx::query("SELECT COUNT(*) AS n FROM scan_import_rows WHERE import_id = $1")
-            .bind(id.to_string())
-            .one(&on).await?.try_get("n")?;
         let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         let counts = ImportCounts { findings: n(summary.findings), new: n(new), unchanged: n(unchanged), fixed: n(fixed), reopened: n(reopened) };
         let skipped = serde_json::to_string(&summary.skipped).unwrap_or_else(|_| "{}".into());

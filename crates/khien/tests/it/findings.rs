@@ -218,6 +218,13 @@ async fn a_rescan_marks_new_unchanged_fixed_and_reopened() {
         assert_eq!((partial.new, partial.unchanged, partial.fixed, partial.reopened), (came, shared, 0, 0));
         let full = import(&store, &sys, &second, None, true).await;
         assert_eq!((full.new, full.unchanged, full.fixed, full.reopened), (0, 125, gone, 0));
+        // Every open finding was seen by the full-scope scan, rewritten or not.
+        let full_at = store.as_system().scan_imports_of(&sys, 1).await.unwrap()[0].finished_at.clone().unwrap();
+        let open = store.as_system().findings(&khien_store::findings::FindingFilter { system_id: sys.clone(), ..Default::default() }, 500).await.unwrap();
+        assert_eq!(open.items.len(), 125);
+        assert!(open.items.iter().all(|f| f.last_seen == full_at), "last seen by the rescan");
+        let fixed_list = store.as_system().findings(&khien_store::findings::FindingFilter { system_id: sys.clone(), status: "fixed".into(), ..Default::default() }, 500).await.unwrap();
+        assert!(fixed_list.items.iter().all(|f| f.last_seen < full_at), "a fixed finding was last seen before");
         // The first scan again: what it reports and the second did not is back.
         let back = import(&store, &sys, &first, None, true).await;
         assert_eq!((back.new, back.unchanged, back.fixed, back.reopened), (0, shared, came, gone));
@@ -236,7 +243,8 @@ async fn a_rescan_marks_new_unchanged_fixed_and_reopened() {
         assert_eq!(kinds, ["new", "fixed", "reopened"]);
         assert!(f.history.iter().all(|e| e.import_id.is_some()));
         assert!(!f.detail.description.is_empty(), "the scanner's text is kept with the finding");
-        assert_eq!(count(&store, "SELECT COUNT(*) FROM finding_details d JOIN findings f ON f.id = d.finding_id WHERE f.system_id = $1", &sys).await, 129 + came, "one text per finding, none orphaned");
+        assert_eq!(count(&store, "SELECT COUNT(*) FROM finding_details d JOIN findings f ON f.id = d.finding_id WHERE f.system_id = $1", &sys).await, 129 + came, "one text per finding");
+        assert_eq!(count(&store, "SELECT COUNT(*) FROM finding_details d WHERE NOT EXISTS (SELECT 1 FROM findings f WHERE f.id = d.finding_id) AND d.import_id <> $1", "").await, 0, "no text without its finding");
         // ZAP rates some of the fixed alerts high: the system owes a hunt after the fix.
         let serious_gone = count(&store, "SELECT COUNT(*) FROM finding_events e JOIN findings f ON f.id = e.finding_id WHERE f.system_id = $1 AND e.kind = 'fixed' AND f.severity_rank >= 3", &sys).await;
         let fact = store.as_system().serious_fix_at(&sys).await.unwrap();
