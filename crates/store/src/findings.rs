@@ -724,7 +724,7 @@ impl Scoped<'_> {
             .run(&tx)
             .await?;
         crate::one_row(changed)?;
-        insert_event(&tx, id, None, "status", &f.row.status, change.to, &self.principal.username, reason.as_deref()).await?;
+        insert_event(&tx, &Event { finding: id, kind: "status", from: &f.row.status, to: change.to, actor: &self.principal.username, reason: reason.as_deref() }).await?;
         if change.to == "fixed" && policy::is_serious(&f.row.severity) {
             mark_serious_fix(&tx, &f.row.system_id).await?;
         }
@@ -791,16 +791,26 @@ impl Scoped<'_> {
     }
 }
 
-async fn insert_event(tx: &WriteTx, finding: &str, import: Option<&str>, kind: &str, from: &str, to: &str, actor: &str, reason: Option<&str>) -> Result<()> {
-    sqlx::query("INSERT INTO finding_events (id, finding_id, import_id, kind, from_status, to_status, actor, reason, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+/// A history entry written by a person's decision or the expiry sweep (imports write
+/// theirs set-based).
+struct Event<'a> {
+    finding: &'a str,
+    kind: &'a str,
+    from: &'a str,
+    to: &'a str,
+    actor: &'a str,
+    reason: Option<&'a str>,
+}
+
+async fn insert_event(tx: &WriteTx, e: &Event<'_>) -> Result<()> {
+    sqlx::query("INSERT INTO finding_events (id, finding_id, import_id, kind, from_status, to_status, actor, reason, at) VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $8)")
         .bind(new_id())
-        .bind(finding.to_string())
-        .bind(import.map(String::from))
-        .bind(kind.to_string())
-        .bind(from.to_string())
-        .bind(to.to_string())
-        .bind(actor.to_string())
-        .bind(reason.map(String::from))
+        .bind(e.finding.to_string())
+        .bind(e.kind.to_string())
+        .bind(e.from.to_string())
+        .bind(e.to.to_string())
+        .bind(e.actor.to_string())
+        .bind(e.reason.map(String::from))
         .bind(tx.at().to_string())
         .run(tx)
         .await?;
@@ -1055,7 +1065,7 @@ impl Store {
             // A full-scope scan sees every open finding it does not fix: their last
             // sighting is the scope's (`scan_scopes`), so they are not rewritten one by
             // one. Decisions still reported (accepted risk, false positive) note it.
-            sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE findings SET last_seen = $3, last_import_id = $1 WHERE system_id = $2 AND status IN ('accepted_risk', 'false_positive') AND EXISTS (SELECT 1 FROM scan_import_rows r WHERE r.import_id = $1 AND r.fingerprint = findings.fingerprint)")))
+            sqlx::query("UPDATE findings SET last_seen = $3, last_import_id = $1 WHERE system_id = $2 AND status IN ('accepted_risk', 'false_positive') AND EXISTS (SELECT 1 FROM scan_import_rows r WHERE r.import_id = $1 AND r.fingerprint = findings.fingerprint)")
                 .bind(id.to_string()).bind(system.clone()).bind(now.clone())
                 .run(&tx).await?;
             // Fixed: open (or accepted) findings of the scanner family it no longer reports.
@@ -1155,7 +1165,7 @@ impl Store {
             if changed != 1 {
                 continue;
             }
-            insert_event(tx, &id, None, "risk_expired", "accepted_risk", "open", "system", expires.as_deref()).await?;
+            insert_event(tx, &Event { finding: &id, kind: "risk_expired", from: "accepted_risk", to: "open", actor: "system", reason: expires.as_deref() }).await?;
             tx.record("reopen", "finding", &id, (&unit, &path), Some(&serde_json::json!({ "status": "accepted_risk", "expires_on": expires })), Some(&serde_json::json!({ "status": "open" }))).await?;
             n += 1;
         }
