@@ -84,14 +84,14 @@ pub async fn run(store: &Store, lease: &Lease, progress: Arc<AtomicU64>) -> anyh
             anyhow::Ok(summary)
         })
     };
+    // Full batches only (the last excepted): a slow parser must not turn the staging
+    // into thousands of one-row transactions.
     let mut batch = Vec::with_capacity(BATCH);
     let mut staged = 0;
     loop {
-        let more = rx.recv_many(&mut batch, BATCH).await;
-        if more == 0 {
-            break;
-        }
-        if batch.len() >= BATCH || rx.is_empty() {
+        let room = BATCH - batch.len();
+        let open = rx.recv_many(&mut batch, room).await > 0;
+        if batch.len() >= BATCH || (!open && !batch.is_empty()) {
             store.stage_findings(lease, &batch, staged).await?;
             staged += batch.len();
             batch.clear();
@@ -99,9 +99,9 @@ pub async fn run(store: &Store, lease: &Lease, progress: Arc<AtomicU64>) -> anyh
             let done = read.load(Ordering::Relaxed).min(size);
             progress.store(done * 95 / size, Ordering::Relaxed);
         }
-    }
-    if !batch.is_empty() {
-        store.stage_findings(lease, &batch, staged).await?;
+        if !open {
+            break;
+        }
     }
     let summary = parser.await??;
     let staging = started.elapsed();

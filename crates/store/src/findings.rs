@@ -1007,17 +1007,17 @@ impl Store {
                     sql.push(", ").int(i64::from(s.known)).push(")");
                 }
                 sql.query().run(&tx).await?;
-                // The text of findings the system does not have yet, written once.
+            }
+            // The text of findings the system does not have yet, written once, in
+            // statements of one size (one prepared statement on PostgreSQL).
+            let fresh: Vec<&Staged> = tx_rows.iter().filter(|s| !s.known).collect();
+            for chunk in fresh.chunks(per) {
                 let mut details = Sql::new("INSERT INTO finding_details (finding_id, import_id, detail_json) VALUES ");
-                let mut any = false;
-                for s in chunk.iter().filter(|s| !s.known) {
-                    details.push(if any { ", (" } else { "(" });
+                for (i, s) in chunk.iter().enumerate() {
+                    details.push(if i == 0 { "(" } else { ", (" });
                     details.text(s.finding_id.as_str()).push(", ").text(lease.subject_id.as_str()).push(", ").text(s.detail_json.as_str()).push(")");
-                    any = true;
                 }
-                if any {
-                    details.query().run(&tx).await?;
-                }
+                details.query().run(&tx).await?;
             }
             // No audit entry per chunk: the import's one entry at the end carries the counts.
             tx.commit().await?;
