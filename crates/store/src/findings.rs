@@ -24,13 +24,14 @@ use crate::audit::RunInTx;
 use crate::error::{Result, StoreError};
 use crate::jobs::{Lease, Moved, NewJob};
 use crate::scope::ReadExt;
-use crate::sql::{Arg, Sql};
+use crate::sql::Sql;
 use crate::{Actor, Page, Scoped, Store, WriteTx, new_id};
 
 /// The job kind that runs an uploaded scanner report.
 pub const JOB_KIND: &str = "scan_import";
 
-/// Rows per staging transaction: a sign-in waiting for the write lock waits for one.
+/// Rows per staging transaction (and statement): a sign-in waiting for the write lock
+/// waits for one.
 const ROWS_PER_TX: usize = 2_000;
 
 /// A report to import, as uploaded (the file is already in the blob store).
@@ -458,14 +459,11 @@ impl ImportContext {
     }
 }
 
-/// Rows per multi-row INSERT: SQLite through sqlx's `Any` driver slows down per row as
-/// a statement grows, PostgreSQL prefers fewer round trips (docs/benchmarks.md).
-fn rows_per_statement(backend: crate::Backend) -> usize {
-    match backend {
-        crate::Backend::Sqlite => 16,
-        crate::Backend::Postgres => 400,
-    }
-}
+/// The staging table's columns, as [`Store::stage_findings`] writes them.
+const STAGED_COLS: [&str; 19] = [
+    "import_id", "fingerprint", "finding_id", "position", "scanner", "rule_id", "title", "severity", "severity_rank",
+    "cves", "host", "port", "location", "due_on", "kev", "kev_date_added", "kev_due_date", "kev_ransomware", "known",
+];
 
 impl Scoped<'_> {
     /// Queues a report for import into a system in scope, by someone who maintains
@@ -977,7 +975,6 @@ impl Store {
     /// Stages parsed findings (positions from `first`; the caller drops repeated
     /// fingerprints) in short transactions.
     pub async fn stage_findings(&self, lease: &Lease, rows: &[Staged], first: usize) -> Result<()> {
-        let per = rows_per_statement(self.backend);
         for (t, tx_rows) in rows.chunks(ROWS_PER_TX).enumerate() {
             let tx = WriteTx::begin(self, Actor::system()).await?;
             let mine = sqlx::query("UPDATE scan_imports SET staging_token = staging_token WHERE id = $1 AND state = 'running' AND staging_token = $2")
@@ -986,38 +983,37 @@ impl Store {
                 .run(&tx)
                 .await?;
             crate::one_row(mine)?;
-            for (c, chunk) in tx_rows.chunks(per).enumerate() {
-                let mut sql = Sql::new("INSERT INTO scan_import_rows (import_id, fingerprint, finding_id, position, scanner, rule_id, title, severity, severity_rank, cves, host, port, location, due_on, kev, kev_date_added, kev_due_date, kev_ransomware, known) VALUES ");
-                for (i, s) in chunk.iter().enumerate() {
-                    let position = i64::try_from(first + t * ROWS_PER_TX + c * per + i).unwrap_or(i64::MAX);
-                    sql.push(if i == 0 { "(" } else { ", (" });
-                    sql.text(lease.subject_id.as_str()).push(", ").text(s.fingerprint.as_str()).push(", ").text(s.finding_id.as_str());
-                    sql.push(", ").int(position);
-                    for v in [&s.scanner, &s.rule_id, &s.title] {
-                        sql.push(", ").text(v.as_str());
-                    }
-                    sql.push(", ").text(s.severity).push(", ").int(i64::from(policy::severity_rank(s.severity)));
-                    sql.push(", ").text(s.cves.as_str()).push(", ").text(s.host.as_str());
-                    sql.push(", ").bind(Arg::OptInt(s.port));
-                    sql.push(", ").text(s.location.as_str()).push(", ").text(s.due_on.as_str());
-                    sql.push(", ").int(i64::from(s.kev.is_some()));
-                    sql.push(", ").bind(Arg::OptText(s.kev.as_ref().map(|k| k.date_added.clone())));
-                    sql.push(", ").bind(Arg::OptText(s.kev.as_ref().map(|k| k.due_date.clone())));
-                    sql.push(", ").int(i64::from(s.kev.as_ref().is_some_and(|k| k.ransomware)));
-                    sql.push(", ").int(i64::from(s.known)).push(")");
-                }
-                sql.query().run(&tx).await?;
-            }
-            // The text of findings the system does not have yet, written once, in
-            // statements of one size (one prepared statement on PostgreSQL).
-            let fresh: Vec<&Staged> = tx_rows.iter().filter(|s| !s.known).collect();
-            for chunk in fresh.chunks(per) {
-                let mut details = Sql::new("INSERT INTO finding_details (finding_id, import_id, detail_json) VALUES ");
-                for (i, s) in chunk.iter().enumerate() {
-                    details.push(if i == 0 { "(" } else { ", (" });
-                    details.text(s.finding_id.as_str()).push(", ").text(lease.subject_id.as_str()).push(", ").text(s.detail_json.as_str()).push(")");
-                }
-                details.query().run(&tx).await?;
+            let base = first + t * ROWS_PER_TX;
+            let rows: Vec<serde_json::Value> = tx_rows
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    serde_json::json!({
+                        "import_id": lease.subject_id, "fingerprint": s.fingerprint, "finding_id": s.finding_id,
+                        "position": base + i, "scanner": s.scanner, "rule_id": s.rule_id, "title": s.title,
+                        "severity": s.severity, "severity_rank": policy::severity_rank(s.severity), "cves": s.cves,
+                        "host": s.host, "port": s.port, "location": s.location, "due_on": s.due_on,
+                        "kev": i16::from(s.kev.is_some()), "kev_date_added": s.kev.as_ref().map(|k| &k.date_added),
+                        "kev_due_date": s.kev.as_ref().map(|k| &k.due_date),
+                        "kev_ransomware": i16::from(s.kev.as_ref().is_some_and(|k| k.ransomware)), "known": i16::from(s.known),
+                    })
+                })
+                .collect();
+            sqlx::query(sqlx::AssertSqlSafe(crate::sql::insert_json_rows(self.backend, "scan_import_rows", &STAGED_COLS)))
+                .bind(serde_json::Value::Array(rows).to_string())
+                .run(&tx)
+                .await?;
+            // The text of findings the system does not have yet, written once.
+            let fresh: Vec<serde_json::Value> = tx_rows
+                .iter()
+                .filter(|s| !s.known)
+                .map(|s| serde_json::json!({ "finding_id": s.finding_id, "import_id": lease.subject_id, "detail_json": s.detail_json }))
+                .collect();
+            if !fresh.is_empty() {
+                sqlx::query(sqlx::AssertSqlSafe(crate::sql::insert_json_rows(self.backend, "finding_details", &["finding_id", "import_id", "detail_json"])))
+                    .bind(serde_json::Value::Array(fresh).to_string())
+                    .run(&tx)
+                    .await?;
             }
             // No audit entry per chunk: the import's one entry at the end carries the counts.
             tx.commit().await?;
