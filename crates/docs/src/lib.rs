@@ -10,6 +10,8 @@ pub mod annual;
 pub mod docx_style;
 pub mod dossier;
 pub mod error;
+pub mod incident;
+pub mod league;
 pub mod vn_format;
 pub mod xlsx;
 pub mod zip_guard;

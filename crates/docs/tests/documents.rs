@@ -23,6 +23,10 @@ use khien_docs::dossier::{
     Component, Criterion, DataSubjects, DossierOverview, IpRange, LevelProposal, Network,
     Organisation, PlanSummary, Representative, SystemProfile, overview_docx,
 };
+use khien_docs::incident::{
+    AffectedSystem, Contact, IncidentDocKind, IncidentDocument, Indicator, PersonalData, SentRef,
+    Step, TO_FILL, incident_docx,
+};
 use khien_docs::{DocError, DocHeader, Signature};
 use time::{Date, Month};
 
@@ -680,4 +684,138 @@ fn form08_xlsx_renders_with_vietnamese_intact() {
         info.contains("841.") && info.contains("x 595."),
         "not A4 landscape: {info}"
     );
+}
+
+// ---------------------------------------------------------------- incident reports
+
+fn incident(kind: IncidentDocKind, legacy: bool) -> IncidentDocument {
+    IncidentDocument {
+        kind,
+        legacy,
+        header: DocHeader {
+            parent_body: Some("Ủy ban nhân dân tỉnh Đắk Lắk".into()),
+            issuer: "Sở Y tế".into(),
+            number: Some("       /BC-SYT".into()),
+            place: "Đắk Lắk".into(),
+            date: day(2026, Month::November, 30),
+        },
+        to: vec!["Sở Khoa học và Công nghệ".into()],
+        basis: "Điều 9 khoản 2 Thông tư 20/2017/TT-BTTTT".into(),
+        reference: "SC-2026-000007".into(),
+        reporter: Contact { name: "Sở Y tế".into(), ..Default::default() },
+        contact_person: Contact { name: "Nguyễn Văn A".into(), title: "Chuyên viên".into(), ..Default::default() },
+        title: format!("Thay đổi giao diện cổng thông tin {TRICKY}"),
+        description: String::new(),
+        detected_at: "29/11/2026 08:15".into(),
+        incident_type: "Thay đổi giao diện".into(),
+        severity: "Nghiêm trọng".into(),
+        status: "Đang ứng cứu".into(),
+        handled: false,
+        detection_source: "Dịch vụ giám sát, SOC".into(),
+        systems: vec![AffectedSystem {
+            name: SYSTEM.into(),
+            owner: "Sở Y tế".into(),
+            operator: String::new(),
+            level: Some(3),
+            level_approved: true,
+        }],
+        indicators: (0..70)
+            .map(|i| Indicator { kind: "Địa chỉ IP".into(), value: format!("203.0.113.{i}") })
+            .collect(),
+        steps: vec![Step { at: "29/11/2026 09:00".into(), text: "Cô lập máy chủ".into() }],
+        attachments: vec![("nhat-ky.zip".into(), "ab".repeat(32))],
+        initial_report: Some(SentRef { reference: "12/BC-SYT".into(), sent_at: "29/11/2026 10:00".into() }),
+        personal_data: None,
+        response_ended_at: None,
+        made_at: "30/11/2026 14:00".into(),
+        signature: signature(),
+    }
+}
+
+#[test]
+fn form03_carries_the_facts_and_leaves_the_unknown_to_fill() {
+    let t = docx_text(&incident_docx(&incident(IncidentDocKind::InitialReport, true)).unwrap());
+    assert_contains(
+        &t,
+        &[
+            "Mẫu số 03",
+            "BÁO CÁO BAN ĐẦU SỰ CỐ MẠNG",
+            "SC-2026-000007",
+            "29/11/2026 08:15",
+            "Cấp độ 3",
+            &format!("Thay đổi giao diện cổng thông tin {TRICKY}"),
+            "203.0.113.59",
+            "(và 10 dấu hiệu khác)",
+            "Cô lập máy chủ",
+            "KT. GIÁM ĐỐC",
+            "Căn cứ Điều 9 khoản 2 Thông tư 20/2017/TT-BTTTT, Sở Y tế báo cáo như sau:",
+            &format!("Hệ điều hành, phiên bản: {TO_FILL}"),
+        ],
+        "Form 03",
+    );
+    assert!(!t.contains("203.0.113.60"), "the indicator list is capped");
+}
+
+#[test]
+fn form04_names_the_initial_report_or_says_it_was_not_recorded() {
+    let mut d = incident(IncidentDocKind::ClosureReport, true);
+    let t = docx_text(&incident_docx(&d).unwrap());
+    assert_contains(&t, &["Mẫu số 04", "Số 12/BC-SYT, gửi lúc 29/11/2026 10:00"], "Form 04");
+    d.initial_report = None;
+    let t = docx_text(&incident_docx(&d).unwrap());
+    assert!(t.contains("chưa ghi nhận đã gửi trên hệ thống"), "{t}");
+    // Decree 331's closure report has no Form 04 number and no initial report.
+    d.legacy = false;
+    let t = docx_text(&incident_docx(&d).unwrap());
+    assert!(!t.contains("Mẫu số 04") && !t.contains("Báo cáo ban đầu (số, ngày)"), "{t}");
+    assert!(t.contains("BÁO CÁO KẾT THÚC XỬ LÝ SỰ CỐ AN NINH MẠNG"), "{t}");
+}
+
+#[test]
+fn breach_notice_counts_the_subjects() {
+    let mut d = incident(IncidentDocKind::PersonalDataBreachNotice, false);
+    d.personal_data = Some(PersonalData {
+        kind: "Dữ liệu cá nhân nhạy cảm".into(),
+        subjects: Some(12_500),
+        confirmed_at: Some("30/11/2026 07:00".into()),
+    });
+    let t = docx_text(&incident_docx(&d).unwrap());
+    assert_contains(
+        &t,
+        &["BẢO VỆ DỮ LIỆU CÁ NHÂN", "12.500", "Dữ liệu cá nhân nhạy cảm", "30/11/2026 07:00", "Lý do thông báo muộn"],
+        "breach notice",
+    );
+}
+
+#[test]
+fn every_report_kind_renders_and_an_incident_needs_its_reference() {
+    for k in [
+        "notification",
+        "initial_report",
+        "closure_report",
+        "immediate_report",
+        "initial_notice",
+        "report",
+        "personal_data_breach_notice",
+    ] {
+        let kind = IncidentDocKind::parse(k).unwrap();
+        assert_eq!(kind.as_str(), k);
+        let t = docx_text(&incident_docx(&incident(kind, k != "report")).unwrap());
+        assert!(t.contains("SC-2026-000007"), "{k}");
+    }
+    assert_eq!(IncidentDocKind::parse("form99"), None);
+    let mut d = incident(IncidentDocKind::Report, false);
+    d.reference.clear();
+    assert!(matches!(incident_docx(&d), Err(DocError::Invalid(_))));
+}
+
+#[test]
+fn form03_renders_with_vietnamese_intact() {
+    let (text, info) = render("mau-03.docx", &incident_docx(&incident(IncidentDocKind::InitialReport, true)).unwrap());
+    assert_contains(
+        &text,
+        &[MOTTO, MOTTO2, "Mẫu số 03", "BÁO CÁO BAN ĐẦU SỰ CỐ MẠNG", SYSTEM, "Cô lập máy chủ", "Nguyễn Thị Hằng"],
+        "rendered Form 03",
+    );
+    assert!(info.contains("595.") && info.contains("x 841."), "not A4 portrait: {info}");
 }

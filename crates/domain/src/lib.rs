@@ -11,6 +11,7 @@ pub mod incidents;
 pub mod jobs;
 pub mod error;
 pub mod exchange;
+pub mod findings;
 pub mod levels;
 pub mod plans;
 pub mod rules;

@@ -5,13 +5,15 @@
 //!   breach notices under Decree 13/2023 or Law 91/2025) — `khien incident deadlines`;
 //! - [`rules`] and [`obligations`]: the periodic obligations of a unit and its systems
 //!   (scans, hunts, drills, assessments, reports) per regime and province, with their
-//!   current due date and status — `khien obligations check`.
+//!   current due date and status — `khien obligations check`;
+//! - [`compliance`]: the compliance index per unit from those obligations, and ranks.
 //!
 //! Every period is counted by [`khien_levels::periods`] (Civil Code 2015 Arts 147–148)
 //! on the configured holiday calendar; the two commands and the web pages call the
 //! same functions.
 
 mod cli;
+pub mod compliance;
 mod error;
 pub mod incident_clocks;
 pub mod obligations;

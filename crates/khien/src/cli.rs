@@ -81,6 +81,14 @@ pub enum Command {
     },
     /// Hunt for threats in logs with Sigma rules and IOC sets.
     Hunt(crate::hunt_report::HuntCommand),
+    /// Import a scanner report into a system (the same job as an upload, run here) and
+    /// print one JSON object: tool, findings read, new, unchanged, fixed, reopened.
+    Import(ImportArgs),
+    /// CISA's KEV catalogue: `khien kev load FILE` keeps a version and flags findings.
+    Kev {
+        #[command(subcommand)]
+        cmd: KevCmd,
+    },
     /// Security levels: classification under a regime.
     Level {
         #[command(subcommand)]
@@ -123,6 +131,22 @@ pub struct ServeArgs {
     /// (several processes on one database: run `khien migrate` once instead).
     #[arg(long, env = "KHIEN_NO_MIGRATE")]
     pub no_migrate: bool,
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// The system's id.
+    #[arg(long)]
+    pub system: String,
+    /// The report (its format is recognised from its content).
+    pub file: PathBuf,
+    /// The tool, when the content does not tell: nessus_xml, nessus_csv, openvas_xml,
+    /// openvas_csv, nuclei, sarif, trivy, zap_xml, burp_xml, burp_dastardly, generic_csv.
+    #[arg(long)]
+    pub tool: Option<String>,
+    /// The scan covered the whole system: findings it no longer reports become fixed.
+    #[arg(long)]
+    pub full_scope: bool,
 }
 
 #[derive(Args)]
@@ -181,6 +205,13 @@ pub enum TokenCmd {
 }
 
 #[derive(Subcommand)]
+pub enum KevCmd {
+    /// Load a version (CISA's known_exploited_vulnerabilities.json) and print one JSON
+    /// object: version, entries, added, flagged.
+    Load { file: PathBuf },
+}
+
+#[derive(Subcommand)]
 pub enum AuditCmd {
     /// Walk the hash chain and report the first broken link (exit code 1 if any);
     /// with `--anchors`, also check every signed head exported earlier.
@@ -223,9 +254,17 @@ impl Env {
             migrate,
             ..self.file.db_options()
         };
-        Ok(Store::connect_with(&self.database_url, wall_clock(), &options)
+        let mut store = Store::connect_with(&self.database_url, wall_clock(), &options)
             .await?
-            .with_blobs(blobs))
+            .with_blobs(blobs);
+        if let Some(path) = &self.file.remediation_file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("remediation_file {}: {e}", path.display()))?;
+            let policy = khien_domain::findings::RemediationPolicy::from_toml(&text)
+                .map_err(|e| anyhow::anyhow!("remediation_file {}: {e}", path.display()))?;
+            store = store.with_remediation(policy);
+        }
+        Ok(store)
     }
 }
 
@@ -318,6 +357,36 @@ async fn run_async(global: Global, command: Command) -> anyhow::Result<ExitCode>
         Command::Restore { file } => crate::backup::restore(&store, &file).await,
         Command::User { cmd } => user(&store, cmd).await,
         Command::Token { cmd } => token(&store, cmd).await,
+        Command::Kev { cmd: KevCmd::Load { file } } => {
+            let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let c = khien_scan::kev::parse_kev(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let stored = store.blobs.put(&file.display().to_string(), &bytes).await?;
+            let l = store.as_system().load_kev(&c, &stored.sha256, &file.display().to_string()).await?;
+            println!(
+                "{}",
+                serde_json::json!({ "version": c.catalog_version, "entries": l.entries, "added": l.added, "flagged": l.flagged })
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import(args) => {
+            // Progress and timings go to stderr when KHIEN_LOG asks (`KHIEN_LOG=info`).
+            if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("KHIEN_LOG") {
+                let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+            }
+            let (tool, c) = khien::scan_import::import_now(
+                &store,
+                &args.system,
+                &args.file,
+                args.tool.as_deref(),
+                args.full_scope,
+            )
+            .await?;
+            println!(
+                "{}",
+                serde_json::json!({ "tool": tool, "findings": c.findings, "new": c.new, "unchanged": c.unchanged, "fixed": c.fixed, "reopened": c.reopened })
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Audit {
             cmd: AuditCmd::Verify { anchors },
         } => {

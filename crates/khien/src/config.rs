@@ -36,6 +36,12 @@ pub struct FileConfig {
     /// Names of the legal parties, same shape as data/regimes/roles.toml; merged over the
     /// embedded names (ministries and departments get renamed).
     pub authority_names_file: Option<PathBuf>,
+    /// Weights of the compliance index, same shape as data/compliance/weights.toml;
+    /// replaces the embedded weights.
+    pub compliance_weights_file: Option<PathBuf>,
+    /// Remediation deadlines per severity and security level, same shape as
+    /// data/findings/remediation.toml; replaces the embedded default.
+    pub remediation_file: Option<PathBuf>,
     /// Open connections the server accepts in all, and from one client address.
     pub max_connections: Option<usize>,
     pub max_connections_per_address: Option<usize>,
@@ -195,6 +201,17 @@ pub fn obligation_rules(
     // Checked at start: a misspelt province must not leave every page failing.
     rules.effective(&province)?;
     Ok((rules, province))
+}
+
+/// The weights of the compliance index (`compliance_weights_file`, else the shipped ones).
+pub fn compliance_weights(file: &FileConfig) -> anyhow::Result<khien_duties::compliance::Weights> {
+    Ok(match &file.compliance_weights_file {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
+            khien_duties::compliance::Weights::parse(&text, &p.display().to_string())?
+        }
+        None => khien_duties::compliance::Weights::embedded()?,
+    })
 }
 
 /// The incident reporting clocks the web pages count with (`incident_clocks_file`,

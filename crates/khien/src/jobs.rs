@@ -33,6 +33,9 @@ static HUNT_POOL: std::sync::LazyLock<Option<rayon::ThreadPool>> =
             .ok()
     });
 
+/// How often an idle worker reopens accepted risks past their expiry.
+const RISK_SWEEP: Duration = Duration::from_secs(300);
+
 /// Who this worker is and how it holds jobs.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -94,6 +97,7 @@ pub async fn schedule_sweep(store: &Store) -> anyhow::Result<Option<String>> {
 struct Chores {
     scheduled_for: Option<String>,
     outbox_at: Option<std::time::Instant>,
+    risks_at: Option<std::time::Instant>,
 }
 
 impl Chores {
@@ -115,6 +119,15 @@ impl Chores {
                 tracing::warn!(error = %e, "cannot send the outbox");
             }
         }
+        // Accepted risks past their expiry reopen (imports and reads see it too).
+        if self.risks_at.is_none_or(|t| t.elapsed() >= RISK_SWEEP) {
+            self.risks_at = Some(std::time::Instant::now());
+            match store.reopen_expired_risks().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(reopened = n, "accepted risks past their expiry reopened"),
+                Err(e) => tracing::warn!(error = %e, "cannot sweep expired risks"),
+            }
+        }
     }
 }
 
@@ -122,7 +135,7 @@ impl Chores {
 /// these, in any number of processes, share one database.
 pub async fn worker(store: Store, config: WorkerConfig, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     tracing::info!(worker = %config.id, "job worker started");
-    let mut chores = Chores { scheduled_for: None, outbox_at: None };
+    let mut chores = Chores { scheduled_for: None, outbox_at: None, risks_at: None };
     loop {
         if *shutdown.borrow() {
             return;
@@ -157,6 +170,17 @@ pub async fn run_pending(store: &Store, config: &WorkerConfig) -> anyhow::Result
         n += 1;
     }
     Ok(n)
+}
+
+/// Runs one particular queued job here and now, with its heartbeat (`khien import`).
+pub async fn run_one(store: &Store, config: &WorkerConfig, kind: &str, subject_id: &str) -> anyhow::Result<()> {
+    let (_keep, mut never) = tokio::sync::watch::channel(false);
+    let lease = store
+        .claim_job_of(kind, subject_id, &config.id, config.lease)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the {kind} job of {subject_id} is not queued"))?;
+    run_job(store, config, lease, &mut never).await;
+    Ok(())
 }
 
 /// How a job's run ended, as far as the queue is concerned.
@@ -227,10 +251,10 @@ async fn run_kind(store: &Store, config: &WorkerConfig, lease: &Lease, progress:
         khien_store::hunts::JOB_KIND => run_hunt(store, lease, progress).await,
         khien_store::reminders::SWEEP_JOB_KIND => run_sweep(store, config, lease).await,
         khien_store::audit::VERIFY_JOB_KIND => {
-            let _ = progress;
             store.run_audit_verification(lease).await?;
             Ok(())
         }
+        khien_store::findings::JOB_KIND => crate::scan_import::run(store, lease, progress).await,
         other => anyhow::bail!("this Khiên does not know jobs of kind {other:?}"),
     }
 }

@@ -5,3 +5,4 @@
 
 pub mod jobs;
 pub mod mail;
+pub mod scan_import;

@@ -61,6 +61,7 @@ pub async fn serve(env: Env, args: ServeArgs) -> anyhow::Result<()> {
     let config = WebConfig {
         obligation_rules: Some(Arc::new(obligation_rules)),
         obligations_province,
+        compliance_weights: Arc::new(crate::config::compliance_weights(file)?),
         clock_rules: Some(Arc::new(crate::config::clock_rules(file)?)),
         calendar: Arc::new(calendar),
         authority_names: Arc::new(authority_names),
@@ -142,6 +143,7 @@ pub async fn worker(env: Env, args: WorkerArgs) -> anyhow::Result<()> {
     let web = WebConfig {
         obligation_rules: Some(Arc::new(obligation_rules)),
         obligations_province,
+        compliance_weights: Arc::new(crate::config::compliance_weights(file)?),
         clock_rules: Some(Arc::new(crate::config::clock_rules(file)?)),
         calendar: Arc::new(calendar),
         ..WebConfig::default()

@@ -27,6 +27,7 @@ mod csv;
 mod detect;
 mod finding;
 mod guard;
+pub mod kev;
 mod json;
 mod nessus;
 mod nuclei;

@@ -30,6 +30,8 @@ pub struct Store {
     pub blobs: crate::blobs::Blobs,
     /// Province-wide aggregates between requests (`cache.rs`).
     pub(crate) cache: Arc<crate::cache::Cache>,
+    /// The province's remediation deadlines (data/findings/remediation.toml by default).
+    pub(crate) remediation: Arc<khien_domain::findings::RemediationPolicy>,
 }
 
 /// How to reach the database, from the deployment's configuration.
@@ -136,6 +138,7 @@ impl Store {
             clock,
             blobs: crate::blobs::Blobs::new("khien-data/blobs"),
             cache: Arc::default(),
+            remediation: Arc::new(khien_domain::findings::RemediationPolicy::embedded()),
         };
         if options.migrate {
             store.migrate().await?;
@@ -180,6 +183,16 @@ impl Store {
     pub fn with_blob_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Store {
         self.blobs = crate::blobs::Blobs::new(dir);
         self
+    }
+
+    /// The province's own remediation deadlines instead of the embedded default.
+    pub fn with_remediation(mut self, policy: khien_domain::findings::RemediationPolicy) -> Store {
+        self.remediation = Arc::new(policy);
+        self
+    }
+
+    pub fn remediation(&self) -> &khien_domain::findings::RemediationPolicy {
+        &self.remediation
     }
 
     /// Another blob store (an S3-compatible bucket shared by several servers).
@@ -242,9 +255,11 @@ pub(crate) fn migrator() -> sqlx::migrate::Migrator {
         (7, "scale", include_str!("../migrations/0007_scale.sql")),
         (8, "hunt_coverage", include_str!("../migrations/0008_hunt_coverage.sql")),
         (10, "rule_library", include_str!("../migrations/0010_rule_library.sql")),
+        (11, "findings", include_str!("../migrations/0011_findings.sql")),
         (12, "incidents", include_str!("../migrations/0012_incidents.sql")),
         (13, "clocks reminders", include_str!("../migrations/0013_clocks_reminders.sql")),
         (14, "incident_exchange", include_str!("../migrations/0014_incident_exchange.sql")),
+        (15, "compliance", include_str!("../migrations/0015_compliance.sql")),
     ];
     Migrator::with_migrations(
         MIGRATIONS

@@ -1,13 +1,14 @@
 //! What the obligation engine (`khien_duties::obligations_for`) needs to know about
 //! units and their systems, gathered from the records that exist today: each system's
-//! status, its level (the approved dossier's, else the latest determination) and the
-//! last hunt that counted. Scans, drills, assessments and report submissions are not
-//! recorded by the platform yet, so this module claims nothing about them: the page
-//! shows those obligations as "no data".
+//! status, its level (the approved dossier's, else the latest determination), the last
+//! hunt that counted, the last scanner report imported and the last fix of a critical
+//! or high finding. Drills, assessments and report submissions are not recorded by the
+//! platform yet, so this module claims nothing about them: the page shows those
+//! obligations as "no data".
 //!
-//! One page of units (keyset on the indexed path, parents first) costs four queries,
-//! whatever the number of systems: units, their systems, their approved dossiers and
-//! determinations, their last hunts.
+//! One page of units (keyset on the indexed path, parents first) costs six queries,
+//! whatever the number of systems: units, their systems, their approved dossiers,
+//! determinations, last hunts and last scan imports.
 
 use std::collections::HashMap;
 
@@ -33,6 +34,11 @@ pub struct SystemDutyFacts {
     /// The Vietnam date of the last finished hunt with full coverage (a hunt that
     /// checked less than it was given does not count, as in `Scoped::last_hunt`).
     pub last_hunt: Option<Date>,
+    /// The Vietnam date of the last scanner report imported into the system (the scan's
+    /// own date is not in every report: the import is when the platform learnt of it).
+    pub last_scan: Option<Date>,
+    /// The Vietnam date a critical or high finding was last fixed (`serious_fix_at`).
+    pub last_critical_fix: Option<Date>,
 }
 
 impl SystemDutyFacts {
@@ -78,8 +84,22 @@ impl Scoped<'_> {
         let cap = usize::try_from(limit).unwrap_or(usize::MAX);
         let next = (units.len() > cap).then(|| units[cap - 1].path.clone());
         units.truncate(cap);
+        self.fill_duty_facts(&mut units).await?;
+        Ok((units, next))
+    }
+
+    /// One unit in scope with the facts of the systems it owns (a ranking's drill-down).
+    pub async fn duty_facts_of_unit(&self, unit_id: &str) -> Result<UnitDutyFacts> {
+        let u = self.unit(unit_id).await?;
+        let mut units = vec![UnitDutyFacts { unit_id: u.id, name: u.fields.name, path: u.path, systems: Vec::new() }];
+        self.fill_duty_facts(&mut units).await?;
+        Ok(units.remove(0))
+    }
+
+    /// Adds to each unit the facts of the systems it owns, in five queries.
+    async fn fill_duty_facts(&self, units: &mut [UnitDutyFacts]) -> Result<()> {
         if units.is_empty() {
-            return Ok((units, None));
+            return Ok(());
         }
         // `owner_unit_id IN (<this page's units>)`: the units are in scope, so are the
         // systems they own.
@@ -93,7 +113,7 @@ impl Scoped<'_> {
             }
             sql.push("))");
         };
-        let mut sql = Sql::new("SELECT s.id, s.name, s.status, s.owner_unit_id FROM systems s WHERE s.id IN ");
+        let mut sql = Sql::new("SELECT s.id, s.name, s.status, s.owner_unit_id, s.serious_fix_at FROM systems s WHERE s.id IN ");
         owned(&mut sql);
         sql.push(" ORDER BY s.name_norm, s.id");
         let systems = sql.query().all(self).await?;
@@ -126,6 +146,17 @@ impl Scoped<'_> {
             }
         }
 
+        let mut sql = Sql::new("SELECT si.system_id, MAX(si.finished_at) AS finished FROM scan_imports si WHERE si.state = 'done' AND si.system_id IN ");
+        owned(&mut sql);
+        sql.push(" GROUP BY si.system_id");
+        let mut scanned: HashMap<String, Date> = HashMap::new();
+        for r in sql.query().all(self).await? {
+            let finished: Option<String> = r.try_get("finished")?;
+            if let Some(t) = finished.as_deref().and_then(khien_domain::time_fmt::parse_rfc3339) {
+                scanned.insert(r.try_get("system_id")?, khien_domain::time_fmt::vn_date(t));
+            }
+        }
+
         let index: HashMap<String, usize> =
             units.iter().enumerate().map(|(i, u)| (u.unit_id.clone(), i)).collect();
         for r in systems {
@@ -134,7 +165,10 @@ impl Scoped<'_> {
                 continue;
             };
             let id: String = r.try_get("id")?;
+            let fixed: Option<String> = r.try_get("serious_fix_at")?;
             units[i].systems.push(SystemDutyFacts {
+                last_scan: scanned.get(&id).copied(),
+                last_critical_fix: fixed.as_deref().and_then(khien_domain::time_fmt::parse_rfc3339).map(khien_domain::time_fmt::vn_date),
                 name: r.try_get("name")?,
                 status: r.try_get("status")?,
                 approved_level: approved.get(&id).copied().filter(|l| (1..=5).contains(l)),
@@ -143,6 +177,6 @@ impl Scoped<'_> {
                 system_id: id,
             });
         }
-        Ok((units, next))
+        Ok(())
     }
 }

@@ -182,6 +182,17 @@ impl Store {
     /// Takes the oldest ready job, first re-queuing (or failing) jobs whose lease ran
     /// out. `None` when nothing is ready.
     pub async fn claim_job(&self, worker: &str, policy: LeasePolicy) -> Result<Option<Lease>> {
+        self.claim(worker, policy, None).await
+    }
+
+    /// Takes one particular queued job (`khien import` runs its own import at once, in
+    /// process, through the same job as the worker would). `None`: it is not queued
+    /// (another worker has it, or it ended).
+    pub async fn claim_job_of(&self, kind: &str, subject_id: &str, worker: &str, policy: LeasePolicy) -> Result<Option<Lease>> {
+        self.claim(worker, policy, Some((kind, subject_id))).await
+    }
+
+    async fn claim(&self, worker: &str, policy: LeasePolicy, only: Option<(&str, &str)>) -> Result<Option<Lease>> {
         let mut tx = WriteTx::begin(self, Actor::system()).await?;
         self.expire_leases(&mut tx, policy).await?;
         let now = tx.at().to_string();
@@ -190,15 +201,21 @@ impl Store {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let which = if only.is_some() { " AND kind = $5 AND subject_id = $6" } else { "" };
+        let (kind, subject) = only.unwrap_or_default();
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = $1, lease_token = $2, lease_expires_at = $3, heartbeat_at = $4, started_at = COALESCE(started_at, $4), progress = 0 \
-                     WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_after <= $4 ORDER BY run_after, id LIMIT 1{skip_locked}) AND state = 'queued' \
+                     WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_after <= $4{which} ORDER BY run_after, id LIMIT 1{skip_locked}) AND state = 'queued' \
                      RETURNING id, kind, subject_id, payload_json, attempts"
                 )))
                 .bind(worker.to_string())
                 .bind(token.clone())
                 .bind(later(&now, policy.lease))
-                .bind(now.clone())
+                .bind(now.clone());
+        if only.is_some() {
+            q = q.bind(kind.to_string()).bind(subject.to_string());
+        }
+        let row = q
                 .opt(&self.as_system().within(&tx))
                 .await?;
         let Some(row) = row else {
@@ -441,6 +458,7 @@ async fn end_open_runs(tx: &WriteTx, job_id: &str, outcome: &str, error: Option<
 async fn on_state(store: &Store, tx: &mut WriteTx, kind: &str, subject: &str, moved: Moved<'_>) -> Result<()> {
     match kind {
         crate::hunts::JOB_KIND => store.hunt_job_moved(tx, subject, moved).await,
+        crate::findings::JOB_KIND => store.scan_import_job_moved(tx, subject, moved).await,
         _ => Ok(()),
     }
 }

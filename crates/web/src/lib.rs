@@ -17,6 +17,7 @@ mod accounts;
 mod audit;
 mod dashboard;
 mod dossiers;
+mod findings;
 mod hunts;
 mod incidents;
 mod levels;
@@ -24,6 +25,7 @@ pub mod notifications;
 mod obligations;
 mod plans;
 mod public;
+mod ranking;
 mod reports;
 mod rules;
 mod systems;
@@ -60,6 +62,8 @@ pub struct WebConfig {
     /// The obligation rules (`obligation_rules_dir`, else embedded) counted with the
     /// calendar above; `None` only if the embedded rules failed to load.
     pub obligation_rules: Option<Arc<khien_duties::Rules>>,
+    /// Weights of the compliance index (`compliance_weights_file`).
+    pub compliance_weights: Arc<khien_duties::compliance::Weights>,
     /// The province whose rules bind the units (`obligations_province`, `default`: the
     /// national rules only).
     pub obligations_province: String,
@@ -95,6 +99,8 @@ impl Default for WebConfig {
                     .unwrap_or_else(|_| khien_levels::RoleNames::empty()),
             ),
             obligation_rules: khien_duties::Rules::embedded().ok().map(Arc::new),
+            // The shipped file is tested; every obligation weighs 1 if it ever failed.
+            compliance_weights: Arc::new(khien_duties::compliance::Weights::embedded().unwrap_or_else(|_| khien_duties::compliance::Weights::uniform())),
             obligations_province: khien_duties::rules::DEFAULT_PROVINCE.to_string(),
             clock_rules: khien_duties::ClockRules::embedded().ok().cloned().map(Arc::new),
             upload_slots: Arc::new(tokio::sync::Semaphore::new(2)),
@@ -129,7 +135,9 @@ pub struct AppState {
 
 /// The body limit of a request: large for the routes that take logs, small elsewhere.
 pub fn body_limit(config: &WebConfig, method: &axum::http::Method, path: &str) -> usize {
-    if method == axum::http::Method::POST && matches!(path, "/hunts" | "/api/v1/hunts" | "/rules/import") {
+    if method == axum::http::Method::POST
+        && (matches!(path, "/hunts" | "/api/v1/hunts" | "/rules/import") || findings::is_report_upload(path))
+    {
         config.max_upload_bytes
     } else {
         config.max_body_bytes
@@ -151,6 +159,8 @@ pub fn routes() -> routes::Routes {
         reports::page_routes(),
         hunts::page_routes(),
         incidents::page_routes(),
+        findings::page_routes(),
+        ranking::page_routes(),
         rules::page_routes(),
         audit::page_routes(),
         work::page_routes(),

@@ -3,6 +3,7 @@
 //! configuration's overrides (rules directory, holiday calendar), and the exit codes.
 //! No database is involved: these commands read only their input and the configuration.
 
+use crate::harness::record_counted_hunt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -202,29 +203,7 @@ async fn the_obligations_page_computes_from_recorded_facts_within_scope() {
 
     for store in stores().await {
         let w = world(&store).await;
-        store
-            .as_system()
-            .record_hunt(&khien_store::hunts::HuntReportIn {
-                title: "Săn tìm định kỳ".into(),
-                systems: vec![w.sys_a.clone()],
-                summary: khien_store::hunts::HuntSummary {
-                    files: 1,
-                    events: 40,
-                    coverage: vec![khien_store::hunts::FileCoverage {
-                        name: "Security.evtx".into(),
-                        format: "evtx".into(),
-                        events: 40,
-                        in_period: 40,
-                        rules_applied: 12,
-                        ..Default::default()
-                    }],
-                    rules_loaded: 12,
-                    ..Default::default()
-                },
-                ..Default::default()
-            })
-            .await
-            .unwrap();
+        record_counted_hunt(&store, &w.sys_a).await;
         let today = khien_domain::time_fmt::vn_date(store.now());
 
         // The store's facts, a page at a time, in path order.
@@ -280,10 +259,13 @@ async fn the_obligations_page_computes_from_recorded_facts_within_scope() {
         assert!(page.body.contains("Thái Nguyên"));
         assert!(page.body.contains("<td>Báo cáo tháng</td>"));
         assert!(page.body.contains("<td>Rà quét lỗ hổng</td>"));
-        assert!(page.body.contains("Chưa có dữ liệu"));
-        // Nothing recorded about scans: no status is claimed for them.
-        assert!(!page.body.contains("<tr class=\"status-due_soon\"><td>Rà quét lỗ hổng"));
-        assert!(!page.body.contains("<tr class=\"status-never\"><td>Rà quét lỗ hổng"));
+        assert!(page.body.contains("Chưa có dữ liệu"), "drills, assessments, reports: not recorded");
+        // Scans are the scanner reports imported: B's system has one today, A's none.
+        assert_eq!(b.systems[0].last_scan, Some(today));
+        assert_eq!(a.systems[0].last_scan, None);
+        let scan_row = |status: &str, system: &str| format!("<tr class=\"status-{status}\"><td>Rà quét lỗ hổng</td><td><a href=\"/systems/{system}\"");
+        assert!(page.body.contains(&scan_row("never", &w.sys_a)), "{}", page.body);
+        assert!(page.body.contains(&scan_row("ok", &w.sys_b)), "{}", page.body);
 
         let mut staff = Client::signed_in(&store, &w.user(Role::UnitStaff)).await;
         staff.app = app(&store);

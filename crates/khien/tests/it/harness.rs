@@ -192,6 +192,9 @@ pub struct World {
     pub incident_b_evidence: String,
     /// An alert from a monitoring provider (the team's queue).
     pub alert: String,
+    /// A scanner import into B's system, and one of its findings.
+    pub import_b: String,
+    pub finding_b: String,
 }
 
 impl World {
@@ -400,6 +403,17 @@ pub async fn world(store: &Store) -> World {
         .await
         .unwrap()
         .id;
+    let report = tempdir().join("quet-NGOAIPHAMVI.csv");
+    std::fs::write(&report, format!("title,severity,host,port\nLỗ hổng {FOREIGN},high,10.9.9.9,443\n")).unwrap();
+    let (_, _) = khien::scan_import::import_now(store, &sys_b, &report, None, true).await.unwrap();
+    let import_b = sys.scan_imports_of(&sys_b, 1).await.unwrap()[0].id.clone();
+    let finding_b = sys
+        .findings(&khien_store::findings::FindingFilter { system_id: sys_b.clone(), ..Default::default() }, 1)
+        .await
+        .unwrap()
+        .items[0]
+        .id
+        .clone();
     World {
         root: root.id,
         a: a.id,
@@ -421,6 +435,8 @@ pub async fn world(store: &Store) -> World {
         incident_b_task,
         incident_b_evidence,
         alert,
+        import_b,
+        finding_b,
     }
 }
 
@@ -710,4 +726,32 @@ pub fn zip_text(bytes: &[u8], entry: &str) -> String {
     let mut s = String::new();
     std::io::Read::read_to_string(&mut z.by_name(entry).unwrap(), &mut s).unwrap();
     s
+}
+
+/// A finished hunt of `system` that read a Windows log and applied rules to it: one
+/// that counts for the 6-monthly hunting duty.
+pub async fn record_counted_hunt(store: &Store, system: &str) {
+    store
+        .as_system()
+        .record_hunt(&khien_store::hunts::HuntReportIn {
+            title: "Săn tìm định kỳ".into(),
+            systems: vec![system.to_string()],
+            summary: khien_store::hunts::HuntSummary {
+                files: 1,
+                events: 40,
+                coverage: vec![khien_store::hunts::FileCoverage {
+                    name: "Security.evtx".into(),
+                    format: "evtx".into(),
+                    events: 40,
+                    in_period: 40,
+                    rules_applied: 12,
+                    ..Default::default()
+                }],
+                rules_loaded: 12,
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .await
+        .unwrap();
 }

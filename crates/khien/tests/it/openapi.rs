@@ -309,6 +309,8 @@ struct Ids {
     key: String,
     hunt: String,
     incident: String,
+    import: String,
+    finding: String,
 }
 
 fn fill(template: &str, ids: &Ids) -> String {
@@ -323,6 +325,10 @@ fn fill(template: &str, ids: &Ids) -> String {
         &ids.hunt
     } else if p.starts_with("/incidents/") {
         &ids.incident
+    } else if p.starts_with("/scans/") {
+        &ids.import
+    } else if p.starts_with("/findings/") {
+        &ids.finding
     } else {
         ""
     };
@@ -548,6 +554,16 @@ async fn walk(store: &khien_store::Store, w: &World, doc: &Value) {
         .as_str()
         .unwrap()
         .to_string();
+    // A scanner pushes a report; a finding's status is decided.
+    let r = c
+        .multipart(&format!("/api/v1/systems/{sys}/scans"), &[("full_scope", "1")], "report", "quet.csv", b"title,severity,host\nTLS 1.0,medium,10.0.0.1\n")
+        .await;
+    let v = conforms(doc, "POST", "/api/v1/systems/{id}/scans", 201, &r);
+    assert_eq!(v["state"], "queued");
+    let r = c
+        .json("POST", &format!("/api/v1/findings/{}/status", w.finding_b), &json!({ "status": "false_positive", "reason": "Cổng đã đóng" }))
+        .await;
+    assert_eq!(conforms(doc, "POST", "/api/v1/findings/{id}/status", 200, &r)["status"], "false_positive");
     // Refusals carry the documented error body.
     let r = c
         .json("POST", "/api/v1/systems", &json!({ "name": "" }))
@@ -587,6 +603,8 @@ async fn walk(store: &khien_store::Store, w: &World, doc: &Value) {
         evidence,
         key,
         hunt,
+        import: w.import_b.clone(),
+        finding: w.finding_b.clone(),
     };
     let paths = doc["paths"].as_object().unwrap();
     let mut checked = 0;

@@ -42,6 +42,10 @@ fn fill(r: &RouteInfo, w: &World) -> String {
         w.incident_b.clone()
     } else if page_path.starts_with("/alerts/") {
         w.alert.clone()
+    } else if page_path.starts_with("/findings/") {
+        w.finding_b.clone()
+    } else if page_path.starts_with("/scans/") {
+        w.import_b.clone()
     } else if page_path.starts_with("/dossiers/") {
         w.dossier_b.clone()
     } else if r.path.contains("/units/") {
@@ -172,6 +176,16 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
             "logs",
             b"Jan  1 00:00:00 host sshd[1]: Invalid user x from 10.0.0.1".to_vec(),
         ),
+        ("POST", "/systems/{id}/scans") | ("POST", "/api/v1/systems/{id}/scans") => Recipe::Multipart(
+            vec![("full_scope", "1".into())],
+            "report",
+            "title,severity\nChiếm quyền,high\n".as_bytes().to_vec(),
+        ),
+        ("POST", "/findings/{id}/status") => form(&[("status", "false_positive"), ("reason", "trái phép")]),
+        ("POST", "/api/v1/findings/{id}/status") => {
+            Recipe::Json(serde_json::json!({ "status": "false_positive", "reason": "trái phép" }))
+        }
+        ("POST", "/kev") => Recipe::Multipart(vec![], "catalogue", b"{}".to_vec()),
         ("POST", "/rules/import") => Recipe::Multipart(
             vec![("version", "1".into())],
             "files",

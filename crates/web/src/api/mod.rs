@@ -54,6 +54,7 @@ fn table() -> Api {
         crate::systems::api_routes,
         crate::hunts::api_routes,
         crate::incidents::api_routes,
+        crate::findings::api_routes,
         crate::accounts::api_routes,
         crate::audit::api_routes,
         crate::levels::api_routes,

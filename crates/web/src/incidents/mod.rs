@@ -7,6 +7,7 @@
 mod alerts;
 mod api;
 pub(crate) mod deadlines;
+mod documents;
 mod exchange;
 pub(crate) mod pages;
 mod public;
@@ -39,6 +40,7 @@ pub(crate) fn page_routes() -> Routes {
         .post("/incidents/{id}/evidence/{att}/custody", worker, Tenancy::Unit, pages::add_custody)
         .post("/incidents/{id}/comments", worker, Tenancy::Unit, pages::add_comment)
         .post("/incidents/{id}/reports", worker, Tenancy::Unit, pages::report_sent)
+        .get("/incidents/{id}/document", any, Tenancy::Unit, documents::report_docx)
         .post("/incidents/{id}/shares", team, Tenancy::Unit, pages::share)
         .get("/incidents/{id}/stix", any, Tenancy::Unit, exchange::download_stix)
         .get("/incidents/{id}/misp", any, Tenancy::Unit, exchange::download_misp)

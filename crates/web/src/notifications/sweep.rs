@@ -34,6 +34,7 @@ pub struct SweepConfig {
     pub clock_rules: Arc<khien_duties::ClockRules>,
     pub obligation_rules: Arc<khien_duties::Rules>,
     pub province: String,
+    pub compliance_weights: Arc<khien_duties::compliance::Weights>,
     /// The address people open Khiên at (`https://khien.example.gov.vn`), put before
     /// the links in e-mails; none: the e-mails give the page's path.
     pub base_url: Option<String>,
@@ -53,6 +54,7 @@ impl SweepConfig {
             clock_rules: c.clock_rules.clone()?,
             obligation_rules: c.obligation_rules.clone()?,
             province: c.obligations_province.clone(),
+            compliance_weights: c.compliance_weights.clone(),
             base_url: None,
         })
     }
@@ -69,6 +71,8 @@ pub struct SweepReport {
     pub reports_overdue: usize,
     /// Reminders created by this sweep (those of an earlier sweep are not counted).
     pub reminders_created: usize,
+    /// Units whose compliance score was written into the current quarter.
+    pub scores_recorded: usize,
 }
 
 /// Units read per page, incidents per page.
@@ -141,9 +145,21 @@ pub async fn sweep(store: &Store, cfg: &SweepConfig) -> Result<SweepReport, khie
     // The obligations of every unit, a page of units at a time.
     if let Ok(ctx) = DutyContext::new(Some(cfg.obligation_rules.as_ref()), &cfg.province, today) {
         let mut after = String::new();
+        let mut scores = Vec::new();
         loop {
             let (units, next) = sys.duty_facts_page(&after, UNITS_PAGE).await?;
             report.units += units.len();
+            for u in &units {
+                if let Some((s, _)) = ctx.score(u, &cfg.compliance_weights) {
+                    scores.push(khien_store::compliance::QuarterScore {
+                        unit_id: u.unit_id.clone(),
+                        score_permille: s.permille,
+                        met_weight: s.met,
+                        counted_weight: s.counted,
+                        not_counted: u32::try_from(s.lines_not_counted).unwrap_or(u32::MAX),
+                    });
+                }
+            }
             let ids: Vec<String> = units.iter().map(|u| u.unit_id.clone()).collect();
             let mut people: HashMap<String, Vec<Person>> = HashMap::new();
             if !ids.is_empty() {
@@ -189,6 +205,9 @@ pub async fn sweep(store: &Store, cfg: &SweepConfig) -> Result<SweepReport, khie
                 None => break,
             }
         }
+        // Today's scores stand for the quarter until the next sweep: the quarter's last
+        // sweep leaves its final score for the ranking's trend.
+        report.scores_recorded = store.record_compliance_scores(&crate::ranking::quarter_of(today), today, &scores).await?;
     }
 
     // The reports of every incident still to send.

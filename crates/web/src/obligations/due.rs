@@ -2,8 +2,8 @@
 //! (`khien_store::duty_facts`), with how far each status can be trusted: the page, the
 //! work queue and the reminder sweep read the same lines.
 //!
-//! The platform records hunts, levels and dossiers, not yet scans, drills,
-//! assessments or report submissions. An obligation whose rule reads a fact not
+//! The platform records hunts, scan imports, serious fixes, levels and dossiers, not
+//! yet drills, assessments or report submissions. An obligation whose rule reads a fact not
 //! recorded has no trustworthy status ("no data"); a report due on a fixed calendar
 //! date still has a trustworthy *date*, so it is announced as it comes due, but never
 //! called overdue (it may have been sent outside the platform).
@@ -16,7 +16,7 @@ use khien_store::duty_facts::UnitDutyFacts;
 use time::Date;
 
 /// The facts fed to the engine; every other fact is unknown.
-const RECORDED: &[Fact] = &[Fact::LastHunt];
+const RECORDED: &[Fact] = &[Fact::LastHunt, Fact::LastScan, Fact::LastCriticalFix];
 
 /// Days ahead an obligation counts as due soon (the page's and the queue's horizon).
 pub const DUE_SOON_DAYS: u32 = 30;
@@ -49,6 +49,17 @@ pub enum Urgency {
 }
 
 impl DueLine {
+    /// How the line stands for the compliance index: met while done or not yet due,
+    /// missed when overdue or never done, not counted when the records cannot tell.
+    pub fn standing(&self) -> khien_duties::compliance::Standing {
+        use khien_duties::compliance::Standing;
+        match self.status {
+            "done" | "ok" | "due_soon" => Standing::Met,
+            "overdue" | "never" => Standing::Missed,
+            _ => Standing::NotCounted,
+        }
+    }
+
     /// Due soon or overdue, as far as the records tell: a status resting on recorded
     /// facts; a fixed-date report only while its date is ahead.
     pub fn urgency(&self) -> Option<Urgency> {
@@ -103,11 +114,11 @@ pub fn unit_obligations(
             id: SystemId::Text(s.system_id.clone()),
             level: s.level(),
             status: system_status(&s.status),
-            last_scan: None,
+            last_scan: s.last_scan,
             last_hunt: s.last_hunt,
             last_drill: None,
             last_assessment: None,
-            last_critical_fix: None,
+            last_critical_fix: s.last_critical_fix,
         })
         .collect();
     // Obligations whose every fact is recorded here.

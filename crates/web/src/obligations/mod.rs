@@ -44,6 +44,14 @@ impl<'a> DutyContext<'a> {
         Ok(DutyContext { rules, province, regime: regime.id.clone(), today })
     }
 
+    /// The unit's compliance score (none when its obligations cannot be computed: a
+    /// year missing from the calendar), with the lines it was made from.
+    pub(crate) fn score(&self, u: &UnitDutyFacts, weights: &khien_duties::compliance::Weights) -> Option<(khien_duties::compliance::UnitScore, Vec<DueLine>)> {
+        let lines = due::unit_obligations(u, self.today, self.province, &self.regime, self.rules).ok()?;
+        let score = khien_duties::compliance::score(lines.iter().map(|l| (l.obligation.clone(), l.system_id.clone(), l.standing())), weights);
+        Some((score, lines))
+    }
+
     /// The unit's lines that are due soon or overdue, with their urgency (none when
     /// the unit's obligations cannot be computed: the page says why).
     pub(crate) fn pressing(&self, u: &UnitDutyFacts) -> Vec<(DueLine, Urgency)> {

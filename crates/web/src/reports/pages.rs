@@ -23,11 +23,11 @@ use crate::auth::roles::AnyRole;
 use crate::error::{AppError, AppResult};
 use crate::view::Chrome;
 
-const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+pub(crate) const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// Generates a document off the async threads and sends it as a download.
-async fn generated(
+pub(crate) async fn generated(
     make: impl FnOnce() -> Result<Vec<u8>, khien_docs::DocError> + Send + 'static,
     mime: &str,
     name: &str,
@@ -37,7 +37,7 @@ async fn generated(
 }
 
 /// The place name of date lines: the province's name without "Ủy ban nhân dân tỉnh".
-fn place(root: Option<&Unit>) -> String {
+pub(crate) fn place(root: Option<&Unit>) -> String {
     let name = root.map(|u| u.fields.name.clone()).unwrap_or_default();
     for prefix in [
         "Ủy ban nhân dân tỉnh ",
@@ -52,7 +52,7 @@ fn place(root: Option<&Unit>) -> String {
     name
 }
 
-fn organisation(u: &Unit) -> Organisation {
+pub(crate) fn organisation(u: &Unit) -> Organisation {
     let f = &u.fields;
     let s = |o: &Option<String>| o.clone().unwrap_or_default();
     Organisation {
@@ -82,7 +82,7 @@ fn err(e: khien_docs::DocError) -> AppError {
 
 /// The letterhead of a document `unit` issues (Decree 30/2020 Appendix I): its direct
 /// governing body above it, when it has one.
-async fn letterhead(state: &AppState, unit: &Unit, place: String, date: Date, number: Option<String>) -> AppResult<DocHeader> {
+pub(crate) async fn letterhead(state: &AppState, unit: &Unit, place: String, date: Date, number: Option<String>) -> AppResult<DocHeader> {
     let parent = match &unit.parent_id {
         Some(p) => Some(state.store.as_system().unit(p).await?.fields.name),
         None => None,
@@ -98,13 +98,13 @@ async fn letterhead(state: &AppState, unit: &Unit, place: String, date: Date, nu
 
 /// "Số:     /BC-<unit code>": the number is given at issuance by the records office,
 /// the symbol is the kind of document and the issuer's abbreviation.
-fn report_number(unit: &Unit) -> Option<String> {
+pub(crate) fn report_number(unit: &Unit) -> Option<String> {
     Some(format!("       /BC-{}", unit.fields.code.to_uppercase()))
 }
 
 /// Who signs for `unit`, as its leader's position requires; a People's Committee is a
 /// collegial body ("TM. Ủy ban nhân dân").
-fn signer(unit: &Unit, recipients: Vec<String>) -> Signature {
+pub(crate) fn signer(unit: &Unit, recipients: Vec<String>) -> Signature {
     use khien_domain::units::UnitKind;
     let collegial = matches!(unit.fields.kind, UnitKind::Province | UnitKind::Commune).then_some("Ủy ban nhân dân");
     Signature::for_signer(
@@ -115,7 +115,7 @@ fn signer(unit: &Unit, recipients: Vec<String>) -> Signature {
     )
 }
 
-fn today(state: &AppState) -> Date {
+pub(crate) fn today(state: &AppState) -> Date {
     state
         .store
         .now()

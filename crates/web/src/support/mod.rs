@@ -125,3 +125,20 @@ pub fn base_query(raw: Option<&str>) -> String {
         .collect();
     serde_urlencoded::to_string(kept).unwrap_or_default()
 }
+
+/// A stored file read whole, for small documents read at once (a KEV feed); the upload
+/// limit that stored it bounds it.
+pub async fn read_stored(state: &AppState, sha256: &str) -> AppResult<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut r = state
+        .store
+        .blobs
+        .open(sha256)
+        .await
+        .map_err(|e| AppError::Internal(format!("blob store: {e}")))?;
+    let mut out = Vec::new();
+    r.read_to_end(&mut out)
+        .await
+        .map_err(|e| AppError::Internal(format!("blob store: {e}")))?;
+    Ok(out)
+}

@@ -154,6 +154,7 @@ const SOURCES: &[Source] = &[
     |s, a, t, n| Box::pin(crate::hunts::work(s, a, t, n)),
     |s, a, t, n| Box::pin(crate::incidents::work(s, a, t, n)),
     |s, a, t, n| Box::pin(crate::obligations::work(s, a, t, n)),
+    |s, a, t, n| Box::pin(crate::findings::work(s, a, t, n)),
 ];
 
 /// The viewer's queue: non-empty groups, each cut to `per_group` items.
