@@ -1,7 +1,7 @@
 // Browser tests of Khiên in real headless Chromium (Debian's /usr/bin/chromium),
 // against `khien serve --demo` at KHIEN_URL. Each step asserts what a user sees.
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { mkdtempSync, writeFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -99,9 +99,9 @@ try {
     for (const q of ["Điều hành Thử nghiệm", "dieu hanh thu nghiem", "DIEU HANH THU NGHIEM"]) {
       await page.goto(`${BASE}/systems`);
       await page.fill("#q", q);
-      await page.click("#search");
+      await Promise.all([page.waitForNavigation(), page.click("#search")]);
       await page.waitForSelector("#systems");
-      assert.match(await page.textContent("#result-count"), /^1 /, `query ${q}`);
+      assert.match(await page.textContent("#result-count"), /^1 /, `query ${q}: ${await page.textContent("#result-count")}`);
       assert.match(await page.textContent("#systems"), new RegExp(systemName));
     }
   });
@@ -541,6 +541,49 @@ try {
     await unit.goto(`${BASE}/incidents`);
     assert.doesNotMatch(await unit.textContent("main"), new RegExp(reference), "a unit does not see a citizen's report");
     await uctx.close();
+  });
+
+  await run("the ranking answers who is behind, each score opens its obligations, the league table downloads", async () => {
+    const [ctx, p] = await signIn("admin");
+    await Promise.all([p.waitForNavigation(), p.click("#nav-ranking")]);
+    const rows = p.locator("#ranking-table tbody tr");
+    assert.ok(await rows.count() > 10, "every unit of the province");
+    const ranks = (await p.locator("#ranking-table tbody tr td:first-child").allTextContents()).map((t) => t.trim()).filter((t) => t !== "—").map(Number);
+    assert.ok(ranks.length > 0 && ranks[0] === 1, "ranked from 1");
+    assert.deepEqual(ranks, [...ranks].sort((x, y) => x - y), "in rank order");
+    assert.match(await p.textContent("#ranking-trend"), /Quý [IV]+\/\d{4}/, "the trend names its quarters");
+    const first = p.locator("#ranking-table tbody tr:first-child td:nth-child(2) a");
+    const name = (await first.textContent()).trim();
+    await Promise.all([p.waitForNavigation(), first.click()]);
+    assert.equal((await p.textContent("h1")).trim(), name);
+    assert.ok(await p.locator("#unit-lines tbody tr").count() > 0, "the obligations behind the score");
+    await p.goto(`${BASE}/ranking`);
+    const [download] = await Promise.all([p.waitForEvent("download"), p.click("#ranking-docx")]);
+    assert.match(download.suggestedFilename(), /^xep-hang-tuan-thu-\d{4}-q\d\.docx$/);
+    if (process.env.KHIEN_SCREENSHOTS) await p.screenshot({ path: join(process.env.KHIEN_SCREENSHOTS, "ranking.png"), fullPage: true });
+    await ctx.close();
+    // On a phone the table scrolls inside its frame, not the page.
+    const [pctx, ph] = await signIn("admin", { width: 390, height: 844 });
+    await ph.goto(`${BASE}/ranking`);
+    const overflow = await ph.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `no sideways page scroll (${overflow}px)`);
+    if (process.env.KHIEN_SCREENSHOTS) await ph.screenshot({ path: join(process.env.KHIEN_SCREENSHOTS, "ranking-phone.png"), fullPage: true });
+    await pctx.close();
+  });
+
+  await run("an incident's owed reports download as documents to send", async () => {
+    const [ctx, p] = await signIn("ungcuu");
+    await p.goto(`${BASE}/incidents?severity=serious`);
+    await Promise.all([p.waitForNavigation(), p.click("#incidents tbody tr:first-child a")]);
+    const links = p.locator("#deadlines-table a.doc-link");
+    assert.ok(await links.count() > 0, "each owed report has its document");
+    const [download] = await Promise.all([p.waitForEvent("download"), links.first().click()]);
+    assert.match(download.suggestedFilename(), /^sc-\d{4}-\d{6}-[a-z-]+\.docx$/);
+    const file = join(work, download.suggestedFilename());
+    await download.saveAs(file);
+    assert.ok(statSync(file).size > 5000, "a real document");
+    if (process.env.KHIEN_SCREENSHOTS) await p.screenshot({ path: join(process.env.KHIEN_SCREENSHOTS, "incident-documents.png"), fullPage: true });
+    await ctx.close();
   });
 
   assert.deepEqual(consoleErrors, [], "no console errors (CSP violations would show here)");

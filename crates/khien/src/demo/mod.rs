@@ -12,6 +12,7 @@ use khien_store::accounts::NewUser;
 /// The password of every demo account (printed at start; demo data only).
 pub const DEMO_PASSWORD: &str = "Khien@2026!";
 
+mod duties;
 mod incidents;
 mod levels;
 pub mod national;
@@ -494,6 +495,8 @@ pub async fn create(store: &Store) -> anyhow::Result<String> {
     }
     let dossiers = levels::populate(store, &ids, &mut rng).await?;
     let incidents = incidents::populate(store, &ids, &created).await?;
+    let duties = duties::populate(store, &ids, &mut rng).await?;
+    let _ = writeln!(out, "Duties: {} counted hunts and {} scanner reports over the last 8 months.", duties.hunts, duties.scans);
     let _ = writeln!(out, "Incidents: {incidents} (one serious, being responded to).");
     let _ = writeln!(
         out,

@@ -1,0 +1,88 @@
+//! The demo province's periodic duties: counted hunts and scanner reports spread over
+//! the last eight months, so that some systems are current, some past the 6-month
+//! mark and some never hunted or scanned — the obligations, the work queue, the
+//! findings pages and the compliance ranking then differ from unit to unit as they
+//! would in a real province. Every record goes through the same store calls as a real
+//! one (a hunt report, a scan import job), on a clock set back to its day.
+
+use std::sync::Arc;
+
+use khien_store::Store;
+use khien_store::hunts::{FileCoverage, HuntReportIn, HuntSummary};
+use time::Duration;
+
+use super::Rng;
+
+/// Findings a demo scanner report may carry: title, severity, CVE, port.
+const FINDINGS: &[(&str, &str, &str, u16)] = &[
+    ("Apache HTTP Server path traversal", "critical", "CVE-2021-41773", 443),
+    ("OpenSSH regreSSHion race condition", "high", "CVE-2024-6387", 22),
+    ("TLS 1.0 còn được bật", "medium", "", 443),
+    ("PHP-CGI argument injection", "critical", "CVE-2024-4577", 80),
+    ("Tiêu đề bảo mật HTTP bị thiếu", "low", "", 443),
+    ("Microsoft Exchange ProxyShell", "critical", "CVE-2021-34473", 443),
+    ("Chứng chỉ số sắp hết hạn", "medium", "", 443),
+    ("MySQL mở ra Internet", "high", "", 3306),
+];
+
+fn days(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(0)
+}
+
+/// What was made.
+pub(crate) struct Duties {
+    pub hunts: usize,
+    pub scans: usize,
+}
+
+pub(crate) async fn populate(store: &Store, systems: &[String], rng: &mut Rng) -> anyhow::Result<Duties> {
+    let now = store.now();
+    let dir = std::env::temp_dir().join(format!("khien-demo-scans-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let mut made = Duties { hunts: 0, scans: 0 };
+    for (i, system) in systems.iter().enumerate() {
+        // About two systems in three were hunted, one in three more than 6 months ago.
+        if rng.below(3) < 2 {
+            let at = now - Duration::days(days(rng.below(250)) + 1);
+            let back = store.clone().with_clock(Arc::new(move || at));
+            back.as_system()
+                .record_hunt(&HuntReportIn {
+                    title: "Săn tìm mối đe dọa định kỳ".into(),
+                    systems: vec![system.clone()],
+                    summary: HuntSummary {
+                        files: 1,
+                        events: 1200 + days(rng.below(40_000)),
+                        coverage: vec![FileCoverage {
+                            name: "Security.evtx".into(),
+                            format: "evtx".into(),
+                            events: 1200,
+                            in_period: 1200,
+                            rules_applied: 40,
+                            ..Default::default()
+                        }],
+                        rules_loaded: 40,
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                })
+                .await?;
+            made.hunts += 1;
+        }
+        // About one in four was scanned (a full-scope report with a few findings).
+        if rng.below(4) == 0 {
+            let at = now - Duration::days(days(rng.below(220)) + 1);
+            let back = store.clone().with_clock(Arc::new(move || at));
+            let mut csv = String::from("title,severity,cve,host,port\n");
+            for _ in 0..(1 + rng.below(4)) {
+                let (title, severity, cve, port) = *rng.pick(FINDINGS);
+                csv.push_str(&format!("{title},{severity},{cve},10.{}.{}.{},{port}\n", 20 + i % 200, rng.below(250), rng.below(250) + 1));
+            }
+            let file = dir.join(format!("quet-{i}.csv"));
+            std::fs::write(&file, csv)?;
+            khien::scan_import::import_now(&back, system, &file, None, true).await?;
+            made.scans += 1;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(made)
+}
