@@ -4,6 +4,7 @@
 //! Capability names repeat across `domain`, `store` and `web` (`units`, `systems`,
 //! `audit`, …) so that one word finds a feature in every layer.
 
+pub mod advisories;
 pub mod audit;
 pub mod dossiers;
 pub mod hunts;

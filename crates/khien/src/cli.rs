@@ -154,6 +154,10 @@ pub struct WorkerArgs {
     /// Do not apply migrations (see `serve --no-migrate`).
     #[arg(long, env = "KHIEN_NO_MIGRATE")]
     pub no_migrate: bool,
+    /// Schedule the day's reminder sweep if it is not yet, run every job that is
+    /// ready, print how many ran, and exit (for cron, and to time a sweep).
+    #[arg(long)]
+    pub once: bool,
     /// Log format: `text` or `json`.
     #[arg(long, env = "KHIEN_LOG_FORMAT")]
     pub log_format: Option<String>,

@@ -149,6 +149,15 @@ pub async fn worker(env: Env, args: WorkerArgs) -> anyhow::Result<()> {
         ..WebConfig::default()
     };
     let config = crate::config::worker(file, &web)?;
+    if args.once {
+        if config.schedule {
+            khien::jobs::schedule_sweep(&store).await?;
+        }
+        let ran = khien::jobs::run_pending(&store, &config).await?;
+        println!("{ran} jobs run");
+        store.close().await;
+        return Ok(());
+    }
     println!("Khiên worker {}", config.id);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(khien::jobs::worker(store.clone(), config, stopped));

@@ -260,6 +260,7 @@ pub(crate) fn migrator() -> sqlx::migrate::Migrator {
         (13, "clocks reminders", include_str!("../migrations/0013_clocks_reminders.sql")),
         (14, "incident_exchange", include_str!("../migrations/0014_incident_exchange.sql")),
         (15, "compliance", include_str!("../migrations/0015_compliance.sql")),
+        (16, "advisories", include_str!("../migrations/0016_advisories.sql")),
     ];
     Migrator::with_migrations(
         MIGRATIONS

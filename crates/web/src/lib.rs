@@ -25,6 +25,7 @@ pub mod notifications;
 mod obligations;
 mod plans;
 mod public;
+mod advisories;
 mod ranking;
 mod reports;
 mod rules;
@@ -161,6 +162,7 @@ pub fn routes() -> routes::Routes {
         incidents::page_routes(),
         findings::page_routes(),
         ranking::page_routes(),
+        advisories::page_routes(),
         rules::page_routes(),
         audit::page_routes(),
         work::page_routes(),

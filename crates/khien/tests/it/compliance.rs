@@ -90,3 +90,28 @@ async fn units_are_ranked_by_the_obligations_they_meet_and_each_score_decomposes
         assert!(b.contains(r#"<b class="score-value">33,3</b>"#) && b.contains("▼"), "now lower, and shown as down: {b}");
     }
 }
+
+/// `khien worker --once` (cron, or timing a sweep): the day's sweep is scheduled, run,
+/// and leaves the quarter's scores; a second run the same day schedules nothing.
+#[tokio::test]
+async fn worker_once_runs_the_days_sweep_and_keeps_the_scores() {
+    for (store, url) in stores_with_url().await {
+        let w = world(&store).await;
+        let data = tempdir();
+        let run = || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_khien"))
+                .args(["worker", "--once", "--database-url", &url, "--data-dir"])
+                .arg(&data)
+                .env_remove("KHIEN_CONFIG")
+                .output()
+                .unwrap()
+        };
+        let first = run();
+        assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+        assert_eq!(String::from_utf8_lossy(&first.stdout).trim(), "1 jobs run");
+        let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM compliance_scores WHERE unit_id = $1").bind(w.b.clone()).fetch_one(store.raw_pool()).await.unwrap().try_get("n").unwrap();
+        assert_eq!(n, 1, "B's score for the quarter");
+        let second = run();
+        assert_eq!(String::from_utf8_lossy(&second.stdout).trim(), "0 jobs run", "the day's sweep runs once");
+    }
+}

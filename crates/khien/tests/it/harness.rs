@@ -192,6 +192,8 @@ pub struct World {
     pub incident_b_evidence: String,
     /// An alert from a monitoring provider (the team's queue).
     pub alert: String,
+    /// An advisory reaching B's system (git on it), and that match.
+    pub advisory_match_b: String,
     /// A scanner import into B's system, and one of its findings.
     pub import_b: String,
     pub finding_b: String,
@@ -414,6 +416,24 @@ pub async fn world(store: &Store) -> World {
         .items[0]
         .id
         .clone();
+    let mut fields_b = sys.system(&sys_b).await.unwrap().fields;
+    fields_b.components = vec![khien_domain::systems::Component { vendor: "Git".into(), product: "Git".into(), version: "2.45.1".into(), cpe: String::new() }];
+    sys.update_system(&sys_b, &fields_b).await.unwrap();
+    let advisory = khien_domain::advisories::AdvisoryInput {
+        number: "1/CATTT".into(),
+        issued_on: khien_domain::time_fmt::format_date(store.today_vn()),
+        issuer: "Cục An toàn thông tin".into(),
+        title: "Git".into(),
+        products: "git | git | < 2.45.4".into(),
+        severity: "high".into(),
+        deadline: "31/12/2099".into(),
+        ..Default::default()
+    }
+    .validate(store.today_vn())
+    .unwrap();
+    let (advisory_b, reached) = sys.create_advisory(&advisory).await.unwrap();
+    assert_eq!(reached, 1);
+    let advisory_match_b = sys.advisory(&advisory_b).await.unwrap().1[0].id.clone();
     World {
         root: root.id,
         a: a.id,
@@ -435,6 +455,7 @@ pub async fn world(store: &Store) -> World {
         incident_b_task,
         incident_b_evidence,
         alert,
+        advisory_match_b,
         import_b,
         finding_b,
     }

@@ -6,6 +6,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod accounts;
+mod advisories;
 mod api;
 mod audit_chain;
 mod audit_views;

@@ -58,6 +58,12 @@ fn fill(r: &RouteInfo, w: &World) -> String {
         w.user_b_session.clone()
     } else if r.path.starts_with("/account/tokens/") {
         w.user_b_token.clone()
+    } else if r.path.starts_with("/advisory-matches/") {
+        w.advisory_match_b.clone()
+    } else if r.path.starts_with("/advisories/") {
+        // An advisory is the authorities' text, seen by all; its matches are the
+        // unit-scoped part (the route above).
+        "khong-co".into()
     } else if r.path.starts_with("/rules/") {
         // The rule library is province-wide: no foreign object, only the role matters.
         "khong-co".into()
@@ -82,6 +88,18 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
     let unit_json = serde_json::json!({ "parent_id": w.b, "code": "HIJACK", "name": "Chiếm quyền", "kind": "other" });
     Some(match (r.method, r.path) {
         ("GET", _) => Recipe::Get,
+        ("POST", "/advisories") => form(&[
+            ("number", "9/X"),
+            ("issued_on", "01/01/2026"),
+            ("issuer", "X"),
+            ("title", "Cảnh báo trái phép"),
+            ("products", "git | git | *"),
+            ("severity", "low"),
+            ("deadline", "31/12/2099"),
+        ]),
+        ("POST", "/advisories/from-cve") => Recipe::Multipart(vec![], "record", b"{}".to_vec()),
+        ("POST", "/advisories/{id}/remind") => form(&[]),
+        ("POST", "/advisory-matches/{id}/answer") => form(&[("response", "not_affected"), ("note", "trái phép")]),
         ("POST", "/login") => form(&[("username", "b.staff"), ("password", "sai mật khẩu")]),
         ("POST", "/login/totp") => form(&[("code", "000000")]),
         ("POST", "/logout") => form(&[]),

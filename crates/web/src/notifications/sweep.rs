@@ -86,6 +86,35 @@ const TEAM_ROLES: &[&str] = &["responder"];
 /// Who gets the weekly digest.
 const DIGEST_ROLES: &[&str] = &["province_admin"];
 
+/// A reminder someone asked for by hand (the department reminding the units that have
+/// not answered an advisory): one per person of `UNIT_ROLES` in each unit, with its
+/// e-mail queued; `occurrence` keeps it to one per subject and day. Returns how many
+/// were new.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn remind_units(
+    store: &Store,
+    base_url: Option<&str>,
+    units: &[(String, String)],
+    subject: &str,
+    occurrence: &str,
+    title: &str,
+    body: &str,
+    href: &str,
+    due: &str,
+) -> Result<usize, khien_store::StoreError> {
+    let compose = Composer { t: T { lang: Lang::Vi }, base_url };
+    let ids: Vec<String> = units.iter().map(|u| u.0.clone()).collect();
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let mut batch = Vec::new();
+    for p in store.people_to_remind(&ids, UNIT_ROLES).await? {
+        let unit = units.iter().find(|u| u.0 == p.unit_id).cloned();
+        batch.push(compose.reminder(&p, "advisory", subject.to_string(), occurrence.to_string(), "remind", unit, title.to_string(), body.to_string(), href.to_string(), due.to_string()));
+    }
+    store.add_reminders(&batch).await
+}
+
 /// The stage of a deadline `days_left` days ahead (negative: past), if it is one
 /// people are reminded at.
 fn stage(days_left: i64, overdue: bool) -> Option<&'static str> {
