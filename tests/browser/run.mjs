@@ -586,6 +586,35 @@ try {
     await ctx.close();
   });
 
+  await run("an advisory read from a CVE record reaches exactly the systems running the product", async () => {
+    const corpus = process.env.KHIEN_CORPUS;
+    assert.ok(corpus, "KHIEN_CORPUS must point at the shared corpus (scripts/test sets it)");
+    const [ctx, p] = await signIn("admin");
+    await Promise.all([p.waitForNavigation(), p.click("#nav-advisories")]);
+    await Promise.all([p.waitForNavigation(), p.click("#advisory-new")]);
+    await p.setInputFiles("#record", join(corpus, "cve", "CVE-2024-3400.json"));
+    await Promise.all([p.waitForNavigation(), p.click("#cve-read")]);
+    assert.match(await p.inputValue("#products"), /Palo Alto Networks \| PAN-OS \| >= 10\.2\.0, < 10\.2\.9-h1/);
+    assert.equal(await p.inputValue("#severity"), "critical");
+    await p.fill("#number", "215/CATTT-NCSC");
+    await p.fill("#issuer", "Cục An toàn thông tin");
+    await p.fill("#deadline", "31/12/2099");
+    await Promise.all([p.waitForNavigation(), p.click("#advisory-save")]);
+    const rows = p.locator("#matches tbody tr");
+    const n = await rows.count();
+    assert.ok(n > 0, "the demo's PAN-OS 10.2.9 systems are reached");
+    for (const c of await p.locator("#matches tbody tr td:nth-child(3)").allTextContents()) assert.match(c, /PAN-OS 10\.2\.9/, "only the affected product");
+    const url = p.url();
+    if (process.env.KHIEN_SCREENSHOTS) await p.screenshot({ path: join(process.env.KHIEN_SCREENSHOTS, "advisory.png"), fullPage: true });
+    await ctx.close();
+    // A unit sees only its own systems among those reached.
+    const [uctx, u] = await signIn("canbo.stc");
+    await u.goto(url);
+    const units = (await u.locator("#matches tbody tr td:first-child").allTextContents()).map((t) => t.trim());
+    assert.ok(units.every((t) => t === "Sở Tài chính"), `a unit's own rows only: ${units}`);
+    await uctx.close();
+  });
+
   assert.deepEqual(consoleErrors, [], "no console errors (CSP violations would show here)");
   console.log("browser tests passed");
 } catch (e) {
