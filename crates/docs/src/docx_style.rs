@@ -431,6 +431,35 @@ pub(crate) fn signature(s: &Signature, o: Orientation) -> Table {
         .width(total, WidthType::Dxa)
 }
 
+/// The body is a sequence of paragraphs and tables.
+pub(crate) enum Block {
+    P(Box<Paragraph>),
+    T(Box<docx_rs::Table>),
+}
+
+impl From<Paragraph> for Block {
+    fn from(p: Paragraph) -> Self {
+        Block::P(Box::new(p))
+    }
+}
+
+impl From<docx_rs::Table> for Block {
+    fn from(t: docx_rs::Table) -> Self {
+        Block::T(Box::new(t))
+    }
+}
+
+/// Appends the blocks in order.
+pub(crate) fn add_blocks(mut doc: Docx, blocks: Vec<Block>) -> Docx {
+    for b in blocks {
+        doc = match b {
+            Block::P(p) => doc.add_paragraph(*p),
+            Block::T(t) => doc.add_table(*t),
+        };
+    }
+    doc
+}
+
 /// A blank paragraph between blocks.
 pub(crate) fn gap() -> Paragraph {
     line("", BODY, AlignmentType::Left)

@@ -10,9 +10,9 @@
 //! for) is printed as a dotted line for the official to complete in Word: a document
 //! never states what nobody entered.
 
-use docx_rs::{AlignmentType, Paragraph};
+use docx_rs::AlignmentType;
 
-use crate::docx_style::{self as st, Cell, DocHeader, Orientation, Signature, body, field, grid, heading};
+use crate::docx_style::{self as st, Block, Cell, DocHeader, Orientation, Signature, body, field, grid, heading};
 use crate::error::DocError;
 
 /// The dotted line left for the official to fill in.
@@ -218,12 +218,7 @@ pub fn incident_docx(d: &IncidentDocument) -> Result<Vec<u8>, DocError> {
         IncidentDocKind::InitialReport => initial(&mut out, d),
         _ => notification(&mut out, d),
     }
-    for b in out {
-        doc = match b {
-            Block::P(p) => doc.add_paragraph(*p),
-            Block::T(t) => doc.add_table(*t),
-        };
-    }
+    doc = st::add_blocks(doc, out);
     doc = doc
         .add_paragraph(field("Thời gian lập báo cáo", &d.made_at))
         .add_paragraph(st::gap())
@@ -238,22 +233,6 @@ fn basis_phrase(basis: &str) -> String {
     if b.is_empty() { TO_FILL.into() } else { b.to_string() }
 }
 
-enum Block {
-    P(Box<Paragraph>),
-    T(Box<docx_rs::Table>),
-}
-
-impl From<Paragraph> for Block {
-    fn from(p: Paragraph) -> Self {
-        Block::P(Box::new(p))
-    }
-}
-
-impl From<docx_rs::Table> for Block {
-    fn from(t: docx_rs::Table) -> Self {
-        Block::T(Box::new(t))
-    }
-}
 
 fn contact(out: &mut Vec<Block>, c: &Contact, person: bool) {
     out.push(field(if person { "Họ và tên" } else { "Tên cơ quan, tổ chức" }, or_fill(&c.name)).into());

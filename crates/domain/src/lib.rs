@@ -5,6 +5,7 @@
 //! `audit`, …) so that one word finds a feature in every layer.
 
 pub mod advisories;
+pub mod assessments;
 pub mod audit;
 pub mod dossiers;
 pub mod hunts;

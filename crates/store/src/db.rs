@@ -261,6 +261,7 @@ pub(crate) fn migrator() -> sqlx::migrate::Migrator {
         (14, "incident_exchange", include_str!("../migrations/0014_incident_exchange.sql")),
         (15, "compliance", include_str!("../migrations/0015_compliance.sql")),
         (16, "advisories", include_str!("../migrations/0016_advisories.sql")),
+        (17, "assessments", include_str!("../migrations/0017_assessments.sql")),
     ];
     Migrator::with_migrations(
         MIGRATIONS

@@ -1,14 +1,15 @@
 //! What the obligation engine (`khien_duties::obligations_for`) needs to know about
 //! units and their systems, gathered from the records that exist today: each system's
 //! status, its level (the approved dossier's, else the latest determination), the last
-//! hunt that counted, the last scanner report imported and the last fix of a critical
-//! or high finding. Drills, assessments and report submissions are not recorded by the
-//! platform yet, so this module claims nothing about them: the page shows those
-//! obligations as "no data".
+//! hunt that counted, the last scanner report imported, the last fix of a critical or
+//! high finding, and the last assessment of each system and unit. Drills and report
+//! submissions are not recorded by the platform yet, so this module claims nothing
+//! about them: the page shows those obligations as "no data".
 //!
-//! One page of units (keyset on the indexed path, parents first) costs six queries,
+//! One page of units (keyset on the indexed path, parents first) costs eight queries,
 //! whatever the number of systems: units, their systems, their approved dossiers,
-//! determinations, last hunts and last scan imports.
+//! determinations, last hunts, last scan imports, and the systems' and units' last
+//! assessments.
 
 use std::collections::HashMap;
 
@@ -39,6 +40,8 @@ pub struct SystemDutyFacts {
     pub last_scan: Option<Date>,
     /// The Vietnam date a critical or high finding was last fixed (`serious_fix_at`).
     pub last_critical_fix: Option<Date>,
+    /// The last recorded assessment of the system (before go-live or periodic).
+    pub last_assessment: Option<Date>,
 }
 
 impl SystemDutyFacts {
@@ -54,6 +57,8 @@ pub struct UnitDutyFacts {
     pub unit_id: String,
     pub name: String,
     pub path: String,
+    /// The last recorded assessment of the unit as a whole.
+    pub last_assessment: Option<Date>,
     pub systems: Vec<SystemDutyFacts>,
 }
 
@@ -78,6 +83,7 @@ impl Scoped<'_> {
                 unit_id: r.try_get("id")?,
                 name: r.try_get("name")?,
                 path: r.try_get("path")?,
+                last_assessment: None,
                 systems: Vec::new(),
             });
         }
@@ -91,7 +97,7 @@ impl Scoped<'_> {
     /// One unit in scope with the facts of the systems it owns (a ranking's drill-down).
     pub async fn duty_facts_of_unit(&self, unit_id: &str) -> Result<UnitDutyFacts> {
         let u = self.unit(unit_id).await?;
-        let mut units = vec![UnitDutyFacts { unit_id: u.id, name: u.fields.name, path: u.path, systems: Vec::new() }];
+        let mut units = vec![UnitDutyFacts { unit_id: u.id, name: u.fields.name, path: u.path, last_assessment: None, systems: Vec::new() }];
         self.fill_duty_facts(&mut units).await?;
         Ok(units.remove(0))
     }
@@ -157,6 +163,35 @@ impl Scoped<'_> {
             }
         }
 
+        let mut sql = Sql::new("SELECT a.system_id, MAX(a.performed_on) AS last FROM assessments a WHERE a.system_id IN ");
+        owned(&mut sql);
+        sql.push(" GROUP BY a.system_id");
+        let mut assessed: HashMap<String, Date> = HashMap::new();
+        for r in sql.query().all(self).await? {
+            let last: Option<String> = r.try_get("last")?;
+            if let Some(d) = last.as_deref().and_then(khien_domain::time_fmt::parse_iso_date) {
+                assessed.insert(r.try_get("system_id")?, d);
+            }
+        }
+        let mut sql = Sql::new("SELECT a.unit_id, MAX(a.performed_on) AS last FROM assessments a WHERE a.system_id IS NULL AND a.unit_id IN (");
+        for (i, u) in units.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.text(u.unit_id.clone());
+        }
+        sql.push(") GROUP BY a.unit_id");
+        let mut unit_assessed: HashMap<String, Date> = HashMap::new();
+        for r in sql.query().all(self).await? {
+            let last: Option<String> = r.try_get("last")?;
+            if let Some(d) = last.as_deref().and_then(khien_domain::time_fmt::parse_iso_date) {
+                unit_assessed.insert(r.try_get("unit_id")?, d);
+            }
+        }
+        for u in units.iter_mut() {
+            u.last_assessment = unit_assessed.get(&u.unit_id).copied();
+        }
+
         let index: HashMap<String, usize> =
             units.iter().enumerate().map(|(i, u)| (u.unit_id.clone(), i)).collect();
         for r in systems {
@@ -168,6 +203,7 @@ impl Scoped<'_> {
             let fixed: Option<String> = r.try_get("serious_fix_at")?;
             units[i].systems.push(SystemDutyFacts {
                 last_scan: scanned.get(&id).copied(),
+                last_assessment: assessed.get(&id).copied(),
                 last_critical_fix: fixed.as_deref().and_then(khien_domain::time_fmt::parse_rfc3339).map(khien_domain::time_fmt::vn_date),
                 name: r.try_get("name")?,
                 status: r.try_get("status")?,

@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod advisories;
+pub mod assessments;
 pub mod audit;
 pub mod backup;
 pub mod blobs;

@@ -35,6 +35,7 @@ macro_rules! catalogue_files {
             include_str!(concat!("../i18n/", $lang, "/core.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/accounts.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/advisories.txt")), "\n",
+            include_str!(concat!("../i18n/", $lang, "/assessments.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/audit.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/dashboard.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/dossiers.txt")), "\n",

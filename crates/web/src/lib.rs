@@ -26,6 +26,7 @@ mod obligations;
 mod plans;
 mod public;
 mod advisories;
+mod assessments;
 mod ranking;
 mod reports;
 mod rules;
@@ -163,6 +164,7 @@ pub fn routes() -> routes::Routes {
         findings::page_routes(),
         ranking::page_routes(),
         advisories::page_routes(),
+        assessments::page_routes(),
         rules::page_routes(),
         audit::page_routes(),
         work::page_routes(),

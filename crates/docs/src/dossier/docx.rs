@@ -4,7 +4,7 @@ use docx_rs::{AlignmentType, Paragraph};
 
 use super::{DossierOverview, LevelProposal, Organisation, PlanSummary, percent, permille};
 use crate::docx_style::{
-    self as st, Cell, Orientation, body, field, grid, heading, short_date, thousands,
+    self as st, Block, Cell, Orientation, body, field, grid, heading, short_date, thousands,
 };
 use crate::error::DocError;
 
@@ -30,35 +30,13 @@ pub fn overview_docx(d: &DossierOverview) -> Result<Vec<u8>, DocError> {
     system(&mut blocks, d);
     level(&mut blocks, &d.level);
     plan(&mut blocks, &d.plan);
-    for b in blocks {
-        doc = match b {
-            Block::P(p) => doc.add_paragraph(*p),
-            Block::T(t) => doc.add_table(*t),
-        };
-    }
+    doc = st::add_blocks(doc, blocks);
     doc = doc
         .add_paragraph(st::gap())
         .add_table(st::signature(&d.signature, o));
     st::pack(doc)
 }
 
-/// The body is a sequence of paragraphs and tables.
-enum Block {
-    P(Box<Paragraph>),
-    T(Box<docx_rs::Table>),
-}
-
-impl From<Paragraph> for Block {
-    fn from(p: Paragraph) -> Self {
-        Block::P(Box::new(p))
-    }
-}
-
-impl From<docx_rs::Table> for Block {
-    fn from(t: docx_rs::Table) -> Self {
-        Block::T(Box::new(t))
-    }
-}
 
 fn organisation(out: &mut Vec<Block>, o: &Organisation) {
     out.push(field("Tên cơ quan, tổ chức", &o.name).into());

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use khien_store::Store;
+use khien_domain::assessments::AssessmentFields;
 use khien_store::hunts::{FileCoverage, HuntReportIn, HuntSummary};
 use time::Duration;
 
@@ -25,6 +26,19 @@ const FINDINGS: &[(&str, &str, &str, u16)] = &[
     ("MySQL mở ra Internet", "high", "", 3306),
 ];
 
+fn assessment(kind: &'static str, on: time::Date, performer: &str, licence: Option<&str>, rng: &mut Rng) -> AssessmentFields {
+    let findings = days(rng.below(9));
+    AssessmentFields {
+        kind,
+        performed_on: on,
+        performer: performer.to_string(),
+        licence_no: licence.map(str::to_string),
+        scope: if kind == "unit" { "Toàn bộ hệ thống thông tin và quy trình của đơn vị".into() } else { "Hạ tầng, ứng dụng và cơ sở dữ liệu của hệ thống".into() },
+        result: if findings == 0 { "Đạt yêu cầu".into() } else { format!("Đạt, {findings} vấn đề cần khắc phục") },
+        findings: Some(findings),
+    }
+}
+
 fn days(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(0)
 }
@@ -33,13 +47,22 @@ fn days(n: usize) -> i64 {
 pub(crate) struct Duties {
     pub hunts: usize,
     pub scans: usize,
+    pub assessments: usize,
 }
+
+/// Who assessed: the department's own team or a licensed provider.
+const ASSESSORS: &[(&str, Option<&str>)] = &[
+    ("Sở Khoa học và Công nghệ tỉnh Đắk Lắk", None),
+    ("Công ty Cổ phần An ninh mạng Tây Nguyên", Some("45/GP-BTTTT")),
+    ("Trung tâm Giám sát an toàn không gian mạng quốc gia", None),
+];
 
 pub(crate) async fn populate(store: &Store, systems: &[String], rng: &mut Rng) -> anyhow::Result<Duties> {
     let now = store.now();
     let dir = std::env::temp_dir().join(format!("khien-demo-scans-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let mut made = Duties { hunts: 0, scans: 0 };
+    let mut made = Duties { hunts: 0, scans: 0, assessments: 0 };
+    let sys = store.as_system();
     for (i, system) in systems.iter().enumerate() {
         // About two systems in three were hunted, one in three more than 6 months ago.
         if rng.below(3) < 2 {
@@ -81,6 +104,24 @@ pub(crate) async fn populate(store: &Store, systems: &[String], rng: &mut Rng) -
             std::fs::write(&file, csv)?;
             khien::scan_import::import_now(&back, system, &file, None, true).await?;
             made.scans += 1;
+        }
+    }
+    // About half the systems were assessed in the last 14 months, and two units in five
+    // as a whole in the last two years and a half.
+    for system in systems {
+        if rng.below(2) == 0 {
+            let on = (now - Duration::days(days(rng.below(420)) + 1)).to_offset(khien_domain::time_fmt::VIETNAM).date();
+            let (performer, licence) = *rng.pick(ASSESSORS);
+            sys.record_security_assessment(Some(system), "", &assessment("periodic", on, performer, licence, rng)).await?;
+            made.assessments += 1;
+        }
+    }
+    for unit in sys.units(true).await? {
+        if rng.below(5) < 2 {
+            let on = (now - Duration::days(days(rng.below(900)) + 1)).to_offset(khien_domain::time_fmt::VIETNAM).date();
+            let (performer, licence) = *rng.pick(ASSESSORS);
+            sys.record_security_assessment(None, &unit.id, &assessment("unit", on, performer, licence, rng)).await?;
+            made.assessments += 1;
         }
     }
     let _ = std::fs::remove_dir_all(&dir);

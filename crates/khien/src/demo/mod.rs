@@ -496,7 +496,7 @@ pub async fn create(store: &Store) -> anyhow::Result<String> {
     let dossiers = levels::populate(store, &ids, &mut rng).await?;
     let incidents = incidents::populate(store, &ids, &created).await?;
     let duties = duties::populate(store, &ids, &mut rng).await?;
-    let _ = writeln!(out, "Duties: {} counted hunts and {} scanner reports over the last 8 months.", duties.hunts, duties.scans);
+    let _ = writeln!(out, "Duties: {} counted hunts, {} scanner reports and {} assessments on record.", duties.hunts, duties.scans, duties.assessments);
     let _ = writeln!(out, "Incidents: {incidents} (one serious, being responded to).");
     let _ = writeln!(
         out,

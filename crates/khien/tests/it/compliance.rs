@@ -34,27 +34,29 @@ async fn units_are_ranked_by_the_obligations_they_meet_and_each_score_decomposes
         let admin = Client::signed_in(&store, &w.user(Role::ProvinceAdmin)).await;
         let page = admin.get("/ranking").await;
         assert_eq!(page.status, 200, "{}", page.body);
-        // A: scan 3 + hunt 3 met of 6 → 100,0. B: scan 3 met, hunt 3 never done, the
-        // hunt after the fix (3) due today, not yet late → 6 of 9 → 66,7.
+        // A: scan 3 + hunt 3 met, its own assessment (2) never done → 6 of 8 → 75,0.
+        // B: scan 3 met, hunt 3 never done, the hunt after the fix (3) due today, not yet
+        // late, the level-3 system's assessment (2) and the unit's (2) never done
+        // → 6 of 13 → 46,2.
         let a = score_of(&page.body, &w.a);
-        assert!(a.contains(r#"<b class="score-value">100,0</b>"#) && a.contains("<td class=\"num\">6/6</td>"), "{a}");
+        assert!(a.contains(r#"<b class="score-value">75,0</b>"#) && a.contains("<td class=\"num\">6/8</td>"), "{a}");
         let b = score_of(&page.body, &w.b);
-        assert!(b.contains(r#"<b class="score-value">66,7</b>"#) && b.contains("<td class=\"num\">6/9</td>"), "{b}");
+        assert!(b.contains(r#"<b class="score-value">46,2</b>"#) && b.contains("<td class=\"num\">6/13</td>"), "{b}");
         assert!(page.body.find(&format!(r#"id="rank-{}""#, w.a)) < page.body.find(&format!(r#"id="rank-{}""#, w.b)), "A above B");
-        // A unit with no system has nothing the platform can count: no score, ranked last.
+        // A unit with no system still owes its own assessment: 0 of 2, ranked last.
         let a1 = score_of(&page.body, &w.a1);
-        assert!(a1.contains("Chưa tính được điểm") && a1.contains(r#"<td class="num">—</td>"#), "{a1}");
+        assert!(a1.contains(r#"<b class="score-value">0,0</b>"#) && a1.contains("<td class=\"num\">0/2</td>"), "{a1}");
         assert!(page.body.contains("Điểm trung bình theo quý"), "the trend chart");
 
         // B's score taken apart: the missed duties first, each with its weight.
         let drill = admin.get(&format!("/ranking/{}", w.b)).await;
         assert_eq!(drill.status, 200);
-        assert!(drill.body.contains("66,7%") && drill.body.contains("đạt 6 trên 9 trọng số tính điểm"), "{}", drill.body);
+        assert!(drill.body.contains("46,2%") && drill.body.contains("đạt 6 trên 13 trọng số tính điểm"), "{}", drill.body);
         let missed = drill.body.find("standing-missed").unwrap();
         let met = drill.body.find("standing-met").unwrap();
         assert!(missed < met, "missed first");
         assert!(drill.body.contains("Săn lùng sau khi khắc phục lỗ hổng nghiêm trọng"), "{}", drill.body);
-        assert!(drill.body.contains("Không tính (chưa có dữ liệu)"), "drills and assessments are listed, not counted");
+        assert!(drill.body.contains("Không tính (chưa có dữ liệu)"), "drills and reports are listed, not counted");
 
         // Scope: B's officer sees B's subtree only, and not A's drill-down.
         let page_b = manager_b.get("/ranking").await;
@@ -65,7 +67,7 @@ async fn units_are_ranked_by_the_obligations_they_meet_and_each_score_decomposes
         let docx = admin.get("/ranking.docx").await;
         assert_eq!(docx.status, 200);
         let xml = zip_text(&docx.bytes, "word/document.xml");
-        assert!(xml.contains("BẢNG XẾP HẠNG MỨC ĐỘ TUÂN THỦ AN TOÀN THÔNG TIN") && xml.contains("100,0") && xml.contains("66,7") && xml.contains("chưa tính được"), "{xml}");
+        assert!(xml.contains("BẢNG XẾP HẠNG MỨC ĐỘ TUÂN THỦ AN TOÀN THÔNG TIN") && xml.contains("75,0") && xml.contains("46,2"), "{xml}");
 
         // The sweep keeps today's scores as the quarter's, once per unit, audited.
         let report = khien_web::notifications::sweep::sweep(&store, &khien_web::notifications::sweep::SweepConfig::from_web(&khien_web::WebConfig::default()).unwrap()).await.unwrap();
@@ -77,7 +79,7 @@ async fn units_are_ranked_by_the_obligations_they_meet_and_each_score_decomposes
         let rows = sqlx::query("SELECT unit_id, score_permille FROM compliance_scores WHERE quarter = $1").bind(quarter.clone()).fetch_all(store.raw_pool()).await.unwrap();
         assert_eq!(rows.len(), report.scores_recorded, "one row per unit and quarter");
         let b_row = rows.iter().find(|r| r.try_get::<String, _>("unit_id").unwrap() == w.b).unwrap();
-        assert_eq!(b_row.try_get::<Option<i64>, _>("score_permille").unwrap(), Some(667));
+        assert_eq!(b_row.try_get::<Option<i64>, _>("score_permille").unwrap(), Some(462));
         let audited: i64 = sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE entity = 'compliance' AND action = 'snapshot'").fetch_one(store.raw_pool()).await.unwrap().try_get("n").unwrap();
         assert!(audited >= 2);
 
@@ -86,8 +88,8 @@ async fn units_are_ranked_by_the_obligations_they_meet_and_each_score_decomposes
         let admin = Client::signed_in(&later, &w.user(Role::ProvinceAdmin)).await;
         let page = admin.get("/ranking").await;
         let b = score_of(&page.body, &w.b);
-        assert!(b.contains(r#"<td class="num muted">66,7</td>"#), "last quarter's stored score: {b}");
-        assert!(b.contains(r#"<b class="score-value">33,3</b>"#) && b.contains("▼"), "now lower, and shown as down: {b}");
+        assert!(b.contains(r#"<td class="num muted">46,2</td>"#), "last quarter's stored score: {b}");
+        assert!(b.contains(r#"<b class="score-value">23,1</b>"#) && b.contains("▼"), "now lower, and shown as down: {b}");
     }
 }
 

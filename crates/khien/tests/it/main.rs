@@ -8,6 +8,7 @@
 mod accounts;
 mod advisories;
 mod api;
+mod assessments;
 mod audit_chain;
 mod audit_views;
 mod backup;

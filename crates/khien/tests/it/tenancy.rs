@@ -97,6 +97,13 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
             ("severity", "low"),
             ("deadline", "31/12/2099"),
         ]),
+        ("POST", "/systems/{id}/assessments") | ("POST", "/units/{id}/assessments") => form(&[
+            ("assessment_kind", "periodic"),
+            ("performed_on", "01/01/2026"),
+            ("performer", "Kiểm tra trái phép"),
+            ("scope", "x"),
+            ("result", "x"),
+        ]),
         ("POST", "/advisories/from-cve") => Recipe::Multipart(vec![], "record", b"{}".to_vec()),
         ("POST", "/advisories/{id}/remind") => form(&[]),
         ("POST", "/advisory-matches/{id}/answer") => form(&[("response", "not_affected"), ("note", "trái phép")]),

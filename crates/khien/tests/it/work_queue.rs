@@ -86,27 +86,7 @@ async fn every_home_page_leads_with_what_its_user_must_do() {
         let admin = Client::signed_in(&store, &w.user(Role::ProvinceAdmin)).await;
         let stale = admin.get("/systems?hunt=stale").await.body;
         assert!(stale.contains(&name_a) && stale.contains(&name_b), "a limited hunt does not count");
-        sys.record_hunt(&khien_store::hunts::HuntReportIn {
-            title: "Săn tìm đầy đủ".into(),
-            systems: vec![w.sys_b.clone()],
-            summary: khien_store::hunts::HuntSummary {
-                files: 1,
-                events: 40,
-                coverage: vec![khien_store::hunts::FileCoverage {
-                    name: "auth.log".into(),
-                    format: "syslog".into(),
-                    events: 40,
-                    in_period: 40,
-                    rules_applied: 12,
-                    ..Default::default()
-                }],
-                rules_loaded: 12,
-                ..Default::default()
-            },
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+        record_counted_hunt(&store, &w.sys_b).await;
         // B's submitted dossier is the department's step; the group heads link to the
         // lists behind them.
         let body = admin.get("/").await.body;

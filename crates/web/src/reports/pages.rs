@@ -281,6 +281,7 @@ async fn annual(
     let approval_target = target(crate::levels::province::TARGET_APPROVAL).await?;
     let plan_target = target(crate::levels::province::TARGET_PLAN).await?;
     let plan_due = scoped.latest_plan_due_dates().await?;
+    let inspected = scoped.inspections(year).await?;
     let root = state.store.root_unit().await?;
     let overview: std::collections::HashMap<String, _> = scoped
         .security_overview(today, &state.config.calendar)
@@ -370,9 +371,10 @@ async fn annual(
             expected_full_implementation: (sec.plan != "full")
                 .then(|| plan_due.get(&s.id).copied().or(plan_target))
                 .flatten(),
-            inspection: Inspection {
-                before_go_live: false,
-                periodic: false,
+            // Column (12): the assessments recorded for the system.
+            inspection: {
+                let i = inspected.get(&s.id).copied().unwrap_or_default();
+                Inspection { before_go_live: i.before_go_live, periodic: i.periodic }
             },
         });
     }
