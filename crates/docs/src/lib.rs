@@ -9,6 +9,7 @@
 pub mod annual;
 pub mod docx_style;
 pub mod dossier;
+pub mod drill;
 pub mod error;
 pub mod incident;
 pub mod league;

@@ -8,6 +8,7 @@ pub mod advisories;
 pub mod assessments;
 pub mod audit;
 pub mod dossiers;
+pub mod drills;
 pub mod hunts;
 pub mod incidents;
 pub mod jobs;

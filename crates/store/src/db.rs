@@ -262,6 +262,7 @@ pub(crate) fn migrator() -> sqlx::migrate::Migrator {
         (15, "compliance", include_str!("../migrations/0015_compliance.sql")),
         (16, "advisories", include_str!("../migrations/0016_advisories.sql")),
         (17, "assessments", include_str!("../migrations/0017_assessments.sql")),
+        (18, "drills", include_str!("../migrations/0018_drills.sql")),
     ];
     Migrator::with_migrations(
         MIGRATIONS

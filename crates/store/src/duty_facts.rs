@@ -2,14 +2,14 @@
 //! units and their systems, gathered from the records that exist today: each system's
 //! status, its level (the approved dossier's, else the latest determination), the last
 //! hunt that counted, the last scanner report imported, the last fix of a critical or
-//! high finding, and the last assessment of each system and unit. Drills and report
-//! submissions are not recorded by the platform yet, so this module claims nothing
-//! about them: the page shows those obligations as "no data".
+//! high finding, the last assessment of each system and unit, and the last drill of
+//! each system. Report submissions are not recorded by the platform yet, so this module
+//! claims nothing about them: the page shows those obligations as "no data".
 //!
-//! One page of units (keyset on the indexed path, parents first) costs eight queries,
+//! One page of units (keyset on the indexed path, parents first) costs nine queries,
 //! whatever the number of systems: units, their systems, their approved dossiers,
-//! determinations, last hunts, last scan imports, and the systems' and units' last
-//! assessments.
+//! determinations, last hunts, last scan imports, last drills, and the systems' and
+//! units' last assessments.
 
 use std::collections::HashMap;
 
@@ -42,6 +42,8 @@ pub struct SystemDutyFacts {
     pub last_critical_fix: Option<Date>,
     /// The last recorded assessment of the system (before go-live or periodic).
     pub last_assessment: Option<Date>,
+    /// The last day of the last drill that covered the system (either kind).
+    pub last_drill: Option<Date>,
 }
 
 impl SystemDutyFacts {
@@ -173,6 +175,16 @@ impl Scoped<'_> {
                 assessed.insert(r.try_get("system_id")?, d);
             }
         }
+        let mut sql = Sql::new("SELECT ds.system_id, MAX(d.held_to) AS last FROM drill_systems ds JOIN drills d ON d.id = ds.drill_id WHERE ds.system_id IN ");
+        owned(&mut sql);
+        sql.push(" GROUP BY ds.system_id");
+        let mut drilled: HashMap<String, Date> = HashMap::new();
+        for r in sql.query().all(self).await? {
+            let last: Option<String> = r.try_get("last")?;
+            if let Some(d) = last.as_deref().and_then(khien_domain::time_fmt::parse_iso_date) {
+                drilled.insert(r.try_get("system_id")?, d);
+            }
+        }
         let mut sql = Sql::new("SELECT a.unit_id, MAX(a.performed_on) AS last FROM assessments a WHERE a.system_id IS NULL AND a.unit_id IN (");
         for (i, u) in units.iter().enumerate() {
             if i > 0 {
@@ -204,6 +216,7 @@ impl Scoped<'_> {
             units[i].systems.push(SystemDutyFacts {
                 last_scan: scanned.get(&id).copied(),
                 last_assessment: assessed.get(&id).copied(),
+                last_drill: drilled.get(&id).copied(),
                 last_critical_fix: fixed.as_deref().and_then(khien_domain::time_fmt::parse_rfc3339).map(khien_domain::time_fmt::vn_date),
                 name: r.try_get("name")?,
                 status: r.try_get("status")?,

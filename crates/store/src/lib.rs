@@ -18,6 +18,7 @@ pub mod cache;
 pub mod compliance;
 mod db;
 pub mod dossiers;
+pub mod drills;
 pub mod duty_facts;
 pub mod error;
 pub mod findings;

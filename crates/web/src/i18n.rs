@@ -39,6 +39,7 @@ macro_rules! catalogue_files {
             include_str!(concat!("../i18n/", $lang, "/audit.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/dashboard.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/dossiers.txt")), "\n",
+            include_str!(concat!("../i18n/", $lang, "/drills.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/findings.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/hunts.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/incidents.txt")), "\n",

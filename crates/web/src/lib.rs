@@ -27,6 +27,7 @@ mod plans;
 mod public;
 mod advisories;
 mod assessments;
+mod drills;
 mod ranking;
 mod reports;
 mod rules;
@@ -165,6 +166,7 @@ pub fn routes() -> routes::Routes {
         ranking::page_routes(),
         advisories::page_routes(),
         assessments::page_routes(),
+        drills::page_routes(),
         rules::page_routes(),
         audit::page_routes(),
         work::page_routes(),

@@ -36,12 +36,12 @@ async fn units_are_ranked_by_the_obligations_they_meet_and_each_score_decomposes
         assert_eq!(page.status, 200, "{}", page.body);
         // A: scan 3 + hunt 3 met, its own assessment (2) never done → 6 of 8 → 75,0.
         // B: scan 3 met, hunt 3 never done, the hunt after the fix (3) due today, not yet
-        // late, the level-3 system's assessment (2) and the unit's (2) never done
-        // → 6 of 13 → 46,2.
+        // late, this year's drill (2) not yet due (31/12), the level-3 system's assessment
+        // (2) and the unit's (2) never done → 8 of 15 → 53,3.
         let a = score_of(&page.body, &w.a);
         assert!(a.contains(r#"<b class="score-value">75,0</b>"#) && a.contains("<td class=\"num\">6/8</td>"), "{a}");
         let b = score_of(&page.body, &w.b);
-        assert!(b.contains(r#"<b class="score-value">46,2</b>"#) && b.contains("<td class=\"num\">6/13</td>"), "{b}");
+        assert!(b.contains(r#"<b class="score-value">53,3</b>"#) && b.contains("<td class=\"num\">8/15</td>"), "{b}");
         assert!(page.body.find(&format!(r#"id="rank-{}""#, w.a)) < page.body.find(&format!(r#"id="rank-{}""#, w.b)), "A above B");
         // A unit with no system still owes its own assessment: 0 of 2, ranked last.
         let a1 = score_of(&page.body, &w.a1);
@@ -51,7 +51,7 @@ async fn units_are_ranked_by_the_obligations_they_meet_and_each_score_decomposes
         // B's score taken apart: the missed duties first, each with its weight.
         let drill = admin.get(&format!("/ranking/{}", w.b)).await;
         assert_eq!(drill.status, 200);
-        assert!(drill.body.contains("46,2%") && drill.body.contains("đạt 6 trên 13 trọng số tính điểm"), "{}", drill.body);
+        assert!(drill.body.contains("53,3%") && drill.body.contains("đạt 8 trên 15 trọng số tính điểm"), "{}", drill.body);
         let missed = drill.body.find("standing-missed").unwrap();
         let met = drill.body.find("standing-met").unwrap();
         assert!(missed < met, "missed first");
@@ -67,7 +67,7 @@ async fn units_are_ranked_by_the_obligations_they_meet_and_each_score_decomposes
         let docx = admin.get("/ranking.docx").await;
         assert_eq!(docx.status, 200);
         let xml = zip_text(&docx.bytes, "word/document.xml");
-        assert!(xml.contains("BẢNG XẾP HẠNG MỨC ĐỘ TUÂN THỦ AN TOÀN THÔNG TIN") && xml.contains("75,0") && xml.contains("46,2"), "{xml}");
+        assert!(xml.contains("BẢNG XẾP HẠNG MỨC ĐỘ TUÂN THỦ AN TOÀN THÔNG TIN") && xml.contains("75,0") && xml.contains("53,3"), "{xml}");
 
         // The sweep keeps today's scores as the quarter's, once per unit, audited.
         let report = khien_web::notifications::sweep::sweep(&store, &khien_web::notifications::sweep::SweepConfig::from_web(&khien_web::WebConfig::default()).unwrap()).await.unwrap();
@@ -79,7 +79,7 @@ async fn units_are_ranked_by_the_obligations_they_meet_and_each_score_decomposes
         let rows = sqlx::query("SELECT unit_id, score_permille FROM compliance_scores WHERE quarter = $1").bind(quarter.clone()).fetch_all(store.raw_pool()).await.unwrap();
         assert_eq!(rows.len(), report.scores_recorded, "one row per unit and quarter");
         let b_row = rows.iter().find(|r| r.try_get::<String, _>("unit_id").unwrap() == w.b).unwrap();
-        assert_eq!(b_row.try_get::<Option<i64>, _>("score_permille").unwrap(), Some(462));
+        assert_eq!(b_row.try_get::<Option<i64>, _>("score_permille").unwrap(), Some(533));
         let audited: i64 = sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE entity = 'compliance' AND action = 'snapshot'").fetch_one(store.raw_pool()).await.unwrap().try_get("n").unwrap();
         assert!(audited >= 2);
 
@@ -88,8 +88,8 @@ async fn units_are_ranked_by_the_obligations_they_meet_and_each_score_decomposes
         let admin = Client::signed_in(&later, &w.user(Role::ProvinceAdmin)).await;
         let page = admin.get("/ranking").await;
         let b = score_of(&page.body, &w.b);
-        assert!(b.contains(r#"<td class="num muted">46,2</td>"#), "last quarter's stored score: {b}");
-        assert!(b.contains(r#"<b class="score-value">23,1</b>"#) && b.contains("▼"), "now lower, and shown as down: {b}");
+        assert!(b.contains(r#"<td class="num muted">53,3</td>"#), "last quarter's stored score: {b}");
+        assert!(b.contains(r#"<b class="score-value">33,3</b>"#) && b.contains("▼"), "now lower, and shown as down: {b}");
     }
 }
 

@@ -194,6 +194,8 @@ pub struct World {
     pub alert: String,
     /// An advisory reaching B's system (git on it), and that match.
     pub advisory_match_b: String,
+    /// A drill of B's system, recorded by B.
+    pub drill_b: String,
     /// A scanner import into B's system, and one of its findings.
     pub import_b: String,
     pub finding_b: String,
@@ -434,6 +436,25 @@ pub async fn world(store: &Store) -> World {
     let (advisory_b, reached) = sys.create_advisory(&advisory).await.unwrap();
     assert_eq!(reached, 1);
     let advisory_match_b = sys.advisory(&advisory_b).await.unwrap().1[0].id.clone();
+    let drill_b = b_view
+        .create_drill(
+            &khien_domain::drills::DrillInput {
+                drill_kind: "tabletop".into(),
+                title: format!("Diễn tập {FOREIGN}"),
+                organiser: format!("Đơn vị {FOREIGN}"),
+                // Last year's: it does not meet this year's drill.
+                held_from: khien_domain::time_fmt::format_date(store.today_vn() - time::Duration::days(400)),
+                held_to: khien_domain::time_fmt::format_date(store.today_vn() - time::Duration::days(400)),
+                objectives: "x".into(),
+                participants: "x".into(),
+                systems: vec![sys_b.clone()],
+                ..Default::default()
+            }
+            .validate(store.today_vn())
+            .unwrap(),
+        )
+        .await
+        .unwrap();
     World {
         root: root.id,
         a: a.id,
@@ -456,6 +477,7 @@ pub async fn world(store: &Store) -> World {
         incident_b_evidence,
         alert,
         advisory_match_b,
+        drill_b,
         import_b,
         finding_b,
     }

@@ -17,6 +17,7 @@ mod compliance;
 mod concurrency;
 mod database_tls;
 mod documents;
+mod drills;
 mod duties;
 mod exchange;
 mod findings;

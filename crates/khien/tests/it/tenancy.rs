@@ -58,6 +58,8 @@ fn fill(r: &RouteInfo, w: &World) -> String {
         w.user_b_session.clone()
     } else if r.path.starts_with("/account/tokens/") {
         w.user_b_token.clone()
+    } else if r.path.starts_with("/drills/") {
+        w.drill_b.clone()
     } else if r.path.starts_with("/advisory-matches/") {
         w.advisory_match_b.clone()
     } else if r.path.starts_with("/advisories/") {
@@ -104,6 +106,17 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
             ("scope", "x"),
             ("result", "x"),
         ]),
+        ("POST", "/drills") => form(&[
+            ("drill_kind", "tabletop"),
+            ("title", "Diễn tập trái phép"),
+            ("organiser", "x"),
+            ("held_from", "01/01/2026"),
+            ("held_to", "01/01/2026"),
+            ("objectives", "x"),
+            ("participants", "x"),
+            ("systems", &w.sys_b),
+        ]),
+        ("POST", "/drills/{id}/weaknesses") => form(&[("system_id", &w.sys_b), ("severity", "low"), ("title", "Điểm yếu trái phép")]),
         ("POST", "/advisories/from-cve") => Recipe::Multipart(vec![], "record", b"{}".to_vec()),
         ("POST", "/advisories/{id}/remind") => form(&[]),
         ("POST", "/advisory-matches/{id}/answer") => form(&[("response", "not_affected"), ("note", "trái phép")]),

@@ -2,8 +2,8 @@
 //! (`khien_store::duty_facts`), with how far each status can be trusted: the page, the
 //! work queue and the reminder sweep read the same lines.
 //!
-//! The platform records hunts, scan imports, serious fixes, assessments, levels and
-//! dossiers, not yet drills or report submissions. An obligation whose rule reads a fact not
+//! The platform records hunts, scan imports, serious fixes, assessments, drills, levels
+//! and dossiers, not yet report submissions. An obligation whose rule reads a fact not
 //! recorded has no trustworthy status ("no data"); a report due on a fixed calendar
 //! date still has a trustworthy *date*, so it is announced as it comes due, but never
 //! called overdue (it may have been sent outside the platform).
@@ -16,7 +16,7 @@ use khien_store::duty_facts::UnitDutyFacts;
 use time::Date;
 
 /// The facts fed to the engine; every other fact is unknown.
-const RECORDED: &[Fact] = &[Fact::LastHunt, Fact::LastScan, Fact::LastCriticalFix, Fact::LastAssessment];
+const RECORDED: &[Fact] = &[Fact::LastHunt, Fact::LastScan, Fact::LastCriticalFix, Fact::LastAssessment, Fact::LastDrill];
 
 /// Days ahead an obligation counts as due soon (the page's and the queue's horizon).
 pub const DUE_SOON_DAYS: u32 = 30;
@@ -116,7 +116,7 @@ pub fn unit_obligations(
             status: system_status(&s.status),
             last_scan: s.last_scan,
             last_hunt: s.last_hunt,
-            last_drill: None,
+            last_drill: s.last_drill,
             last_assessment: s.last_assessment,
             last_critical_fix: s.last_critical_fix,
         })
