@@ -211,6 +211,30 @@ impl Rule {
         self.valid_from.is_none_or(|f| f <= date) && self.valid_to.is_none_or(|t| date <= t)
     }
 
+    /// For a report (a per-period rule fulfilled by a submission): its kind of period.
+    pub fn report_period(&self) -> Option<PeriodKind> {
+        match self.cadence {
+            Cadence::PerPeriod { period, fact: Fact::Report, .. } => Some(period),
+            _ => None,
+        }
+    }
+
+    /// The due date of the report for the period named `name` (`2026-08`, `2026-Q3`,
+    /// `2026`), none when the name is not of this rule's kind of period.
+    pub fn report_due(&self, name: &str) -> Option<Date> {
+        let period = self.report_period()?;
+        if !period.is_name(name) {
+            return None;
+        }
+        let year: i32 = name.get(..4)?.parse().ok()?;
+        let first_month: u8 = match period {
+            PeriodKind::Year => 1,
+            PeriodKind::Month => name.get(5..)?.parse().ok()?,
+            PeriodKind::Quarter => (name.get(6..)?.parse::<u8>().ok()? - 1) * 3 + 1,
+        };
+        self.occurrence(month_day(year, first_month, 1)).map(|(_, _, due, _)| due)
+    }
+
     /// The fixed due date of the per-period occurrence containing `date`.
     pub(crate) fn occurrence(&self, date: Date) -> Option<(Date, Date, Date, String)> {
         let Cadence::PerPeriod {

@@ -263,6 +263,7 @@ pub(crate) fn migrator() -> sqlx::migrate::Migrator {
         (16, "advisories", include_str!("../migrations/0016_advisories.sql")),
         (17, "assessments", include_str!("../migrations/0017_assessments.sql")),
         (18, "drills", include_str!("../migrations/0018_drills.sql")),
+        (19, "report_submissions", include_str!("../migrations/0019_report_submissions.sql")),
     ];
     Migrator::with_migrations(
         MIGRATIONS

@@ -3,10 +3,9 @@
 //! status, its level (the approved dossier's, else the latest determination), the last
 //! hunt that counted, the last scanner report imported, the last fix of a critical or
 //! high finding, the last assessment of each system and unit, and the last drill of
-//! each system. Report submissions are not recorded by the platform yet, so this module
-//! claims nothing about them: the page shows those obligations as "no data".
+//! each system, and the periodic reports each unit submitted (and were not returned).
 //!
-//! One page of units (keyset on the indexed path, parents first) costs nine queries,
+//! One page of units (keyset on the indexed path, parents first) costs ten queries,
 //! whatever the number of systems: units, their systems, their approved dossiers,
 //! determinations, last hunts, last scan imports, last drills, and the systems' and
 //! units' last assessments.
@@ -61,6 +60,8 @@ pub struct UnitDutyFacts {
     pub path: String,
     /// The last recorded assessment of the unit as a whole.
     pub last_assessment: Option<Date>,
+    /// Reports submitted and not returned: (kind, period, Vietnam date submitted).
+    pub reports: Vec<(String, String, Date)>,
     pub systems: Vec<SystemDutyFacts>,
 }
 
@@ -86,6 +87,7 @@ impl Scoped<'_> {
                 name: r.try_get("name")?,
                 path: r.try_get("path")?,
                 last_assessment: None,
+                reports: Vec::new(),
                 systems: Vec::new(),
             });
         }
@@ -99,7 +101,7 @@ impl Scoped<'_> {
     /// One unit in scope with the facts of the systems it owns (a ranking's drill-down).
     pub async fn duty_facts_of_unit(&self, unit_id: &str) -> Result<UnitDutyFacts> {
         let u = self.unit(unit_id).await?;
-        let mut units = vec![UnitDutyFacts { unit_id: u.id, name: u.fields.name, path: u.path, last_assessment: None, systems: Vec::new() }];
+        let mut units = vec![UnitDutyFacts { unit_id: u.id, name: u.fields.name, path: u.path, last_assessment: None, reports: Vec::new(), systems: Vec::new() }];
         self.fill_duty_facts(&mut units).await?;
         Ok(units.remove(0))
     }
@@ -200,8 +202,24 @@ impl Scoped<'_> {
                 unit_assessed.insert(r.try_get("unit_id")?, d);
             }
         }
+        let mut sql = Sql::new("SELECT r.unit_id, r.kind, r.period, r.submitted_on FROM report_submissions r WHERE r.status <> 'returned' AND r.unit_id IN (");
+        for (i, u) in units.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.text(u.unit_id.clone());
+        }
+        sql.push(")");
+        let mut reports: HashMap<String, Vec<(String, String, Date)>> = HashMap::new();
+        for r in sql.query().all(self).await? {
+            let on: String = r.try_get("submitted_on")?;
+            if let Some(d) = khien_domain::time_fmt::parse_iso_date(&on) {
+                reports.entry(r.try_get("unit_id")?).or_default().push((r.try_get("kind")?, r.try_get("period")?, d));
+            }
+        }
         for u in units.iter_mut() {
             u.last_assessment = unit_assessed.get(&u.unit_id).copied();
+            u.reports = reports.remove(&u.unit_id).unwrap_or_default();
         }
 
         let index: HashMap<String, usize> =

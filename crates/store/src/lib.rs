@@ -34,6 +34,7 @@ pub mod rules;
 mod scope;
 mod sql;
 pub mod stats;
+pub mod submissions;
 pub mod systems;
 pub mod units;
 

@@ -30,6 +30,7 @@ mod assessments;
 mod drills;
 mod ranking;
 mod reports;
+mod submissions;
 mod rules;
 mod systems;
 mod units;
@@ -167,6 +168,7 @@ pub fn routes() -> routes::Routes {
         advisories::page_routes(),
         assessments::page_routes(),
         drills::page_routes(),
+        submissions::page_routes(),
         rules::page_routes(),
         audit::page_routes(),
         work::page_routes(),

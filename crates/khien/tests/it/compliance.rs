@@ -9,6 +9,19 @@ use sqlx::Row;
 
 use crate::harness::*;
 
+/// A score as the ranking writes it: permille rounded half up, one decimal, a comma.
+fn pct(met: u32, counted: u32) -> String {
+    let p = (met * 2000 + counted) / (2 * counted);
+    format!("{},{}", p / 10, p % 10)
+}
+
+/// Weight 2 of the yearly level report (due 19/12, a fixed date) is met while its day
+/// has not passed: the test holds on any day of the year.
+fn annual_report_met(d: time::Date) -> u32 {
+    let due = time::Date::from_calendar_date(d.year(), time::Month::December, 19).unwrap();
+    if d <= due { 2 } else { 0 }
+}
+
 /// The score cell of a unit's row on `/ranking`.
 fn score_of<'a>(body: &'a str, unit: &str) -> &'a str {
     let start = body.find(&format!(r#"<tr id="rank-{unit}">"#)).unwrap_or_else(|| panic!("no row for {unit}: {body}"));
@@ -34,29 +47,31 @@ async fn units_are_ranked_by_the_obligations_they_meet_and_each_score_decomposes
         let admin = Client::signed_in(&store, &w.user(Role::ProvinceAdmin)).await;
         let page = admin.get("/ranking").await;
         assert_eq!(page.status, 200, "{}", page.body);
-        // A: scan 3 + hunt 3 met, its own assessment (2) never done → 6 of 8 → 75,0.
-        // B: scan 3 met, hunt 3 never done, the hunt after the fix (3) due today, not yet
-        // late, this year's drill (2) not yet due (31/12), the level-3 system's assessment
-        // (2) and the unit's (2) never done → 8 of 15 → 53,3.
+        // A: scan 3 + hunt 3 met, its own assessment (2) never done, the yearly level
+        // report (2) met until its day. B: scan 3 met, hunt 3 never done, the hunt after
+        // the fix (3) due today, this year's drill (2) not yet due, the level-3 system's
+        // assessment (2) and the unit's (2) never done, the report as A's.
+        let m = annual_report_met(store.today_vn());
+        let (a_score, b_score) = (pct(6 + m, 10), pct(8 + m, 17));
         let a = score_of(&page.body, &w.a);
-        assert!(a.contains(r#"<b class="score-value">75,0</b>"#) && a.contains("<td class=\"num\">6/8</td>"), "{a}");
+        assert!(a.contains(&format!(r#"<b class="score-value">{a_score}</b>"#)) && a.contains(&format!("<td class=\"num\">{}/10</td>", 6 + m)), "{a}");
         let b = score_of(&page.body, &w.b);
-        assert!(b.contains(r#"<b class="score-value">53,3</b>"#) && b.contains("<td class=\"num\">8/15</td>"), "{b}");
+        assert!(b.contains(&format!(r#"<b class="score-value">{b_score}</b>"#)) && b.contains(&format!("<td class=\"num\">{}/17</td>", 8 + m)), "{b}");
         assert!(page.body.find(&format!(r#"id="rank-{}""#, w.a)) < page.body.find(&format!(r#"id="rank-{}""#, w.b)), "A above B");
-        // A unit with no system still owes its own assessment: 0 of 2, ranked last.
+        // A unit with no system still owes its own assessment and report.
         let a1 = score_of(&page.body, &w.a1);
-        assert!(a1.contains(r#"<b class="score-value">0,0</b>"#) && a1.contains("<td class=\"num\">0/2</td>"), "{a1}");
+        assert!(a1.contains(&format!(r#"<b class="score-value">{}</b>"#, pct(m, 4))) && a1.contains(&format!("<td class=\"num\">{m}/4</td>")), "{a1}");
         assert!(page.body.contains("Điểm trung bình theo quý"), "the trend chart");
 
         // B's score taken apart: the missed duties first, each with its weight.
         let drill = admin.get(&format!("/ranking/{}", w.b)).await;
         assert_eq!(drill.status, 200);
-        assert!(drill.body.contains("53,3%") && drill.body.contains("đạt 8 trên 15 trọng số tính điểm"), "{}", drill.body);
+        assert!(drill.body.contains(&format!("{b_score}%")) && drill.body.contains(&format!("đạt {} trên 17 trọng số tính điểm", 8 + m)), "{}", drill.body);
         let missed = drill.body.find("standing-missed").unwrap();
         let met = drill.body.find("standing-met").unwrap();
         assert!(missed < met, "missed first");
         assert!(drill.body.contains("Săn lùng sau khi khắc phục lỗ hổng nghiêm trọng"), "{}", drill.body);
-        assert!(drill.body.contains("Không tính (chưa có dữ liệu)"), "drills and reports are listed, not counted");
+        assert!(!drill.body.contains("standing-not_counted"), "every shipped duty is counted from records now");
 
         // Scope: B's officer sees B's subtree only, and not A's drill-down.
         let page_b = manager_b.get("/ranking").await;
@@ -67,7 +82,7 @@ async fn units_are_ranked_by_the_obligations_they_meet_and_each_score_decomposes
         let docx = admin.get("/ranking.docx").await;
         assert_eq!(docx.status, 200);
         let xml = zip_text(&docx.bytes, "word/document.xml");
-        assert!(xml.contains("BẢNG XẾP HẠNG MỨC ĐỘ TUÂN THỦ AN TOÀN THÔNG TIN") && xml.contains("75,0") && xml.contains("53,3"), "{xml}");
+        assert!(xml.contains("BẢNG XẾP HẠNG MỨC ĐỘ TUÂN THỦ AN TOÀN THÔNG TIN") && xml.contains(&a_score) && xml.contains(&b_score), "{xml}");
 
         // The sweep keeps today's scores as the quarter's, once per unit, audited.
         let report = khien_web::notifications::sweep::sweep(&store, &khien_web::notifications::sweep::SweepConfig::from_web(&khien_web::WebConfig::default()).unwrap()).await.unwrap();
@@ -79,7 +94,7 @@ async fn units_are_ranked_by_the_obligations_they_meet_and_each_score_decomposes
         let rows = sqlx::query("SELECT unit_id, score_permille FROM compliance_scores WHERE quarter = $1").bind(quarter.clone()).fetch_all(store.raw_pool()).await.unwrap();
         assert_eq!(rows.len(), report.scores_recorded, "one row per unit and quarter");
         let b_row = rows.iter().find(|r| r.try_get::<String, _>("unit_id").unwrap() == w.b).unwrap();
-        assert_eq!(b_row.try_get::<Option<i64>, _>("score_permille").unwrap(), Some(533));
+        assert_eq!(b_row.try_get::<Option<i64>, _>("score_permille").unwrap(), Some(i64::from((8 + m) * 2000 + 17) / 34));
         let audited: i64 = sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE entity = 'compliance' AND action = 'snapshot'").fetch_one(store.raw_pool()).await.unwrap().try_get("n").unwrap();
         assert!(audited >= 2);
 
@@ -88,8 +103,11 @@ async fn units_are_ranked_by_the_obligations_they_meet_and_each_score_decomposes
         let admin = Client::signed_in(&later, &w.user(Role::ProvinceAdmin)).await;
         let page = admin.get("/ranking").await;
         let b = score_of(&page.body, &w.b);
-        assert!(b.contains(r#"<td class="num muted">53,3</td>"#), "last quarter's stored score: {b}");
-        assert!(b.contains(r#"<b class="score-value">33,3</b>"#) && b.contains("▼"), "now lower, and shown as down: {b}");
+        assert!(b.contains(&format!(r#"<td class="num muted">{b_score}</td>"#)), "last quarter's stored score: {b}");
+        // Now the hunt after the fix is late: scan 3, the drill 2 and the report met.
+        let later_score = pct(5 + annual_report_met(later.today_vn()), 17);
+        assert!(b.contains(&format!(r#"<b class="score-value">{later_score}</b>"#)), "{b}");
+        assert!(5 + annual_report_met(later.today_vn()) < 8 + m && b.contains("▼"), "now lower, and shown as down: {b}");
     }
 }
 

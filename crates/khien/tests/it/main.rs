@@ -36,6 +36,7 @@ mod rights;
 mod rules;
 mod security_levels;
 mod server_limits;
+mod submissions;
 mod tenancy;
 mod web_flows;
 mod work_queue;

@@ -58,6 +58,9 @@ fn fill(r: &RouteInfo, w: &World) -> String {
         w.user_b_session.clone()
     } else if r.path.starts_with("/account/tokens/") {
         w.user_b_token.clone()
+    } else if r.path.starts_with("/report-submissions/") {
+        // Submissions are by the submitter's own unit; none of B's exists to reach.
+        "khong-co".into()
     } else if r.path.starts_with("/drills/") {
         w.drill_b.clone()
     } else if r.path.starts_with("/advisory-matches/") {
@@ -117,6 +120,11 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
             ("systems", &w.sys_b),
         ]),
         ("POST", "/drills/{id}/weaknesses") => form(&[("system_id", &w.sys_b), ("severity", "low"), ("title", "Điểm yếu trái phép")]),
+        // The route takes no unit: a submission is always the caller's own unit's (the
+        // submissions test shows another unit never sees it). Here only the refusal of
+        // a bad period is exercised, so that no role writes.
+        ("POST", "/reports/submissions") => form(&[("report_kind", "annual_level_report"), ("period", "trái phép")]),
+        ("POST", "/report-submissions/{id}/review") => form(&[("decision", "return"), ("review_note", "trái phép")]),
         ("POST", "/advisories/from-cve") => Recipe::Multipart(vec![], "record", b"{}".to_vec()),
         ("POST", "/advisories/{id}/remind") => form(&[]),
         ("POST", "/advisory-matches/{id}/answer") => form(&[("response", "not_affected"), ("note", "trái phép")]),

@@ -2,11 +2,12 @@
 //! (`khien_store::duty_facts`), with how far each status can be trusted: the page, the
 //! work queue and the reminder sweep read the same lines.
 //!
-//! The platform records hunts, scan imports, serious fixes, assessments, drills, levels
-//! and dossiers, not yet report submissions. An obligation whose rule reads a fact not
-//! recorded has no trustworthy status ("no data"); a report due on a fixed calendar
-//! date still has a trustworthy *date*, so it is announced as it comes due, but never
-//! called overdue (it may have been sent outside the platform).
+//! The platform records hunts, scan imports, serious fixes, assessments, drills, report
+//! submissions, levels and dossiers. An obligation whose rule reads a fact not in
+//! [`RECORDED`] has no trustworthy status ("no data"); one on a fixed calendar date
+//! still has a trustworthy *date*, so it is announced as it comes due, but never called
+//! overdue. Every fact the shipped rules read is recorded today; the distinction stays
+//! for rules a province adds over facts the platform does not keep.
 
 use std::collections::HashSet;
 
@@ -16,7 +17,7 @@ use khien_store::duty_facts::UnitDutyFacts;
 use time::Date;
 
 /// The facts fed to the engine; every other fact is unknown.
-const RECORDED: &[Fact] = &[Fact::LastHunt, Fact::LastScan, Fact::LastCriticalFix, Fact::LastAssessment, Fact::LastDrill];
+const RECORDED: &[Fact] = &[Fact::LastHunt, Fact::LastScan, Fact::LastCriticalFix, Fact::LastAssessment, Fact::LastDrill, Fact::Report];
 
 /// Days ahead an obligation counts as due soon (the page's and the queue's horizon).
 pub const DUE_SOON_DAYS: u32 = 30;
@@ -129,7 +130,7 @@ pub fn unit_obligations(
         .filter(|r| r.facts().iter().all(|f| RECORDED.contains(f)))
         .map(|r| r.id.clone())
         .collect();
-    let list = khien_duties::obligations_for(&UnitFacts { last_assessment: u.last_assessment, reports: Vec::new() }, &systems, today, DUE_SOON_DAYS, province, regime, rules)?;
+    let list = khien_duties::obligations_for(&UnitFacts { last_assessment: u.last_assessment, reports: u.reports.iter().map(|(kind, period, on)| khien_duties::obligations::Submission { kind: kind.clone(), period: period.clone(), submitted_on: *on }).collect() }, &systems, today, DUE_SOON_DAYS, province, regime, rules)?;
     Ok(list
         .iter()
         .map(|o| {

@@ -1,8 +1,8 @@
 //! `/obligations`: for each unit in scope (a unit sees its own subtree, the department
 //! every unit, a page at a time), each obligation with its due date and status.
 //!
-//! The platform records hunts, scan imports, serious fixes, assessments, drills, levels
-//! and dossiers, not yet report submissions. An obligation whose rule reads a fact the platform does not
+//! The platform records hunts, scan imports, serious fixes, assessments, drills, report
+//! submissions, levels and dossiers. An obligation whose rule reads a fact the platform does not
 //! record is shown as "no data": its computed status would be a guess ("never done")
 //! dressed up as an answer. A fixed report date is still shown, since it does not
 //! depend on any fact.
