@@ -20,6 +20,7 @@ pub mod plans;
 pub mod rules;
 pub mod roles;
 pub mod systems;
+pub mod team;
 pub mod text;
 pub mod time_fmt;
 pub mod units;

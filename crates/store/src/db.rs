@@ -264,6 +264,7 @@ pub(crate) fn migrator() -> sqlx::migrate::Migrator {
         (17, "assessments", include_str!("../migrations/0017_assessments.sql")),
         (18, "drills", include_str!("../migrations/0018_drills.sql")),
         (19, "report_submissions", include_str!("../migrations/0019_report_submissions.sql")),
+        (20, "team", include_str!("../migrations/0020_team.sql")),
     ];
     Migrator::with_migrations(
         MIGRATIONS

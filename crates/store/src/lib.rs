@@ -35,6 +35,7 @@ mod scope;
 mod sql;
 pub mod stats;
 pub mod submissions;
+pub mod team;
 pub mod systems;
 pub mod units;
 

@@ -31,6 +31,7 @@ mod drills;
 mod ranking;
 mod reports;
 mod submissions;
+mod team;
 mod rules;
 mod systems;
 mod units;
@@ -169,6 +170,7 @@ pub fn routes() -> routes::Routes {
         assessments::page_routes(),
         drills::page_routes(),
         submissions::page_routes(),
+        team::page_routes(),
         rules::page_routes(),
         audit::page_routes(),
         work::page_routes(),

@@ -37,6 +37,7 @@ mod rules;
 mod security_levels;
 mod server_limits;
 mod submissions;
+mod team;
 mod tenancy;
 mod web_flows;
 mod work_queue;

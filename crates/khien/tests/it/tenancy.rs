@@ -125,6 +125,8 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
         // a bad period is exercised, so that no role writes.
         ("POST", "/reports/submissions") => form(&[("report_kind", "annual_level_report"), ("period", "trái phép")]),
         ("POST", "/report-submissions/{id}/review") => form(&[("decision", "return"), ("review_note", "trái phép")]),
+        ("POST", "/team/members") => form(&[("name", "Thành viên trái phép"), ("unit_id", &w.b), ("team_role", "technical"), ("phone_247", "0912345678")]),
+        ("POST", "/team/roster") => form(&[("member_id", "khong-co"), ("starts_on", "01/01/2026"), ("ends_on", "02/01/2026")]),
         ("POST", "/advisories/from-cve") => Recipe::Multipart(vec![], "record", b"{}".to_vec()),
         ("POST", "/advisories/{id}/remind") => form(&[]),
         ("POST", "/advisory-matches/{id}/answer") => form(&[("response", "not_affected"), ("note", "trái phép")]),

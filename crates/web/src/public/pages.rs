@@ -154,6 +154,8 @@ struct ContactsPage {
     c: Chrome,
     q: String,
     contacts: Vec<ContactPoint>,
+    /// The provincial team's members on duty today (`/team`).
+    on_duty: Vec<khien_store::team::RosterEntry>,
 }
 
 #[derive(Deserialize, Default)]
@@ -168,10 +170,12 @@ pub async fn contacts(
     Query(s): Query<Search>,
 ) -> AppResult<Html<String>> {
     let contacts = state.store.contact_points(&s.q).await?;
+    let (on_duty, _) = state.store.team_on_duty().await?;
     render(&ContactsPage {
         c,
         q: s.q,
         contacts,
+        on_duty,
     })
 }
 
