@@ -145,71 +145,34 @@ impl Scoped<'_> {
             proposed.insert(r.try_get("system_id")?, u8::try_from(level).unwrap_or(0));
         }
 
-        let mut sql = Sql::new("SELECT hs.system_id, MAX(h.finished_at) AS finished FROM hunts h JOIN hunt_systems hs ON hs.hunt_id = h.id WHERE h.status = 'done' AND (h.coverage_full IS NULL OR h.coverage_full = 1) AND hs.system_id IN ");
-        owned(&mut sql);
-        sql.push(" GROUP BY hs.system_id");
-        let mut hunted: HashMap<String, Date> = HashMap::new();
-        for r in sql.query().all(self).await? {
-            let finished: Option<String> = r.try_get("finished")?;
-            if let Some(t) = finished.as_deref().and_then(khien_domain::time_fmt::parse_rfc3339) {
-                hunted.insert(r.try_get("system_id")?, khien_domain::time_fmt::vn_date(t));
+        // The last date of each fact, per system (the page's systems) or per unit.
+        let hunted = self
+            .last_dates("SELECT hs.system_id AS k, MAX(h.finished_at) AS last FROM hunts h JOIN hunt_systems hs ON hs.hunt_id = h.id WHERE h.status = 'done' AND (h.coverage_full IS NULL OR h.coverage_full = 1) AND hs.system_id IN ", &owned, " GROUP BY hs.system_id")
+            .await?;
+        let scanned = self
+            .last_dates("SELECT si.system_id AS k, MAX(si.finished_at) AS last FROM scan_imports si WHERE si.state = 'done' AND si.system_id IN ", &owned, " GROUP BY si.system_id")
+            .await?;
+        let assessed = self
+            .last_dates("SELECT a.system_id AS k, MAX(a.performed_on) AS last FROM assessments a WHERE a.system_id IN ", &owned, " GROUP BY a.system_id")
+            .await?;
+        let drilled = self
+            .last_dates("SELECT ds.system_id AS k, MAX(d.held_to) AS last FROM drill_systems ds JOIN drills d ON d.id = ds.drill_id WHERE ds.system_id IN ", &owned, " GROUP BY ds.system_id")
+            .await?;
+        let these_units = |sql: &mut Sql| {
+            sql.push("(");
+            for (i, u) in units.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.text(u.unit_id.clone());
             }
-        }
-
-        let mut sql = Sql::new("SELECT si.system_id, MAX(si.finished_at) AS finished FROM scan_imports si WHERE si.state = 'done' AND si.system_id IN ");
-        owned(&mut sql);
-        sql.push(" GROUP BY si.system_id");
-        let mut scanned: HashMap<String, Date> = HashMap::new();
-        for r in sql.query().all(self).await? {
-            let finished: Option<String> = r.try_get("finished")?;
-            if let Some(t) = finished.as_deref().and_then(khien_domain::time_fmt::parse_rfc3339) {
-                scanned.insert(r.try_get("system_id")?, khien_domain::time_fmt::vn_date(t));
-            }
-        }
-
-        let mut sql = Sql::new("SELECT a.system_id, MAX(a.performed_on) AS last FROM assessments a WHERE a.system_id IN ");
-        owned(&mut sql);
-        sql.push(" GROUP BY a.system_id");
-        let mut assessed: HashMap<String, Date> = HashMap::new();
-        for r in sql.query().all(self).await? {
-            let last: Option<String> = r.try_get("last")?;
-            if let Some(d) = last.as_deref().and_then(khien_domain::time_fmt::parse_iso_date) {
-                assessed.insert(r.try_get("system_id")?, d);
-            }
-        }
-        let mut sql = Sql::new("SELECT ds.system_id, MAX(d.held_to) AS last FROM drill_systems ds JOIN drills d ON d.id = ds.drill_id WHERE ds.system_id IN ");
-        owned(&mut sql);
-        sql.push(" GROUP BY ds.system_id");
-        let mut drilled: HashMap<String, Date> = HashMap::new();
-        for r in sql.query().all(self).await? {
-            let last: Option<String> = r.try_get("last")?;
-            if let Some(d) = last.as_deref().and_then(khien_domain::time_fmt::parse_iso_date) {
-                drilled.insert(r.try_get("system_id")?, d);
-            }
-        }
-        let mut sql = Sql::new("SELECT a.unit_id, MAX(a.performed_on) AS last FROM assessments a WHERE a.system_id IS NULL AND a.unit_id IN (");
-        for (i, u) in units.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.text(u.unit_id.clone());
-        }
-        sql.push(") GROUP BY a.unit_id");
-        let mut unit_assessed: HashMap<String, Date> = HashMap::new();
-        for r in sql.query().all(self).await? {
-            let last: Option<String> = r.try_get("last")?;
-            if let Some(d) = last.as_deref().and_then(khien_domain::time_fmt::parse_iso_date) {
-                unit_assessed.insert(r.try_get("unit_id")?, d);
-            }
-        }
-        let mut sql = Sql::new("SELECT r.unit_id, r.kind, r.period, r.submitted_on FROM report_submissions r WHERE r.status <> 'returned' AND r.unit_id IN (");
-        for (i, u) in units.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.text(u.unit_id.clone());
-        }
-        sql.push(")");
+            sql.push(")");
+        };
+        let unit_assessed = self
+            .last_dates("SELECT a.unit_id AS k, MAX(a.performed_on) AS last FROM assessments a WHERE a.system_id IS NULL AND a.unit_id IN ", &these_units, " GROUP BY a.unit_id")
+            .await?;
+        let mut sql = Sql::new("SELECT r.unit_id, r.kind, r.period, r.submitted_on FROM report_submissions r WHERE r.status <> 'returned' AND r.unit_id IN ");
+        these_units(&mut sql);
         let mut reports: HashMap<String, Vec<(String, String, Date)>> = HashMap::new();
         for r in sql.query().all(self).await? {
             let on: String = r.try_get("submitted_on")?;
@@ -245,5 +208,25 @@ impl Scoped<'_> {
             });
         }
         Ok(())
+    }
+
+    /// `head` + the id list `ids` writes + `tail`, a query of `k` and `last`: the last
+    /// date of a fact per key, as the Vietnam date (`last` an RFC 3339 instant or a
+    /// `yyyy-mm-dd` date).
+    async fn last_dates(&self, head: &str, ids: &(dyn Fn(&mut Sql) + Sync), tail: &str) -> Result<HashMap<String, Date>> {
+        let mut sql = Sql::new(head);
+        ids(&mut sql);
+        sql.push(tail);
+        let mut out = HashMap::new();
+        for r in sql.query().all(self).await? {
+            let last: Option<String> = r.try_get("last")?;
+            let day = last.as_deref().and_then(|v| {
+                khien_domain::time_fmt::parse_iso_date(v).or_else(|| khien_domain::time_fmt::parse_rfc3339(v).map(khien_domain::time_fmt::vn_date))
+            });
+            if let Some(d) = day {
+                out.insert(r.try_get("k")?, d);
+            }
+        }
+        Ok(out)
     }
 }
