@@ -615,6 +615,50 @@ try {
     await uctx.close();
   });
 
+  await run("a scanner report and its rescan give new, unchanged and fixed; filter by severity; accept a risk with its expiry", async () => {
+    const corpus = process.env.KHIEN_CORPUS;
+    assert.ok(corpus, "KHIEN_CORPUS must point at the shared corpus (scripts/test sets it)");
+    const [ctx, p] = await signIn("quanly.stc");
+    await p.goto(`${BASE}/systems`);
+    const href = await p.locator("#systems tbody tr:first-child a").first().getAttribute("href");
+    const upload = async (name) => {
+      await p.goto(`${BASE}${href}/scans`);
+      await p.setInputFiles("#report", join(corpus, "scanners", "zap", name));
+      await p.check("#full_scope");
+      await Promise.all([p.waitForNavigation(), p.click("#start-import")]);
+      await p.waitForSelector("#counts", { timeout: 60000 });
+      const n = async (id) => Number((await p.textContent(id)).trim());
+      return { new: await n("#count-new"), unchanged: await n("#count-unchanged"), fixed: await n("#count-fixed") };
+    };
+    const first = await upload("zap-results-first-scan.xml");
+    assert.ok(first.new > 0 && first.unchanged === 0 && first.fixed === 0, JSON.stringify(first));
+    const second = await upload("zap-results-second-scan.xml");
+    assert.ok(second.new > 0 && second.unchanged > 0 && second.fixed > 0, JSON.stringify(second));
+    await Promise.all([p.waitForNavigation(), p.click("#to-findings")]);
+    await p.selectOption("#finding-filters select[name=severity]", "medium");
+    await Promise.all([p.waitForNavigation(), p.click("#finding-filters button[type=submit]")]);
+    const sev = await p.locator("#findings tbody tr td:first-child").allTextContents();
+    assert.ok(sev.length > 0 && sev.every((t) => /Trung bình/.test(t)), `medium only: ${sev.slice(0, 3)}`);
+    await Promise.all([p.waitForNavigation(), p.locator("#findings tbody tr:first-child a").first().click()]);
+    await p.selectOption("#status", "accepted_risk");
+    await p.fill("#reason", "Hệ thống nội bộ, chờ nâng cấp quý sau");
+    await p.fill("#approver", "Giám đốc Sở Tài chính");
+    // More than a year ahead is refused at the field, the typed reason kept.
+    await p.fill("#expires", "31/12/2099");
+    await Promise.all([p.waitForNavigation(), p.click("#save-status")]);
+    assert.equal(await p.inputValue("#reason"), "Hệ thống nội bộ, chờ nâng cấp quý sau");
+    assert.ok(await p.locator("#err-expires").count() > 0, "the message at the expiry");
+    const in90 = new Date(Date.now() + 90 * 86400000);
+    const dmy = `${String(in90.getDate()).padStart(2, "0")}/${String(in90.getMonth() + 1).padStart(2, "0")}/${in90.getFullYear()}`;
+    await p.selectOption("#status", "accepted_risk");
+    await p.fill("#approver", "Giám đốc Sở Tài chính");
+    await p.fill("#expires", dmy);
+    await Promise.all([p.waitForNavigation(), p.click("#save-status")]);
+    assert.match(await p.textContent("#finding-status"), /Chấp nhận rủi ro/);
+    if (process.env.KHIEN_SCREENSHOTS) await p.screenshot({ path: join(process.env.KHIEN_SCREENSHOTS, "finding-accepted.png"), fullPage: true });
+    await ctx.close();
+  });
+
   assert.deepEqual(consoleErrors, [], "no console errors (CSP violations would show here)");
   console.log("browser tests passed");
 } catch (e) {
