@@ -187,14 +187,9 @@ pub async fn add_weakness(State(state): State<AppState>, auth: Auth<HuntRunner>,
 pub async fn report_docx(State(state): State<AppState>, auth: Auth<AnyRole>, Path(id): Path<String>) -> AppResult<Response> {
     let (d, systems, weaknesses) = auth.scoped(&state).drill(&id).await?;
     let vi = crate::i18n::T { lang: crate::i18n::Lang::Vi };
-    let sys = state.store.as_system();
-    let issuer = sys.unit(&auth.principal.unit_id).await?;
-    let root = state.store.root_unit().await?;
-    let docs_today = crate::reports::pages::today(&state);
-    let header = crate::reports::pages::letterhead(&state, &issuer, crate::reports::pages::place(root.as_ref()), docs_today, crate::reports::pages::report_number(&issuer)).await?;
-    let signature = crate::reports::pages::signer(&issuer, vec!["Lưu: VT.".into()]);
+    let issued = crate::reports::pages::issued_by(&state, &auth.principal.unit_id, vec!["Lưu: VT.".into()]).await?;
     let report = khien_docs::drill::DrillReport {
-        header,
+        header: issued.header,
         kind: vi.label("drill_kind", &d.kind),
         title: d.title.clone(),
         organiser: d.organiser,
@@ -213,7 +208,7 @@ pub async fn report_docx(State(state): State<AppState>, auth: Auth<AnyRole>, Pat
                 status: w.finding_status.as_deref().map(|s| vi.label("finding_status", s)).unwrap_or_default(),
             })
             .collect(),
-        signature,
+        signature: issued.signature,
     };
     let name = format!("dien-tap-{}.docx", d.held_to);
     crate::reports::pages::generated(move || khien_docs::drill::drill_docx(&report), crate::reports::pages::DOCX, &name).await

@@ -1,7 +1,8 @@
 //! The reports an incident owes, as DOCX in state format: Form 03, Form 04, the
 //! notifications and reports of both regimes and the personal-data breach notice
 //! (`khien_docs::incident`). Linked from each row of "Thời hạn báo cáo" on the incident
-//! page; whoever sees the incident may make them. The document is issued by the
+//! page (the reports the clock engine says it owes); whoever sees the incident may make
+//! them. The document is issued by the
 //! downloader's unit (who downloads a report is who sends it), with the downloader as
 //! the contact person and the unit's leader as the signer, and carries the legal basis
 //! the clock engine cites for that report.
@@ -28,14 +29,6 @@ pub struct DocQuery {
     kind: String,
 }
 
-/// The report kinds each regime's documents exist for (the clock engine's kinds).
-fn kinds_of(regime: &str) -> &'static [&'static str] {
-    match regime {
-        "nd85-2016" => &["notification", "initial_report", "closure_report", "personal_data_breach_notice"],
-        _ => &["immediate_report", "initial_notice", "report", "closure_report", "personal_data_breach_notice"],
-    }
-}
-
 fn minute(rfc3339: &str) -> String {
     parse_rfc3339(rfc3339).map(local_minute_text).unwrap_or_default()
 }
@@ -51,24 +44,18 @@ pub async fn report_docx(
     // The incident first: one the viewer does not see is "not found" whatever the kind.
     let d = scoped.incident_detail(&id).await?;
     let i = &d.incident;
-    let kind = kinds_of(&i.regime)
-        .iter()
-        .find(|k| **k == q.kind)
-        .and_then(|k| IncidentDocKind::parse(k))
-        .ok_or(AppError::NotFound)?;
     let vi = T { lang: Lang::Vi };
+    // A document exists for each report the incident owes: the clock engine's list.
     let (deadlines, _) = super::pages::deadlines_of(&state, &auth, &vi, i).await?;
-    let basis = deadlines.iter().find(|r| r.kind == kind.as_str()).map(|r| r.basis.clone()).unwrap_or_default();
+    let owed = deadlines.iter().find(|r| r.kind == q.kind).ok_or(AppError::NotFound)?;
+    let kind = IncidentDocKind::parse(&owed.kind).ok_or(AppError::NotFound)?;
+    let basis = owed.basis.clone();
     let initial_report = deadlines
         .iter()
         .find(|r| r.kind == "initial_report")
         .and_then(|r| r.sent.as_ref())
         .map(|s| SentRef { reference: s.reference.clone(), sent_at: minute(&s.sent_at) });
 
-    let sys = state.store.as_system();
-    let issuer = sys.unit(&auth.principal.unit_id).await?;
-    let root = state.store.root_unit().await?;
-    let today = docs::today(&state);
     let party = |r: &str| crate::levels::pages::party_name(&state.config.authority_names, &vi, r);
     let to: Vec<String> = match kind {
         IncidentDocKind::PersonalDataBreachNotice => vec![party("ministry_public_security")],
@@ -77,9 +64,9 @@ pub async fn report_docx(
     };
     let mut recipients: Vec<String> = to.iter().map(|t| format!("{t};")).collect();
     recipients.push("Lưu: VT.".into());
-    let header = docs::letterhead(&state, &issuer, docs::place(root.as_ref()), today, docs::report_number(&issuer)).await?;
-    let signature = docs::signer(&issuer, recipients);
-    let org = docs::organisation(&issuer);
+    let issued = docs::issued_by(&state, &auth.principal.unit_id, recipients).await?;
+    let org = docs::organisation(&issued.unit);
+    let sys = state.store.as_system();
     let me = sys.user(&auth.principal.user_id).await?;
 
     let mut systems = Vec::new();
@@ -108,7 +95,7 @@ pub async fn report_docx(
     let document = IncidentDocument {
         kind,
         legacy: i.regime == "nd85-2016",
-        header,
+        header: issued.header,
         to,
         basis,
         reference: i.reference.clone(),
@@ -143,7 +130,7 @@ pub async fn report_docx(
         }),
         response_ended_at: i.recovered_at.as_deref().map(minute),
         made_at: local_minute_text(state.store.now()),
-        signature,
+        signature: issued.signature,
     };
     let name = format!("{}-{}.docx", i.reference.to_lowercase(), kind.as_str().replace('_', "-"));
     docs::generated(move || incident_docx(&document), docs::DOCX, &name).await

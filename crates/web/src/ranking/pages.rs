@@ -182,7 +182,7 @@ pub async fn unit(State(state): State<AppState>, auth: Auth<AnyRole>, c: Chrome,
         }
         None => (Default::default(), Vec::new(), true),
     };
-    let mut lines: Vec<UnitLine> = lines;
+    let mut lines = lines;
     // Missed first: what to fix to climb.
     let order = |s: &str| match s {
         "missed" => 0,
@@ -203,19 +203,15 @@ pub async fn unit(State(state): State<AppState>, auth: Auth<AnyRole>, c: Chrome,
 
 pub async fn league_docx(State(state): State<AppState>, auth: Auth<AnyRole>) -> AppResult<Response> {
     let r = compute(&state, &auth).await?;
-    let sys = state.store.as_system();
-    let issuer = sys.unit(&auth.principal.unit_id).await?;
-    let root = state.store.root_unit().await?;
-    let place = docs::place(root.as_ref());
-    let header = docs::letterhead(&state, &issuer, place.clone(), r.today, docs::report_number(&issuer)).await?;
-    let signature = docs::signer(&issuer, vec!["Các cơ quan, đơn vị;".into(), "Lưu: VT.".into()]);
+    let issued = docs::issued_by(&state, &auth.principal.unit_id, vec!["Các cơ quan, đơn vị;".into(), "Lưu: VT.".into()]).await?;
+    let place = issued.place.clone();
     let scope = if auth.principal.role.is_province_wide() {
         format!("các cơ quan, đơn vị trên địa bàn tỉnh {place}")
     } else {
-        format!("các đơn vị thuộc {}", issuer.fields.name)
+        format!("các đơn vị thuộc {}", issued.unit.fields.name)
     };
     let table = LeagueTable {
-        header,
+        header: issued.header,
         scope,
         period: quarter_label(&r.current),
         as_of: r.today,
@@ -232,7 +228,7 @@ pub async fn league_docx(State(state): State<AppState>, auth: Auth<AnyRole>) -> 
             })
             .collect(),
         method: crate::i18n::T { lang: crate::i18n::Lang::Vi }.s("ranking.method").to_string(),
-        signature,
+        signature: issued.signature,
     };
     let name = format!("xep-hang-tuan-thu-{}.docx", r.current.to_lowercase());
     docs::generated(move || render_league(&table), docs::DOCX, &name).await

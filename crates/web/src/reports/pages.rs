@@ -96,6 +96,24 @@ pub(crate) async fn letterhead(state: &AppState, unit: &Unit, place: String, dat
     })
 }
 
+/// A document the viewer's unit issues today: its unit, the letterhead (with the
+/// province's place name) and the signature block its leader signs, with `recipients`.
+pub(crate) struct Issued {
+    pub unit: Unit,
+    pub place: String,
+    pub header: DocHeader,
+    pub signature: Signature,
+}
+
+pub(crate) async fn issued_by(state: &AppState, unit_id: &str, recipients: Vec<String>) -> AppResult<Issued> {
+    let unit = state.store.as_system().unit(unit_id).await?;
+    let root = state.store.root_unit().await?;
+    let place = place(root.as_ref());
+    let header = letterhead(state, &unit, place.clone(), today(state), report_number(&unit)).await?;
+    let signature = signer(&unit, recipients);
+    Ok(Issued { unit, place, header, signature })
+}
+
 /// "Số:     /BC-<unit code>": the number is given at issuance by the records office,
 /// the symbol is the kind of document and the issuer's abbreviation.
 pub(crate) fn report_number(unit: &Unit) -> Option<String> {
