@@ -1,7 +1,7 @@
 // Browser tests of Khiên in real headless Chromium (Debian's /usr/bin/chromium),
 // against `khien serve --demo` at KHIEN_URL. Each step asserts what a user sees.
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, writeFileSync, rmSync, statSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -568,6 +568,44 @@ try {
     const overflow = await ph.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(overflow <= 0, `no sideways page scroll (${overflow}px)`);
     if (process.env.KHIEN_SCREENSHOTS) await ph.screenshot({ path: join(process.env.KHIEN_SCREENSHOTS, "ranking-phone.png"), fullPage: true });
+    await pctx.close();
+  });
+
+  await run("periodic reports: the province's consolidated table, its XLSX and PDF; a unit's monthly report; a wrong period refused", async () => {
+    const [ctx, p] = await signIn("admin");
+    await Promise.all([p.waitForNavigation(), p.click("#nav-reports")]);
+    await p.selectOption("#report-kind", "consolidated_quarterly");
+    await Promise.all([p.waitForNavigation(), p.click("#report-show")]);
+    assert.ok(await p.locator("#report-units tbody tr").count() > 5, "a row per unit with data");
+    assert.match(await p.textContent("#report-units tr.total"), /Tổng cộng/);
+    assert.match(await p.textContent("#report-coverage"), /không được tính/, "says what it does not count");
+    const [xlsx] = await Promise.all([p.waitForEvent("download"), p.click("#report-xlsx")]);
+    assert.match(xlsx.suggestedFilename(), /^consolidated-quarterly-\d{4}-q\d\.xlsx$/);
+    const [pdf] = await Promise.all([p.waitForEvent("download"), p.click("#report-pdf")]);
+    assert.match(pdf.suggestedFilename(), /^consolidated-quarterly-\d{4}-q\d\.pdf$/);
+    const head = readFileSync(await pdf.path()).subarray(0, 5).toString();
+    assert.equal(head, "%PDF-");
+    if (process.env.KHIEN_SCREENSHOTS) await p.screenshot({ path: join(process.env.KHIEN_SCREENSHOTS, "reports.png"), fullPage: true });
+    await ctx.close();
+    const [uctx, u] = await signIn("quanly.stc");
+    await u.goto(`${BASE}/reports`);
+    const kinds = await u.locator("#report-kind option").evaluateAll((os) => os.map((o) => o.value));
+    assert.ok(!kinds.includes("consolidated_quarterly"), "a unit makes no province report");
+    await u.selectOption("#report-kind", "monthly_report");
+    await Promise.all([u.waitForNavigation(), u.click("#report-show")]);
+    assert.match(await u.textContent("#report-preview h2"), /Sở Tài chính/);
+    // A quarter for a monthly report: refused, the choice kept.
+    const quarter = await u.locator("#report-period option").evaluateAll((os) => os.map((o) => o.value).find((v) => /-Q\d$/.test(v)));
+    await u.selectOption("#report-period", quarter);
+    await Promise.all([u.waitForNavigation(), u.click("#report-show")]);
+    assert.match(await u.textContent("#report-refused"), /không lập cho kỳ quý/);
+    assert.equal(await u.inputValue("#report-kind"), "monthly_report");
+    await uctx.close();
+    const [pctx, ph] = await signIn("admin", { width: 390, height: 844 });
+    await ph.goto(`${BASE}/reports?kind=consolidated_quarterly`);
+    const overflow = await ph.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `no sideways page scroll (${overflow}px)`);
+    if (process.env.KHIEN_SCREENSHOTS) await ph.screenshot({ path: join(process.env.KHIEN_SCREENSHOTS, "reports-phone.png"), fullPage: true });
     await pctx.close();
   });
 

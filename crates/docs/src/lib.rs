@@ -13,6 +13,7 @@ pub mod drill;
 pub mod error;
 pub mod incident;
 pub mod league;
+pub mod periodic;
 pub mod vn_format;
 pub mod xlsx;
 pub mod zip_guard;

@@ -6,7 +6,8 @@
 //! - [`rules`] and [`obligations`]: the periodic obligations of a unit and its systems
 //!   (scans, hunts, drills, assessments, reports) per regime and province, with their
 //!   current due date and status — `khien obligations check`;
-//! - [`compliance`]: the compliance index per unit from those obligations, and ranks.
+//! - [`compliance`]: the compliance index per unit from those obligations, and ranks;
+//! - [`periodic`]: the periodic report templates (which reports, periods, sections).
 //!
 //! Every period is counted by [`khien_levels::periods`] (Civil Code 2015 Arts 147–148)
 //! on the configured holiday calendar; the two commands and the web pages call the
@@ -17,6 +18,7 @@ pub mod compliance;
 mod error;
 pub mod incident_clocks;
 pub mod obligations;
+pub mod periodic;
 pub mod rules;
 pub mod text;
 

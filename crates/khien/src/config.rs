@@ -39,6 +39,12 @@ pub struct FileConfig {
     /// Weights of the compliance index, same shape as data/compliance/weights.toml;
     /// replaces the embedded weights.
     pub compliance_weights_file: Option<PathBuf>,
+    /// The periodic report templates, same shape as data/reports/periodic.toml;
+    /// replaces the embedded templates.
+    pub report_templates_file: Option<PathBuf>,
+    /// LibreOffice's `soffice`, which renders the PDF copies of documents; by default
+    /// `soffice` or `libreoffice` on PATH, and without one documents are DOCX/XLSX only.
+    pub pdf_converter: Option<PathBuf>,
     /// Remediation deadlines per severity and security level, same shape as
     /// data/findings/remediation.toml; replaces the embedded default.
     pub remediation_file: Option<PathBuf>,
@@ -211,6 +217,19 @@ pub fn compliance_weights(file: &FileConfig) -> anyhow::Result<khien_duties::com
             khien_duties::compliance::Weights::parse(&text, &p.display().to_string())?
         }
         None => khien_duties::compliance::Weights::embedded()?,
+    })
+}
+
+/// The periodic report templates (`report_templates_file`, else the shipped ones),
+/// checked against the figures the store counts.
+pub fn report_templates(file: &FileConfig) -> anyhow::Result<khien_duties::periodic::Templates> {
+    let known = khien_store::period_figures::is_metric;
+    Ok(match &file.report_templates_file {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
+            khien_duties::periodic::Templates::parse(&text, &p.display().to_string(), known)?
+        }
+        None => khien_duties::periodic::Templates::embedded(known)?,
     })
 }
 

@@ -62,6 +62,7 @@ pub async fn serve(env: Env, args: ServeArgs) -> anyhow::Result<()> {
         obligation_rules: Some(Arc::new(obligation_rules)),
         obligations_province,
         compliance_weights: Arc::new(crate::config::compliance_weights(file)?),
+        report_templates: Arc::new(crate::config::report_templates(file)?),
         clock_rules: Some(Arc::new(crate::config::clock_rules(file)?)),
         calendar: Arc::new(calendar),
         authority_names: Arc::new(authority_names),
@@ -75,6 +76,7 @@ pub async fn serve(env: Env, args: ServeArgs) -> anyhow::Result<()> {
             .flatten()
             .map(|p| p.parse().map_err(|e: String| anyhow::anyhow!("trusted_proxies: {e}")))
             .collect::<anyhow::Result<_>>()?,
+        pdf_converter: khien_web::support::pdf::find_converter(file.pdf_converter.as_deref()),
         ..WebConfig::default()
     };
     let worker_config = crate::config::worker(file, &config)?;
@@ -144,6 +146,7 @@ pub async fn worker(env: Env, args: WorkerArgs) -> anyhow::Result<()> {
         obligation_rules: Some(Arc::new(obligation_rules)),
         obligations_province,
         compliance_weights: Arc::new(crate::config::compliance_weights(file)?),
+        report_templates: Arc::new(crate::config::report_templates(file)?),
         clock_rules: Some(Arc::new(crate::config::clock_rules(file)?)),
         calendar: Arc::new(calendar),
         ..WebConfig::default()

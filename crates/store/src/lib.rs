@@ -28,6 +28,7 @@ pub mod jobs;
 pub mod kev;
 pub mod levels;
 pub mod overview;
+pub mod period_figures;
 pub mod plans;
 pub mod reminders;
 pub mod rules;

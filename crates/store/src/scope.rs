@@ -77,6 +77,13 @@ impl<'a> Scoped<'a> {
         }
     }
 
+    /// The same principal's view narrowed to one unit's subtree (a unit's report read
+    /// by the department): not found unless the unit is in this view's scope.
+    pub async fn narrowed_to_unit(&self, unit_id: &str) -> Result<Scoped<'a>> {
+        let unit = self.unit(unit_id).await?;
+        Ok(self.with_scope(Scope::Subtree { unit_path: unit.path }))
+    }
+
     /// The platform's own (province-wide) view, reading where this one reads.
     pub(crate) fn as_platform(&self) -> Scoped<'a> {
         Scoped {

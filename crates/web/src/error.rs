@@ -30,6 +30,9 @@ pub enum AppError {
     Unavailable(String),
     /// Too many large uploads at once: try again shortly.
     Busy,
+    /// A component this request needs is not installed on the server (LibreOffice for
+    /// PDF copies): a 503 with a catalogue key saying what is missing.
+    Missing(&'static str),
     Internal(String),
 }
 
@@ -42,7 +45,7 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::Unavailable(_) | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::Busy | AppError::Missing(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -59,6 +62,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::Unavailable(_) => "unavailable",
             AppError::Busy => "busy",
+            AppError::Missing(_) => "missing_component",
             AppError::Internal(_) => "internal",
         }
     }
@@ -69,7 +73,7 @@ impl AppError {
             AppError::Forbidden => "err.forbidden",
             AppError::Csrf => "err.csrf",
             AppError::NotFound => "err.not_found",
-            AppError::BadRequest(k) | AppError::Conflict(k) => k,
+            AppError::BadRequest(k) | AppError::Conflict(k) | AppError::Missing(k) => k,
             AppError::PayloadTooLarge => "err.too_large",
             AppError::Unavailable(_) => "err.unavailable",
             AppError::Busy => "err.busy",

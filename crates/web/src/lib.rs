@@ -69,6 +69,8 @@ pub struct WebConfig {
     pub obligation_rules: Option<Arc<khien_duties::Rules>>,
     /// Weights of the compliance index (`compliance_weights_file`).
     pub compliance_weights: Arc<khien_duties::compliance::Weights>,
+    /// The periodic report templates (`report_templates_file`, else embedded).
+    pub report_templates: Arc<khien_duties::periodic::Templates>,
     /// The province whose rules bind the units (`obligations_province`, `default`: the
     /// national rules only).
     pub obligations_province: String,
@@ -84,6 +86,9 @@ pub struct WebConfig {
     pub request_timeout: std::time::Duration,
     /// Reverse proxies whose `X-Forwarded-For` is believed (none by default).
     pub trusted_proxies: Vec<crate::support::client_addr::IpRange>,
+    /// LibreOffice's `soffice`, which renders the PDF copies of documents; none when
+    /// it is not installed (documents are then DOCX and XLSX only).
+    pub pdf_converter: Option<std::path::PathBuf>,
 }
 
 impl Default for WebConfig {
@@ -106,12 +111,18 @@ impl Default for WebConfig {
             obligation_rules: khien_duties::Rules::embedded().ok().map(Arc::new),
             // The shipped file is tested; every obligation weighs 1 if it ever failed.
             compliance_weights: Arc::new(khien_duties::compliance::Weights::embedded().unwrap_or_else(|_| khien_duties::compliance::Weights::uniform())),
+            // The shipped file is tested against the store's figures; none if it failed.
+            report_templates: Arc::new(
+                khien_duties::periodic::Templates::embedded(khien_store::period_figures::is_metric)
+                    .unwrap_or(khien_duties::periodic::Templates { reports: Vec::new() }),
+            ),
             obligations_province: khien_duties::rules::DEFAULT_PROVINCE.to_string(),
             clock_rules: khien_duties::ClockRules::embedded().ok().cloned().map(Arc::new),
             upload_slots: Arc::new(tokio::sync::Semaphore::new(2)),
             upload_wait: std::time::Duration::from_secs(30),
             request_timeout: std::time::Duration::from_secs(600),
             trusted_proxies: Vec::new(),
+            pdf_converter: crate::support::pdf::find_converter(None),
         }
     }
 }

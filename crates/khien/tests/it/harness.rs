@@ -154,9 +154,14 @@ pub async fn blob_stores() -> Vec<(&'static str, khien_store::Blobs)> {
 }
 
 pub fn app(store: &Store) -> Router {
+    app_with(store, WebConfig::default())
+}
+
+/// The app with `config` (its body limit the tests' 2 MiB).
+pub fn app_with(store: &Store, config: WebConfig) -> Router {
     let config = WebConfig {
         max_body_bytes: 2 * 1024 * 1024,
-        ..WebConfig::default()
+        ..config
     };
     khien_web::app(AppState {
         store: store.clone(),
@@ -538,6 +543,13 @@ pub struct Reply {
     pub bytes: Vec<u8>,
 }
 
+impl Reply {
+    /// A response header as text ("" when absent).
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+}
+
 impl Client {
     pub async fn signed_in(store: &Store, user_id: &str) -> Client {
         let (token, csrf) = sign_in_direct(store, user_id).await;
@@ -546,6 +558,11 @@ impl Client {
             cookie: Some(format!("khien_session={token}")),
             csrf,
         }
+    }
+
+    /// Signed in on an app with its own configuration.
+    pub async fn signed_in_with(store: &Store, user_id: &str, config: WebConfig) -> Client {
+        Client { app: app_with(store, config), ..Client::signed_in(store, user_id).await }
     }
 
     pub fn anonymous(store: &Store) -> Client {

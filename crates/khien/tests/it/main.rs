@@ -29,6 +29,7 @@ mod incidents;
 mod inputs;
 mod jobs;
 mod openapi;
+mod periodic_reports;
 mod plan_sheet;
 mod processes;
 mod reminders;

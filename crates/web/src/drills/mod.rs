@@ -184,7 +184,7 @@ pub async fn add_weakness(State(state): State<AppState>, auth: Auth<HuntRunner>,
     }
 }
 
-pub async fn report_docx(State(state): State<AppState>, auth: Auth<AnyRole>, Path(id): Path<String>) -> AppResult<Response> {
+pub async fn report_docx(State(state): State<AppState>, auth: Auth<AnyRole>, as_pdf: crate::reports::pages::AsPdf, Path(id): Path<String>) -> AppResult<Response> {
     let (d, systems, weaknesses) = auth.scoped(&state).drill(&id).await?;
     let vi = crate::i18n::T { lang: crate::i18n::Lang::Vi };
     let issued = crate::reports::pages::issued_by(&state, &auth.principal.unit_id, vec!["Lưu: VT.".into()]).await?;
@@ -211,5 +211,5 @@ pub async fn report_docx(State(state): State<AppState>, auth: Auth<AnyRole>, Pat
         signature: issued.signature,
     };
     let name = format!("dien-tap-{}.docx", d.held_to);
-    crate::reports::pages::generated(move || khien_docs::drill::drill_docx(&report), crate::reports::pages::DOCX, &name).await
+    crate::reports::pages::document(&state, as_pdf, move || khien_docs::drill::drill_docx(&report), &name).await
 }

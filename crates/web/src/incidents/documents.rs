@@ -37,6 +37,7 @@ fn minute(rfc3339: &str) -> String {
 pub async fn report_docx(
     State(state): State<AppState>,
     auth: Auth<AnyRole>,
+    as_pdf: docs::AsPdf,
     Path(id): Path<String>,
     Query(q): Query<DocQuery>,
 ) -> AppResult<Response> {
@@ -133,5 +134,5 @@ pub async fn report_docx(
         signature: issued.signature,
     };
     let name = format!("{}-{}.docx", i.reference.to_lowercase(), kind.as_str().replace('_', "-"));
-    docs::generated(move || incident_docx(&document), docs::DOCX, &name).await
+    docs::document(&state, as_pdf, move || incident_docx(&document), &name).await
 }

@@ -201,7 +201,7 @@ pub async fn unit(State(state): State<AppState>, auth: Auth<AnyRole>, c: Chrome,
     })
 }
 
-pub async fn league_docx(State(state): State<AppState>, auth: Auth<AnyRole>) -> AppResult<Response> {
+pub async fn league_docx(State(state): State<AppState>, auth: Auth<AnyRole>, as_pdf: docs::AsPdf) -> AppResult<Response> {
     let r = compute(&state, &auth).await?;
     let issued = docs::issued_by(&state, &auth.principal.unit_id, vec!["Các cơ quan, đơn vị;".into(), "Lưu: VT.".into()]).await?;
     let place = issued.place.clone();
@@ -231,5 +231,5 @@ pub async fn league_docx(State(state): State<AppState>, auth: Auth<AnyRole>) -> 
         signature: issued.signature,
     };
     let name = format!("xep-hang-tuan-thu-{}.docx", r.current.to_lowercase());
-    docs::generated(move || render_league(&table), docs::DOCX, &name).await
+    docs::document(&state, as_pdf, move || render_league(&table), &name).await
 }

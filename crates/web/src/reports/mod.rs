@@ -1,9 +1,12 @@
-//! Documents: the dossier overview (DOCX) and the Form 08 annual report (XLSX, DOCX).
+//! Documents: the dossier overview (DOCX), the Form 08 annual report (XLSX, DOCX) and
+//! the periodic reports made from live data (`periodic`: DOCX, PDF, XLSX). Every DOCX
+//! also comes as PDF with `?format=pdf` (`support::pdf`).
 //!
 //! Its routes (pages) are registered here, its templates live in
 //! `templates/reports/` and its strings in `i18n/<lang>/reports.txt`.
 
 pub(crate) mod pages;
+pub(crate) mod periodic;
 
 use crate::auth::Access;
 use crate::auth::roles::AnyRole;
@@ -30,4 +33,7 @@ pub(crate) fn page_routes() -> Routes {
             Tenancy::Unit,
             pages::annual_docx,
         )
+        .get("/reports", any, Tenancy::Unit, periodic::page)
+        .get("/reports/periodic.docx", any, Tenancy::Unit, periodic::docx)
+        .get("/reports/periodic.xlsx", any, Tenancy::Unit, periodic::xlsx)
 }

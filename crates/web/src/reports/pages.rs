@@ -24,7 +24,7 @@ use crate::error::{AppError, AppResult};
 use crate::view::Chrome;
 
 pub(crate) const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub(crate) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// Generates a document off the async threads and sends it as a download.
 pub(crate) async fn generated(
@@ -34,6 +34,45 @@ pub(crate) async fn generated(
 ) -> AppResult<Response> {
     let bytes = crate::support::blocking::run(make).await?.map_err(err)?;
     Ok(crate::support::download_bytes(name, mime, bytes))
+}
+
+/// `?format=pdf` on a document's address: the PDF copy of its DOCX instead.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct AsPdf(pub bool);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for AsPdf {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let pdf = parts
+            .uri
+            .query()
+            .is_some_and(|q| form_urlencoded_pairs(q).any(|(k, v)| k == "format" && v == "pdf"));
+        Ok(AsPdf(pdf))
+    }
+}
+
+fn form_urlencoded_pairs(q: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default().into_iter()
+}
+
+pub(crate) const PDF: &str = "application/pdf";
+
+/// A state-format document as a download: its DOCX, or with `?format=pdf` the same
+/// DOCX rendered to PDF by LibreOffice (`support::pdf`). `name` ends in `.docx`.
+pub(crate) async fn document(
+    state: &AppState,
+    as_pdf: AsPdf,
+    make: impl FnOnce() -> Result<Vec<u8>, khien_docs::DocError> + Send + 'static,
+    name: &str,
+) -> AppResult<Response> {
+    if !as_pdf.0 {
+        return generated(make, DOCX, name).await;
+    }
+    let docx = crate::support::blocking::run(make).await?.map_err(err)?;
+    let pdf = crate::support::pdf::docx_to_pdf(state.config.pdf_converter.as_deref(), docx).await?;
+    let name = format!("{}.pdf", name.strip_suffix(".docx").unwrap_or(name));
+    Ok(crate::support::download_bytes(&name, PDF, pdf))
 }
 
 /// The place name of date lines: the province's name without "Ủy ban nhân dân tỉnh".
@@ -145,6 +184,7 @@ pub async fn dossier_overview(
     State(state): State<AppState>,
     auth: Auth<AnyRole>,
     c: Chrome,
+    as_pdf: AsPdf,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let scoped = auth.scoped(&state);
@@ -241,12 +281,7 @@ pub async fn dossier_overview(
         },
         signature: signer(&owner, vec![format!("{appraiser} (thẩm định);"), "Lưu: VT.".into()]),
     };
-    generated(
-        move || overview_docx(&doc),
-        DOCX,
-        &format!("thuyet-minh-cap-do-v{}.docx", d.version),
-    )
-    .await
+    document(&state, as_pdf, move || overview_docx(&doc), &format!("thuyet-minh-cap-do-v{}.docx", d.version)).await
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -458,9 +493,10 @@ pub async fn annual_xlsx(
 pub async fn annual_docx(
     State(state): State<AppState>,
     auth: Auth<AnyRole>,
+    as_pdf: AsPdf,
     Query(q): Query<AnnualQuery>,
 ) -> AppResult<Response> {
     let report = annual(&state, &auth, &q).await?;
     let name = format!("bao-cao-cap-do-{}.docx", report.year);
-    generated(move || form08_docx(&report), DOCX, &name).await
+    document(&state, as_pdf, move || form08_docx(&report), &name).await
 }

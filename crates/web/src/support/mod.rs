@@ -1,8 +1,10 @@
 //! Helpers every capability's pages and API share: streamed uploads into the blob
-//! store, streamed downloads, and work that must stay off the async threads.
+//! store, streamed downloads, work that must stay off the async threads, and PDF
+//! copies of documents.
 
 pub mod blocking;
 pub mod client_addr;
+pub mod pdf;
 pub mod upload;
 
 pub use upload::{Upload, read_upload};
