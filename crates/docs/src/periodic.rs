@@ -119,7 +119,7 @@ pub fn periodic_docx(r: &PeriodicReport) -> Result<Vec<u8>, DocError> {
                 let nums: Vec<&str> = numbers.iter().map(String::as_str).collect();
                 doc = doc
                     .add_paragraph(heading(h))
-                    .add_table(grid(&[5, 23, 9, 10, 10, 9, 11, 11, 12], width, 20, &[head, nums], &cells))
+                    .add_table(grid(&[6, 22, 9, 10, 10, 9, 11, 11, 12], width, 20, &[head, nums], &cells))
                     .add_paragraph(st::after_table())
                     .add_paragraph(body(FORM05_NOTE));
             }
