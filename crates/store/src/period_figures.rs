@@ -1,7 +1,9 @@
 //! The figures of a periodic report (issue 12 item 3), counted from live data for the
 //! units in scope and one period: what happened in it (scans, hunts, findings,
-//! incidents, drills, assessments, advisories) and what stands at its end (systems in
-//! use, approved levels, findings open past their deadline).
+//! incidents, drills, assessments, advisories) and what stands on the day the report is
+//! made (systems in use, approved levels, findings open past their deadline): the
+//! records keep no history of a system's status or a finding's, so a past period's
+//! standing figures are today's, and the documents say so.
 //!
 //! Every figure is counted per unit, so a unit's report, the department's consolidated
 //! table (one row per unit) and its total come from the same queries. A system's
@@ -25,7 +27,7 @@ use crate::sql::Sql;
 /// Every figure a report template may print, with what it counts. The template
 /// loader refuses an id not listed here.
 pub const METRICS: &[(&str, &str)] = &[
-    ("systems_in_use", "systems operating or being built at the end of the period"),
+    ("systems_in_use", "systems operating or being built now (the day the report is made)"),
     ("systems_approved", "systems in use with an approved level"),
     ("systems_without_level", "systems in use without an approved level"),
     ("systems_level_1", "systems in use approved at level 1"),
@@ -40,8 +42,8 @@ pub const METRICS: &[(&str, &str)] = &[
     ("findings_new", "vulnerabilities first seen in the period"),
     ("findings_new_serious", "critical or high vulnerabilities first seen in the period"),
     ("findings_fixed", "vulnerabilities fixed in the period"),
-    ("findings_open_overdue", "vulnerabilities open at the end of the period past their deadline"),
-    ("findings_open_overdue_serious", "critical or high vulnerabilities open at the end of the period past their deadline"),
+    ("findings_open_overdue", "vulnerabilities open now whose deadline passed before the period's end (or today)"),
+    ("findings_open_overdue_serious", "critical or high vulnerabilities open now whose deadline passed before the period's end (or today)"),
     ("findings_open_kev", "open vulnerabilities listed in the CISA KEV catalogue"),
     ("incidents", "incidents detected in the period"),
     ("incidents_serious", "serious incidents detected in the period"),
