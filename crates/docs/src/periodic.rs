@@ -38,6 +38,22 @@ pub enum ReportSection {
     ToFill { heading: String, prompt: String },
 }
 
+impl ReportSection {
+    pub fn heading(&self) -> &str {
+        match self {
+            ReportSection::Figures { heading, .. }
+            | ReportSection::Units { heading, .. }
+            | ReportSection::IncidentsByType { heading, .. }
+            | ReportSection::ToFill { heading, .. } => heading,
+        }
+    }
+}
+
+/// Form 05's totals: incidents, closed, serious.
+fn incident_totals(rows: &[(String, u64, u64, u64)]) -> (u64, u64, u64) {
+    rows.iter().fold((0, 0, 0), |a, r| (a.0 + r.1, a.1 + r.2, a.2 + r.3))
+}
+
 /// The columns of Form 05 Khiên does not record: printed with dotted cells the unit
 /// fills in, and said so under the table.
 const FORM05_UNRECORDED: [&str; 4] = ["Tự xử lý", "Có hỗ trợ trong nước", "Có hỗ trợ nước ngoài", "Thiệt hại ước tính"];
@@ -112,8 +128,8 @@ pub fn periodic_docx(r: &PeriodicReport) -> Result<Vec<u8>, DocError> {
                         row
                     })
                     .collect();
-                let sum = |f: fn(&(String, u64, u64, u64)) -> u64| thousands(rows.iter().map(f).sum());
-                let mut t = vec![(String::new(), c), ("Tổng cộng".to_string(), l), (sum(|r| r.1), c), (sum(|r| r.2), c), (sum(|r| r.3), c)];
+                let (n, closed, serious) = incident_totals(rows);
+                let mut t = vec![(String::new(), c), ("Tổng cộng".to_string(), l), (thousands(n), c), (thousands(closed), c), (thousands(serious), c)];
                 t.extend(FORM05_UNRECORDED.iter().map(|_| ("…".to_string(), c)));
                 cells.push(t);
                 let nums: Vec<&str> = numbers.iter().map(String::as_str).collect();
@@ -173,15 +189,13 @@ pub fn periodic_xlsx(r: &PeriodicReport) -> Result<Vec<u8>, DocError> {
                     .iter()
                     .map(|(k, n, c, s)| (k.clone(), [Some(*n), Some(*c), Some(*s)].into_iter().chain(unrecorded()).collect(), false))
                     .collect();
-                let (n, c, sv) = rows.iter().fold((0, 0, 0), |a, r| (a.0 + r.1, a.1 + r.2, a.2 + r.3));
+                let (n, c, sv) = incident_totals(rows);
                 out.push(("Tổng cộng".into(), [Some(n), Some(c), Some(sv)].into_iter().chain(unrecorded()).collect(), true));
                 (h, out)
             }
             ReportSection::ToFill { .. } => continue,
         };
-        let heading = match s {
-            ReportSection::Figures { heading, .. } | ReportSection::Units { heading, .. } | ReportSection::IncidentsByType { heading, .. } | ReportSection::ToFill { heading, .. } => heading,
-        };
+        let heading = s.heading();
         sheet_no += 1;
         let ws = wb.add_worksheet();
         // Sheet names: at most 31 characters, none of []:*?/\ — the section's number.

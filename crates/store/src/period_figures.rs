@@ -79,6 +79,9 @@ impl PeriodFigures {
     }
 }
 
+/// The incident counts of a group: all, serious and closed.
+const INCIDENT_COUNTS: &str = "COUNT(*) AS n, SUM(CASE WHEN i.severity = 'serious' THEN 1 ELSE 0 END) AS serious, SUM(CASE WHEN i.status = 'closed' THEN 1 ELSE 0 END) AS closed";
+
 /// The same day six months earlier (the month's last day when it has none): the day a
 /// 6-monthly duty done then falls due again.
 fn six_months_before(d: Date) -> Date {
@@ -139,32 +142,61 @@ impl Scoped<'_> {
             }
         }
 
-        // (metric, query head, unit column list written by the scope, query tail)
-        let counts: Vec<(&'static str, String)> = vec![
-            ("scans", format!("SELECT si.unit_id AS u, COUNT(*) AS n FROM scan_imports si WHERE si.state = 'done' AND si.finished_at >= '{t0}' AND si.finished_at < '{t1}' AND si.unit_id IN ")),
-            ("systems_scanned", format!("SELECT si.unit_id AS u, COUNT(DISTINCT si.system_id) AS n FROM scan_imports si WHERE si.state = 'done' AND si.finished_at >= '{t0}' AND si.finished_at < '{t1}' AND si.unit_id IN ")),
-            ("hunts", format!("SELECT h.unit_id AS u, COUNT(*) AS n FROM hunts h WHERE h.status = 'done' AND (h.coverage_full IS NULL OR h.coverage_full = 1) AND h.finished_at >= '{t0}' AND h.finished_at < '{t1}' AND h.unit_id IN ")),
-            ("systems_hunted", format!("SELECT h.unit_id AS u, COUNT(DISTINCT hs.system_id) AS n FROM hunts h JOIN hunt_systems hs ON hs.hunt_id = h.id WHERE h.status = 'done' AND (h.coverage_full IS NULL OR h.coverage_full = 1) AND h.finished_at >= '{t0}' AND h.finished_at < '{t1}' AND h.unit_id IN ")),
-            ("findings_new", format!("SELECT s.owner_unit_id AS u, COUNT(*) AS n FROM findings f JOIN systems s ON s.id = f.system_id WHERE f.first_seen >= '{t0}' AND f.first_seen < '{t1}' AND s.owner_unit_id IN ")),
-            ("findings_new_serious", format!("SELECT s.owner_unit_id AS u, COUNT(*) AS n FROM findings f JOIN systems s ON s.id = f.system_id WHERE f.severity_rank >= 3 AND f.first_seen >= '{t0}' AND f.first_seen < '{t1}' AND s.owner_unit_id IN ")),
-            ("findings_fixed", format!("SELECT s.owner_unit_id AS u, COUNT(*) AS n FROM findings f JOIN systems s ON s.id = f.system_id WHERE f.status = 'fixed' AND f.fixed_at >= '{t0}' AND f.fixed_at < '{t1}' AND s.owner_unit_id IN ")),
-            ("findings_open_overdue", format!("SELECT s.owner_unit_id AS u, COUNT(*) AS n FROM findings f JOIN systems s ON s.id = f.system_id WHERE f.status = 'open' AND f.due_on < '{as_of_day}' AND s.owner_unit_id IN ")),
-            ("findings_open_overdue_serious", format!("SELECT s.owner_unit_id AS u, COUNT(*) AS n FROM findings f JOIN systems s ON s.id = f.system_id WHERE f.status = 'open' AND f.severity_rank >= 3 AND f.due_on < '{as_of_day}' AND s.owner_unit_id IN ")),
-            ("findings_open_kev", "SELECT s.owner_unit_id AS u, COUNT(*) AS n FROM findings f JOIN systems s ON s.id = f.system_id WHERE f.status = 'open' AND f.kev = 1 AND s.owner_unit_id IN ".to_string()),
-            ("drills", format!("SELECT d.unit_id AS u, COUNT(*) AS n FROM drills d WHERE d.held_to >= '{d0}' AND d.held_to <= '{d1}' AND d.unit_id IN ")),
-            ("assessments", format!("SELECT a.unit_id AS u, COUNT(*) AS n FROM assessments a WHERE a.performed_on >= '{d0}' AND a.performed_on <= '{d1}' AND a.unit_id IN ")),
-            ("advisory_systems", format!("SELECT m.unit_id AS u, COUNT(*) AS n FROM advisory_matches m JOIN advisories a ON a.id = m.advisory_id WHERE a.issued_on >= '{d0}' AND a.issued_on <= '{d1}' AND m.unit_id IN ")),
-            ("advisory_systems_answered", format!("SELECT m.unit_id AS u, COUNT(*) AS n FROM advisory_matches m JOIN advisories a ON a.id = m.advisory_id WHERE m.response <> 'pending' AND a.issued_on >= '{d0}' AND a.issued_on <= '{d1}' AND m.unit_id IN ")),
+        // One query per table, a column per figure (named by its id), grouped by unit:
+        // each table is read once however many of its figures a report prints. The
+        // bounds are formatted dates and instants, never user text.
+        let n = |cond: &str| format!("SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)");
+        let done_scan = format!("si.finished_at >= '{t0}' AND si.finished_at < '{t1}'");
+        let new_finding = format!("f.first_seen >= '{t0}' AND f.first_seen < '{t1}'");
+        let overdue = format!("f.status = 'open' AND f.due_on < '{as_of_day}'");
+        let queries: Vec<(&[&'static str], String)> = vec![
+            (
+                &["scans", "systems_scanned"],
+                format!("SELECT si.unit_id AS u, COUNT(*) AS scans, COUNT(DISTINCT si.system_id) AS systems_scanned FROM scan_imports si WHERE si.state = 'done' AND {done_scan} AND si.unit_id IN "),
+            ),
+            (
+                // A hunt without systems still counts as a hunt.
+                &["hunts", "systems_hunted"],
+                format!("SELECT h.unit_id AS u, COUNT(DISTINCT h.id) AS hunts, COUNT(DISTINCT hs.system_id) AS systems_hunted FROM hunts h LEFT JOIN hunt_systems hs ON hs.hunt_id = h.id WHERE h.status = 'done' AND (h.coverage_full IS NULL OR h.coverage_full = 1) AND h.finished_at >= '{t0}' AND h.finished_at < '{t1}' AND h.unit_id IN "),
+            ),
+            (
+                &["findings_new", "findings_new_serious", "findings_fixed", "findings_open_overdue", "findings_open_overdue_serious", "findings_open_kev"],
+                format!(
+                    "SELECT s.owner_unit_id AS u, {} AS findings_new, {} AS findings_new_serious, {} AS findings_fixed, {} AS findings_open_overdue, {} AS findings_open_overdue_serious, {} AS findings_open_kev FROM findings f JOIN systems s ON s.id = f.system_id WHERE s.owner_unit_id IN ",
+                    n(&new_finding),
+                    n(&format!("f.severity_rank >= 3 AND {new_finding}")),
+                    n(&format!("f.status = 'fixed' AND f.fixed_at >= '{t0}' AND f.fixed_at < '{t1}'")),
+                    n(&overdue),
+                    n(&format!("f.severity_rank >= 3 AND {overdue}")),
+                    n("f.status = 'open' AND f.kev = 1"),
+                ),
+            ),
+            (
+                &["drills"],
+                format!("SELECT d.unit_id AS u, COUNT(*) AS drills FROM drills d WHERE d.held_to >= '{d0}' AND d.held_to <= '{d1}' AND d.unit_id IN "),
+            ),
+            (
+                &["assessments"],
+                format!("SELECT a.unit_id AS u, COUNT(*) AS assessments FROM assessments a WHERE a.performed_on >= '{d0}' AND a.performed_on <= '{d1}' AND a.unit_id IN "),
+            ),
+            (
+                &["advisory_systems", "advisory_systems_answered"],
+                format!(
+                    "SELECT m.unit_id AS u, COUNT(*) AS advisory_systems, {} AS advisory_systems_answered FROM advisory_matches m JOIN advisories a ON a.id = m.advisory_id WHERE a.issued_on >= '{d0}' AND a.issued_on <= '{d1}' AND m.unit_id IN ",
+                    n("m.response <> 'pending'"),
+                ),
+            ),
         ];
-        // The bounds are formatted dates and instants, never user text.
-        for (metric, head) in counts {
+        for (metrics, head) in queries {
             let mut sql = Sql::new(&head);
             self.push_scope_units(&mut sql);
             sql.push(" GROUP BY u");
             for r in sql.query().all(self).await? {
                 let unit: String = r.try_get("u")?;
-                let n: i64 = r.try_get("n")?;
-                *f.by_unit.entry(unit).or_default().entry(metric).or_default() += n;
+                let m = f.by_unit.entry(unit).or_default();
+                for metric in metrics {
+                    *m.entry(metric).or_default() += sum(&r, metric)?;
+                }
             }
         }
 
@@ -174,7 +206,7 @@ impl Scoped<'_> {
              UNION SELECT iu.incident_id AS iid, iu.unit_id AS u FROM incident_units iu JOIN incidents i2 ON i2.id = iu.incident_id WHERE i2.detected_at >= '{t0}' AND i2.detected_at < '{t1}') x"
         );
         let mut sql = Sql::new(&format!(
-            "SELECT x.u AS u, COUNT(*) AS n, SUM(CASE WHEN i.severity = 'serious' THEN 1 ELSE 0 END) AS serious, SUM(CASE WHEN i.status = 'closed' THEN 1 ELSE 0 END) AS closed FROM {involved} JOIN incidents i ON i.id = x.iid WHERE x.u IN "
+            "SELECT x.u AS u, {INCIDENT_COUNTS} FROM {involved} JOIN incidents i ON i.id = x.iid WHERE x.u IN "
         ));
         self.push_scope_units(&mut sql);
         sql.push(" GROUP BY x.u");
@@ -199,7 +231,7 @@ impl Scoped<'_> {
         // period (public reports and alerts not yet tied to a unit included); for a
         // subtree, those it reported or is affected by.
         let mut sql = Sql::new(&format!(
-            "SELECT i.incident_type AS t, COUNT(*) AS n, SUM(CASE WHEN i.severity = 'serious' THEN 1 ELSE 0 END) AS serious, SUM(CASE WHEN i.status = 'closed' THEN 1 ELSE 0 END) AS closed FROM incidents i WHERE i.detected_at >= '{t0}' AND i.detected_at < '{t1}'"
+            "SELECT i.incident_type AS t, {INCIDENT_COUNTS} FROM incidents i WHERE i.detected_at >= '{t0}' AND i.detected_at < '{t1}'"
         ));
         if matches!(self.scope, khien_domain::Scope::Subtree { .. }) {
             sql.push(&format!(" AND i.id IN (SELECT x.iid FROM {involved} WHERE x.u IN "));
@@ -227,8 +259,8 @@ impl Scoped<'_> {
     }
 }
 
-/// A `SUM(CASE …)`: a BIGINT on PostgreSQL (NUMERIC for bigint input, not here: the
-/// CASE is an integer), an INTEGER on SQLite; NULL when no row.
+/// A count or a `SUM(CASE …)` column: BIGINT on PostgreSQL (the CASE is an integer, so
+/// its SUM is BIGINT, not NUMERIC), INTEGER on SQLite; a SUM is NULL over no row.
 fn sum(r: &sqlx::any::AnyRow, col: &str) -> Result<i64> {
     Ok(r.try_get::<Option<i64>, _>(col)?.unwrap_or(0))
 }

@@ -78,10 +78,10 @@ impl<'a> Scoped<'a> {
     }
 
     /// The same principal's view narrowed to one unit's subtree (a unit's report read
-    /// by the department): not found unless the unit is in this view's scope.
-    pub async fn narrowed_to_unit(&self, unit_id: &str) -> Result<Scoped<'a>> {
+    /// by the department), with that unit: not found unless it is in this view's scope.
+    pub async fn narrowed_to_unit(&self, unit_id: &str) -> Result<(Scoped<'a>, crate::units::Unit)> {
         let unit = self.unit(unit_id).await?;
-        Ok(self.with_scope(Scope::Subtree { unit_path: unit.path }))
+        Ok((self.with_scope(Scope::Subtree { unit_path: unit.path.clone() }), unit))
     }
 
     /// The platform's own (province-wide) view, reading where this one reads.

@@ -122,8 +122,7 @@ async fn resolve(state: &AppState, auth: &Auth<AnyRole>, q: &ReportQuery) -> App
     let (view, unit) = if unit_id.is_empty() {
         (scoped, None)
     } else {
-        let view = scoped.narrowed_to_unit(&unit_id).await?;
-        let unit = view.unit(&unit_id).await?;
+        let (view, unit) = scoped.narrowed_to_unit(&unit_id).await?;
         (view, Some(unit))
     };
     let figures = view.period_figures(period.first, period.last, today).await?;
