@@ -609,6 +609,55 @@ try {
     await pctx.close();
   });
 
+  await run("response plans: the province's plan due for review; a unit writes its draft, a refused approval names what is missing, its manager records the approval", async () => {
+    // dd/mm/yyyy of the Vietnam day `days` from today.
+    const vnDate = (days) => {
+      const d = new Date(Date.now() + 7 * 3600e3 + days * 86400e3);
+      return `${String(d.getUTCDate()).padStart(2, "0")}/${String(d.getUTCMonth() + 1).padStart(2, "0")}/${d.getUTCFullYear()}`;
+    };
+    const [ctx, p] = await signIn("canbo.stc");
+    await p.goto(`${BASE}/incidents`);
+    await Promise.all([p.waitForNavigation(), p.click("#rplans-link")]);
+    assert.match(await p.textContent("#rplans"), /Sắp đến thời hạn rà soát/, "the province's plan is due for review");
+    await Promise.all([p.waitForNavigation(), p.click('#rplans tbody tr:has-text("Chưa được phê duyệt") a')]);
+    const sections = p.locator('#draft-form textarea[name^="section."]');
+    const n = await sections.count();
+    assert.ok(n >= 5, `the outline's sections (${n})`);
+    for (let i = 0; i < n; i++) await sections.nth(i).fill(`Nội dung mục ${i + 1} của phương án`);
+    await p.fill("#priorities", "Khôi phục dịch vụ tiếp nhận hồ sơ trước");
+    await p.fill("#review_on", vnDate(365));
+    await Promise.all([p.waitForNavigation(), p.click("#draft-save")]);
+    assert.equal(await p.inputValue("#priorities"), "Khôi phục dịch vụ tiếp nhận hồ sơ trước", "saved");
+    const url = p.url();
+    await ctx.close();
+    const [mctx, m] = await signIn("quanly.stc");
+    await m.goto(url);
+    await m.fill("#approver", "Giám đốc Sở Tài chính");
+    await m.fill("#decision_no", "45/QĐ-STC");
+    await m.fill("#decision_date", vnDate(-1));
+    await Promise.all([m.waitForNavigation(), m.click("#approve-save")]);
+    assert.match(await m.textContent("#form-errors"), /Chưa ghi đầu mối liên hệ/, "the contacts are missing");
+    assert.equal(await m.inputValue("#decision_no"), "45/QĐ-STC", "the approval's input kept");
+    await m.fill("#contacts", "Trần Văn B, 0912 345 678");
+    await Promise.all([m.waitForNavigation(), m.click("#draft-save")]);
+    await m.fill("#approver", "Giám đốc Sở Tài chính");
+    await m.fill("#decision_no", "45/QĐ-STC");
+    await m.fill("#decision_date", vnDate(-1));
+    await Promise.all([m.waitForNavigation(), m.click("#approve-save")]);
+    assert.match(await m.textContent("#rplan-approved"), /45\/QĐ-STC/);
+    assert.equal(await m.locator("#draft-form").count(), 0, "an approved version is not edited");
+    const [docx] = await Promise.all([m.waitForEvent("download"), m.click("#rplan-docx")]);
+    assert.match(docx.suggestedFilename(), /^phuong-an-ung-cuu-v1\.docx$/);
+    if (process.env.KHIEN_SCREENSHOTS) await m.screenshot({ path: join(process.env.KHIEN_SCREENSHOTS, "response-plan.png"), fullPage: true });
+    await mctx.close();
+    const [pctx, ph] = await signIn("admin", { width: 390, height: 844 });
+    await ph.goto(`${BASE}/response-plans`);
+    const overflow = await ph.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `no sideways page scroll (${overflow}px)`);
+    if (process.env.KHIEN_SCREENSHOTS) await ph.screenshot({ path: join(process.env.KHIEN_SCREENSHOTS, "response-plans-phone.png"), fullPage: true });
+    await pctx.close();
+  });
+
   await run("an incident's owed reports download as documents to send", async () => {
     const [ctx, p] = await signIn("ungcuu");
     await p.goto(`${BASE}/incidents?severity=serious`);

@@ -14,6 +14,7 @@ pub mod error;
 pub mod incident;
 pub mod league;
 pub mod periodic;
+pub mod response_plan;
 pub mod vn_format;
 pub mod xlsx;
 pub mod zip_guard;

@@ -17,6 +17,7 @@ pub mod exchange;
 pub mod findings;
 pub mod levels;
 pub mod plans;
+pub mod response_plans;
 pub mod rules;
 pub mod roles;
 pub mod systems;

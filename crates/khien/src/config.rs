@@ -42,6 +42,9 @@ pub struct FileConfig {
     /// The periodic report templates, same shape as data/reports/periodic.toml;
     /// replaces the embedded templates.
     pub report_templates_file: Option<PathBuf>,
+    /// The outlines of incident response plans, same shape as
+    /// data/regimes/response-plan-outlines.toml; replaces the embedded outlines.
+    pub response_plan_outlines_file: Option<PathBuf>,
     /// LibreOffice's `soffice`, which renders the PDF copies of documents; by default
     /// `soffice` or `libreoffice` on PATH, and without one documents are DOCX/XLSX only.
     pub pdf_converter: Option<PathBuf>,
@@ -231,6 +234,19 @@ pub fn report_templates(file: &FileConfig) -> anyhow::Result<khien_duties::perio
         }
         None => khien_duties::periodic::Templates::embedded(known)?,
     })
+}
+
+/// The outlines incident response plans follow (`response_plan_outlines_file`, else
+/// the shipped ones).
+pub fn response_plan_outlines(file: &FileConfig) -> anyhow::Result<khien_domain::response_plans::Outlines> {
+    use khien_domain::response_plans::Outlines;
+    match &file.response_plan_outlines_file {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
+            Outlines::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))
+        }
+        None => Outlines::embedded().map_err(|e| anyhow::anyhow!("the embedded response plan outlines: {e}")),
+    }
 }
 
 /// The incident reporting clocks the web pages count with (`incident_clocks_file`,

@@ -265,6 +265,7 @@ pub(crate) fn migrator() -> sqlx::migrate::Migrator {
         (18, "drills", include_str!("../migrations/0018_drills.sql")),
         (19, "report_submissions", include_str!("../migrations/0019_report_submissions.sql")),
         (20, "team", include_str!("../migrations/0020_team.sql")),
+        (21, "response_plans", include_str!("../migrations/0021_response_plans.sql")),
     ];
     Migrator::with_migrations(
         MIGRATIONS

@@ -31,6 +31,7 @@ pub mod overview;
 pub mod period_figures;
 pub mod plans;
 pub mod reminders;
+pub mod response_plans;
 pub mod rules;
 mod scope;
 mod sql;

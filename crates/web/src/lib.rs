@@ -28,6 +28,7 @@ mod public;
 mod advisories;
 mod assessments;
 mod drills;
+mod response_plans;
 mod ranking;
 mod reports;
 mod submissions;
@@ -71,6 +72,9 @@ pub struct WebConfig {
     pub compliance_weights: Arc<khien_duties::compliance::Weights>,
     /// The periodic report templates (`report_templates_file`, else embedded).
     pub report_templates: Arc<khien_duties::periodic::Templates>,
+    /// The outlines incident response plans follow (`response_plan_outlines_file`, else
+    /// embedded); `None` only if the embedded file failed to load.
+    pub response_plan_outlines: Option<Arc<khien_domain::response_plans::Outlines>>,
     /// The province whose rules bind the units (`obligations_province`, `default`: the
     /// national rules only).
     pub obligations_province: String,
@@ -116,6 +120,7 @@ impl Default for WebConfig {
                 khien_duties::periodic::Templates::embedded(khien_store::period_figures::is_metric)
                     .unwrap_or(khien_duties::periodic::Templates { reports: Vec::new() }),
             ),
+            response_plan_outlines: khien_domain::response_plans::Outlines::embedded().ok().map(Arc::new),
             obligations_province: khien_duties::rules::DEFAULT_PROVINCE.to_string(),
             clock_rules: khien_duties::ClockRules::embedded().ok().cloned().map(Arc::new),
             upload_slots: Arc::new(tokio::sync::Semaphore::new(2)),
@@ -180,6 +185,7 @@ pub fn routes() -> routes::Routes {
         advisories::page_routes(),
         assessments::page_routes(),
         drills::page_routes(),
+        response_plans::page_routes(),
         submissions::page_routes(),
         team::page_routes(),
         rules::page_routes(),

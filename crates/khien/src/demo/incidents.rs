@@ -87,5 +87,45 @@ pub(crate) async fn populate(store: &Store, systems: &[String], users: &[User]) 
     staff
         .add_observable(&phishing, &ObservableIn { kind: "domain".into(), value: "mail-stc-daklak.top".into(), tlp: "green".into(), note: String::new() })
         .await?;
+    response_plans(store, users).await?;
     Ok(2)
+}
+
+/// The province's response plan (approved by the Chairman, due for review next month)
+/// and the finance department's first system's plan, a draft its IT officer is writing:
+/// the plans pages, their flags and the work queue then show something to try.
+async fn response_plans(store: &Store, users: &[User]) -> anyhow::Result<()> {
+    use khien_domain::response_plans::{ApprovalFields, DraftFields, Outlines, PROVINCE_SUBJECT};
+    let outlines = Outlines::embedded().map_err(|e| anyhow::anyhow!(e))?;
+    let today = store.today_vn();
+    let team = store.scoped(&principal(store, users, "ungcuu").await?);
+    let admin = store.scoped(&principal(store, users, "admin").await?);
+    let staff = store.scoped(&principal(store, users, "canbo.stc").await?);
+    let plan = team.create_response_plan(&outlines, PROVINCE_SUBJECT, "Kế hoạch ứng phó sự cố bảo đảm an toàn thông tin mạng tỉnh Đắk Lắk").await?;
+    let text = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    team.save_response_draft(
+        &plan,
+        &DraftFields {
+            sections: text(&[
+                ("current_state", "Tỉnh vận hành các hệ thống dùng chung (cổng dịch vụ công, quản lý văn bản, thư điện tử công vụ) tại trung tâm dữ liệu của tỉnh; các sở, ngành vận hành hệ thống chuyên ngành."),
+                ("threats", "Thay đổi giao diện cổng thông tin; mã độc mã hóa dữ liệu; lừa đảo qua thư điện tử công vụ; tấn công từ chối dịch vụ vào cổng dịch vụ công."),
+                ("forces", "Ban chỉ đạo do Phó Chủ tịch UBND tỉnh làm Trưởng ban; Đội ứng cứu sự cố của tỉnh (thường trực tại Sở); phối hợp với Cục An ninh mạng và phòng, chống tội phạm sử dụng công nghệ cao."),
+                ("training", "Diễn tập thực chiến hằng năm cho các hệ thống cấp độ 3 trở lên; bồi dưỡng kỹ năng cho đội ứng cứu mỗi quý."),
+            ]),
+            priorities: "Khôi phục trước cổng dịch vụ công và hệ thống quản lý văn bản; gián đoạn không quá 4 giờ trong giờ hành chính.".into(),
+            contacts: "Thường trực Đội ứng cứu sự cố tỉnh: 0262 3 812 345 (24/7), ungcuu@daklak.gov.vn".into(),
+            review_on: Some(today + Duration::days(20)),
+        },
+    )
+    .await?;
+    team.add_response_scenario(&plan, IncidentType::Defacement, "Cổng thông tin bị thay đổi giao diện", "Trang chủ hiển thị nội dung lạ, có tệp web shell.", "Ngắt cổng khỏi Internet, giữ nguyên chứng cứ, khôi phục từ bản sao lưu sạch, vá lỗ hổng tải tệp, báo cáo theo Mẫu 03.").await?;
+    team.add_response_scenario(&plan, IncidentType::Ransomware, "Máy chủ bị mã hóa dữ liệu", "Dữ liệu trên máy chủ ứng dụng bị mã hóa, có thư đòi tiền chuộc.", "Cô lập vùng mạng, không trả tiền chuộc, khôi phục từ bản sao lưu ngoại tuyến, săn lùng mối nguy hại trên các máy còn lại.").await?;
+    admin
+        .approve_response_plan(&outlines, &plan, &ApprovalFields { approver: "Chủ tịch Ủy ban nhân dân tỉnh".into(), decision_no: "1250/QĐ-UBND".into(), decision_date: today - Duration::days(340) }, today)
+        .await?;
+    if let Some(system) = staff.systems(&Default::default(), Some(1)).await?.items.into_iter().next() {
+        let id = staff.create_response_plan(&outlines, &system.id, &format!("Phương án ứng cứu sự cố {}", system.fields.name)).await?;
+        staff.add_response_scenario(&id, IncidentType::Phishing, "Lừa đảo qua thư điện tử", "Cán bộ nhận thư giả mạo yêu cầu đăng nhập.", "Chặn tên miền giả mạo, đổi mật khẩu tài khoản bị lộ, thông báo toàn đơn vị.").await?;
+    }
+    Ok(())
 }

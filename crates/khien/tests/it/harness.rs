@@ -204,6 +204,9 @@ pub struct World {
     /// A scanner import into B's system, and one of its findings.
     pub import_b: String,
     pub finding_b: String,
+    /// B's system's incident response plan (a draft) and its one scenario.
+    pub response_plan_b: String,
+    pub response_scenario_b: String,
 }
 
 impl World {
@@ -460,6 +463,10 @@ pub async fn world(store: &Store) -> World {
         )
         .await
         .unwrap();
+    let outlines = khien_domain::response_plans::Outlines::embedded().unwrap();
+    let response_plan_b = b_view.create_response_plan(&outlines, &sys_b, &format!("Phương án {FOREIGN}")).await.unwrap();
+    b_view.add_response_scenario(&response_plan_b, khien_domain::incidents::IncidentType::Malware, &format!("Kịch bản {FOREIGN}"), "x", "x").await.unwrap();
+    let response_scenario_b = b_view.response_plan(&response_plan_b).await.unwrap().versions[0].1[0].id.clone();
     World {
         root: root.id,
         a: a.id,
@@ -485,6 +492,8 @@ pub async fn world(store: &Store) -> World {
         drill_b,
         import_b,
         finding_b,
+        response_plan_b,
+        response_scenario_b,
     }
 }
 

@@ -30,6 +30,7 @@ mod inputs;
 mod jobs;
 mod openapi;
 mod periodic_reports;
+mod response_plans;
 mod plan_sheet;
 mod processes;
 mod reminders;

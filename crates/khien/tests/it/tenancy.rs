@@ -63,6 +63,8 @@ fn fill(r: &RouteInfo, w: &World) -> String {
         "khong-co".into()
     } else if r.path.starts_with("/drills/") {
         w.drill_b.clone()
+    } else if r.path.starts_with("/response-plans/") {
+        w.response_plan_b.clone()
     } else if r.path.starts_with("/advisory-matches/") {
         w.advisory_match_b.clone()
     } else if r.path.starts_with("/advisories/") {
@@ -83,6 +85,7 @@ fn fill(r: &RouteInfo, w: &World) -> String {
         .replace("{key}", &w.requirement_key)
         .replace("{action}", "approve")
         .replace("{task}", &w.incident_b_task)
+        .replace("{sid}", &w.response_scenario_b)
 }
 
 fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
@@ -125,6 +128,11 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
         // a bad period is exercised, so that no role writes.
         ("POST", "/reports/submissions") => form(&[("report_kind", "annual_level_report"), ("period", "trái phép")]),
         ("POST", "/report-submissions/{id}/review") => form(&[("decision", "return"), ("review_note", "trái phép")]),
+        ("POST", "/response-plans") => form(&[("subject", &w.sys_b), ("title", "Phương án trái phép")]),
+        ("POST", "/response-plans/{id}/draft") => form(&[("priorities", "trái phép"), ("section.threats", "trái phép")]),
+        ("POST", "/response-plans/{id}/scenarios") => form(&[("incident_type", "malware"), ("title", "Kịch bản trái phép"), ("situation", "x"), ("handling", "x")]),
+        ("POST", "/response-plans/{id}/scenarios/{sid}/delete") | ("POST", "/response-plans/{id}/revise") => form(&[]),
+        ("POST", "/response-plans/{id}/approve") => form(&[("approver", "Người trái phép"), ("decision_no", "1/QĐ-X"), ("decision_date", "01/01/2026")]),
         ("POST", "/team/members") => form(&[("name", "Thành viên trái phép"), ("unit_id", &w.b), ("team_role", "technical"), ("phone_247", "0912345678")]),
         ("POST", "/team/roster") => form(&[("member_id", "khong-co"), ("starts_on", "01/01/2026"), ("ends_on", "02/01/2026")]),
         ("POST", "/advisories/from-cve") => Recipe::Multipart(vec![], "record", b"{}".to_vec()),

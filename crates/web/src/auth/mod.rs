@@ -79,4 +79,6 @@ pub mod roles {
     access!(IncidentWorker, ProvinceAdmin, Responder, UnitManager, UnitStaff);
     // The provincial response team: alerts, sharing (khien_domain::incidents::is_team).
     access!(IncidentTeam, ProvinceAdmin, Responder);
+    // Who records the approval of an incident response plan (khien_domain::response_plans::may_approve).
+    access!(PlanApprover, ProvinceAdmin, UnitManager);
 }

@@ -146,6 +146,8 @@ struct DetailPage {
     security: Option<SystemSecurity>,
     /// Operating, and no counted hunt in the last 6 months.
     hunt_stale: bool,
+    /// Its incident response plan (id, what needs attention), if one was started.
+    response_plan: Option<(String, Vec<String>)>,
 }
 
 pub async fn detail(
@@ -168,6 +170,7 @@ pub async fn detail(
     let cutoff = khien_domain::hunts::hunt_cutoff(today);
     let hunt_stale = s.fields.status == SystemStatus::Operating
         && last_hunt.as_ref().is_none_or(|(_, at)| at.as_str() < cutoff.as_str());
+    let response_plan = crate::response_plans::summary_of(&state, &scoped, &c.t, &id).await?;
     render(&DetailPage {
         c,
         s,
@@ -176,6 +179,7 @@ pub async fn detail(
         last_hunt,
         security,
         hunt_stale,
+        response_plan,
     })
 }
 
