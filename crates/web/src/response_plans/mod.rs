@@ -346,7 +346,9 @@ pub async fn plan_docx(State(state): State<AppState>, auth: Auth<AnyRole>, as_pd
             .map(|s| khien_docs::response_plan::ScenarioRow { incident_type: vi.label("incident_type", &s.incident_type), title: s.title, situation: s.situation, handling: s.handling })
             .collect(),
         contacts: v.contacts.clone(),
-        signature: issued.signature,
+        // The provincial plan is the People's Committee's, signed by its Chairman
+        // (Decision 05 Art 16); a system's plan by its unit's leader.
+        signature: if d.plan.is_province() { khien_docs::Signature::for_signer("Chủ tịch", "", Some("Ủy ban nhân dân"), vec!["Lưu: VT.".into()]) } else { issued.signature },
     };
     let name = format!("phuong-an-ung-cuu-v{}.docx", v.version);
     crate::reports::pages::document(&state, as_pdf, move || khien_docs::response_plan::response_plan_docx(&doc), &name).await
