@@ -45,6 +45,9 @@ pub struct FileConfig {
     /// The outlines of incident response plans, same shape as
     /// data/regimes/response-plan-outlines.toml; replaces the embedded outlines.
     pub response_plan_outlines_file: Option<PathBuf>,
+    /// The minimum security share of IT budgets, same shape as
+    /// data/regimes/budget-share.toml; replaces the embedded thresholds.
+    pub budget_share_file: Option<PathBuf>,
     /// LibreOffice's `soffice`, which renders the PDF copies of documents; by default
     /// `soffice` or `libreoffice` on PATH, and without one documents are DOCX/XLSX only.
     pub pdf_converter: Option<PathBuf>,
@@ -246,6 +249,18 @@ pub fn response_plan_outlines(file: &FileConfig) -> anyhow::Result<khien_domain:
             Outlines::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))
         }
         None => Outlines::embedded().map_err(|e| anyhow::anyhow!("the embedded response plan outlines: {e}")),
+    }
+}
+
+/// The minimum security share of IT budgets (`budget_share_file`, else the shipped one).
+pub fn budget_thresholds(file: &FileConfig) -> anyhow::Result<khien_domain::budget::Thresholds> {
+    use khien_domain::budget::Thresholds;
+    match &file.budget_share_file {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
+            Thresholds::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))
+        }
+        None => Thresholds::embedded().map_err(|e| anyhow::anyhow!("the embedded budget share thresholds: {e}")),
     }
 }
 

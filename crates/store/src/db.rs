@@ -266,6 +266,7 @@ pub(crate) fn migrator() -> sqlx::migrate::Migrator {
         (19, "report_submissions", include_str!("../migrations/0019_report_submissions.sql")),
         (20, "team", include_str!("../migrations/0020_team.sql")),
         (21, "response_plans", include_str!("../migrations/0021_response_plans.sql")),
+        (22, "budget", include_str!("../migrations/0022_budget.sql")),
     ];
     Migrator::with_migrations(
         MIGRATIONS

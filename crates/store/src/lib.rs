@@ -13,6 +13,7 @@ pub mod assessments;
 pub mod audit;
 pub mod backup;
 pub mod blobs;
+pub mod budget;
 pub mod bulk;
 pub mod cache;
 pub mod compliance;

@@ -27,6 +27,7 @@ mod plans;
 mod public;
 mod advisories;
 mod assessments;
+mod budget;
 mod drills;
 mod response_plans;
 mod ranking;
@@ -75,6 +76,9 @@ pub struct WebConfig {
     /// The outlines incident response plans follow (`response_plan_outlines_file`, else
     /// embedded); `None` only if the embedded file failed to load.
     pub response_plan_outlines: Option<Arc<khien_domain::response_plans::Outlines>>,
+    /// The minimum security share of IT budgets (`budget_share_file`, else embedded);
+    /// `None` only if the embedded file failed to load.
+    pub budget_thresholds: Option<Arc<khien_domain::budget::Thresholds>>,
     /// The province whose rules bind the units (`obligations_province`, `default`: the
     /// national rules only).
     pub obligations_province: String,
@@ -121,6 +125,7 @@ impl Default for WebConfig {
                     .unwrap_or(khien_duties::periodic::Templates { reports: Vec::new() }),
             ),
             response_plan_outlines: khien_domain::response_plans::Outlines::embedded().ok().map(Arc::new),
+            budget_thresholds: khien_domain::budget::Thresholds::embedded().ok().map(Arc::new),
             obligations_province: khien_duties::rules::DEFAULT_PROVINCE.to_string(),
             clock_rules: khien_duties::ClockRules::embedded().ok().cloned().map(Arc::new),
             upload_slots: Arc::new(tokio::sync::Semaphore::new(2)),
@@ -184,6 +189,7 @@ pub fn routes() -> routes::Routes {
         ranking::page_routes(),
         advisories::page_routes(),
         assessments::page_routes(),
+        budget::page_routes(),
         drills::page_routes(),
         response_plans::page_routes(),
         submissions::page_routes(),

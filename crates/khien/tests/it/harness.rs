@@ -207,6 +207,8 @@ pub struct World {
     /// B's system's incident response plan (a draft) and its one scenario.
     pub response_plan_b: String,
     pub response_scenario_b: String,
+    /// A budget line of B's.
+    pub budget_b: String,
 }
 
 impl World {
@@ -467,6 +469,15 @@ pub async fn world(store: &Store) -> World {
     let response_plan_b = b_view.create_response_plan(&outlines, &sys_b, &format!("Phương án {FOREIGN}")).await.unwrap();
     b_view.add_response_scenario(&response_plan_b, khien_domain::incidents::IncidentType::Malware, &format!("Kịch bản {FOREIGN}"), "x", "x").await.unwrap();
     let response_scenario_b = b_view.response_plan(&response_plan_b).await.unwrap().versions[0].1[0].id.clone();
+    let budget_b = b_view
+        .record_budget_line(
+            &b.id,
+            &khien_domain::budget::BudgetInput { budget_kind: "project".into(), title: format!("Dự án {FOREIGN}"), decision_no: "1/QĐ-B".into(), approved_on: "01/08/2026".into(), total: "1000000".into(), security: "100000".into(), note: String::new() }
+                .validate(store.today_vn())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
     World {
         root: root.id,
         a: a.id,
@@ -494,6 +505,7 @@ pub async fn world(store: &Store) -> World {
         finding_b,
         response_plan_b,
         response_scenario_b,
+        budget_b,
     }
 }
 

@@ -63,6 +63,8 @@ fn fill(r: &RouteInfo, w: &World) -> String {
         "khong-co".into()
     } else if r.path.starts_with("/drills/") {
         w.drill_b.clone()
+    } else if r.path.starts_with("/budget/") {
+        w.budget_b.clone()
     } else if r.path.starts_with("/response-plans/") {
         w.response_plan_b.clone()
     } else if r.path.starts_with("/advisory-matches/") {
@@ -128,6 +130,8 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
         // a bad period is exercised, so that no role writes.
         ("POST", "/reports/submissions") => form(&[("report_kind", "annual_level_report"), ("period", "trái phép")]),
         ("POST", "/report-submissions/{id}/review") => form(&[("decision", "return"), ("review_note", "trái phép")]),
+        ("POST", "/budget") => form(&[("unit_id", &w.b), ("budget_kind", "project"), ("title", "Dự án trái phép"), ("decision_no", "1/QĐ"), ("approved_on", "01/08/2026"), ("total", "1000"), ("security", "100")]),
+        ("POST", "/budget/{id}/delete") => form(&[]),
         ("POST", "/response-plans") => form(&[("subject", &w.sys_b), ("title", "Phương án trái phép")]),
         ("POST", "/response-plans/{id}/draft") => form(&[("priorities", "trái phép"), ("section.threats", "trái phép")]),
         ("POST", "/response-plans/{id}/scenarios") => form(&[("incident_type", "malware"), ("title", "Kịch bản trái phép"), ("situation", "x"), ("handling", "x")]),
