@@ -160,10 +160,10 @@ impl BudgetInput {
         let approved_on = past_date_field(&mut e, "approved_on", &self.approved_on, today);
         let total = amount(&mut e, "total", &self.total, true);
         let security = amount(&mut e, "security", &self.security, false);
-        if let (Some(t), Some(s)) = (total, security) {
-            if s > t {
-                e.push("security", "budget.err_more_than_total", "");
-            }
+        if let (Some(t), Some(s)) = (total, security)
+            && s > t
+        {
+            e.push("security", "budget.err_more_than_total", "");
         }
         let note = optional_text(&mut e, "note", &self.note, 2000);
         match (kind, approved_on, total, security) {

@@ -125,5 +125,35 @@ pub(crate) async fn populate(store: &Store, systems: &[String], rng: &mut Rng) -
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+    budget(store, systems).await?;
     Ok(made)
+}
+
+/// Budget lines of the units owning the first systems: a 2026 plan approved before
+/// Law 116/2025 at 10% (met), and a project approved after it at 12% (short of 15%), so
+/// the budget page and the work queue show both sides of the rule.
+async fn budget(store: &Store, systems: &[String]) -> anyhow::Result<()> {
+    use khien_domain::budget::BudgetInput;
+    let sys = store.as_system();
+    let today = store.today_vn();
+    let mut owners: Vec<String> = Vec::new();
+    for id in systems.iter().take(6) {
+        let owner = sys.system(id).await?.fields.owner_unit_id;
+        if !owners.contains(&owner) {
+            owners.push(owner);
+        }
+    }
+    for (i, unit) in owners.iter().take(3).enumerate() {
+        let lines = [
+            ("annual_plan", "Kế hoạch ứng dụng công nghệ thông tin, chuyển đổi số năm 2026", "12/KH-UBND", "15/01/2026", 4_800_000_000i64, 480_000_000i64),
+            ("project", "Dự án nâng cấp hạ tầng mạng và trung tâm dữ liệu", "345/QĐ-UBND", "20/08/2026", 12_500_000_000, 1_500_000_000 + i64::try_from(i).unwrap_or(0) * 400_000_000),
+        ];
+        for (kind, title, decision, approved, total, security) in lines {
+            let f = BudgetInput { budget_kind: kind.into(), title: title.into(), decision_no: decision.into(), approved_on: approved.into(), total: total.to_string(), security: security.to_string(), note: String::new() }
+                .validate(today)
+                .map_err(|e| anyhow::anyhow!("demo budget line: {e}"))?;
+            sys.record_budget_line(unit, &f).await?;
+        }
+    }
+    Ok(())
 }
