@@ -225,15 +225,28 @@ pub async fn detail(State(state): State<AppState>, auth: Auth<AnyRole>, c: Chrom
     render(&detail_page(&state, &auth, c, &id, None).await?)
 }
 
-/// A write on the plan's page: done, back to `anchor`; refused, the page again with
-/// the form `form` kept and its messages.
-async fn after_write<A: Access>(state: &AppState, auth: &Auth<A>, c: Chrome, id: &str, form: &str, values: Vec<(String, String)>, anchor: &str, result: Result<(), StoreError>) -> AppResult<Response> {
+/// One of the forms on a plan's page: its name (which form a refusal re-opens) and the
+/// anchor a successful write returns to.
+#[derive(Clone, Copy)]
+struct PlanForm {
+    name: &'static str,
+    anchor: &'static str,
+}
+
+const DRAFT_FORM: PlanForm = PlanForm { name: "draft", anchor: "#draft" };
+const SCENARIO_FORM: PlanForm = PlanForm { name: "scenario", anchor: "#scenarios" };
+const APPROVE_FORM: PlanForm = PlanForm { name: "approve", anchor: "" };
+const REVISE_FORM: PlanForm = PlanForm { name: "revise", anchor: "#draft" };
+
+/// A write on the plan's page: done, back to the form's anchor; refused, the page again
+/// with the form kept and its messages.
+async fn after_write<A: Access>(state: &AppState, auth: &Auth<A>, c: Chrome, id: &str, form: PlanForm, values: Vec<(String, String)>, result: Result<(), StoreError>) -> AppResult<Response> {
     match result {
-        Ok(()) => Ok(Redirect::to(&format!("/response-plans/{id}{anchor}")).into_response()),
+        Ok(()) => Ok(Redirect::to(&format!("/response-plans/{id}{}", form.anchor)).into_response()),
         Err(e @ (StoreError::NotFound | StoreError::Forbidden)) => Err(e.into()),
         Err(e) => {
             let errors = refusal_as_fields(e, &[])?;
-            render_refused(&detail_page(state, auth, c, id, Some(FormState::refused(form, values, errors))).await?)
+            render_refused(&detail_page(state, auth, c, id, Some(FormState::refused(form.name, values, errors))).await?)
         }
     }
 }
@@ -266,7 +279,7 @@ pub async fn save_draft(State(state): State<AppState>, auth: Auth<HuntRunner>, c
         scoped.save_response_draft(&id, &fields).await
     }
     .await;
-    after_write(&state, &auth, c, &id, "draft", values, "#draft", result).await
+    after_write(&state, &auth, c, &id, DRAFT_FORM, values, result).await
 }
 
 pub async fn add_scenario(State(state): State<AppState>, auth: Auth<HuntRunner>, c: Chrome, Path(id): Path<String>, body: String) -> AppResult<Response> {
@@ -276,12 +289,12 @@ pub async fn add_scenario(State(state): State<AppState>, auth: Auth<HuntRunner>,
         Err(inv) => Err(StoreError::Invalid(inv)),
         Ok((kind, title, situation, handling)) => auth.scoped(&state).add_response_scenario(&id, kind, &title, &situation, &handling).await,
     };
-    after_write(&state, &auth, c, &id, "scenario", values, "#scenarios", result).await
+    after_write(&state, &auth, c, &id, SCENARIO_FORM, values, result).await
 }
 
 pub async fn remove_scenario(State(state): State<AppState>, auth: Auth<HuntRunner>, c: Chrome, Path((id, sid)): Path<(String, String)>) -> AppResult<Response> {
     let result = auth.scoped(&state).remove_response_scenario(&id, &sid).await;
-    after_write(&state, &auth, c, &id, "scenario", vec![], "#scenarios", result).await
+    after_write(&state, &auth, c, &id, SCENARIO_FORM, vec![], result).await
 }
 
 pub async fn approve(State(state): State<AppState>, auth: Auth<PlanApprover>, c: Chrome, Path(id): Path<String>, body: String) -> AppResult<Response> {
@@ -297,13 +310,13 @@ pub async fn approve(State(state): State<AppState>, auth: Auth<PlanApprover>, c:
         scoped.approve_response_plan(&outlines, &id, &fields, today).await.map(|_| ())
     }
     .await;
-    after_write(&state, &auth, c, &id, "approve", values, "", result).await
+    after_write(&state, &auth, c, &id, APPROVE_FORM, values, result).await
 }
 
 pub async fn revise(State(state): State<AppState>, auth: Auth<HuntRunner>, c: Chrome, Path(id): Path<String>) -> AppResult<Response> {
     let outlines = outlines(&state)?;
     let result = auth.scoped(&state).revise_response_plan(&outlines, &id).await.map(|_| ());
-    after_write(&state, &auth, c, &id, "revise", vec![], "#draft", result).await
+    after_write(&state, &auth, c, &id, REVISE_FORM, vec![], result).await
 }
 
 pub async fn plan_docx(State(state): State<AppState>, auth: Auth<AnyRole>, as_pdf: crate::reports::pages::AsPdf, Path(id): Path<String>) -> AppResult<Response> {
