@@ -18,6 +18,7 @@ pub mod exchange;
 pub mod findings;
 pub mod levels;
 pub mod plans;
+pub mod protection;
 pub mod response_plans;
 pub mod rules;
 pub mod roles;

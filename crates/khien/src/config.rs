@@ -48,6 +48,9 @@ pub struct FileConfig {
     /// The minimum security share of IT budgets, same shape as
     /// data/regimes/budget-share.toml; replaces the embedded thresholds.
     pub budget_share_file: Option<PathBuf>,
+    /// The 4-layer model's layers and the level from which all are asked, same shape as
+    /// data/regimes/protection-layers.toml; replaces the embedded model.
+    pub protection_layers_file: Option<PathBuf>,
     /// LibreOffice's `soffice`, which renders the PDF copies of documents; by default
     /// `soffice` or `libreoffice` on PATH, and without one documents are DOCX/XLSX only.
     pub pdf_converter: Option<PathBuf>,
@@ -239,29 +242,35 @@ pub fn report_templates(file: &FileConfig) -> anyhow::Result<khien_duties::perio
     })
 }
 
+/// A regulation file a deployment may replace: `path`'s content when set, else the
+/// shipped text, parsed by `parse`; an error names the file (or `what` was shipped).
+fn regulation_file<T>(path: Option<&std::path::Path>, what: &str, embedded: &str, parse: fn(&str) -> Result<T, String>) -> anyhow::Result<T> {
+    match path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
+            parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))
+        }
+        None => parse(embedded).map_err(|e| anyhow::anyhow!("the embedded {what}: {e}")),
+    }
+}
+
 /// The outlines incident response plans follow (`response_plan_outlines_file`, else
 /// the shipped ones).
 pub fn response_plan_outlines(file: &FileConfig) -> anyhow::Result<khien_domain::response_plans::Outlines> {
-    use khien_domain::response_plans::Outlines;
-    match &file.response_plan_outlines_file {
-        Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
-            Outlines::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))
-        }
-        None => Outlines::embedded().map_err(|e| anyhow::anyhow!("the embedded response plan outlines: {e}")),
-    }
+    use khien_domain::response_plans::{EMBEDDED_OUTLINES, Outlines};
+    regulation_file(file.response_plan_outlines_file.as_deref(), "response plan outlines", EMBEDDED_OUTLINES, Outlines::parse)
 }
 
 /// The minimum security share of IT budgets (`budget_share_file`, else the shipped one).
 pub fn budget_thresholds(file: &FileConfig) -> anyhow::Result<khien_domain::budget::Thresholds> {
-    use khien_domain::budget::Thresholds;
-    match &file.budget_share_file {
-        Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
-            Thresholds::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))
-        }
-        None => Thresholds::embedded().map_err(|e| anyhow::anyhow!("the embedded budget share thresholds: {e}")),
-    }
+    use khien_domain::budget::{EMBEDDED_THRESHOLDS, Thresholds};
+    regulation_file(file.budget_share_file.as_deref(), "budget share thresholds", EMBEDDED_THRESHOLDS, Thresholds::parse)
+}
+
+/// The 4-layer model (`protection_layers_file`, else the shipped one).
+pub fn protection_model(file: &FileConfig) -> anyhow::Result<khien_domain::protection::Model> {
+    use khien_domain::protection::{EMBEDDED_MODEL, Model};
+    regulation_file(file.protection_layers_file.as_deref(), "4-layer model", EMBEDDED_MODEL, Model::parse)
 }
 
 /// The incident reporting clocks the web pages count with (`incident_clocks_file`,

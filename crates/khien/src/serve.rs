@@ -65,6 +65,7 @@ pub async fn serve(env: Env, args: ServeArgs) -> anyhow::Result<()> {
         report_templates: Arc::new(crate::config::report_templates(file)?),
         response_plan_outlines: Some(Arc::new(crate::config::response_plan_outlines(file)?)),
         budget_thresholds: Some(Arc::new(crate::config::budget_thresholds(file)?)),
+        protection_model: Some(Arc::new(crate::config::protection_model(file)?)),
         clock_rules: Some(Arc::new(crate::config::clock_rules(file)?)),
         calendar: Arc::new(calendar),
         authority_names: Arc::new(authority_names),

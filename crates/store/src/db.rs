@@ -267,6 +267,7 @@ pub(crate) fn migrator() -> sqlx::migrate::Migrator {
         (20, "team", include_str!("../migrations/0020_team.sql")),
         (21, "response_plans", include_str!("../migrations/0021_response_plans.sql")),
         (22, "budget", include_str!("../migrations/0022_budget.sql")),
+        (23, "protection_layers", include_str!("../migrations/0023_protection_layers.sql")),
     ];
     Migrator::with_migrations(
         MIGRATIONS

@@ -31,6 +31,7 @@ pub mod levels;
 pub mod overview;
 pub mod period_figures;
 pub mod plans;
+pub mod protection;
 pub mod reminders;
 pub mod response_plans;
 pub mod rules;

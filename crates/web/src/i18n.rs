@@ -48,6 +48,7 @@ macro_rules! catalogue_files {
             include_str!(concat!("../i18n/", $lang, "/notifications.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/obligations.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/plans.txt")), "\n",
+            include_str!(concat!("../i18n/", $lang, "/protection.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/work.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/public.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/ranking.txt")), "\n",

@@ -28,6 +28,7 @@ mod public;
 mod advisories;
 mod assessments;
 mod budget;
+mod protection;
 mod drills;
 mod response_plans;
 mod ranking;
@@ -79,6 +80,9 @@ pub struct WebConfig {
     /// The minimum security share of IT budgets (`budget_share_file`, else embedded);
     /// `None` only if the embedded file failed to load.
     pub budget_thresholds: Option<Arc<khien_domain::budget::Thresholds>>,
+    /// The 4-layer model (`protection_layers_file`, else embedded); `None` only if the
+    /// embedded file failed to load.
+    pub protection_model: Option<Arc<khien_domain::protection::Model>>,
     /// The province whose rules bind the units (`obligations_province`, `default`: the
     /// national rules only).
     pub obligations_province: String,
@@ -126,6 +130,7 @@ impl Default for WebConfig {
             ),
             response_plan_outlines: khien_domain::response_plans::Outlines::embedded().ok().map(Arc::new),
             budget_thresholds: khien_domain::budget::Thresholds::embedded().ok().map(Arc::new),
+            protection_model: khien_domain::protection::Model::embedded().ok().map(Arc::new),
             obligations_province: khien_duties::rules::DEFAULT_PROVINCE.to_string(),
             clock_rules: khien_duties::ClockRules::embedded().ok().cloned().map(Arc::new),
             upload_slots: Arc::new(tokio::sync::Semaphore::new(2)),
@@ -190,6 +195,7 @@ pub fn routes() -> routes::Routes {
         advisories::page_routes(),
         assessments::page_routes(),
         budget::page_routes(),
+        protection::page_routes(),
         drills::page_routes(),
         response_plans::page_routes(),
         submissions::page_routes(),

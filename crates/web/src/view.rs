@@ -257,6 +257,10 @@ impl Chrome {
     pub fn f1(&self, key: &str, arg: &str) -> String {
         self.t.f(key, &[arg])
     }
+    /// A catalogue string with two arguments, for templates.
+    pub fn f2(&self, key: &str, a: &str, b: &str) -> String {
+        self.t.f(key, &[a, b])
+    }
     /// A count with thousands separators ("12.345").
     pub fn n(&self, n: &i64) -> String {
         thousands(*n)

@@ -7,20 +7,9 @@ use khien_domain::dossiers::Transition;
 use khien_store::Store;
 use khien_store::dossiers::TransitionData;
 
-use crate::harness::{Client, blob, dossier_for, stores, world};
+use crate::harness::{Client, blob, count, dossier_for, stores, world};
 
 const TASKS: usize = 8;
-
-async fn count(store: &Store, sql: &str, id: &str) -> i64 {
-    use sqlx::Row;
-    sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-        .bind(id.to_string())
-        .fetch_one(store.raw_pool())
-        .await
-        .unwrap()
-        .try_get::<i64, _>(0)
-        .unwrap()
-}
 
 /// A level-3 dossier of `system` brought to "appraised" (the step before approval).
 async fn appraised_dossier(store: &Store, system: &str) -> String {

@@ -11,7 +11,7 @@ use khien_domain::Role;
 use khien_store::Store;
 use sqlx::Row;
 
-use crate::harness::{Client, stores, stores_with_url, system_input, world};
+use crate::harness::{Client, count, stores, stores_with_url, system_input, world};
 use crate::hunts::corpus;
 
 fn scanners() -> std::path::PathBuf {
@@ -57,16 +57,6 @@ async fn new_system(store: &Store, owner: &str, name: &str) -> String {
         .as_system()
         .create_system(&system_input(name, owner).validate().unwrap())
         .await
-        .unwrap()
-}
-
-async fn count(store: &Store, sql: &str, id: &str) -> i64 {
-    sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-        .bind(id.to_string())
-        .fetch_one(store.raw_pool())
-        .await
-        .unwrap()
-        .try_get::<i64, _>(0)
         .unwrap()
 }
 

@@ -836,3 +836,10 @@ pub async fn record_counted_hunt(store: &Store, system: &str) {
         .await
         .unwrap();
 }
+
+/// The count a `SELECT COUNT(*) …` with one bound id returns, read straight from the
+/// database (what was written, not what a page says).
+pub async fn count(store: &Store, sql: &str, id: &str) -> i64 {
+    use sqlx::Row;
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).bind(id.to_string()).fetch_one(store.raw_pool()).await.unwrap().try_get::<i64, _>(0).unwrap()
+}

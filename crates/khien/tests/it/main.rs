@@ -14,6 +14,7 @@ mod audit_views;
 mod backup;
 mod blobs;
 mod budget;
+mod protection;
 mod compliance;
 mod concurrency;
 mod database_tls;

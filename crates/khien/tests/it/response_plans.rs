@@ -14,10 +14,6 @@ use sqlx::Row;
 
 use crate::harness::*;
 
-async fn count(store: &khien_store::Store, sql: &'static str, id: &str) -> i64 {
-    sqlx::query(sql).bind(id.to_string()).fetch_one(store.raw_pool()).await.unwrap().try_get("n").unwrap()
-}
-
 #[tokio::test]
 async fn a_plan_is_written_approved_once_flagged_on_change_and_revised() {
     for store in stores().await {

@@ -88,6 +88,7 @@ fn fill(r: &RouteInfo, w: &World) -> String {
         .replace("{action}", "approve")
         .replace("{task}", &w.incident_b_task)
         .replace("{sid}", &w.response_scenario_b)
+        .replace("{layer}", "onsite")
 }
 
 fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
@@ -132,6 +133,7 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
         ("POST", "/report-submissions/{id}/review") => form(&[("decision", "return"), ("review_note", "trái phép")]),
         ("POST", "/budget") => form(&[("unit_id", &w.b), ("budget_kind", "project"), ("title", "Dự án trái phép"), ("decision_no", "1/QĐ"), ("approved_on", "01/08/2026"), ("total", "1000"), ("security", "100")]),
         ("POST", "/budget/{id}/delete") => form(&[]),
+        ("POST", "/systems/{id}/protection/{layer}") => form(&[("version", "0"), ("state", "in_place"), ("arrangement", "in_house")]),
         ("POST", "/response-plans") => form(&[("subject", &w.sys_b), ("title", "Phương án trái phép")]),
         ("POST", "/response-plans/{id}/draft") => form(&[("priorities", "trái phép"), ("section.threats", "trái phép")]),
         ("POST", "/response-plans/{id}/scenarios") => form(&[("incident_type", "malware"), ("title", "Kịch bản trái phép"), ("situation", "x"), ("handling", "x")]),

@@ -148,6 +148,9 @@ struct DetailPage {
     hunt_stale: bool,
     /// Its incident response plan (id, what needs attention), if one was started.
     response_plan: Option<(String, Vec<String>)>,
+    /// Its 4-layer model: "3/4 layers in place", and whether its level asks for the
+    /// missing ones.
+    protection: Option<(String, bool)>,
 }
 
 pub async fn detail(
@@ -171,6 +174,7 @@ pub async fn detail(
     let hunt_stale = s.fields.status == SystemStatus::Operating
         && last_hunt.as_ref().is_none_or(|(_, at)| at.as_str() < cutoff.as_str());
     let response_plan = crate::response_plans::summary_of(&state, &scoped, &c.t, &id).await?;
+    let protection = crate::protection::summary_of(&state, &scoped, &c.t, &id).await?;
     render(&DetailPage {
         c,
         s,
@@ -180,6 +184,7 @@ pub async fn detail(
         security,
         hunt_stale,
         response_plan,
+        protection,
     })
 }
 

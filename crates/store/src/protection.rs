@@ -1,0 +1,234 @@
+//! The 4-layer model per system (issue 12 item 4): one record per system and layer.
+//! A layer is written by those who maintain the system's records, inside its
+//! transaction and conditionally on the version the form was opened on; every save is
+//! audited with what the layer said before.
+
+use std::collections::{BTreeMap, HashMap};
+
+use khien_domain::Role;
+use khien_domain::protection::{IN_PLACE, LayerFields, Model};
+use khien_domain::time_fmt::iso_date;
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::Scoped;
+use crate::audit::RunInTx;
+use crate::error::{Result, StoreError};
+use crate::scope::ReadExt;
+use crate::sql::Sql;
+
+/// One layer of one system as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct LayerRecord {
+    pub layer: String,
+    /// `in_place`, `in_progress` or `absent`.
+    pub state: String,
+    /// `in_house` or `hired`; none when absent.
+    pub arrangement: Option<String>,
+    pub provider: Option<String>,
+    pub contract: Option<String>,
+    /// yyyy-mm-dd.
+    pub since: Option<String>,
+    pub note: Option<String>,
+    pub version: i64,
+    pub updated_by: String,
+    pub updated_at: String,
+}
+
+/// An operating system with its level and the layers recorded for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemLayers {
+    pub system_id: String,
+    pub name: String,
+    pub unit_name: String,
+    /// The approved dossier's level, else the latest determination's.
+    pub level: Option<u8>,
+    pub layers: BTreeMap<String, LayerRecord>,
+}
+
+impl SystemLayers {
+    /// Each recorded layer's state, for [`Model::missing`].
+    pub fn states(&self) -> BTreeMap<String, String> {
+        self.layers.iter().map(|(k, v)| (k.clone(), v.state.clone())).collect()
+    }
+}
+
+/// Which operating systems an overview lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayersFilter {
+    /// Every operating system in scope, with or without a level.
+    All,
+    /// Those at the model's required level or above.
+    Required,
+    /// Those of them with a layer of the model not in place.
+    RequiredMissing,
+}
+
+/// Who records layers: those who maintain the unit's systems.
+pub fn may_record(role: Role) -> bool {
+    role.can_edit_systems()
+}
+
+const LAYER_COLS: &str = "layer, state, arrangement, provider, contract, since, note, version, updated_by, updated_at";
+
+fn layer_record(r: &AnyRow) -> Result<LayerRecord> {
+    Ok(LayerRecord {
+        layer: r.try_get("layer")?,
+        state: r.try_get("state")?,
+        arrangement: r.try_get("arrangement")?,
+        provider: r.try_get("provider")?,
+        contract: r.try_get("contract")?,
+        since: r.try_get("since")?,
+        note: r.try_get("note")?,
+        version: r.try_get("version")?,
+        updated_by: r.try_get("updated_by")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+/// The level a system counts with, as an SQL expression on `s`: the approved dossier's,
+/// else the latest determination's (as the obligations count it).
+/// Cast to BIGINT: the two databases type the expression differently (SMALLINT on
+/// PostgreSQL, a bare integer on SQLite), and the driver decodes one type.
+const LEVEL_EXPR: &str = "CAST(COALESCE((SELECT MAX(d.level) FROM dossiers d WHERE d.system_id = s.id AND d.superseded = 0 AND d.status = 'approved'), (SELECT la.level FROM level_assessments la WHERE la.system_id = s.id ORDER BY la.created_at DESC, la.id DESC LIMIT 1)) AS BIGINT)";
+
+fn level_of(raw: Option<i64>) -> Option<u8> {
+    raw.and_then(|l| u8::try_from(l).ok()).filter(|l| (1..=5).contains(l))
+}
+
+impl Scoped<'_> {
+    /// A system in scope (whatever its status) with its level and recorded layers.
+    pub async fn protection_of(&self, system_id: &str) -> Result<SystemLayers> {
+        let s = self.system(system_id).await?;
+        let head = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT u.name AS unit_name, {LEVEL_EXPR} AS level FROM systems s JOIN units u ON u.id = s.owner_unit_id WHERE s.id = $1")))
+            .bind(s.id.clone())
+            .one(self)
+            .await?;
+        let level: Option<i64> = head.try_get("level")?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {LAYER_COLS} FROM protection_layers WHERE system_id = $1"))).bind(s.id.clone()).all(self).await?;
+        let layers = rows.iter().map(|r| layer_record(r).map(|l| (l.layer.clone(), l))).collect::<Result<_>>()?;
+        Ok(SystemLayers { unit_name: head.try_get("unit_name")?, level: level_of(level), name: s.fields.name, system_id: s.id, layers })
+    }
+
+    /// Saves one layer of a system in scope. Refused as stale when the layer changed
+    /// since the form read version `f.seen_version` (0: it did not exist yet).
+    pub async fn set_protection_layer(&self, model: &Model, system_id: &str, layer: &str, f: &LayerFields) -> Result<()> {
+        if !may_record(self.principal.role) {
+            return Err(StoreError::Forbidden);
+        }
+        let layer = model.layer(layer).ok_or(StoreError::NotFound)?.id.clone();
+        let mut tx = self.write().await?;
+        let r = self.within(&tx);
+        let s = r.system(system_id).await?;
+        let owner = r.as_platform().unit(&s.fields.owner_unit_id).await?;
+        let before = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {LAYER_COLS} FROM protection_layers WHERE system_id = $1 AND layer = $2")))
+            .bind(s.id.clone())
+            .bind(layer.clone())
+            .opt(&r)
+            .await?
+            .map(|row| layer_record(&row))
+            .transpose()?;
+        let stale = StoreError::Conflict("protection.err_stale");
+        if before.as_ref().map_or(0, |b| b.version) != f.seen_version {
+            return Err(stale);
+        }
+        let at = tx.at().to_string();
+        let since = f.since.map(iso_date);
+        let changed = if before.is_none() {
+            sqlx::query("INSERT INTO protection_layers (system_id, layer, state, arrangement, provider, contract, since, note, version, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10)")
+                .bind(s.id.clone())
+                .bind(layer.clone())
+                .bind(f.state.to_string())
+                .bind(f.arrangement.map(str::to_string))
+                .bind(f.provider.clone())
+                .bind(f.contract.clone())
+                .bind(since.clone())
+                .bind(f.note.clone())
+                .bind(self.principal.username.clone())
+                .bind(at)
+                .run(&tx)
+                .await
+                // Another save created it after this one read: the same as a stale form.
+                .map_err(|e| StoreError::unique(e, "protection.err_stale"))?
+        } else {
+            sqlx::query("UPDATE protection_layers SET state = $1, arrangement = $2, provider = $3, contract = $4, since = $5, note = $6, version = version + 1, updated_by = $7, updated_at = $8 WHERE system_id = $9 AND layer = $10 AND version = $11")
+                .bind(f.state.to_string())
+                .bind(f.arrangement.map(str::to_string))
+                .bind(f.provider.clone())
+                .bind(f.contract.clone())
+                .bind(since.clone())
+                .bind(f.note.clone())
+                .bind(self.principal.username.clone())
+                .bind(at)
+                .bind(s.id.clone())
+                .bind(layer.clone())
+                .bind(f.seen_version)
+                .run(&tx)
+                .await?
+        };
+        if changed != 1 {
+            return Err(stale);
+        }
+        let after = serde_json::json!({ "layer": layer, "state": f.state, "arrangement": f.arrangement, "provider": f.provider, "contract": f.contract, "since": since, "note": f.note });
+        tx.record("update", "protection_layer", &format!("{}/{layer}", s.id), (&owner.id, &owner.path), before.as_ref(), Some(&after)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Operating systems in scope as `filter` picks them, by name (at most `limit`),
+    /// with the number that match and each one's layers.
+    pub async fn protection_overview(&self, model: &Model, filter: LayersFilter, limit: i64) -> Result<(i64, Vec<SystemLayers>)> {
+        // The count and the page share one WHERE clause, built once per query (the
+        // placeholders are numbered in order).
+        let build = |head: &str| {
+            let mut q = Sql::new(&format!("{head} FROM (SELECT s.id, s.name, s.name_norm, u.name AS unit_name, {LEVEL_EXPR} AS level FROM systems s JOIN units u ON u.id = s.owner_unit_id WHERE s.status = 'operating'"));
+            self.restrict_ids(&mut q, "s", "systems", &["owner_unit_id", "operator_unit_id"]);
+            q.push(") x WHERE 1=1");
+            if filter != LayersFilter::All {
+                q.push(" AND x.level >= ").int(i64::from(model.required_from_level));
+            }
+            if filter == LayersFilter::RequiredMissing {
+                q.push(" AND (SELECT COUNT(*) FROM protection_layers p WHERE p.system_id = x.id AND p.state = ").text(IN_PLACE).push(" AND p.layer IN (");
+                for (i, l) in model.layers.iter().enumerate() {
+                    if i > 0 {
+                        q.push(", ");
+                    }
+                    q.text(l.id.clone());
+                }
+                q.push(")) < ").int(i64::try_from(model.layers.len()).unwrap_or(i64::MAX));
+            }
+            q
+        };
+        let n: i64 = build("SELECT COUNT(*) AS n").query().one(self).await?.try_get("n")?;
+        let mut list = build("SELECT x.id, x.name, x.unit_name, x.level");
+        list.push(" ORDER BY x.name_norm, x.id LIMIT ").int(limit.clamp(1, 2_000));
+        let rows = list.query().all(self).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        let mut index = HashMap::new();
+        for r in &rows {
+            let level: Option<i64> = r.try_get("level")?;
+            let id: String = r.try_get("id")?;
+            index.insert(id.clone(), out.len());
+            out.push(SystemLayers { system_id: id, name: r.try_get("name")?, unit_name: r.try_get("unit_name")?, level: level_of(level), layers: BTreeMap::new() });
+        }
+        if !out.is_empty() {
+            let mut sql = Sql::new(&format!("SELECT system_id, {LAYER_COLS} FROM protection_layers WHERE system_id IN ("));
+            for (i, s) in out.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.text(s.system_id.clone());
+            }
+            sql.push(")");
+            for r in sql.query().all(self).await? {
+                let sid: String = r.try_get("system_id")?;
+                if let Some(&i) = index.get(&sid) {
+                    let l = layer_record(&r)?;
+                    out[i].layers.insert(l.layer.clone(), l);
+                }
+            }
+        }
+        Ok((n, out))
+    }
+}
