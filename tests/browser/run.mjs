@@ -658,6 +658,47 @@ try {
     await pctx.close();
   });
 
+  await run("the 4-layer model: from the list of systems missing a layer, a hired layer without its provider is refused with the input kept, then saved", async () => {
+    const [ctx, p] = await signIn("admin");
+    await p.goto(`${BASE}/protection?show=missing`);
+    await Promise.all([p.waitForNavigation(), p.click("#protection-table tbody tr:first-child a")]);
+    assert.match(await p.textContent("#protection-missing"), /Lớp chưa triển khai/);
+    const form = "#layer-monitoring-form";
+    await p.click("#layer-monitoring summary");
+    await p.selectOption(`${form} select[name=state]`, "in_place");
+    await p.selectOption(`${form} select[name=arrangement]`, "hired");
+    await p.fill(`${form} input[name=provider]`, "");
+    await p.fill(`${form} input[name=contract]`, "HĐ 31/2026/HĐ-SOC");
+    await Promise.all([p.waitForNavigation(), p.click("#layer-monitoring-save")]);
+    assert.match(await p.textContent("#form-errors"), /Ghi tên doanh nghiệp, tổ chức được thuê/);
+    assert.equal(await p.inputValue(`${form} input[name=contract]`), "HĐ 31/2026/HĐ-SOC", "the input kept");
+    assert.ok(await p.locator("#layer-monitoring details[open]").count() === 1, "the refused form stays open");
+    await p.fill(`${form} input[name=provider]`, "Công ty Giám sát An toàn Tây Nguyên");
+    await Promise.all([p.waitForNavigation(), p.click("#layer-monitoring-save")]);
+    assert.match(await p.textContent("#layer-monitoring-state"), /Đã triển khai.*Công ty Giám sát An toàn Tây Nguyên.*HĐ 31\/2026\/HĐ-SOC/s);
+    if (process.env.KHIEN_SCREENSHOTS) await p.screenshot({ path: join(process.env.KHIEN_SCREENSHOTS, "protection-system.png"), fullPage: true });
+    await ctx.close();
+  });
+
+  await run("budget: a project approved after 01/07/2026 at 12% is short of 15%, by the exact amount", async () => {
+    const [ctx, p] = await signIn("canbo.stc");
+    await p.goto(`${BASE}/budget`);
+    await p.selectOption("#budget_kind", "project");
+    await p.fill("#budget-title", "Dự án số hóa hồ sơ lưu trữ");
+    await p.fill("#decision_no", "77/QĐ-STC");
+    await p.fill("#approved_on", "15/09/2026");
+    await p.fill("#total", "2.000.000.000");
+    await p.fill("#security", "1,5 tỷ");
+    await Promise.all([p.waitForNavigation(), p.click("#budget-save")]);
+    assert.match(await p.textContent("#form-errors"), /Số tiền không hợp lệ/);
+    assert.equal(await p.inputValue("#budget-title"), "Dự án số hóa hồ sơ lưu trữ", "the input kept");
+    await p.fill("#security", "240.000.000");
+    await Promise.all([p.waitForNavigation(), p.click("#budget-save")]);
+    const row = p.locator('#budget-table tr:has-text("Dự án số hóa hồ sơ lưu trữ")');
+    assert.match(await row.textContent(), /12% \/ tối thiểu 15%.*Còn thiếu 60\.000\.000 đ/s);
+    await ctx.close();
+  });
+
   await run("an incident's owed reports download as documents to send", async () => {
     const [ctx, p] = await signIn("ungcuu");
     await p.goto(`${BASE}/incidents?severity=serious`);

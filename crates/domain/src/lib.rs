@@ -7,6 +7,7 @@
 pub mod advisories;
 pub mod assessments;
 pub mod audit;
+pub mod backups;
 pub mod budget;
 pub mod dossiers;
 pub mod drills;

@@ -268,6 +268,7 @@ pub(crate) fn migrator() -> sqlx::migrate::Migrator {
         (21, "response_plans", include_str!("../migrations/0021_response_plans.sql")),
         (22, "budget", include_str!("../migrations/0022_budget.sql")),
         (23, "protection_layers", include_str!("../migrations/0023_protection_layers.sql")),
+        (24, "backups", include_str!("../migrations/0024_backups.sql")),
     ];
     Migrator::with_migrations(
         MIGRATIONS

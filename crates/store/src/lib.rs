@@ -12,6 +12,7 @@ pub mod advisories;
 pub mod assessments;
 pub mod audit;
 pub mod backup;
+pub mod backups;
 pub mod blobs;
 pub mod budget;
 pub mod bulk;

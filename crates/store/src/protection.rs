@@ -87,28 +87,14 @@ fn layer_record(r: &AnyRow) -> Result<LayerRecord> {
     })
 }
 
-/// The level a system counts with, as an SQL expression on `s`: the approved dossier's,
-/// else the latest determination's (as the obligations count it).
-/// Cast to BIGINT: the two databases type the expression differently (SMALLINT on
-/// PostgreSQL, a bare integer on SQLite), and the driver decodes one type.
-const LEVEL_EXPR: &str = "CAST(COALESCE((SELECT MAX(d.level) FROM dossiers d WHERE d.system_id = s.id AND d.superseded = 0 AND d.status = 'approved'), (SELECT la.level FROM level_assessments la WHERE la.system_id = s.id ORDER BY la.created_at DESC, la.id DESC LIMIT 1)) AS BIGINT)";
-
-fn level_of(raw: Option<i64>) -> Option<u8> {
-    raw.and_then(|l| u8::try_from(l).ok()).filter(|l| (1..=5).contains(l))
-}
-
 impl Scoped<'_> {
     /// A system in scope (whatever its status) with its level and recorded layers.
     pub async fn protection_of(&self, system_id: &str) -> Result<SystemLayers> {
         let s = self.system(system_id).await?;
-        let head = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT u.name AS unit_name, {LEVEL_EXPR} AS level FROM systems s JOIN units u ON u.id = s.owner_unit_id WHERE s.id = $1")))
-            .bind(s.id.clone())
-            .one(self)
-            .await?;
-        let level: Option<i64> = head.try_get("level")?;
+        let (unit_name, level) = self.system_unit_and_level(&s.id).await?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {LAYER_COLS} FROM protection_layers WHERE system_id = $1"))).bind(s.id.clone()).all(self).await?;
         let layers = rows.iter().map(|r| layer_record(r).map(|l| (l.layer.clone(), l))).collect::<Result<_>>()?;
-        Ok(SystemLayers { unit_name: head.try_get("unit_name")?, level: level_of(level), name: s.fields.name, system_id: s.id, layers })
+        Ok(SystemLayers { unit_name, level, name: s.fields.name, system_id: s.id, layers })
     }
 
     /// Saves one layer of a system in scope. Refused as stale when the layer changed
@@ -182,12 +168,8 @@ impl Scoped<'_> {
         // The count and the page share one WHERE clause, built once per query (the
         // placeholders are numbered in order).
         let build = |head: &str| {
-            let mut q = Sql::new(&format!("{head} FROM (SELECT s.id, s.name, s.name_norm, u.name AS unit_name, {LEVEL_EXPR} AS level FROM systems s JOIN units u ON u.id = s.owner_unit_id WHERE s.status = 'operating'"));
-            self.restrict_ids(&mut q, "s", "systems", &["owner_unit_id", "operator_unit_id"]);
-            q.push(") x WHERE 1=1");
-            if filter != LayersFilter::All {
-                q.push(" AND x.level >= ").int(i64::from(model.required_from_level));
-            }
+            let from = (filter != LayersFilter::All).then_some(model.required_from_level);
+            let mut q = self.operating_systems_with_level(head, from);
             if filter == LayersFilter::RequiredMissing {
                 q.push(" AND (SELECT COUNT(*) FROM protection_layers p WHERE p.system_id = x.id AND p.state = ").text(IN_PLACE).push(" AND p.layer IN (");
                 for (i, l) in model.layers.iter().enumerate() {
@@ -207,10 +189,10 @@ impl Scoped<'_> {
         let mut out = Vec::with_capacity(rows.len());
         let mut index = HashMap::new();
         for r in &rows {
-            let level: Option<i64> = r.try_get("level")?;
+            let level = crate::systems::level_of(r.try_get("level")?);
             let id: String = r.try_get("id")?;
             index.insert(id.clone(), out.len());
-            out.push(SystemLayers { system_id: id, name: r.try_get("name")?, unit_name: r.try_get("unit_name")?, level: level_of(level), layers: BTreeMap::new() });
+            out.push(SystemLayers { system_id: id, name: r.try_get("name")?, unit_name: r.try_get("unit_name")?, level, layers: BTreeMap::new() });
         }
         if !out.is_empty() {
             let mut sql = Sql::new(&format!("SELECT system_id, {LAYER_COLS} FROM protection_layers WHERE system_id IN ("));

@@ -492,3 +492,40 @@ impl Scoped<'_> {
         Ok(())
     }
 }
+
+/// The level a system counts with, as an SQL expression on `s`: the approved dossier's,
+/// else the latest determination's (as the obligations count it). Cast to BIGINT: the
+/// two databases type the expression differently (SMALLINT on PostgreSQL, a bare
+/// integer on SQLite), and the driver decodes one type.
+const LEVEL_EXPR: &str = "CAST(COALESCE((SELECT MAX(d.level) FROM dossiers d WHERE d.system_id = s.id AND d.superseded = 0 AND d.status = 'approved'), (SELECT la.level FROM level_assessments la WHERE la.system_id = s.id ORDER BY la.created_at DESC, la.id DESC LIMIT 1)) AS BIGINT)";
+
+/// A level as read through [`LEVEL_EXPR`]: 1–5, or none.
+pub(crate) fn level_of(raw: Option<i64>) -> Option<u8> {
+    raw.and_then(|l| u8::try_from(l).ok()).filter(|l| (1..=5).contains(l))
+}
+
+impl Scoped<'_> {
+    /// `SELECT <head> FROM (…) x WHERE 1=1 [AND x.level >= from]` over the operating
+    /// systems in scope (owned or operated), with columns `x.id`, `x.name`, `x.name_norm`,
+    /// `x.unit_name` (the owner's) and `x.level`; the caller appends its own conditions
+    /// on `x` and the order. For the per-duty overviews (4-layer model, backups).
+    pub(crate) fn operating_systems_with_level(&self, head: &str, from_level: Option<u8>) -> Sql {
+        let mut q = Sql::new(&format!("{head} FROM (SELECT s.id, s.name, s.name_norm, u.name AS unit_name, {LEVEL_EXPR} AS level FROM systems s JOIN units u ON u.id = s.owner_unit_id WHERE s.status = 'operating'"));
+        self.restrict_ids(&mut q, "s", "systems", &["owner_unit_id", "operator_unit_id"]);
+        q.push(") x WHERE 1=1");
+        if let Some(l) = from_level {
+            q.push(" AND x.level >= ").int(i64::from(l));
+        }
+        q
+    }
+
+    /// A system's owner unit's name and the level it counts with (the caller has
+    /// checked the system is in scope).
+    pub(crate) async fn system_unit_and_level(&self, system_id: &str) -> Result<(String, Option<u8>)> {
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT u.name AS unit_name, {LEVEL_EXPR} AS level FROM systems s JOIN units u ON u.id = s.owner_unit_id WHERE s.id = $1")))
+            .bind(system_id.to_string())
+            .one(self)
+            .await?;
+        Ok((r.try_get("unit_name")?, level_of(r.try_get("level")?)))
+    }
+}

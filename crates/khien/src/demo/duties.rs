@@ -126,6 +126,7 @@ pub(crate) async fn populate(store: &Store, systems: &[String], rng: &mut Rng) -
     }
     let _ = std::fs::remove_dir_all(&dir);
     budget(store, systems).await?;
+    protection_layers(store, systems).await?;
     Ok(made)
 }
 
@@ -153,6 +154,34 @@ async fn budget(store: &Store, systems: &[String]) -> anyhow::Result<()> {
                 .validate(today)
                 .map_err(|e| anyhow::anyhow!("demo budget line: {e}"))?;
             sys.record_budget_line(unit, &f).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The 4-layer model of the first systems: the first with all four layers, the next
+/// ones still connecting to NCSC or without a monitoring provider, so the overview and
+/// the work queue show both.
+async fn protection_layers(store: &Store, systems: &[String]) -> anyhow::Result<()> {
+    use khien_domain::protection::{LayerInput, Model};
+    let model = Model::embedded().map_err(|e| anyhow::anyhow!("the embedded 4-layer model: {e}"))?;
+    let sys = store.as_system();
+    let today = store.today_vn();
+    for (i, id) in systems.iter().take(4).enumerate() {
+        for layer in &model.layers {
+            let (state, arrangement, provider, contract) = match (layer.id.as_str(), i) {
+                ("onsite", _) => ("in_place", "in_house", "", ""),
+                ("monitoring", 0 | 1) => ("in_place", "hired", "Công ty Cổ phần An ninh mạng Miền Trung", "HĐ 18/2026/HĐ-SOC"),
+                ("monitoring", _) => ("absent", "", "", ""),
+                ("inspection", 0 | 2) => ("in_place", "hired", "Trung tâm Kiểm định an toàn thông tin", "HĐ 07/2026/HĐ-KĐ"),
+                ("inspection", _) => ("in_progress", "hired", "Trung tâm Kiểm định an toàn thông tin", ""),
+                (_, 0) => ("in_place", "in_house", "", "CV 112/NCSC-KN"),
+                _ => ("in_progress", "in_house", "", ""),
+            };
+            let f = LayerInput { state: state.into(), arrangement: arrangement.into(), provider: provider.into(), contract: contract.into(), since: "01/03/2026".into(), note: String::new(), version: "0".into() }
+                .validate(today)
+                .map_err(|e| anyhow::anyhow!("demo layer: {e}"))?;
+            sys.set_protection_layer(&model, id, &layer.id, &f).await?;
         }
     }
     Ok(())
