@@ -51,6 +51,9 @@ pub struct FileConfig {
     /// The 4-layer model's layers and the level from which all are asked, same shape as
     /// data/regimes/protection-layers.toml; replaces the embedded model.
     pub protection_layers_file: Option<PathBuf>,
+    /// The backup policy (the level from which a plan and restore tests are asked, and
+    /// how recent a successful restore must be), same shape as data/regimes/backups.toml.
+    pub backups_file: Option<PathBuf>,
     /// LibreOffice's `soffice`, which renders the PDF copies of documents; by default
     /// `soffice` or `libreoffice` on PATH, and without one documents are DOCX/XLSX only.
     pub pdf_converter: Option<PathBuf>,
@@ -265,6 +268,12 @@ pub fn response_plan_outlines(file: &FileConfig) -> anyhow::Result<khien_domain:
 pub fn budget_thresholds(file: &FileConfig) -> anyhow::Result<khien_domain::budget::Thresholds> {
     use khien_domain::budget::{EMBEDDED_THRESHOLDS, Thresholds};
     regulation_file(file.budget_share_file.as_deref(), "budget share thresholds", EMBEDDED_THRESHOLDS, Thresholds::parse)
+}
+
+/// The backup policy (`backups_file`, else the shipped one).
+pub fn backup_policy(file: &FileConfig) -> anyhow::Result<khien_domain::backups::Policy> {
+    use khien_domain::backups::{EMBEDDED_POLICY, Policy};
+    regulation_file(file.backups_file.as_deref(), "backup policy", EMBEDDED_POLICY, Policy::parse)
 }
 
 /// The 4-layer model (`protection_layers_file`, else the shipped one).

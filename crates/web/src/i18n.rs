@@ -37,6 +37,7 @@ macro_rules! catalogue_files {
             include_str!(concat!("../i18n/", $lang, "/advisories.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/assessments.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/audit.txt")), "\n",
+            include_str!(concat!("../i18n/", $lang, "/backups.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/budget.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/dashboard.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/dossiers.txt")), "\n",

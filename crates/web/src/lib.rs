@@ -27,6 +27,7 @@ mod plans;
 mod public;
 mod advisories;
 mod assessments;
+mod backups;
 mod budget;
 mod protection;
 mod drills;
@@ -83,6 +84,9 @@ pub struct WebConfig {
     /// The 4-layer model (`protection_layers_file`, else embedded); `None` only if the
     /// embedded file failed to load.
     pub protection_model: Option<Arc<khien_domain::protection::Model>>,
+    /// The backup policy (`backups_file`, else embedded); `None` only if the embedded
+    /// file failed to load.
+    pub backup_policy: Option<Arc<khien_domain::backups::Policy>>,
     /// The province whose rules bind the units (`obligations_province`, `default`: the
     /// national rules only).
     pub obligations_province: String,
@@ -131,6 +135,7 @@ impl Default for WebConfig {
             response_plan_outlines: khien_domain::response_plans::Outlines::embedded().ok().map(Arc::new),
             budget_thresholds: khien_domain::budget::Thresholds::embedded().ok().map(Arc::new),
             protection_model: khien_domain::protection::Model::embedded().ok().map(Arc::new),
+            backup_policy: khien_domain::backups::Policy::embedded().ok().map(Arc::new),
             obligations_province: khien_duties::rules::DEFAULT_PROVINCE.to_string(),
             clock_rules: khien_duties::ClockRules::embedded().ok().cloned().map(Arc::new),
             upload_slots: Arc::new(tokio::sync::Semaphore::new(2)),
@@ -196,6 +201,7 @@ pub fn routes() -> routes::Routes {
         assessments::page_routes(),
         budget::page_routes(),
         protection::page_routes(),
+        backups::page_routes(),
         drills::page_routes(),
         response_plans::page_routes(),
         submissions::page_routes(),

@@ -13,6 +13,7 @@ mod audit_chain;
 mod audit_views;
 mod backup;
 mod blobs;
+mod backups;
 mod budget;
 mod protection;
 mod compliance;

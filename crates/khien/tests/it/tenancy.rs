@@ -133,6 +133,8 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
         ("POST", "/report-submissions/{id}/review") => form(&[("decision", "return"), ("review_note", "trái phép")]),
         ("POST", "/budget") => form(&[("unit_id", &w.b), ("budget_kind", "project"), ("title", "Dự án trái phép"), ("decision_no", "1/QĐ"), ("approved_on", "01/08/2026"), ("total", "1000"), ("security", "100")]),
         ("POST", "/budget/{id}/delete") => form(&[]),
+        ("POST", "/systems/{id}/backup/plan") => form(&[("version", "0"), ("backup_scope", "Sao lưu trái phép"), ("frequency", "daily"), ("retention_days", "30")]),
+        ("POST", "/systems/{id}/backup/tests") => form(&[("tested_on", "01/01/2026"), ("outcome", "succeeded"), ("restored", "Khôi phục trái phép")]),
         ("POST", "/systems/{id}/protection/{layer}") => form(&[("version", "0"), ("state", "in_place"), ("arrangement", "in_house")]),
         ("POST", "/response-plans") => form(&[("subject", &w.sys_b), ("title", "Phương án trái phép")]),
         ("POST", "/response-plans/{id}/draft") => form(&[("priorities", "trái phép"), ("section.threats", "trái phép")]),

@@ -151,6 +151,8 @@ struct DetailPage {
     /// Its 4-layer model: "3/4 layers in place", and whether its level asks for the
     /// missing ones.
     protection: Option<(String, bool)>,
+    /// Its backups: what is behind, or the last successful restore.
+    backup: Option<(String, bool)>,
 }
 
 pub async fn detail(
@@ -175,6 +177,7 @@ pub async fn detail(
         && last_hunt.as_ref().is_none_or(|(_, at)| at.as_str() < cutoff.as_str());
     let response_plan = crate::response_plans::summary_of(&state, &scoped, &c.t, &id).await?;
     let protection = crate::protection::summary_of(&state, &scoped, &c.t, &id).await?;
+    let backup = crate::backups::summary_of(&state, &scoped, &c.t, &id).await?;
     render(&DetailPage {
         c,
         s,
@@ -185,6 +188,7 @@ pub async fn detail(
         hunt_stale,
         response_plan,
         protection,
+        backup,
     })
 }
 
