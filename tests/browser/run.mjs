@@ -680,6 +680,41 @@ try {
     await ctx.close();
   });
 
+  await run("backups: an important system's restore test in the future is refused with the input kept; a successful one today takes it off the list of systems behind", async () => {
+    const [ctx, p] = await signIn("admin");
+    await p.goto(`${BASE}/backups?show=behind`);
+    const first = p.locator("#backup-table tbody tr:first-child a");
+    const name = (await first.textContent()).trim();
+    await Promise.all([p.waitForNavigation(), first.click()]);
+    assert.ok(await p.locator("#backup-gaps").count() === 1, "what is behind is said");
+    await p.click("#restore-tests summary");
+    await p.fill("#tested_on", "01/01/2099");
+    await p.selectOption("#outcome", "succeeded");
+    await p.fill("#restored", "Khôi phục CSDL sang máy chủ dự phòng");
+    await Promise.all([p.waitForNavigation(), p.click("#restore-test-save")]);
+    assert.match(await p.textContent("#form-errors"), /Ngày này chưa đến/);
+    assert.equal(await p.inputValue("#restored"), "Khôi phục CSDL sang máy chủ dự phòng", "the input kept");
+    const d = new Date(Date.now() + 7 * 3600e3);
+    await p.fill("#tested_on", `${String(d.getUTCDate()).padStart(2, "0")}/${String(d.getUTCMonth() + 1).padStart(2, "0")}/${d.getUTCFullYear()}`);
+    if (await p.locator("#backup-plan-form").count() && (await p.inputValue("#backup_scope")) === "") {
+      // No plan yet: a restore alone does not make it reliable, so record the plan too.
+      await p.fill("#backup_scope", "CSDL nghiệp vụ");
+      await p.selectOption("#frequency", "daily");
+      await p.fill("#retention_days", "30");
+      await Promise.all([p.waitForNavigation(), p.click("#backup-plan-save")]);
+      await p.click("#restore-tests summary");
+      await p.fill("#tested_on", `${String(d.getUTCDate()).padStart(2, "0")}/${String(d.getUTCMonth() + 1).padStart(2, "0")}/${d.getUTCFullYear()}`);
+      await p.selectOption("#outcome", "succeeded");
+      await p.fill("#restored", "Khôi phục CSDL sang máy chủ dự phòng");
+    }
+    await Promise.all([p.waitForNavigation(), p.click("#restore-test-save")]);
+    assert.ok(await p.locator("#backup-ok").count() === 1, await p.textContent("main"));
+    await p.goto(`${BASE}/backups?show=behind`);
+    assert.ok(!(await p.textContent("main")).includes(name), `${name} is off the list`);
+    if (process.env.KHIEN_SCREENSHOTS) await p.screenshot({ path: join(process.env.KHIEN_SCREENSHOTS, "backups.png"), fullPage: true });
+    await ctx.close();
+  });
+
   await run("budget: a project approved after 01/07/2026 at 12% is short of 15%, by the exact amount", async () => {
     const [ctx, p] = await signIn("canbo.stc");
     await p.goto(`${BASE}/budget`);

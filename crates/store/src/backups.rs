@@ -166,9 +166,9 @@ impl Scoped<'_> {
         sql.push(&format!(" ORDER BY system_id, {LATEST_FIRST}"));
         for r in sql.query().all(self).await? {
             let sid: String = r.try_get("system_id")?;
-            if !latest.contains_key(&sid) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = latest.entry(sid) {
                 let on: String = r.try_get("tested_on")?;
-                latest.insert(sid, (day(&on)?, r.try_get("outcome")?));
+                slot.insert((day(&on)?, r.try_get("outcome")?));
             }
         }
         for s in systems.iter_mut() {

@@ -127,6 +127,7 @@ pub(crate) async fn populate(store: &Store, systems: &[String], rng: &mut Rng) -
     let _ = std::fs::remove_dir_all(&dir);
     budget(store, systems).await?;
     protection_layers(store, systems).await?;
+    backups(store, systems).await?;
     Ok(made)
 }
 
@@ -182,6 +183,33 @@ async fn protection_layers(store: &Store, systems: &[String]) -> anyhow::Result<
                 .validate(today)
                 .map_err(|e| anyhow::anyhow!("demo layer: {e}"))?;
             sys.set_protection_layer(&model, id, &layer.id, &f).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Backups of the first systems: one restored successfully this year, one whose latest
+/// test failed, one with a plan and no test yet; the rest have nothing recorded.
+async fn backups(store: &Store, systems: &[String]) -> anyhow::Result<()> {
+    use khien_domain::backups::{PlanInput, RestoreTestInput};
+    let sys = store.as_system();
+    let today = store.today_vn();
+    let day = |back: i64| khien_domain::time_fmt::format_date(today - time::Duration::days(back));
+    for (i, id) in systems.iter().take(3).enumerate() {
+        let plan = PlanInput { backup_scope: "Cơ sở dữ liệu nghiệp vụ, tệp đính kèm và cấu hình máy chủ ứng dụng".into(), frequency: "daily".into(), retention_days: "30".into(), offsite: if i == 0 { "on".into() } else { String::new() }, method: "Sao lưu tự động lúc 01:00 sang máy chủ dự phòng; bản hằng tuần chép ra ổ cứng ngoại tuyến".into(), version: "0".into() }
+            .validate()
+            .map_err(|e| anyhow::anyhow!("demo backup plan: {e}"))?;
+        sys.save_backup_plan(id, &plan).await?;
+        let tests: &[(i64, &str, &str)] = match i {
+            0 => &[(200, "failed", "Khôi phục CSDL sang máy chủ dự phòng: thiếu quyền truy cập bản sao"), (60, "succeeded", "Khôi phục CSDL và tệp đính kèm sang máy chủ dự phòng; đối chiếu số bản ghi khớp")],
+            1 => &[(90, "succeeded", "Khôi phục CSDL sang máy chủ thử nghiệm"), (20, "partial", "Khôi phục được CSDL, chưa khôi phục được tệp đính kèm")],
+            _ => &[],
+        };
+        for (back, outcome, restored) in tests {
+            let t = RestoreTestInput { tested_on: day(*back), outcome: (*outcome).into(), duration_minutes: "120".into(), restored: (*restored).into(), note: String::new() }
+                .validate(today)
+                .map_err(|e| anyhow::anyhow!("demo restore test: {e}"))?;
+            sys.record_restore_test(id, &t).await?;
         }
     }
     Ok(())
