@@ -235,6 +235,33 @@ fn sco(o: &ExchangeObservable) -> (Value, String) {
     (obj, pattern)
 }
 
+/// How far a TLP level lets an observable travel, widest first: CLEAR (0) to RED (4).
+pub fn tlp_rank(t: Tlp) -> u8 {
+    match t {
+        Tlp::Clear => 0,
+        Tlp::Green => 1,
+        Tlp::Amber => 2,
+        Tlp::AmberStrict => 3,
+        Tlp::Red => 4,
+    }
+}
+
+/// The TLP an export is shared at unless the user chooses: AMBER — the recipients'
+/// organisations may act on it; AMBER+STRICT (the recipient's organisation only) and RED
+/// (named recipients only) stay out of a file that leaves the platform.
+pub const DEFAULT_EXPORT_TLP: Tlp = Tlp::Amber;
+
+impl ExchangeIncident {
+    /// The incident with only the observables that may be shared at `max` (their TLP no
+    /// stricter), and how many were left out.
+    pub fn shared_at(&self, max: Tlp) -> (ExchangeIncident, usize) {
+        let mut out = self.clone();
+        out.observables.retain(|o| tlp_rank(o.tlp) <= tlp_rank(max));
+        let left_out = self.observables.len() - out.observables.len();
+        (out, left_out)
+    }
+}
+
 /// The incident and its observables as a STIX 2.1 bundle: the producer `identity`, a
 /// `report` for the incident (its reference, title, description, status and severity)
 /// referring to everything else, and for each observable its cyber observable, an
@@ -378,6 +405,24 @@ pub fn misp_event(i: &ExchangeIncident, producer: &str) -> Result<Value, BadTime
         "Tag": [{ "name": "tlp:amber" }],
         "Attribute": attributes,
     }}))
+}
+
+#[cfg(test)]
+mod tlp_tests {
+    use super::*;
+
+    #[test]
+    fn an_export_keeps_only_what_its_tlp_allows() {
+        let o = |id: &str, tlp| ExchangeObservable { id: id.into(), kind: ObservableKind::Ip, value: "203.0.113.7".into(), tlp, note: String::new(), created_at: String::new() };
+        let i = ExchangeIncident { id: "i".into(), reference: "SC-1".into(), title: "t".into(), description: String::new(), detected_at: String::new(), created_at: String::new(), updated_at: String::new(), severity: Severity::Normal, status: Status::Reported, observables: vec![o("a", Tlp::Clear), o("b", Tlp::Amber), o("c", Tlp::AmberStrict), o("d", Tlp::Red)] };
+        let ids = |x: &ExchangeIncident| x.observables.iter().map(|o| o.id.clone()).collect::<Vec<_>>();
+        let (shared, left) = i.shared_at(DEFAULT_EXPORT_TLP);
+        assert_eq!((ids(&shared), left), (vec!["a".to_string(), "b".to_string()], 2));
+        let (shared, left) = i.shared_at(Tlp::Red);
+        assert_eq!((shared.observables.len(), left), (4, 0));
+        let (shared, left) = i.shared_at(Tlp::Clear);
+        assert_eq!((ids(&shared), left), (vec!["a".to_string()], 3));
+    }
 }
 
 #[cfg(test)]

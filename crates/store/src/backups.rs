@@ -16,7 +16,7 @@ use time::Date;
 use crate::audit::RunInTx;
 use crate::error::{Result, StoreError};
 use crate::scope::ReadExt;
-use crate::sql::Sql;
+use crate::sql::{Arg, Sql, save_versioned};
 use crate::{Scoped, new_id};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -194,36 +194,22 @@ impl Scoped<'_> {
         if before.as_ref().map_or(0, |b| b.version) != f.seen_version {
             return Err(stale);
         }
-        let at = tx.at().to_string();
-        let offsite = i16::from(f.offsite);
-        let changed = if before.is_none() {
-            sqlx::query("INSERT INTO backup_plans (system_id, scope, frequency, retention_days, offsite, method, version, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8)")
-                .bind(s.id.clone())
-                .bind(f.scope.clone())
-                .bind(f.frequency.to_string())
-                .bind(f.retention_days)
-                .bind(offsite)
-                .bind(f.method.clone())
-                .bind(self.principal.username.clone())
-                .bind(at)
-                .run(&tx)
-                .await
-                // Another save created it after this one read: the same as a stale form.
-                .map_err(|e| StoreError::unique(e, "backup.err_stale"))?
-        } else {
-            sqlx::query("UPDATE backup_plans SET scope = $1, frequency = $2, retention_days = $3, offsite = $4, method = $5, version = version + 1, updated_by = $6, updated_at = $7 WHERE system_id = $8 AND version = $9")
-                .bind(f.scope.clone())
-                .bind(f.frequency.to_string())
-                .bind(f.retention_days)
-                .bind(offsite)
-                .bind(f.method.clone())
-                .bind(self.principal.username.clone())
-                .bind(at)
-                .bind(s.id.clone())
-                .bind(f.seen_version)
-                .run(&tx)
-                .await?
-        };
+        let changed = save_versioned(
+            &tx,
+            "backup_plans",
+            &[("system_id", Arg::Text(s.id.clone()))],
+            &[
+                ("scope", Arg::Text(f.scope.clone())),
+                ("frequency", Arg::Text(f.frequency.to_string())),
+                ("retention_days", Arg::Int(f.retention_days)),
+                ("offsite", Arg::Int(i64::from(f.offsite))),
+                ("method", Arg::OptText(f.method.clone())),
+            ],
+            f.seen_version,
+            &self.principal.username,
+            tx.at(),
+        )
+        .await?;
         if changed != 1 {
             return Err(stale);
         }

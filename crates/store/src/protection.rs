@@ -13,10 +13,9 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::Scoped;
-use crate::audit::RunInTx;
 use crate::error::{Result, StoreError};
 use crate::scope::ReadExt;
-use crate::sql::Sql;
+use crate::sql::{Arg, Sql, save_versioned};
 
 /// One layer of one system as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -119,40 +118,24 @@ impl Scoped<'_> {
         if before.as_ref().map_or(0, |b| b.version) != f.seen_version {
             return Err(stale);
         }
-        let at = tx.at().to_string();
         let since = f.since.map(iso_date);
-        let changed = if before.is_none() {
-            sqlx::query("INSERT INTO protection_layers (system_id, layer, state, arrangement, provider, contract, since, note, version, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10)")
-                .bind(s.id.clone())
-                .bind(layer.clone())
-                .bind(f.state.to_string())
-                .bind(f.arrangement.map(str::to_string))
-                .bind(f.provider.clone())
-                .bind(f.contract.clone())
-                .bind(since.clone())
-                .bind(f.note.clone())
-                .bind(self.principal.username.clone())
-                .bind(at)
-                .run(&tx)
-                .await
-                // Another save created it after this one read: the same as a stale form.
-                .map_err(|e| StoreError::unique(e, "protection.err_stale"))?
-        } else {
-            sqlx::query("UPDATE protection_layers SET state = $1, arrangement = $2, provider = $3, contract = $4, since = $5, note = $6, version = version + 1, updated_by = $7, updated_at = $8 WHERE system_id = $9 AND layer = $10 AND version = $11")
-                .bind(f.state.to_string())
-                .bind(f.arrangement.map(str::to_string))
-                .bind(f.provider.clone())
-                .bind(f.contract.clone())
-                .bind(since.clone())
-                .bind(f.note.clone())
-                .bind(self.principal.username.clone())
-                .bind(at)
-                .bind(s.id.clone())
-                .bind(layer.clone())
-                .bind(f.seen_version)
-                .run(&tx)
-                .await?
-        };
+        let changed = save_versioned(
+            &tx,
+            "protection_layers",
+            &[("system_id", Arg::Text(s.id.clone())), ("layer", Arg::Text(layer.clone()))],
+            &[
+                ("state", Arg::Text(f.state.to_string())),
+                ("arrangement", Arg::OptText(f.arrangement.map(str::to_string))),
+                ("provider", Arg::OptText(f.provider.clone())),
+                ("contract", Arg::OptText(f.contract.clone())),
+                ("since", Arg::OptText(since.clone())),
+                ("note", Arg::OptText(f.note.clone())),
+            ],
+            f.seen_version,
+            &self.principal.username,
+            tx.at(),
+        )
+        .await?;
         if changed != 1 {
             return Err(stale);
         }

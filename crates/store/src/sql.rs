@@ -89,3 +89,26 @@ pub(crate) fn insert_json_rows(backend: crate::Backend, table: &str, cols: &[&st
         }
     }
 }
+
+/// A record kept one per key with a `version` that counts its saves (and `updated_by`,
+/// `updated_at`): inserted at version 1 when none exists, else updated only if it is
+/// still at version `seen`. One statement on both databases (`ON CONFLICT … DO UPDATE …
+/// WHERE`), so a save racing another, or made on a form read before it, changes no row
+/// and the caller reports a stale form. Returns the rows changed (1, or 0 when stale).
+pub(crate) async fn save_versioned(tx: &crate::audit::WriteTx, table: &str, key: &[(&str, Arg)], cols: &[(&str, Arg)], seen: i64, by: &str, at: &str) -> crate::error::Result<u64> {
+    use crate::audit::RunInTx;
+    let names: Vec<&str> = key.iter().chain(cols).map(|(n, _)| *n).collect();
+    let mut q = Sql::new(&format!("INSERT INTO {table} ({}, version, updated_by, updated_at) VALUES (", names.join(", ")));
+    for (_, v) in key.iter().chain(cols) {
+        q.bind(v.clone()).push(", ");
+    }
+    q.push("1, ").text(by).push(", ").text(at).push(")");
+    let keys: Vec<&str> = key.iter().map(|(n, _)| *n).collect();
+    q.push(&format!(" ON CONFLICT ({}) DO UPDATE SET ", keys.join(", ")));
+    for (n, _) in cols {
+        q.push(&format!("{n} = excluded.{n}, "));
+    }
+    q.push(&format!("version = {table}.version + 1, updated_by = excluded.updated_by, updated_at = excluded.updated_at WHERE {table}.version = "));
+    q.int(seen);
+    q.query().run(tx).await
+}

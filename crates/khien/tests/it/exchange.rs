@@ -111,7 +111,7 @@ async fn an_incident_exports_as_valid_stix_and_as_misp_and_both_import_back() {
 
         // STIX 2.1: valid against the official schemas, one SCO per observable, every
         // object marked, the account's marking TLP:RED; the same bytes on re-export.
-        let bundle = json(&c.get(&format!("/api/v1/incidents/{id}/stix")).await);
+        let bundle = json(&c.get(&format!("/api/v1/incidents/{id}/stix?tlp=red")).await);
         let errors = stix_schema_errors(&bundle);
         assert!(errors.is_empty(), "{errors:#?}");
         let objects = bundle["objects"].as_array().unwrap();
@@ -130,15 +130,28 @@ async fn an_incident_exports_as_valid_stix_and_as_misp_and_both_import_back() {
         assert_eq!(report["object_refs"].as_array().unwrap().len(), 32, "each observable's SCO, observation, indicator and relationship");
         let hashed = objects.iter().find(|o| o["type"] == "file" && o["hashes"]["SHA-256"].is_string()).unwrap();
         assert_eq!(hashed["hashes"]["SHA-256"], OBSERVABLES[4].1);
-        let again = c.get(&format!("/api/v1/incidents/{id}/stix")).await;
+        let again = c.get(&format!("/api/v1/incidents/{id}/stix?tlp=red")).await;
         assert_eq!(serde_json::from_str::<serde_json::Value>(&again.body).unwrap(), bundle, "deterministic ids: re-export is the same");
         let file = c.get(&format!("/incidents/{id}/stix")).await;
         assert_eq!(file.status, 200);
         assert!(file.headers.get("content-disposition").unwrap().to_str().unwrap().contains(&format!("{reference}.stix.json")));
         assert!(file.headers.get("content-type").unwrap().to_str().unwrap().starts_with("application/stix+json"));
 
+        // Shared at the default TLP:AMBER: the AMBER+STRICT file path and the RED account
+        // stay out, still a valid bundle, and the download says how many were left out.
+        assert_eq!(file.headers.get("x-khien-observables-left-out").unwrap(), "2");
+        let shared = json(&c.get(&format!("/api/v1/incidents/{id}/stix")).await);
+        assert!(stix_schema_errors(&shared).is_empty());
+        let kinds = |b: &serde_json::Value, t: &str| b["objects"].as_array().unwrap().iter().filter(|o| o["type"] == t).count();
+        assert_eq!((kinds(&shared, "indicator"), kinds(&shared, "user-account"), kinds(&shared, "file")), (6, 0, 2));
+        assert!(!shared.to_string().contains("svch0st") && !shared.to_string().contains("quantri"));
+        let clear = json(&c.get(&format!("/api/v1/incidents/{id}/misp?tlp=clear")).await);
+        assert_eq!(clear["Event"]["Attribute"].as_array().unwrap().len(), 2, "only the two TLP:CLEAR hashes");
+        assert_eq!(c.get(&format!("/incidents/{id}/misp?tlp=secret")).await.status, 400);
+        assert_eq!(c.get(&format!("/api/v1/incidents/{id}/stix?tlp=secret")).await.status, 400);
+
         // MISP: attributes with category, type and to_ids; TLP tags.
-        let event = json(&c.get(&format!("/api/v1/incidents/{id}/misp")).await);
+        let event = json(&c.get(&format!("/api/v1/incidents/{id}/misp?tlp=red")).await);
         let attrs = event["Event"]["Attribute"].as_array().unwrap();
         assert_eq!(attrs.len(), 8);
         let attr = |v: &str| attrs.iter().find(|a| a["value"] == v).unwrap();

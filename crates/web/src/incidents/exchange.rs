@@ -3,10 +3,10 @@
 //! theo IOC của sự cố": a hunt over uploaded logs with those observables as its IOC set.
 
 use axum::Json;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Redirect, Response};
-use khien_domain::exchange::{misp_event, stix_bundle, tlp_from_marking};
+use khien_domain::exchange::{DEFAULT_EXPORT_TLP, misp_event, stix_bundle, tlp_from_marking};
 use khien_domain::incidents::{ObservableKind, Tlp};
 use khien_domain::{FieldError, Invalid};
 use khien_hunt::ioc::IocType;
@@ -55,46 +55,68 @@ impl Format {
     }
 }
 
-/// The incident (in the principal's scope) as a document: (file name, document).
-async fn document(state: &AppState, scoped: &Scoped<'_>, id: &str, format: Format) -> AppResult<(String, Value)> {
-    let d = scoped.incident_detail(id).await?;
-    let doc = render_document(state, &d, format)?;
-    Ok((format!("{}.{}", d.incident.reference, format.suffix()), doc))
+/// `?tlp=`: the strictest TLP an export may carry (`clear` … `red`); absent, AMBER.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct ExportQuery {
+    tlp: String,
 }
 
-fn render_document(state: &AppState, d: &khien_store::incidents::IncidentDetail, format: Format) -> AppResult<Value> {
-    let x = d.exchange();
+impl ExportQuery {
+    fn max_tlp(&self) -> AppResult<Tlp> {
+        match self.tlp.trim() {
+            "" => Ok(DEFAULT_EXPORT_TLP),
+            t => Tlp::parse(t).ok_or(AppError::BadRequest("exchange.err_tlp")),
+        }
+    }
+}
+
+/// Says how many observables an export left out for their TLP.
+const LEFT_OUT_HEADER: &str = "x-khien-observables-left-out";
+
+/// The incident (in the principal's scope) as a document shared at `max` TLP: (file
+/// name, document, observables left out).
+async fn document(state: &AppState, scoped: &Scoped<'_>, id: &str, format: Format, max: Tlp) -> AppResult<(String, Value, usize)> {
+    let d = scoped.incident_detail(id).await?;
+    let (x, left_out) = d.exchange().shared_at(max);
+    let doc = render_document(state, &x, format)?;
+    Ok((format!("{}.{}", d.incident.reference, format.suffix()), doc, left_out))
+}
+
+fn render_document(state: &AppState, x: &khien_domain::exchange::ExchangeIncident, format: Format) -> AppResult<Value> {
     match format {
-        Format::Stix => stix_bundle(&x, &producer(state)),
-        Format::Misp => misp_event(&x, &producer(state)),
+        Format::Stix => stix_bundle(x, &producer(state)),
+        Format::Misp => misp_event(x, &producer(state)),
     }
     .map_err(|e| AppError::Internal(e.to_string()))
 }
 
-async fn download(state: &AppState, auth: &Auth<AnyRole>, id: &str, format: Format) -> AppResult<Response> {
-    let (name, doc) = document(state, &auth.scoped(state), id, format).await?;
+async fn download(state: &AppState, auth: &Auth<AnyRole>, id: &str, format: Format, q: &ExportQuery) -> AppResult<Response> {
+    let (name, doc, left_out) = document(state, &auth.scoped(state), id, format, q.max_tlp()?).await?;
     let body = serde_json::to_vec_pretty(&doc).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok((
-        [(CONTENT_TYPE, format.media_type().to_string()), (CONTENT_DISPOSITION, crate::support::attachment_disposition(&name))],
+        [(CONTENT_TYPE, format.media_type().to_string()), (CONTENT_DISPOSITION, crate::support::attachment_disposition(&name)), (axum::http::HeaderName::from_static(LEFT_OUT_HEADER), left_out.to_string())],
         body,
     )
         .into_response())
 }
 
-pub async fn download_stix(State(state): State<AppState>, auth: Auth<AnyRole>, Path(id): Path<String>) -> AppResult<Response> {
-    download(&state, &auth, &id, Format::Stix).await
+pub async fn download_stix(State(state): State<AppState>, auth: Auth<AnyRole>, Path(id): Path<String>, Query(q): Query<ExportQuery>) -> AppResult<Response> {
+    download(&state, &auth, &id, Format::Stix, &q).await
 }
 
-pub async fn download_misp(State(state): State<AppState>, auth: Auth<AnyRole>, Path(id): Path<String>) -> AppResult<Response> {
-    download(&state, &auth, &id, Format::Misp).await
+pub async fn download_misp(State(state): State<AppState>, auth: Auth<AnyRole>, Path(id): Path<String>, Query(q): Query<ExportQuery>) -> AppResult<Response> {
+    download(&state, &auth, &id, Format::Misp, &q).await
 }
 
-pub async fn api_stix(State(state): State<AppState>, auth: Auth<AnyRole>, Path(id): Path<String>) -> ApiResult {
-    ok(document(&state, &auth.scoped(&state), &id, Format::Stix).await.map_err(refuse)?.1)
+pub async fn api_stix(State(state): State<AppState>, auth: Auth<AnyRole>, Path(id): Path<String>, Query(q): Query<ExportQuery>) -> ApiResult {
+    let max = q.max_tlp().map_err(refuse)?;
+    ok(document(&state, &auth.scoped(&state), &id, Format::Stix, max).await.map_err(refuse)?.1)
 }
 
-pub async fn api_misp(State(state): State<AppState>, auth: Auth<AnyRole>, Path(id): Path<String>) -> ApiResult {
-    ok(document(&state, &auth.scoped(&state), &id, Format::Misp).await.map_err(refuse)?.1)
+pub async fn api_misp(State(state): State<AppState>, auth: Auth<AnyRole>, Path(id): Path<String>, Query(q): Query<ExportQuery>) -> ApiResult {
+    let max = q.max_tlp().map_err(refuse)?;
+    ok(document(&state, &auth.scoped(&state), &id, Format::Misp, max).await.map_err(refuse)?.1)
 }
 
 /// The observable kind an indicator of the hunt's readers is recorded as; networks
@@ -243,7 +265,8 @@ pub async fn hunt(State(state): State<AppState>, auth: Auth<IncidentWorker>, c: 
         "" => format!("Săn tìm theo IOC của sự cố {}", d.incident.reference),
         t => t.to_string(),
     };
-    let bundle = render_document(&state, &d, Format::Stix)?;
+    // Every observable, whatever its TLP: the IOC set stays inside the platform.
+    let bundle = render_document(&state, &d.exchange(), Format::Stix)?;
     let bytes = serde_json::to_vec_pretty(&bundle).map_err(|e| AppError::Internal(e.to_string()))?;
     let name = format!("{}.{}", d.incident.reference, Format::Stix.suffix());
     let stored = state.store.blobs.put(&name, &bytes).await.map_err(|e| AppError::Internal(format!("blob store: {e}")))?;
