@@ -182,13 +182,8 @@ impl Scoped<'_> {
     /// Saves a system's backup plan. Refused as stale when it changed since the form
     /// read version `f.seen_version` (0: there was none).
     pub async fn save_backup_plan(&self, system_id: &str, f: &PlanFields) -> Result<()> {
-        if !may_record(self.principal.role) {
-            return Err(StoreError::Forbidden);
-        }
-        let mut tx = self.write().await?;
+        let (mut tx, s, owner) = self.write_on_system(system_id).await?;
         let r = self.within(&tx);
-        let s = r.system(system_id).await?;
-        let owner = r.as_platform().unit(&s.fields.owner_unit_id).await?;
         let before = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {PLAN_COLS} FROM backup_plans WHERE system_id = $1"))).bind(s.id.clone()).opt(&r).await?.map(|row| plan(&row)).transpose()?;
         let stale = StoreError::Conflict("backup.err_stale");
         if before.as_ref().map_or(0, |b| b.version) != f.seen_version {
@@ -220,13 +215,7 @@ impl Scoped<'_> {
 
     /// Records a restore test of a system in scope.
     pub async fn record_restore_test(&self, system_id: &str, f: &RestoreTestFields) -> Result<String> {
-        if !may_record(self.principal.role) {
-            return Err(StoreError::Forbidden);
-        }
-        let mut tx = self.write().await?;
-        let r = self.within(&tx);
-        let s = r.system(system_id).await?;
-        let owner = r.as_platform().unit(&s.fields.owner_unit_id).await?;
+        let (mut tx, s, owner) = self.write_on_system(system_id).await?;
         let id = new_id();
         sqlx::query("INSERT INTO restore_tests (id, system_id, tested_on, outcome, duration_minutes, restored, note, recorded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
             .bind(id.clone())

@@ -99,14 +99,9 @@ impl Scoped<'_> {
     /// Saves one layer of a system in scope. Refused as stale when the layer changed
     /// since the form read version `f.seen_version` (0: it did not exist yet).
     pub async fn set_protection_layer(&self, model: &Model, system_id: &str, layer: &str, f: &LayerFields) -> Result<()> {
-        if !may_record(self.principal.role) {
-            return Err(StoreError::Forbidden);
-        }
         let layer = model.layer(layer).ok_or(StoreError::NotFound)?.id.clone();
-        let mut tx = self.write().await?;
+        let (mut tx, s, owner) = self.write_on_system(system_id).await?;
         let r = self.within(&tx);
-        let s = r.system(system_id).await?;
-        let owner = r.as_platform().unit(&s.fields.owner_unit_id).await?;
         let before = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {LAYER_COLS} FROM protection_layers WHERE system_id = $1 AND layer = $2")))
             .bind(s.id.clone())
             .bind(layer.clone())

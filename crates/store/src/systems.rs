@@ -519,6 +519,20 @@ impl Scoped<'_> {
         q
     }
 
+    /// Opens a write on a system's own records (its 4-layer model, its backups): refused
+    /// unless the principal maintains systems; the system is found in scope inside the
+    /// transaction, with its owner unit for the audit.
+    pub(crate) async fn write_on_system(&self, system_id: &str) -> Result<(WriteTx, System, crate::units::Unit)> {
+        if !self.principal.role.can_edit_systems() {
+            return Err(StoreError::Forbidden);
+        }
+        let tx = self.write().await?;
+        let r = self.within(&tx);
+        let s = r.system(system_id).await?;
+        let owner = r.as_platform().unit(&s.fields.owner_unit_id).await?;
+        Ok((tx, s, owner))
+    }
+
     /// A system's owner unit's name and the level it counts with (the caller has
     /// checked the system is in scope).
     pub(crate) async fn system_unit_and_level(&self, system_id: &str) -> Result<(String, Option<u8>)> {
