@@ -108,34 +108,27 @@ fn day(raw: &str) -> Result<Date> {
     khien_domain::time_fmt::parse_iso_date(raw).ok_or_else(|| StoreError::Corrupt("restore test date", raw.to_string()))
 }
 
-/// `(` + the ids as placeholders + `)`.
-fn id_list(sql: &mut Sql, ids: &[&str]) {
-    sql.push("(");
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.text(id.to_string());
-    }
-    sql.push(")");
-}
-
 impl Scoped<'_> {
-    /// A system in scope with its plan and restore tests, latest first.
-    pub async fn backup_of(&self, system_id: &str) -> Result<(SystemBackup, Vec<RestoreTest>)> {
+    /// A system in scope with its level, plan and how its restore tests stand.
+    pub async fn backup_of(&self, system_id: &str) -> Result<SystemBackup> {
         let s = self.system(system_id).await?;
         let (unit_name, level) = self.system_unit_and_level(&s.id).await?;
-        let mut one = vec![SystemBackup { system_id: s.id.clone(), name: s.fields.name, unit_name, level, plan: None, last_success: None, last_test: None }];
+        let mut one = [SystemBackup { system_id: s.id, name: s.fields.name, unit_name, level, plan: None, last_success: None, last_test: None }];
         self.fill_backups(&mut one).await?;
-        let tests = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {TEST_COLS} FROM restore_tests WHERE system_id = $1 ORDER BY {LATEST_FIRST} LIMIT 200")))
-            .bind(s.id)
+        let [sys] = one;
+        Ok(sys)
+    }
+
+    /// A system's restore tests, latest first (at most 200); the caller has read the
+    /// system in scope.
+    pub async fn restore_tests(&self, system_id: &str) -> Result<Vec<RestoreTest>> {
+        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {TEST_COLS} FROM restore_tests WHERE system_id = $1 ORDER BY {LATEST_FIRST} LIMIT 200")))
+            .bind(system_id.to_string())
             .all(self)
             .await?
             .iter()
             .map(test)
-            .collect::<Result<Vec<_>>>()?;
-        let sys = one.pop().ok_or(StoreError::NotFound)?;
-        Ok((sys, tests))
+            .collect()
     }
 
     /// Each system's plan, last successful test and latest test: three queries.
@@ -146,14 +139,14 @@ impl Scoped<'_> {
         let ids: Vec<&str> = systems.iter().map(|s| s.system_id.as_str()).collect();
         let mut plans = HashMap::new();
         let mut sql = Sql::new(&format!("SELECT system_id, {PLAN_COLS} FROM backup_plans WHERE system_id IN "));
-        id_list(&mut sql, &ids);
+        sql.push("(").text_list(&ids).push(")");
         for r in sql.query().all(self).await? {
             plans.insert(r.try_get::<String, _>("system_id")?, plan(&r)?);
         }
         let mut success = HashMap::new();
         let mut sql = Sql::new("SELECT system_id, MAX(tested_on) AS last FROM restore_tests WHERE outcome = ");
         sql.text(SUCCEEDED).push(" AND system_id IN ");
-        id_list(&mut sql, &ids);
+        sql.push("(").text_list(&ids).push(")");
         sql.push(" GROUP BY system_id");
         for r in sql.query().all(self).await? {
             let last: String = r.try_get("last")?;
@@ -162,7 +155,7 @@ impl Scoped<'_> {
         // The latest test per system: read in order, the first of each system wins.
         let mut latest: HashMap<String, (Date, String)> = HashMap::new();
         let mut sql = Sql::new("SELECT system_id, tested_on, outcome FROM restore_tests WHERE system_id IN ");
-        id_list(&mut sql, &ids);
+        sql.push("(").text_list(&ids).push(")");
         sql.push(&format!(" ORDER BY system_id, {LATEST_FIRST}"));
         for r in sql.query().all(self).await? {
             let sid: String = r.try_get("system_id")?;

@@ -71,7 +71,7 @@ impl Scoped<'_> {
             }
             Among::Systems(ids) => {
                 sql.push(&format!(" AND {column} IN ("));
-                id_list(sql, ids);
+                sql.text_list(ids);
                 sql.push(")");
             }
         }
@@ -99,7 +99,7 @@ impl Scoped<'_> {
         self.restrict_ids(&mut sql, "s", "systems", &["owner_unit_id", "operator_unit_id"]);
         if let Among::Systems(ids) = among {
             sql.push(" AND s.id IN (");
-            id_list(&mut sql, ids);
+            sql.text_list(ids);
             sql.push(")");
         }
         sql.push(" ORDER BY s.name_norm, s.id");
@@ -110,7 +110,7 @@ impl Scoped<'_> {
         match among {
             Among::Systems(ids) => {
                 sql.push(" AND u.id IN (SELECT s.owner_unit_id FROM systems s WHERE s.id IN (");
-                id_list(&mut sql, ids);
+                sql.text_list(ids);
                 sql.push("))");
             }
             Among::Scope if !province => {
@@ -183,9 +183,9 @@ impl Scoped<'_> {
         match among {
             Among::Systems(ids) => {
                 sql.push(" AND (system_id IN (");
-                id_list(&mut sql, ids);
+                sql.text_list(ids);
                 sql.push(") OR system_id IN (SELECT s.hosting_system_id FROM systems s WHERE s.hosting_system_id IS NOT NULL AND s.id IN (");
-                id_list(&mut sql, ids);
+                sql.text_list(ids);
                 sql.push(")))");
             }
             Among::Scope if !province => {
@@ -286,18 +286,5 @@ impl Scoped<'_> {
             });
         }
         Ok(out)
-    }
-}
-
-/// `$1, $2, …` for each id (`NULL` for none, so `IN (NULL)` matches nothing).
-fn id_list(sql: &mut Sql, ids: &[String]) {
-    if ids.is_empty() {
-        sql.push("NULL");
-    }
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.text(id.clone());
     }
 }

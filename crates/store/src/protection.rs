@@ -150,13 +150,8 @@ impl Scoped<'_> {
             let mut q = self.operating_systems_with_level(head, from);
             if filter == LayersFilter::RequiredMissing {
                 q.push(" AND (SELECT COUNT(*) FROM protection_layers p WHERE p.system_id = x.id AND p.state = ").text(IN_PLACE).push(" AND p.layer IN (");
-                for (i, l) in model.layers.iter().enumerate() {
-                    if i > 0 {
-                        q.push(", ");
-                    }
-                    q.text(l.id.clone());
-                }
-                q.push(")) < ").int(i64::try_from(model.layers.len()).unwrap_or(i64::MAX));
+                let ids: Vec<&str> = model.layers.iter().map(|l| l.id.as_str()).collect();
+                q.text_list(&ids).push(")) < ").int(i64::try_from(model.layers.len()).unwrap_or(i64::MAX));
             }
             q
         };
@@ -173,14 +168,9 @@ impl Scoped<'_> {
             out.push(SystemLayers { system_id: id, name: r.try_get("name")?, unit_name: r.try_get("unit_name")?, level, layers: BTreeMap::new() });
         }
         if !out.is_empty() {
+            let ids: Vec<&str> = out.iter().map(|s| s.system_id.as_str()).collect();
             let mut sql = Sql::new(&format!("SELECT system_id, {LAYER_COLS} FROM protection_layers WHERE system_id IN ("));
-            for (i, s) in out.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.text(s.system_id.clone());
-            }
-            sql.push(")");
+            sql.text_list(&ids).push(")");
             for r in sql.query().all(self).await? {
                 let sid: String = r.try_get("system_id")?;
                 if let Some(&i) = index.get(&sid) {

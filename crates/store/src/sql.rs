@@ -48,6 +48,21 @@ impl Sql {
         self.bind(Arg::Int(v))
     }
 
+    /// `$1, $2, …` for each value, the inside of an `IN (…)` (`NULL` for none, so
+    /// `IN (NULL)` matches nothing).
+    pub fn text_list<S: AsRef<str>>(&mut self, values: &[S]) -> &mut Self {
+        if values.is_empty() {
+            self.push("NULL");
+        }
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.text(v.as_ref());
+        }
+        self
+    }
+
     pub fn query(&self) -> Query<'static, Any, AnyArguments> {
         let mut q = sqlx::query(AssertSqlSafe(self.text.clone()));
         for a in &self.args {

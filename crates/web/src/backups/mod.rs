@@ -147,7 +147,9 @@ async fn system_view<A: Access>(state: &AppState, auth: &Auth<A>, mut c: Chrome,
         c.form = f;
     }
     let policy = policy(state)?;
-    let (sys, tests) = auth.scoped(state).backup_of(id).await?;
+    let scoped = auth.scoped(state);
+    let sys = scoped.backup_of(id).await?;
+    let tests = scoped.restore_tests(&sys.system_id).await?;
     let gaps = gaps_of(&policy, state.store.today_vn(), &sys).into_iter().map(|g| gap_text(&c.t, g)).collect();
     Ok(SystemPage { policy, sys, tests, gaps, may_record: may_record(auth.principal.role), c })
 }
@@ -192,7 +194,7 @@ pub(crate) async fn summary_of(state: &AppState, scoped: &khien_store::Scoped<'_
     let Some(policy) = state.config.backup_policy.as_ref() else {
         return Ok(None);
     };
-    let (sys, _) = scoped.backup_of(system_id).await?;
+    let sys = scoped.backup_of(system_id).await?;
     let gaps = gaps_of(policy, state.store.today_vn(), &sys);
     let text = if gaps.is_empty() {
         t.f("backup.summary_ok", &[&sys.last_success.map(format_date).unwrap_or_default()])
