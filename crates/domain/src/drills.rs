@@ -1,13 +1,12 @@
 //! Incident response drills (diễn tập): real-world (thực chiến, Directive 60/2021: on
-//! production, no script, defined objectives) or tabletop; what a record must say, and
-//! a weakness found, which becomes a tracked finding on its system.
+//! production, no script, defined objectives) or tabletop, and what a record must say.
+//! What a drill finds is a weakness (`crate::weaknesses`).
 
 use time::Date;
 
 use crate::error::{Invalid, optional_text, required_text};
 
 pub const KINDS: [&str; 2] = ["real_world", "tabletop"];
-pub const WEAKNESS_SEVERITIES: [&str; 4] = ["critical", "high", "medium", "low"];
 
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
 #[serde(default)]
@@ -88,39 +87,6 @@ impl DrillInput {
     }
 }
 
-#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
-#[serde(default)]
-pub struct WeaknessInput {
-    pub system_id: String,
-    pub severity: String,
-    pub title: String,
-    pub description: String,
-}
-
-impl WeaknessInput {
-    pub fn validate(&self) -> Result<(), Invalid> {
-        let mut e = Invalid::default();
-        if self.system_id.trim().is_empty() {
-            e.push("system_id", "drill.err_weakness_system", "");
-        }
-        if !WEAKNESS_SEVERITIES.contains(&self.severity.trim()) {
-            e.push("severity", "drill.err_severity", "");
-        }
-        required_text(&mut e, "title", &self.title, 300);
-        optional_text(&mut e, "description", &self.description, 4000);
-        if e.errors.is_empty() { Ok(()) } else { Err(e) }
-    }
-
-    /// The weakness as a one-row report in the documented generic CSV (docs/import.md),
-    /// so it becomes a finding through the import path: fingerprint, deadline by
-    /// severity and level, history and statuses like any other.
-    pub fn as_generic_csv(&self, drill_title: &str) -> String {
-        let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-        let description = if self.description.trim().is_empty() { format!("Phát hiện qua diễn tập: {drill_title}") } else { format!("{} (diễn tập: {drill_title})", self.description.trim()) };
-        format!("title,severity,description,host\n{},{},{},{}\n", q(self.title.trim()), self.severity.trim(), q(&description), q("diễn tập"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,13 +99,5 @@ mod tests {
         for f in ["drill_kind", "title", "organiser", "objectives", "participants", "held_to", "systems"] {
             assert!(fields.contains(&f), "{f}: {fields:?}");
         }
-    }
-
-    #[test]
-    fn a_weakness_is_a_quoted_generic_csv_row() {
-        let w = WeaknessInput { system_id: "s".into(), severity: "high".into(), title: "Mật khẩu \"mặc định\", chưa đổi".into(), description: String::new() };
-        assert!(w.validate().is_ok());
-        let csv = w.as_generic_csv("Diễn tập 2026");
-        assert_eq!(csv.lines().nth(1).unwrap(), "\"Mật khẩu \"\"mặc định\"\", chưa đổi\",high,\"Phát hiện qua diễn tập: Diễn tập 2026\",\"diễn tập\"");
     }
 }

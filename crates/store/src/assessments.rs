@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use khien_domain::assessments::AssessmentFields;
 use khien_domain::time_fmt::iso_date;
+use khien_domain::weaknesses::Origin;
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -15,6 +16,7 @@ use crate::audit::RunInTx;
 use crate::error::{Result, StoreError};
 use crate::scope::ReadExt;
 use crate::sql::Sql;
+use crate::weaknesses::{NewWeakness, SystemRef, Weakness};
 use crate::{Scoped, new_id};
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -129,6 +131,49 @@ impl Scoped<'_> {
         let mut sql = Sql::new(&format!("SELECT {COLS} FROM assessments a WHERE a.system_id IS NULL AND a.unit_id = "));
         sql.text(unit_id.to_string()).push(" ORDER BY a.performed_on DESC, a.id DESC LIMIT 200");
         sql.query().all(self).await?.iter().map(from_row).collect()
+    }
+
+    /// One assessment in scope (a system's where the system is seen, a unit's where the
+    /// unit is), the systems a weakness it found can be recorded on (the assessed system,
+    /// or the unit's systems not retired, in scope) and its weaknesses.
+    pub async fn security_assessment(&self, id: &str) -> Result<(Assessment, Vec<SystemRef>, Vec<Weakness>)> {
+        let mut sql = Sql::new(&format!("SELECT {COLS} FROM assessments a WHERE a.id = "));
+        sql.text(id.to_string());
+        let a = from_row(&sql.query().opt(self).await?.ok_or(StoreError::NotFound)?)?;
+        let systems = match &a.system_id {
+            Some(s) => {
+                let sys = self.system(s).await?;
+                vec![SystemRef { id: sys.id, name: sys.fields.name }]
+            }
+            None => {
+                self.unit(&a.unit_id).await?;
+                let mut sql = Sql::new("SELECT s.id, s.name FROM systems s JOIN units u ON u.id = s.owner_unit_id WHERE s.status <> 'retired' AND s.owner_unit_id = ");
+                sql.text(a.unit_id.clone());
+                self.restrict(&mut sql, &["u.path"]);
+                sql.push(" ORDER BY s.name_norm, s.id LIMIT 500");
+                sql.query().all(self).await?.iter().map(|r| Ok(SystemRef { id: r.try_get("id")?, name: r.try_get("name")? })).collect::<Result<Vec<_>>>()?
+            }
+        };
+        let weaknesses = self.weaknesses_of(Origin::Assessment, &a.id).await?;
+        Ok((a, systems, weaknesses))
+    }
+
+    /// Links a weakness an assessment found (already queued as the scan import
+    /// `import_id` on `system_id`) to it, audited; the assessment and the system are
+    /// found in scope inside the transaction.
+    pub async fn link_assessment_weakness(&self, assessment_id: &str, system_id: &str, import_id: &str, title: &str, severity: &str) -> Result<String> {
+        if !self.principal.role.can_edit_systems() {
+            return Err(StoreError::Forbidden);
+        }
+        let mut tx = self.write().await?;
+        let r = self.within(&tx);
+        let (a, systems, _) = r.security_assessment(assessment_id).await?;
+        if !systems.iter().any(|s| s.id == system_id) {
+            return Err(StoreError::NotFound);
+        }
+        let id = r.insert_weakness(&mut tx, &NewWeakness { origin: Origin::Assessment, origin_id: &a.id, system_id, import_id, title, severity }).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// For Form 08 column 12: per system in scope, whether it was assessed before going

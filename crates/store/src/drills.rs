@@ -4,6 +4,7 @@
 
 use khien_domain::Role;
 use khien_domain::drills::DrillFields;
+use khien_domain::weaknesses::Origin;
 use khien_domain::time_fmt::iso_date;
 use serde::Serialize;
 use sqlx::Row;
@@ -13,6 +14,7 @@ use crate::audit::RunInTx;
 use crate::error::{Result, StoreError};
 use crate::scope::ReadExt;
 use crate::sql::Sql;
+use crate::weaknesses::{NewWeakness, Weakness};
 use crate::{Scoped, new_id};
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -36,20 +38,6 @@ pub struct DrillSystem {
     pub id: String,
     pub name: String,
     pub owner_unit_name: String,
-}
-
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct DrillWeakness {
-    pub id: String,
-    pub system_id: String,
-    pub system_name: String,
-    pub import_id: String,
-    pub title: String,
-    pub severity: String,
-    /// The finding it became, once the import ran.
-    pub finding_id: Option<String>,
-    pub finding_status: Option<String>,
-    pub due_on: Option<String>,
 }
 
 const COLS: &str = "d.id, d.unit_id, d.kind, d.title, d.organiser, d.held_from, d.held_to, d.objectives, d.participants, d.tools, d.created_by, d.created_at";
@@ -134,7 +122,7 @@ impl Scoped<'_> {
 
     /// One drill in scope, its systems (those in scope) and its weaknesses (on systems
     /// in scope), with the finding each became.
-    pub async fn drill(&self, id: &str) -> Result<(Drill, Vec<DrillSystem>, Vec<DrillWeakness>)> {
+    pub async fn drill(&self, id: &str) -> Result<(Drill, Vec<DrillSystem>, Vec<Weakness>)> {
         let mut sql = Sql::new(&format!("SELECT {COLS} FROM drills d JOIN units u ON u.id = d.unit_id WHERE d.id = "));
         sql.text(id.to_string());
         self.restrict_or_linked(&mut sql, "u.path", LINKED);
@@ -150,29 +138,7 @@ impl Scoped<'_> {
             .iter()
             .map(|r| Ok(DrillSystem { id: r.try_get("id")?, name: r.try_get("name")?, owner_unit_name: r.try_get("owner")? }))
             .collect::<Result<Vec<_>>>()?;
-        let mut sql = Sql::new("SELECT w.id, w.system_id, s.name AS system_name, w.import_id, w.title, w.severity, f.id AS finding_id, f.status, f.due_on FROM drill_weaknesses w JOIN systems s ON s.id = w.system_id JOIN units u ON u.id = s.owner_unit_id LEFT JOIN findings f ON f.first_import_id = w.import_id WHERE w.drill_id = ");
-        sql.text(id.to_string());
-        self.restrict(&mut sql, &["u.path"]);
-        sql.push(" ORDER BY w.created_at, w.id");
-        let weaknesses = sql
-            .query()
-            .all(self)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(DrillWeakness {
-                    id: r.try_get("id")?,
-                    system_id: r.try_get("system_id")?,
-                    system_name: r.try_get("system_name")?,
-                    import_id: r.try_get("import_id")?,
-                    title: r.try_get("title")?,
-                    severity: r.try_get("severity")?,
-                    finding_id: r.try_get("finding_id")?,
-                    finding_status: r.try_get("status")?,
-                    due_on: r.try_get("due_on")?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let weaknesses = self.weaknesses_of(Origin::Drill, &d.id).await?;
         Ok((d, systems, weaknesses))
     }
 
@@ -188,21 +154,7 @@ impl Scoped<'_> {
         if !systems.iter().any(|s| s.id == system_id) {
             return Err(StoreError::NotFound);
         }
-        let owner = sqlx::query("SELECT u.id, u.path FROM systems s JOIN units u ON u.id = s.owner_unit_id WHERE s.id = $1").bind(system_id.to_string()).one(&r).await?;
-        let (unit, path): (String, String) = (owner.try_get("id")?, owner.try_get("path")?);
-        let id = new_id();
-        sqlx::query("INSERT INTO drill_weaknesses (id, drill_id, system_id, import_id, title, severity, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-            .bind(id.clone())
-            .bind(d.id.clone())
-            .bind(system_id.to_string())
-            .bind(import_id.to_string())
-            .bind(title.to_string())
-            .bind(severity.to_string())
-            .bind(self.principal.username.clone())
-            .bind(tx.at().to_string())
-            .run(&tx)
-            .await?;
-        tx.record("weakness", "drill", &d.id, (&unit, &path), None::<&()>, Some(&serde_json::json!({ "system": system_id, "title": title, "severity": severity, "import": import_id }))).await?;
+        let id = r.insert_weakness(&mut tx, &NewWeakness { origin: Origin::Drill, origin_id: &d.id, system_id, import_id, title, severity }).await?;
         tx.commit().await?;
         Ok(id)
     }

@@ -43,6 +43,7 @@ pub mod submissions;
 pub mod team;
 pub mod systems;
 pub mod units;
+pub mod weaknesses;
 
 pub use blobs::{BlobReader, BlobWriter, Blobs, S3Config, StoredFile, UploadError};
 pub use audit::{Actor, AuditEntry, AuditFilter, ChainReport, WriteTx};

@@ -59,7 +59,8 @@ macro_rules! catalogue_files {
             include_str!(concat!("../i18n/", $lang, "/submissions.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/systems.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/team.txt")), "\n",
-            include_str!(concat!("../i18n/", $lang, "/units.txt")),
+            include_str!(concat!("../i18n/", $lang, "/units.txt")), "\n",
+            include_str!(concat!("../i18n/", $lang, "/weaknesses.txt")),
         )
     };
 }

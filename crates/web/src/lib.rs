@@ -43,6 +43,7 @@ pub mod server;
 pub mod support;
 mod view;
 mod work;
+mod weaknesses;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

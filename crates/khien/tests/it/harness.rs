@@ -201,6 +201,7 @@ pub struct World {
     pub advisory_match_b: String,
     /// A drill of B's system, recorded by B.
     pub drill_b: String,
+    pub assessment_b: String,
     /// A scanner import into B's system, and one of its findings.
     pub import_b: String,
     pub finding_b: String,
@@ -465,6 +466,25 @@ pub async fn world(store: &Store) -> World {
         )
         .await
         .unwrap();
+    // B's own unit assessment, three years old (its duty stays overdue), for the pages
+    // and the weaknesses recorded on it.
+    let assessment_b = b_view
+        .record_security_assessment(
+            None,
+            &b.id,
+            &khien_domain::assessments::AssessmentInput {
+                assessment_kind: "unit".into(),
+                performed_on: khien_domain::time_fmt::format_date(store.today_vn() - time::Duration::days(1100)),
+                performer: format!("Đoàn {FOREIGN}"),
+                scope: "x".into(),
+                result: "x".into(),
+                ..Default::default()
+            }
+            .validate(store.today_vn(), false)
+            .unwrap(),
+        )
+        .await
+        .unwrap();
     let outlines = khien_domain::response_plans::Outlines::embedded().unwrap();
     let response_plan_b = b_view.create_response_plan(&outlines, &sys_b, &format!("Phương án {FOREIGN}")).await.unwrap();
     b_view.add_response_scenario(&response_plan_b, khien_domain::incidents::IncidentType::Malware, &format!("Kịch bản {FOREIGN}"), "x", "x").await.unwrap();
@@ -501,6 +521,7 @@ pub async fn world(store: &Store) -> World {
         alert,
         advisory_match_b,
         drill_b,
+        assessment_b,
         import_b,
         finding_b,
         response_plan_b,

@@ -61,6 +61,8 @@ fn fill(r: &RouteInfo, w: &World) -> String {
     } else if r.path.starts_with("/report-submissions/") {
         // Submissions are by the submitter's own unit; none of B's exists to reach.
         "khong-co".into()
+    } else if r.path.starts_with("/assessments/") {
+        w.assessment_b.clone()
     } else if r.path.starts_with("/drills/") {
         w.drill_b.clone()
     } else if r.path.starts_with("/budget/") {
@@ -125,7 +127,7 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
             ("participants", "x"),
             ("systems", &w.sys_b),
         ]),
-        ("POST", "/drills/{id}/weaknesses") => form(&[("system_id", &w.sys_b), ("severity", "low"), ("title", "Điểm yếu trái phép")]),
+        ("POST", "/drills/{id}/weaknesses") | ("POST", "/assessments/{id}/weaknesses") => form(&[("system_id", &w.sys_b), ("severity", "low"), ("title", "Điểm yếu trái phép")]),
         // The route takes no unit: a submission is always the caller's own unit's (the
         // submissions test shows another unit never sees it). Here only the refusal of
         // a bad period is exercised, so that no role writes.

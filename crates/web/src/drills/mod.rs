@@ -1,6 +1,6 @@
 //! Drills (issue 11 item 8): real-world and tabletop drills over chosen systems, the
-//! weaknesses they found — each becomes a tracked finding on its system through the
-//! scan import path (a one-row generic report, a job) — and the drill report as DOCX.
+//! weaknesses they found — each becomes a tracked finding on its system
+//! (`crate::weaknesses`) — and the drill report as DOCX.
 //! A recorded drill fulfils the yearly drill duty of the systems it covered.
 //!
 //! Its routes are registered here, its templates live in `templates/drills/` and its
@@ -9,10 +9,11 @@
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use khien_domain::FieldError;
-use khien_domain::drills::{DrillInput, KINDS, WEAKNESS_SEVERITIES, WeaknessInput};
+use khien_domain::drills::{DrillInput, KINDS};
+use khien_domain::weaknesses::{Origin, SEVERITIES, WeaknessInput};
 use khien_store::StoreError;
-use khien_store::drills::{Drill, DrillSystem, DrillWeakness, may_record};
-use khien_store::findings::NewScanImport;
+use khien_store::drills::{Drill, DrillSystem, may_record};
+use khien_store::weaknesses::Weakness;
 
 use crate::AppState;
 use crate::auth::roles::{AnyRole, HuntRunner};
@@ -121,13 +122,13 @@ struct DetailPage {
     c: Chrome,
     d: Drill,
     systems: Vec<DrillSystem>,
-    weaknesses: Vec<DrillWeakness>,
+    weaknesses: Vec<Weakness>,
     may_record: bool,
 }
 
 impl DetailPage {
     fn severities(&self) -> &'static [&'static str] {
-        &WEAKNESS_SEVERITIES
+        &SEVERITIES
     }
 }
 
@@ -143,33 +144,14 @@ pub async fn detail(State(state): State<AppState>, auth: Auth<AnyRole>, c: Chrom
     render(&detail_page(&state, &auth, c, &id, None).await?)
 }
 
-/// A weakness becomes a finding: a one-row generic CSV stored in the blob store and
-/// queued as a scan import of its system (not full scope: nothing else changes).
+/// A weakness becomes a finding on one of the drill's systems (`crate::weaknesses`).
 pub async fn add_weakness(State(state): State<AppState>, auth: Auth<HuntRunner>, c: Chrome, Path(id): Path<String>, body: String) -> AppResult<Response> {
     let values = form_pairs(&body);
     let w: WeaknessInput = serde_urlencoded::from_str(&body).unwrap_or_default();
     let scoped = auth.scoped(&state);
     let (d, systems, _) = scoped.drill(&id).await?;
     let result: Result<(), StoreError> = async {
-        w.validate().map_err(StoreError::Invalid)?;
-        if !systems.iter().any(|s| s.id == w.system_id) {
-            return Err(StoreError::Invalid(khien_domain::Invalid { errors: vec![FieldError { field: "system_id", key: "drill.err_weakness_system", detail: String::new() }] }));
-        }
-        let csv = w.as_generic_csv(&d.title);
-        let stored = state.store.blobs.put("diem-yeu-dien-tap.csv", csv.as_bytes()).await.map_err(|e| StoreError::Corrupt("blob", e.to_string()))?;
-        // The response team records drills but does not maintain systems: its weakness is
-        // imported as the platform (the link below is audited under its name).
-        let importer = if auth.principal.role.can_edit_systems() { auth.scoped(&state) } else { state.store.as_system() };
-        let import = importer
-            .queue_scan_import(&NewScanImport {
-                system_id: w.system_id.clone(),
-                file_name: stored.filename,
-                file_sha256: stored.sha256,
-                file_size: i64::try_from(stored.size).unwrap_or(i64::MAX),
-                tool: "generic_csv".into(),
-                full_scope: false,
-            })
-            .await?;
+        let import = crate::weaknesses::queue_as_finding(&state, &auth, &w, systems.iter().any(|s| s.id == w.system_id), Origin::Drill, &d.title).await?;
         scoped.link_drill_weakness(&id, &w.system_id, &import, w.title.trim(), w.severity.trim()).await?;
         Ok(())
     }
