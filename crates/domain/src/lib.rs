@@ -29,6 +29,7 @@ pub mod text;
 pub mod time_fmt;
 pub mod units;
 pub mod users;
+pub mod vendors;
 pub mod weaknesses;
 
 pub use error::{FieldError, Invalid};

@@ -54,6 +54,9 @@ pub struct FileConfig {
     /// The backup policy (the level from which a plan and restore tests are asked, and
     /// how recent a successful restore must be), same shape as data/regimes/backups.toml.
     pub backups_file: Option<PathBuf>,
+    /// The third-party policy (the security clauses a contract should have and how
+    /// often each party is reviewed), same shape as data/regimes/vendors.toml.
+    pub vendors_file: Option<PathBuf>,
     /// LibreOffice's `soffice`, which renders the PDF copies of documents; by default
     /// `soffice` or `libreoffice` on PATH, and without one documents are DOCX/XLSX only.
     pub pdf_converter: Option<PathBuf>,
@@ -268,6 +271,12 @@ pub fn response_plan_outlines(file: &FileConfig) -> anyhow::Result<khien_domain:
 pub fn budget_thresholds(file: &FileConfig) -> anyhow::Result<khien_domain::budget::Thresholds> {
     use khien_domain::budget::{EMBEDDED_THRESHOLDS, Thresholds};
     regulation_file(file.budget_share_file.as_deref(), "budget share thresholds", EMBEDDED_THRESHOLDS, Thresholds::parse)
+}
+
+/// The third-party policy (`vendors_file`, else the shipped one).
+pub fn vendor_policy(file: &FileConfig) -> anyhow::Result<khien_domain::vendors::Policy> {
+    use khien_domain::vendors::{EMBEDDED_POLICY, Policy};
+    regulation_file(file.vendors_file.as_deref(), "third-party policy", EMBEDDED_POLICY, Policy::parse)
 }
 
 /// The backup policy (`backups_file`, else the shipped one).

@@ -67,6 +67,7 @@ pub async fn serve(env: Env, args: ServeArgs) -> anyhow::Result<()> {
         budget_thresholds: Some(Arc::new(crate::config::budget_thresholds(file)?)),
         protection_model: Some(Arc::new(crate::config::protection_model(file)?)),
         backup_policy: Some(Arc::new(crate::config::backup_policy(file)?)),
+        vendor_policy: Some(Arc::new(crate::config::vendor_policy(file)?)),
         clock_rules: Some(Arc::new(crate::config::clock_rules(file)?)),
         calendar: Arc::new(calendar),
         authority_names: Arc::new(authority_names),

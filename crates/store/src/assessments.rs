@@ -16,7 +16,8 @@ use crate::audit::RunInTx;
 use crate::error::{Result, StoreError};
 use crate::scope::ReadExt;
 use crate::sql::Sql;
-use crate::weaknesses::{NewWeakness, SystemRef, Weakness};
+use crate::systems::SystemRef;
+use crate::weaknesses::{NewWeakness, Weakness};
 use crate::{Scoped, new_id};
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]

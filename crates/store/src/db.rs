@@ -270,6 +270,7 @@ pub(crate) fn migrator() -> sqlx::migrate::Migrator {
         (23, "protection_layers", include_str!("../migrations/0023_protection_layers.sql")),
         (24, "backups", include_str!("../migrations/0024_backups.sql")),
         (25, "weaknesses", include_str!("../migrations/0025_weaknesses.sql")),
+        (26, "vendors", include_str!("../migrations/0026_vendors.sql")),
     ];
     Migrator::with_migrations(
         MIGRATIONS

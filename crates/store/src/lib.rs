@@ -43,6 +43,7 @@ pub mod submissions;
 pub mod team;
 pub mod systems;
 pub mod units;
+pub mod vendors;
 pub mod weaknesses;
 
 pub use blobs::{BlobReader, BlobWriter, Blobs, S3Config, StoredFile, UploadError};

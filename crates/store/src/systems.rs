@@ -14,6 +14,13 @@ use crate::error::{Result, StoreError};
 use crate::sql::Sql;
 use crate::{Page, Scoped, new_id};
 
+/// A system named where another record points to it (a weakness's, a third party's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct SystemRef {
+    pub id: String,
+    pub name: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[derive(schemars::JsonSchema)]
 pub struct System {

@@ -28,13 +28,6 @@ pub struct Weakness {
     pub due_on: Option<String>,
 }
 
-/// A system a weakness can be recorded on.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct SystemRef {
-    pub id: String,
-    pub name: String,
-}
-
 /// A weakness to link, its import already queued on `system_id`.
 pub struct NewWeakness<'a> {
     pub origin: Origin,

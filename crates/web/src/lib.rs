@@ -28,6 +28,7 @@ mod public;
 mod advisories;
 mod assessments;
 mod backups;
+mod vendors;
 mod budget;
 mod protection;
 mod drills;
@@ -88,6 +89,9 @@ pub struct WebConfig {
     /// The backup policy (`backups_file`, else embedded); `None` only if the embedded
     /// file failed to load.
     pub backup_policy: Option<Arc<khien_domain::backups::Policy>>,
+    /// The third-party policy (`vendors_file`, else embedded); `None` only if the
+    /// embedded one failed to parse (a build defect the tests catch).
+    pub vendor_policy: Option<Arc<khien_domain::vendors::Policy>>,
     /// The province whose rules bind the units (`obligations_province`, `default`: the
     /// national rules only).
     pub obligations_province: String,
@@ -137,6 +141,7 @@ impl Default for WebConfig {
             budget_thresholds: khien_domain::budget::Thresholds::embedded().ok().map(Arc::new),
             protection_model: khien_domain::protection::Model::embedded().ok().map(Arc::new),
             backup_policy: khien_domain::backups::Policy::embedded().ok().map(Arc::new),
+            vendor_policy: khien_domain::vendors::Policy::embedded().ok().map(Arc::new),
             obligations_province: khien_duties::rules::DEFAULT_PROVINCE.to_string(),
             clock_rules: khien_duties::ClockRules::embedded().ok().cloned().map(Arc::new),
             upload_slots: Arc::new(tokio::sync::Semaphore::new(2)),
@@ -203,6 +208,7 @@ pub fn routes() -> routes::Routes {
         budget::page_routes(),
         protection::page_routes(),
         backups::page_routes(),
+        vendors::page_routes(),
         drills::page_routes(),
         response_plans::page_routes(),
         submissions::page_routes(),

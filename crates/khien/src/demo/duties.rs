@@ -128,6 +128,7 @@ pub(crate) async fn populate(store: &Store, systems: &[String], rng: &mut Rng) -
     budget(store, systems).await?;
     protection_layers(store, systems).await?;
     backups(store, systems).await?;
+    vendors(store, systems).await?;
     Ok(made)
 }
 
@@ -210,6 +211,48 @@ async fn backups(store: &Store, systems: &[String]) -> anyhow::Result<()> {
                 .validate(today)
                 .map_err(|e| anyhow::anyhow!("demo restore test: {e}"))?;
             sys.record_restore_test(id, &t).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Third parties of the first systems' owners: one with every clause and a recent
+/// review, one hosting provider short of two clauses and last reviewed long ago, one
+/// security provider never reviewed, so the register and the work queue show both sides.
+async fn vendors(store: &Store, systems: &[String]) -> anyhow::Result<()> {
+    use khien_domain::vendors::{Policy, ReviewInput, VendorInput};
+    let policy = Policy::embedded().map_err(|e| anyhow::anyhow!("the embedded third-party policy: {e}"))?;
+    let sys = store.as_system();
+    let today = store.today_vn();
+    let day = |back: i64| khien_domain::time_fmt::format_date(today - time::Duration::days(back));
+    let every: Vec<String> = policy.clauses.iter().map(|c| c.key.clone()).collect();
+    let short: Vec<String> = policy.clauses.iter().filter(|c| !matches!(c.key.as_str(), "right_to_audit" | "data_return")).map(|c| c.key.clone()).collect();
+    let parties: [(&str, &str, &str, &str, &Vec<String>, Option<(i64, &str, &str)>); 3] = [
+        ("Công ty Cổ phần Phần mềm Hồng Lam", "0401234567", "operation", "24/2026/HĐ-VH", &every, Some((100, "satisfactory", "Rà soát danh sách tài khoản quản trị từ xa, nhật ký truy cập quý III và tiến độ cập nhật bản vá: đạt"))),
+        ("Trung tâm Dữ liệu Viễn thông Miền Trung", "0409876543", "hosting", "05/2024/HĐ-TTDL", &short, Some((500, "issues", "Chưa có phụ lục về bàn giao, xóa dữ liệu khi kết thúc hợp đồng"))),
+        ("Công ty TNHH Giải pháp Bảo mật Sông Hàn", "0405551234", "security_service", "31/2026/HĐ-SOC", &every, None),
+    ];
+    for (i, id) in systems.iter().take(3).enumerate() {
+        let unit = sys.system(id).await?.fields.owner_unit_id;
+        let (name, tax, service, contract, clauses, review) = &parties[i];
+        let f = VendorInput {
+            name: (*name).into(),
+            tax_code: (*tax).into(),
+            service: (*service).into(),
+            contact: "Phòng Kỹ thuật, 0236 3888 000".into(),
+            contract_no: (*contract).into(),
+            contract_from: day(700),
+            contract_to: khien_domain::time_fmt::format_date(today + time::Duration::days(400)),
+            clauses: (*clauses).clone(),
+            systems: vec![id.clone()],
+            ..Default::default()
+        }
+        .validate(&policy)
+        .map_err(|e| anyhow::anyhow!("demo third party: {e}"))?;
+        let vendor = sys.create_vendor(&unit, &f).await?;
+        if let Some((back, outcome, summary)) = review {
+            let r = ReviewInput { reviewed_on: day(*back), outcome: (*outcome).into(), summary: (*summary).into() }.validate(today).map_err(|e| anyhow::anyhow!("demo review: {e}"))?;
+            sys.record_vendor_review(&vendor, &r).await?;
         }
     }
     Ok(())

@@ -202,6 +202,7 @@ pub struct World {
     /// A drill of B's system, recorded by B.
     pub drill_b: String,
     pub assessment_b: String,
+    pub vendor_b: String,
     /// A scanner import into B's system, and one of its findings.
     pub import_b: String,
     pub finding_b: String,
@@ -485,6 +486,14 @@ pub async fn world(store: &Store) -> World {
         )
         .await
         .unwrap();
+    let vendor_policy = khien_domain::vendors::Policy::embedded().unwrap();
+    let vendor_b = b_view
+        .create_vendor(
+            &b.id,
+            &khien_domain::vendors::VendorInput { name: format!("Bên thứ ba {FOREIGN}"), service: "hosting".into(), ..Default::default() }.validate(&vendor_policy).unwrap(),
+        )
+        .await
+        .unwrap();
     let outlines = khien_domain::response_plans::Outlines::embedded().unwrap();
     let response_plan_b = b_view.create_response_plan(&outlines, &sys_b, &format!("Phương án {FOREIGN}")).await.unwrap();
     b_view.add_response_scenario(&response_plan_b, khien_domain::incidents::IncidentType::Malware, &format!("Kịch bản {FOREIGN}"), "x", "x").await.unwrap();
@@ -522,6 +531,7 @@ pub async fn world(store: &Store) -> World {
         advisory_match_b,
         drill_b,
         assessment_b,
+        vendor_b,
         import_b,
         finding_b,
         response_plan_b,

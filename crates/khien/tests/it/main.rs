@@ -14,6 +14,7 @@ mod audit_views;
 mod backup;
 mod blobs;
 mod backups;
+mod vendors;
 mod budget;
 mod protection;
 mod compliance;

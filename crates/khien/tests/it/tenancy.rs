@@ -63,6 +63,8 @@ fn fill(r: &RouteInfo, w: &World) -> String {
         "khong-co".into()
     } else if r.path.starts_with("/assessments/") {
         w.assessment_b.clone()
+    } else if r.path.starts_with("/vendors/") {
+        w.vendor_b.clone()
     } else if r.path.starts_with("/drills/") {
         w.drill_b.clone()
     } else if r.path.starts_with("/budget/") {
@@ -135,6 +137,9 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
         ("POST", "/report-submissions/{id}/review") => form(&[("decision", "return"), ("review_note", "trái phép")]),
         ("POST", "/budget") => form(&[("unit_id", &w.b), ("budget_kind", "project"), ("title", "Dự án trái phép"), ("decision_no", "1/QĐ"), ("approved_on", "01/08/2026"), ("total", "1000"), ("security", "100")]),
         ("POST", "/budget/{id}/delete") => form(&[]),
+        ("POST", "/vendors") => form(&[("name", "Bên thứ ba trái phép"), ("service", "operation"), ("unit_id", &w.b), ("serves", &w.sys_b)]),
+        ("POST", "/vendors/{id}") => form(&[("version", "1"), ("name", "Bên thứ ba trái phép"), ("service", "operation")]),
+        ("POST", "/vendors/{id}/reviews") => form(&[("reviewed_on", "01/01/2026"), ("outcome", "satisfactory"), ("summary", "Rà soát trái phép")]),
         ("POST", "/systems/{id}/backup/plan") => form(&[("version", "0"), ("backup_scope", "Sao lưu trái phép"), ("frequency", "daily"), ("retention_days", "30")]),
         ("POST", "/systems/{id}/backup/tests") => form(&[("tested_on", "01/01/2026"), ("outcome", "succeeded"), ("restored", "Khôi phục trái phép")]),
         ("POST", "/systems/{id}/protection/{layer}") => form(&[("version", "0"), ("state", "in_place"), ("arrangement", "in_house")]),

@@ -14,7 +14,8 @@ use khien_domain::FieldError;
 use khien_domain::assessments::{AssessmentInput, SYSTEM_KINDS};
 use khien_store::StoreError;
 use khien_store::assessments::Assessment;
-use khien_store::weaknesses::{SystemRef, Weakness};
+use khien_store::systems::SystemRef;
+use khien_store::weaknesses::Weakness;
 use khien_domain::weaknesses::{Origin, SEVERITIES, WeaknessInput};
 
 use crate::AppState;

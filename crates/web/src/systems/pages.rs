@@ -153,6 +153,8 @@ struct DetailPage {
     protection: Option<(String, bool)>,
     /// Its backups: what is behind, or the last successful restore.
     backup: Option<(String, bool)>,
+    /// How many third parties serve it, and whether one is behind.
+    vendors: Option<(String, bool)>,
 }
 
 pub async fn detail(
@@ -178,6 +180,7 @@ pub async fn detail(
     let response_plan = crate::response_plans::summary_of(&state, &scoped, &c.t, &id).await?;
     let protection = crate::protection::summary_of(&state, &scoped, &c.t, &id).await?;
     let backup = crate::backups::summary_of(&state, &scoped, &c.t, &id).await?;
+    let vendors = crate::vendors::summary_of(&state, &scoped, &c.t, &id).await?;
     render(&DetailPage {
         c,
         s,
@@ -189,6 +192,7 @@ pub async fn detail(
         response_plan,
         protection,
         backup,
+        vendors,
     })
 }
 
