@@ -27,6 +27,7 @@ pub mod systems;
 pub mod team;
 pub mod text;
 pub mod time_fmt;
+pub mod training;
 pub mod units;
 pub mod users;
 pub mod vendors;

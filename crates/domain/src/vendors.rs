@@ -68,7 +68,7 @@ impl Policy {
 
     /// The required clauses a contract with `present` lacks, in the policy's order.
     pub fn missing_clauses<'a>(&'a self, present: &[String]) -> Vec<&'a Clause> {
-        self.clauses.iter().filter(|c| c.required && !present.iter().any(|p| *p == c.key)).collect()
+        self.clauses.iter().filter(|c| c.required && !present.contains(&c.key)).collect()
     }
 
     /// What is behind for a party, empty when nothing is. `serves_systems`: it is tied

@@ -271,6 +271,7 @@ pub(crate) fn migrator() -> sqlx::migrate::Migrator {
         (24, "backups", include_str!("../migrations/0024_backups.sql")),
         (25, "weaknesses", include_str!("../migrations/0025_weaknesses.sql")),
         (26, "vendors", include_str!("../migrations/0026_vendors.sql")),
+        (27, "training", include_str!("../migrations/0027_training.sql")),
     ];
     Migrator::with_migrations(
         MIGRATIONS

@@ -1,6 +1,6 @@
 //! The figures of a periodic report (issue 12 item 3), counted from live data for the
 //! units in scope and one period: what happened in it (scans, hunts, findings,
-//! incidents, drills, assessments, advisories) and what stands on the day the report is
+//! incidents, drills, assessments, training, advisories) and what stands on the day the report is
 //! made (systems in use, approved levels, findings open past their deadline): the
 //! records keep no history of a system's status or a finding's, so a past period's
 //! standing figures are today's, and the documents say so.
@@ -22,7 +22,7 @@ use time::{Date, PrimitiveDateTime, Time};
 use crate::Scoped;
 use crate::error::Result;
 use crate::scope::ReadExt;
-use crate::sql::Sql;
+use crate::sql::{Sql, sum_i64 as sum};
 
 /// Every figure a report template may print, with what it counts. The template
 /// loader refuses an id not listed here.
@@ -51,6 +51,8 @@ pub const METRICS: &[(&str, &str)] = &[
     ("incidents_open", "incidents detected in the period and not closed"),
     ("drills", "drills held in the period"),
     ("assessments", "security assessments performed in the period"),
+    ("trainings", "awareness and training campaigns that ended in the period (by the organiser)"),
+    ("trainees", "people who completed a campaign that ended in the period (by the unit they work in)"),
     ("advisory_systems", "systems reached by an authority's advisory issued in the period"),
     ("advisory_systems_answered", "of those, systems whose unit answered"),
 ];
@@ -180,6 +182,14 @@ impl Scoped<'_> {
                 format!("SELECT a.unit_id AS u, COUNT(*) AS assessments FROM assessments a WHERE a.performed_on >= '{d0}' AND a.performed_on <= '{d1}' AND a.unit_id IN "),
             ),
             (
+                &["trainings"],
+                format!("SELECT c.unit_id AS u, COUNT(*) AS trainings FROM training_campaigns c WHERE c.held_to >= '{d0}' AND c.held_to <= '{d1}' AND c.unit_id IN "),
+            ),
+            (
+                &["trainees"],
+                format!("SELECT p.unit_id AS u, COUNT(*) AS trainees FROM training_participants p JOIN training_campaigns c ON c.id = p.campaign_id WHERE p.completed = 1 AND c.held_to >= '{d0}' AND c.held_to <= '{d1}' AND p.unit_id IN "),
+            ),
+            (
                 &["advisory_systems", "advisory_systems_answered"],
                 format!(
                     "SELECT m.unit_id AS u, COUNT(*) AS advisory_systems, {} AS advisory_systems_answered FROM advisory_matches m JOIN advisories a ON a.id = m.advisory_id WHERE a.issued_on >= '{d0}' AND a.issued_on <= '{d1}' AND m.unit_id IN ",
@@ -257,12 +267,6 @@ impl Scoped<'_> {
         f.total.insert("incidents_serious", serious);
         Ok(f)
     }
-}
-
-/// A count or a `SUM(CASE …)` column: BIGINT on PostgreSQL (the CASE is an integer, so
-/// its SUM is BIGINT, not NUMERIC), INTEGER on SQLite; a SUM is NULL over no row.
-fn sum(r: &sqlx::any::AnyRow, col: &str) -> Result<i64> {
-    Ok(r.try_get::<Option<i64>, _>(col)?.unwrap_or(0))
 }
 
 #[cfg(test)]

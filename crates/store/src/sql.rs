@@ -127,3 +127,10 @@ pub(crate) async fn save_versioned(tx: &crate::audit::WriteTx, table: &str, key:
     q.int(seen);
     q.query().run(tx).await
 }
+
+/// A count or a `SUM(CASE …)` column: BIGINT on PostgreSQL (the CASE is an integer, so
+/// its SUM is BIGINT, not NUMERIC), INTEGER on SQLite; a SUM is NULL over no row.
+pub(crate) fn sum_i64(r: &sqlx::any::AnyRow, col: &str) -> crate::error::Result<i64> {
+    use sqlx::Row;
+    Ok(r.try_get::<Option<i64>, _>(col)?.unwrap_or(0))
+}

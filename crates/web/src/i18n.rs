@@ -59,6 +59,7 @@ macro_rules! catalogue_files {
             include_str!(concat!("../i18n/", $lang, "/submissions.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/systems.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/team.txt")), "\n",
+            include_str!(concat!("../i18n/", $lang, "/training.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/units.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/vendors.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/weaknesses.txt")),

@@ -29,6 +29,7 @@ mod advisories;
 mod assessments;
 mod backups;
 mod vendors;
+mod training;
 mod budget;
 mod protection;
 mod drills;
@@ -209,6 +210,7 @@ pub fn routes() -> routes::Routes {
         protection::page_routes(),
         backups::page_routes(),
         vendors::page_routes(),
+        training::page_routes(),
         drills::page_routes(),
         response_plans::page_routes(),
         submissions::page_routes(),

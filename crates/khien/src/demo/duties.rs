@@ -129,6 +129,7 @@ pub(crate) async fn populate(store: &Store, systems: &[String], rng: &mut Rng) -
     protection_layers(store, systems).await?;
     backups(store, systems).await?;
     vendors(store, systems).await?;
+    training(store, systems).await?;
     Ok(made)
 }
 
@@ -227,23 +228,24 @@ async fn vendors(store: &Store, systems: &[String]) -> anyhow::Result<()> {
     let day = |back: i64| khien_domain::time_fmt::format_date(today - time::Duration::days(back));
     let every: Vec<String> = policy.clauses.iter().map(|c| c.key.clone()).collect();
     let short: Vec<String> = policy.clauses.iter().filter(|c| !matches!(c.key.as_str(), "right_to_audit" | "data_return")).map(|c| c.key.clone()).collect();
-    let parties: [(&str, &str, &str, &str, &Vec<String>, Option<(i64, &str, &str)>); 3] = [
-        ("Công ty Cổ phần Phần mềm Hồng Lam", "0401234567", "operation", "24/2026/HĐ-VH", &every, Some((100, "satisfactory", "Rà soát danh sách tài khoản quản trị từ xa, nhật ký truy cập quý III và tiến độ cập nhật bản vá: đạt"))),
-        ("Trung tâm Dữ liệu Viễn thông Miền Trung", "0409876543", "hosting", "05/2024/HĐ-TTDL", &short, Some((500, "issues", "Chưa có phụ lục về bàn giao, xóa dữ liệu khi kết thúc hợp đồng"))),
-        ("Công ty TNHH Giải pháp Bảo mật Sông Hàn", "0405551234", "security_service", "31/2026/HĐ-SOC", &every, None),
+    // Name, tax code, service, contract; then the clauses and a review (days ago,
+    // outcome, summary).
+    let parties = [
+        (["Công ty Cổ phần Phần mềm Hồng Lam", "0401234567", "operation", "24/2026/HĐ-VH"], &every, Some((100, "satisfactory", "Rà soát danh sách tài khoản quản trị từ xa, nhật ký truy cập quý III và tiến độ cập nhật bản vá: đạt"))),
+        (["Trung tâm Dữ liệu Viễn thông Miền Trung", "0409876543", "hosting", "05/2024/HĐ-TTDL"], &short, Some((500, "issues", "Chưa có phụ lục về bàn giao, xóa dữ liệu khi kết thúc hợp đồng"))),
+        (["Công ty TNHH Giải pháp Bảo mật Sông Hàn", "0405551234", "security_service", "31/2026/HĐ-SOC"], &every, None),
     ];
-    for (i, id) in systems.iter().take(3).enumerate() {
+    for (id, ([name, tax, service, contract], clauses, review)) in systems.iter().zip(parties) {
         let unit = sys.system(id).await?.fields.owner_unit_id;
-        let (name, tax, service, contract, clauses, review) = &parties[i];
         let f = VendorInput {
-            name: (*name).into(),
-            tax_code: (*tax).into(),
-            service: (*service).into(),
+            name: name.into(),
+            tax_code: tax.into(),
+            service: service.into(),
             contact: "Phòng Kỹ thuật, 0236 3888 000".into(),
-            contract_no: (*contract).into(),
+            contract_no: contract.into(),
             contract_from: day(700),
             contract_to: khien_domain::time_fmt::format_date(today + time::Duration::days(400)),
-            clauses: (*clauses).clone(),
+            clauses: clauses.clone(),
             systems: vec![id.clone()],
             ..Default::default()
         }
@@ -251,9 +253,66 @@ async fn vendors(store: &Store, systems: &[String]) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("demo third party: {e}"))?;
         let vendor = sys.create_vendor(&unit, &f).await?;
         if let Some((back, outcome, summary)) = review {
-            let r = ReviewInput { reviewed_on: day(*back), outcome: (*outcome).into(), summary: (*summary).into() }.validate(today).map_err(|e| anyhow::anyhow!("demo review: {e}"))?;
+            let r = ReviewInput { reviewed_on: day(back), outcome: outcome.into(), summary: summary.into() }.validate(today).map_err(|e| anyhow::anyhow!("demo review: {e}"))?;
             sys.record_vendor_review(&vendor, &r).await?;
         }
     }
+    Ok(())
+}
+
+/// A province-wide course this year with people of the first systems' owners (one of
+/// them did not complete it) and a phishing simulation, so the training page shows
+/// units trained and units not yet.
+async fn training(store: &Store, systems: &[String]) -> anyhow::Result<()> {
+    use khien_domain::training::{CampaignInput, ParticipantsInput};
+    let sys = store.as_system();
+    let today = store.today_vn();
+    let day = |back: i64| khien_domain::time_fmt::format_date(today - time::Duration::days(back));
+    let course = CampaignInput {
+        campaign_kind: "course".into(),
+        title: "Tập huấn kỹ năng bảo đảm an toàn thông tin cho cán bộ phụ trách công nghệ thông tin năm 2026".into(),
+        audience: "it_staff".into(),
+        held_from: day(45),
+        held_to: day(44),
+        topics: "Phân loại cấp độ hệ thống; rà quét lỗ hổng và săn tìm mối nguy hại sáu tháng một lần; báo cáo sự cố theo Thông tư 20/2017/TT-BTTTT".into(),
+        trainer: "Trung tâm Ứng cứu sự cố an toàn thông tin tỉnh".into(),
+        ..Default::default()
+    }
+    .validate(today)
+    .map_err(|e| anyhow::anyhow!("demo course: {e}"))?;
+    // Organised by the department: the unit at the top of the tree.
+    let department = sys.units(false).await?.into_iter().next().ok_or_else(|| anyhow::anyhow!("demo: no unit"))?.id;
+    let course = sys.create_campaign(&department, &course).await?;
+    let people = ["Nguyễn Văn An; Chuyên viên công nghệ thông tin\nTrần Thị Bình; Phó Chánh Văn phòng", "Lê Minh Châu; Quản trị mạng", "Phạm Quốc Dũng; Chuyên viên"];
+    let mut owners: Vec<String> = Vec::new();
+    for id in systems.iter().take(6) {
+        let owner = sys.system(id).await?.fields.owner_unit_id;
+        if !owners.contains(&owner) {
+            owners.push(owner);
+        }
+    }
+    for (unit, list) in owners.iter().zip(people) {
+        let f = ParticipantsInput { unit_id: unit.clone(), people: list.into(), completed: "on".into() }.validate().map_err(|e| anyhow::anyhow!("demo participants: {e}"))?;
+        sys.add_participants(&course, &f).await?;
+    }
+    if let Some(unit) = owners.first() {
+        let f = ParticipantsInput { unit_id: unit.clone(), people: "Hoàng Văn Em; Văn thư".into(), completed: String::new() }.validate().map_err(|e| anyhow::anyhow!("demo participants: {e}"))?;
+        sys.add_participants(&course, &f).await?;
+    }
+    let phishing = CampaignInput {
+        campaign_kind: "phishing_simulation".into(),
+        title: "Thử nghiệm thư điện tử lừa đảo giả danh cơ quan thuế".into(),
+        audience: "all_staff".into(),
+        held_from: day(20),
+        held_to: day(13),
+        topics: "Thư giả danh cơ quan thuế kèm liên kết đăng nhập giả; nhận diện người gửi, liên kết và tệp đính kèm đáng ngờ".into(),
+        trainer: "Sở Khoa học và Công nghệ".into(),
+        sent: "1250".into(),
+        clicked: "110".into(),
+        reported: "290".into(),
+    }
+    .validate(today)
+    .map_err(|e| anyhow::anyhow!("demo phishing simulation: {e}"))?;
+    sys.create_campaign(&department, &phishing).await?;
     Ok(())
 }

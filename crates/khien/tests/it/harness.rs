@@ -203,6 +203,8 @@ pub struct World {
     pub drill_b: String,
     pub assessment_b: String,
     pub vendor_b: String,
+    pub campaign_b: String,
+    pub campaign_b_participant: String,
     /// A scanner import into B's system, and one of its findings.
     pub import_b: String,
     pub finding_b: String,
@@ -494,6 +496,29 @@ pub async fn world(store: &Store) -> World {
         )
         .await
         .unwrap();
+    let campaign_b = b_view
+        .create_campaign(
+            &b.id,
+            &khien_domain::training::CampaignInput {
+                campaign_kind: "course".into(),
+                title: format!("Tập huấn {FOREIGN}"),
+                audience: "it_staff".into(),
+                // Two years ago: B has nobody trained this year or the last.
+                held_from: khien_domain::time_fmt::format_date(store.today_vn() - time::Duration::days(800)),
+                held_to: khien_domain::time_fmt::format_date(store.today_vn() - time::Duration::days(800)),
+                topics: "x".into(),
+                ..Default::default()
+            }
+            .validate(store.today_vn())
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    b_view
+        .add_participants(&campaign_b, &khien_domain::training::ParticipantsInput { unit_id: b.id.clone(), people: format!("Học viên {FOREIGN}"), completed: "on".into() }.validate().unwrap())
+        .await
+        .unwrap();
+    let campaign_b_participant = b_view.campaign(&campaign_b).await.unwrap().1[0].id.clone();
     let outlines = khien_domain::response_plans::Outlines::embedded().unwrap();
     let response_plan_b = b_view.create_response_plan(&outlines, &sys_b, &format!("Phương án {FOREIGN}")).await.unwrap();
     b_view.add_response_scenario(&response_plan_b, khien_domain::incidents::IncidentType::Malware, &format!("Kịch bản {FOREIGN}"), "x", "x").await.unwrap();
@@ -532,6 +557,8 @@ pub async fn world(store: &Store) -> World {
         drill_b,
         assessment_b,
         vendor_b,
+        campaign_b,
+        campaign_b_participant,
         import_b,
         finding_b,
         response_plan_b,

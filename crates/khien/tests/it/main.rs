@@ -15,6 +15,7 @@ mod backup;
 mod blobs;
 mod backups;
 mod vendors;
+mod training;
 mod budget;
 mod protection;
 mod compliance;

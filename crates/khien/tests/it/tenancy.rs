@@ -63,6 +63,8 @@ fn fill(r: &RouteInfo, w: &World) -> String {
         "khong-co".into()
     } else if r.path.starts_with("/assessments/") {
         w.assessment_b.clone()
+    } else if r.path.starts_with("/training/") {
+        w.campaign_b.clone()
     } else if r.path.starts_with("/vendors/") {
         w.vendor_b.clone()
     } else if r.path.starts_with("/drills/") {
@@ -93,6 +95,7 @@ fn fill(r: &RouteInfo, w: &World) -> String {
         .replace("{task}", &w.incident_b_task)
         .replace("{sid}", &w.response_scenario_b)
         .replace("{layer}", "onsite")
+        .replace("{pid}", &w.campaign_b_participant)
 }
 
 fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
@@ -137,6 +140,11 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
         ("POST", "/report-submissions/{id}/review") => form(&[("decision", "return"), ("review_note", "trái phép")]),
         ("POST", "/budget") => form(&[("unit_id", &w.b), ("budget_kind", "project"), ("title", "Dự án trái phép"), ("decision_no", "1/QĐ"), ("approved_on", "01/08/2026"), ("total", "1000"), ("security", "100")]),
         ("POST", "/budget/{id}/delete") => form(&[]),
+        // The route takes no unit: a campaign is the organiser's own unit's (the training
+        // test shows another unit never sees it); only a refusal is exercised here.
+        ("POST", "/training") => form(&[("campaign_kind", "trái phép"), ("title", "Tập huấn trái phép"), ("audience", "all_staff"), ("held_from", "01/01/2026"), ("held_to", "01/01/2026"), ("topics", "x")]),
+        ("POST", "/training/{id}/participants") => form(&[("unit_id", &w.b), ("people", "Người trái phép"), ("completed", "on")]),
+        ("POST", "/training/{id}/participants/{pid}/delete") => form(&[]),
         ("POST", "/vendors") => form(&[("name", "Bên thứ ba trái phép"), ("service", "operation"), ("unit_id", &w.b), ("serves", &w.sys_b)]),
         ("POST", "/vendors/{id}") => form(&[("version", "1"), ("name", "Bên thứ ba trái phép"), ("service", "operation")]),
         ("POST", "/vendors/{id}/reviews") => form(&[("reviewed_on", "01/01/2026"), ("outcome", "satisfactory"), ("summary", "Rà soát trái phép")]),
