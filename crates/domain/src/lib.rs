@@ -21,6 +21,7 @@ pub mod levels;
 pub mod plans;
 pub mod protection;
 pub mod response_plans;
+pub mod risks;
 pub mod rules;
 pub mod roles;
 pub mod systems;

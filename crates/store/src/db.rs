@@ -272,6 +272,7 @@ pub(crate) fn migrator() -> sqlx::migrate::Migrator {
         (25, "weaknesses", include_str!("../migrations/0025_weaknesses.sql")),
         (26, "vendors", include_str!("../migrations/0026_vendors.sql")),
         (27, "training", include_str!("../migrations/0027_training.sql")),
+        (28, "risks", include_str!("../migrations/0028_risks.sql")),
     ];
     Migrator::with_migrations(
         MIGRATIONS

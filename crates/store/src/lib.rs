@@ -42,6 +42,7 @@ pub mod stats;
 pub mod submissions;
 pub mod team;
 pub mod systems;
+pub mod risks;
 pub mod training;
 pub mod units;
 pub mod vendors;

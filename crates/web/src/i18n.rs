@@ -55,6 +55,7 @@ macro_rules! catalogue_files {
             include_str!(concat!("../i18n/", $lang, "/ranking.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/reports.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/response_plans.txt")), "\n",
+            include_str!(concat!("../i18n/", $lang, "/risks.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/rules.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/submissions.txt")), "\n",
             include_str!(concat!("../i18n/", $lang, "/systems.txt")), "\n",

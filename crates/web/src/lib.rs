@@ -30,6 +30,7 @@ mod assessments;
 mod backups;
 mod vendors;
 mod training;
+mod risks;
 mod budget;
 mod protection;
 mod drills;
@@ -211,6 +212,7 @@ pub fn routes() -> routes::Routes {
         backups::page_routes(),
         vendors::page_routes(),
         training::page_routes(),
+        risks::page_routes(),
         drills::page_routes(),
         response_plans::page_routes(),
         submissions::page_routes(),

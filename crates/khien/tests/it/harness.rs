@@ -205,6 +205,7 @@ pub struct World {
     pub vendor_b: String,
     pub campaign_b: String,
     pub campaign_b_participant: String,
+    pub risk_b: String,
     /// A scanner import into B's system, and one of its findings.
     pub import_b: String,
     pub finding_b: String,
@@ -519,6 +520,10 @@ pub async fn world(store: &Store) -> World {
         .await
         .unwrap();
     let campaign_b_participant = b_view.campaign(&campaign_b).await.unwrap().1[0].id.clone();
+    let risk_b = b_view
+        .create_risk(&b.id, &khien_domain::risks::RiskInput { title: format!("Rủi ro {FOREIGN}"), description: "x".into(), likelihood: "1".into(), impact: "1".into(), status: "open".into(), ..Default::default() }.validate().unwrap())
+        .await
+        .unwrap();
     let outlines = khien_domain::response_plans::Outlines::embedded().unwrap();
     let response_plan_b = b_view.create_response_plan(&outlines, &sys_b, &format!("Phương án {FOREIGN}")).await.unwrap();
     b_view.add_response_scenario(&response_plan_b, khien_domain::incidents::IncidentType::Malware, &format!("Kịch bản {FOREIGN}"), "x", "x").await.unwrap();
@@ -559,6 +564,7 @@ pub async fn world(store: &Store) -> World {
         vendor_b,
         campaign_b,
         campaign_b_participant,
+        risk_b,
         import_b,
         finding_b,
         response_plan_b,

@@ -16,6 +16,7 @@ mod blobs;
 mod backups;
 mod vendors;
 mod training;
+mod risks;
 mod budget;
 mod protection;
 mod compliance;

@@ -63,6 +63,8 @@ fn fill(r: &RouteInfo, w: &World) -> String {
         "khong-co".into()
     } else if r.path.starts_with("/assessments/") {
         w.assessment_b.clone()
+    } else if r.path.starts_with("/risks/") {
+        w.risk_b.clone()
     } else if r.path.starts_with("/training/") {
         w.campaign_b.clone()
     } else if r.path.starts_with("/vendors/") {
@@ -145,6 +147,8 @@ fn recipe(r: &RouteInfo, w: &World) -> Option<Recipe> {
         ("POST", "/training") => form(&[("campaign_kind", "trái phép"), ("title", "Tập huấn trái phép"), ("audience", "all_staff"), ("held_from", "01/01/2026"), ("held_to", "01/01/2026"), ("topics", "x")]),
         ("POST", "/training/{id}/participants") => form(&[("unit_id", &w.b), ("people", "Người trái phép"), ("completed", "on")]),
         ("POST", "/training/{id}/participants/{pid}/delete") => form(&[]),
+        ("POST", "/risks") => form(&[("system_id", &w.sys_b), ("unit_id", &w.b), ("title", "Rủi ro trái phép"), ("description", "x"), ("likelihood", "1"), ("impact", "1"), ("status", "open")]),
+        ("POST", "/risks/{id}") => form(&[("version", "1"), ("title", "Rủi ro trái phép"), ("description", "x"), ("likelihood", "1"), ("impact", "1"), ("status", "open")]),
         ("POST", "/vendors") => form(&[("name", "Bên thứ ba trái phép"), ("service", "operation"), ("unit_id", &w.b), ("serves", &w.sys_b)]),
         ("POST", "/vendors/{id}") => form(&[("version", "1"), ("name", "Bên thứ ba trái phép"), ("service", "operation")]),
         ("POST", "/vendors/{id}/reviews") => form(&[("reviewed_on", "01/01/2026"), ("outcome", "satisfactory"), ("summary", "Rà soát trái phép")]),

@@ -155,6 +155,8 @@ struct DetailPage {
     backup: Option<(String, bool)>,
     /// How many third parties serve it, and whether one is behind.
     vendors: Option<(String, bool)>,
+    /// Its unsettled risks, and whether one is behind.
+    risks: Option<(String, bool)>,
 }
 
 pub async fn detail(
@@ -181,6 +183,7 @@ pub async fn detail(
     let protection = crate::protection::summary_of(&state, &scoped, &c.t, &id).await?;
     let backup = crate::backups::summary_of(&state, &scoped, &c.t, &id).await?;
     let vendors = crate::vendors::summary_of(&state, &scoped, &c.t, &id).await?;
+    let risks = crate::risks::summary_of(&state, &scoped, &c.t, &id).await?;
     render(&DetailPage {
         c,
         s,
@@ -193,6 +196,7 @@ pub async fn detail(
         protection,
         backup,
         vendors,
+        risks,
     })
 }
 

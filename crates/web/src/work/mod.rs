@@ -161,6 +161,7 @@ const SOURCES: &[Source] = &[
     |s, a, t, n| Box::pin(crate::protection::work(s, a, t, n)),
     |s, a, t, n| Box::pin(crate::backups::work(s, a, t, n)),
     |s, a, t, n| Box::pin(crate::vendors::work(s, a, t, n)),
+    |s, a, t, n| Box::pin(crate::risks::work(s, a, t, n)),
 ];
 
 /// The viewer's queue: non-empty groups, each cut to `per_group` items.
