@@ -8,10 +8,9 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::audit::RunInTx;
 use crate::error::{Result, StoreError};
 use crate::scope::ReadExt;
-use crate::sql::Sql;
+use crate::sql::{Arg, Sql, count_and_rows, insert_versioned, update_versioned};
 use crate::{Scoped, new_id};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -91,24 +90,17 @@ impl Scoped<'_> {
     /// Risks in scope as `q` picks them, highest score first (at most `limit`), with
     /// the number that match.
     pub async fn risks(&self, q: &RiskQuery, limit: i64) -> Result<(i64, Vec<Risk>)> {
+        let mut filter = Sql::new(FROM);
+        self.restrict_ids(&mut filter, "r", "risks", &["unit_id"]);
         if let Some(s) = &q.system_id {
             self.system(s).await?;
+            filter.push(" AND r.system_id = ").text(s.clone());
         }
-        let build = |head: &str| {
-            let mut sql = Sql::new(&format!("{head}{FROM}"));
-            self.restrict_ids(&mut sql, "r", "risks", &["unit_id"]);
-            if let Some(s) = &q.system_id {
-                sql.push(" AND r.system_id = ").text(s.clone());
-            }
-            if !q.include_settled {
-                sql.push(UNSETTLED);
-            }
-            sql
-        };
-        let n: i64 = build("SELECT COUNT(*) AS n").query().one(self).await?.try_get("n")?;
-        let mut sql = build(&format!("SELECT {COLS}"));
-        sql.push(" ORDER BY r.score DESC, r.due_on, r.id LIMIT ").int(limit.clamp(1, 2_000));
-        Ok((n, sql.query().all(self).await?.iter().map(risk).collect::<Result<Vec<_>>>()?))
+        if !q.include_settled {
+            filter.push(UNSETTLED);
+        }
+        let (n, rows) = count_and_rows(self, &filter, COLS, &format!(" ORDER BY r.score DESC, r.due_on, r.id LIMIT {}", limit.clamp(1, 2_000))).await?;
+        Ok((n, rows.iter().map(risk).collect::<Result<Vec<_>>>()?))
     }
 
     /// Unsettled risks in scope counted on the 5×5 matrix: `[likelihood-1][impact-1]`.
@@ -153,25 +145,8 @@ impl Scoped<'_> {
             None => r.unit(unit_id).await?,
         };
         let id = new_id();
-        sqlx::query("INSERT INTO risks (id, unit_id, system_id, title, description, likelihood, impact, score, status, treatment, treatment_plan, owner, due_on, accepted_by, version, created_by, created_at, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $16, $15, $16)")
-            .bind(id.clone())
-            .bind(unit.id.clone())
-            .bind(f.system_id.clone())
-            .bind(f.title.clone())
-            .bind(f.description.clone())
-            .bind(f.likelihood)
-            .bind(f.impact)
-            .bind(f.likelihood * f.impact)
-            .bind(f.status.to_string())
-            .bind(f.treatment.map(str::to_string))
-            .bind(f.treatment_plan.clone())
-            .bind(f.owner.clone())
-            .bind(f.due_on.map(iso_date))
-            .bind(f.accepted_by.clone())
-            .bind(self.principal.username.clone())
-            .bind(tx.at().to_string())
-            .run(&tx)
-            .await?;
+        let fixed = [("id", Arg::Text(id.clone())), ("unit_id", Arg::Text(unit.id.clone())), ("system_id", Arg::OptText(f.system_id.clone()))];
+        insert_versioned(&tx, "risks", &fixed, &columns(f), &self.principal.username, tx.at()).await?;
         tx.record("create", "risk", &id, (&unit.id, &unit.path), None::<&()>, Some(f)).await?;
         tx.commit().await?;
         Ok(id)
@@ -191,24 +166,7 @@ impl Scoped<'_> {
         if before.version != f.seen_version {
             return Err(stale);
         }
-        let n = sqlx::query("UPDATE risks SET title = $1, description = $2, likelihood = $3, impact = $4, score = $5, status = $6, treatment = $7, treatment_plan = $8, owner = $9, due_on = $10, accepted_by = $11, version = version + 1, updated_by = $12, updated_at = $13 WHERE id = $14 AND version = $15")
-            .bind(f.title.clone())
-            .bind(f.description.clone())
-            .bind(f.likelihood)
-            .bind(f.impact)
-            .bind(f.likelihood * f.impact)
-            .bind(f.status.to_string())
-            .bind(f.treatment.map(str::to_string))
-            .bind(f.treatment_plan.clone())
-            .bind(f.owner.clone())
-            .bind(f.due_on.map(iso_date))
-            .bind(f.accepted_by.clone())
-            .bind(self.principal.username.clone())
-            .bind(tx.at().to_string())
-            .bind(before.id.clone())
-            .bind(f.seen_version)
-            .run(&tx)
-            .await?;
+        let n = update_versioned(&tx, "risks", &before.id, &columns(f), f.seen_version, &self.principal.username, tx.at()).await?;
         if n != 1 {
             return Err(stale);
         }
@@ -216,4 +174,21 @@ impl Scoped<'_> {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// What a save of a risk may change, as columns (the score is derived here, once).
+fn columns(f: &RiskFields) -> Vec<(&'static str, Arg)> {
+    vec![
+        ("title", Arg::Text(f.title.clone())),
+        ("description", Arg::Text(f.description.clone())),
+        ("likelihood", Arg::Int(f.likelihood)),
+        ("impact", Arg::Int(f.impact)),
+        ("score", Arg::Int(f.likelihood * f.impact)),
+        ("status", Arg::Text(f.status.to_string())),
+        ("treatment", Arg::OptText(f.treatment.map(str::to_string))),
+        ("treatment_plan", Arg::OptText(f.treatment_plan.clone())),
+        ("owner", Arg::OptText(f.owner.clone())),
+        ("due_on", Arg::OptText(f.due_on.map(iso_date))),
+        ("accepted_by", Arg::OptText(f.accepted_by.clone())),
+    ]
 }

@@ -134,3 +134,48 @@ pub(crate) fn sum_i64(r: &sqlx::any::AnyRow, col: &str) -> crate::error::Result<
     use sqlx::Row;
     Ok(r.try_get::<Option<i64>, _>(col)?.unwrap_or(0))
 }
+
+/// A record with an id, `created_by`/`created_at` and a `version` that counts its saves:
+/// inserted at version 1 with `fixed` (the id and what never changes) and `cols` (what a
+/// save may change). Its saves go through [`update_versioned`] with the same `cols`.
+pub(crate) async fn insert_versioned(tx: &crate::audit::WriteTx, table: &str, fixed: &[(&str, Arg)], cols: &[(&str, Arg)], by: &str, at: &str) -> crate::error::Result<u64> {
+    use crate::audit::RunInTx;
+    let names: Vec<&str> = fixed.iter().chain(cols).map(|(n, _)| *n).collect();
+    let mut q = Sql::new(&format!("INSERT INTO {table} ({}, version, created_by, created_at, updated_by, updated_at) VALUES (", names.join(", ")));
+    for (_, v) in fixed.iter().chain(cols) {
+        q.bind(v.clone()).push(", ");
+    }
+    q.push("1, ").text(by).push(", ").text(at).push(", ").text(by).push(", ").text(at).push(")");
+    q.query().run(tx).await
+}
+
+/// Saves `cols` of the record `id` only if it is still at version `seen` (a save racing
+/// another, or made on a form read before it, changes no row): the rows changed.
+pub(crate) async fn update_versioned(tx: &crate::audit::WriteTx, table: &str, id: &str, cols: &[(&str, Arg)], seen: i64, by: &str, at: &str) -> crate::error::Result<u64> {
+    use crate::audit::RunInTx;
+    let mut q = Sql::new(&format!("UPDATE {table} SET "));
+    for (n, v) in cols {
+        q.push(&format!("{n} = ")).bind(v.clone()).push(", ");
+    }
+    q.push("version = version + 1, updated_by = ").text(by).push(", updated_at = ").text(at);
+    q.push(" WHERE id = ").text(id).push(" AND version = ").int(seen);
+    q.query().run(tx).await
+}
+
+/// A register's count and its first rows from one filter: `filter` is the `FROM … WHERE
+/// …` part with its arguments, listed as `SELECT <cols>` followed by `tail` (its order
+/// and limit).
+pub(crate) async fn count_and_rows(on: &crate::Scoped<'_>, filter: &Sql, cols: &str, tail: &str) -> crate::error::Result<(i64, Vec<sqlx::any::AnyRow>)> {
+    use sqlx::Row;
+
+    use crate::scope::ReadExt;
+    let mut count = Sql::new("SELECT COUNT(*) AS n");
+    count.text.push_str(&filter.text);
+    count.args_from(filter);
+    let n: i64 = count.query().one(on).await?.try_get("n")?;
+    let mut list = Sql::new(&format!("SELECT {cols}"));
+    list.text.push_str(&filter.text);
+    list.args_from(filter);
+    list.push(tail);
+    Ok((n, list.query().all(on).await?))
+}

@@ -16,7 +16,7 @@ use time::Date;
 use crate::audit::{RunInTx, WriteTx};
 use crate::error::{Result, StoreError};
 use crate::scope::ReadExt;
-use crate::sql::Sql;
+use crate::sql::{Arg, Sql, count_and_rows, insert_versioned, update_versioned};
 use crate::systems::SystemRef;
 use crate::{Scoped, new_id};
 
@@ -117,21 +117,14 @@ impl Scoped<'_> {
     /// Parties in scope, by name (at most `limit`), with the number that match, each
     /// with its systems and latest review.
     pub async fn vendors(&self, q: &VendorQuery, limit: i64) -> Result<(i64, Vec<Vendor>)> {
+        let mut filter = Sql::new(FROM);
+        self.restrict_ids(&mut filter, "v", "vendors", &["unit_id"]);
         if let Some(s) = &q.system_id {
             self.system(s).await?;
+            filter.push(" AND v.id IN (SELECT vendor_id FROM vendor_systems WHERE system_id = ").text(s.clone()).push(")");
         }
-        let build = |head: &str| {
-            let mut sql = Sql::new(&format!("{head}{FROM}"));
-            self.restrict_ids(&mut sql, "v", "vendors", &["unit_id"]);
-            if let Some(s) = &q.system_id {
-                sql.push(" AND v.id IN (SELECT vendor_id FROM vendor_systems WHERE system_id = ").text(s.clone()).push(")");
-            }
-            sql
-        };
-        let n: i64 = build("SELECT COUNT(*) AS n").query().one(self).await?.try_get("n")?;
-        let mut sql = build(&format!("SELECT {COLS}"));
-        sql.push(" ORDER BY v.name, v.id LIMIT ").int(limit.clamp(1, 2_000));
-        let mut list = sql.query().all(self).await?.iter().map(vendor).collect::<Result<Vec<_>>>()?;
+        let (n, rows) = count_and_rows(self, &filter, COLS, &format!(" ORDER BY v.name, v.id LIMIT {}", limit.clamp(1, 2_000))).await?;
+        let mut list = rows.iter().map(vendor).collect::<Result<Vec<_>>>()?;
         self.fill_vendors(&mut list).await?;
         Ok((n, list))
     }
@@ -211,22 +204,7 @@ impl Scoped<'_> {
             r.system(s).await?;
         }
         let id = new_id();
-        sqlx::query("INSERT INTO vendors (id, unit_id, name, tax_code, service, contact, contract_no, contract_from, contract_to, clauses, note, version, created_by, created_at, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $13, $12, $13)")
-            .bind(id.clone())
-            .bind(unit.id.clone())
-            .bind(f.name.clone())
-            .bind(f.tax_code.clone())
-            .bind(f.service.to_string())
-            .bind(f.contact.clone())
-            .bind(f.contract_no.clone())
-            .bind(f.contract_from.map(iso_date))
-            .bind(f.contract_to.map(iso_date))
-            .bind(f.clauses.join(","))
-            .bind(f.note.clone())
-            .bind(self.principal.username.clone())
-            .bind(tx.at().to_string())
-            .run(&tx)
-            .await?;
+        insert_versioned(&tx, "vendors", &[("id", Arg::Text(id.clone())), ("unit_id", Arg::Text(unit.id.clone()))], &columns(f), &self.principal.username, tx.at()).await?;
         tie_systems(&tx, &id, &f.systems).await?;
         tx.record("create", "vendor", &id, (&unit.id, &unit.path), None::<&()>, Some(f)).await?;
         tx.commit().await?;
@@ -253,22 +231,7 @@ impl Scoped<'_> {
         if before.version != f.seen_version {
             return Err(stale);
         }
-        let n = sqlx::query("UPDATE vendors SET name = $1, tax_code = $2, service = $3, contact = $4, contract_no = $5, contract_from = $6, contract_to = $7, clauses = $8, note = $9, version = version + 1, updated_by = $10, updated_at = $11 WHERE id = $12 AND version = $13")
-            .bind(f.name.clone())
-            .bind(f.tax_code.clone())
-            .bind(f.service.to_string())
-            .bind(f.contact.clone())
-            .bind(f.contract_no.clone())
-            .bind(f.contract_from.map(iso_date))
-            .bind(f.contract_to.map(iso_date))
-            .bind(f.clauses.join(","))
-            .bind(f.note.clone())
-            .bind(self.principal.username.clone())
-            .bind(tx.at().to_string())
-            .bind(before.id.clone())
-            .bind(f.seen_version)
-            .run(&tx)
-            .await?;
+        let n = update_versioned(&tx, "vendors", &before.id, &columns(f), f.seen_version, &self.principal.username, tx.at()).await?;
         if n != 1 {
             return Err(stale);
         }
@@ -307,6 +270,21 @@ impl Scoped<'_> {
         tx.commit().await?;
         Ok(id)
     }
+}
+
+/// What a save of a party may change, as columns.
+fn columns(f: &VendorFields) -> Vec<(&'static str, Arg)> {
+    vec![
+        ("name", Arg::Text(f.name.clone())),
+        ("tax_code", Arg::OptText(f.tax_code.clone())),
+        ("service", Arg::Text(f.service.to_string())),
+        ("contact", Arg::OptText(f.contact.clone())),
+        ("contract_no", Arg::OptText(f.contract_no.clone())),
+        ("contract_from", Arg::OptText(f.contract_from.map(iso_date))),
+        ("contract_to", Arg::OptText(f.contract_to.map(iso_date))),
+        ("clauses", Arg::Text(f.clauses.join(","))),
+        ("note", Arg::OptText(f.note.clone())),
+    ]
 }
 
 async fn tie_systems(tx: &WriteTx, vendor_id: &str, systems: &[String]) -> Result<()> {

@@ -4,8 +4,7 @@
 //! latest one decides (a failure after a success is still behind); the 12-month window
 //! moves with the injected clock; another unit sees and changes nothing.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
 
 use khien_domain::Role;
 
@@ -14,10 +13,8 @@ use crate::harness::*;
 #[tokio::test]
 async fn an_important_system_needs_a_plan_and_a_recent_successful_restore() {
     for store in stores().await {
-        // The wall clock, which the test steps forward.
-        let shift = Arc::new(AtomicI64::new(0));
-        let s2 = shift.clone();
-        let store = store.clone().with_clock(Arc::new(move || time::OffsetDateTime::now_utc() + time::Duration::days(s2.load(Ordering::SeqCst))));
+        // The wall clock, which the test steps forward by whole days.
+        let (store, shift) = days_stepped(&store);
         let w = world(&store).await;
         let b = Client::signed_in(&store, &w.user_b).await;
         let b2 = Client::signed_in(&store, &w.user_b).await;

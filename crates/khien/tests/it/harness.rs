@@ -907,3 +907,13 @@ pub async fn count(store: &Store, sql: &str, id: &str) -> i64 {
     use sqlx::Row;
     sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).bind(id.to_string()).fetch_one(store.raw_pool()).await.unwrap().try_get::<i64, _>(0).unwrap()
 }
+
+/// The store on the wall clock moved forward by the returned number of whole days,
+/// which the test steps (`days.store(n, SeqCst)`; sign in again after a step: sessions
+/// expire).
+pub fn days_stepped(store: &Store) -> (Store, Arc<std::sync::atomic::AtomicI64>) {
+    let days = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let d = days.clone();
+    let store = store.clone().with_clock(Arc::new(move || time::OffsetDateTime::now_utc() + time::Duration::days(d.load(std::sync::atomic::Ordering::SeqCst))));
+    (store, days)
+}

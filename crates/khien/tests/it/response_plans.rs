@@ -6,8 +6,7 @@
 //! provincial plan approved by the Chairman whatever the form says; another unit sees
 //! nothing; the plan downloads as a DOCX.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
 
 use khien_domain::Role;
 use sqlx::Row;
@@ -19,9 +18,7 @@ async fn a_plan_is_written_approved_once_flagged_on_change_and_revised() {
     for store in stores().await {
         let w = world(&store).await;
         // The wall clock, which the test steps forward by whole days.
-        let days = Arc::new(AtomicI64::new(0));
-        let d = days.clone();
-        let store = store.clone().with_clock(Arc::new(move || time::OffsetDateTime::now_utc() + time::Duration::days(d.load(Ordering::SeqCst))));
+        let (store, days) = days_stepped(&store);
         let b = Client::signed_in(&store, &w.user_b).await;
         let admin = Client::signed_in(&store, &w.user(Role::ProvinceAdmin)).await;
         let a_manager = Client::signed_in(&store, &w.user(Role::UnitManager)).await;

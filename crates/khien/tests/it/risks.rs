@@ -5,8 +5,7 @@
 //! late; an accepted risk leaves the open register; another unit sees and changes
 //! nothing.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
 
 use khien_domain::Role;
 
@@ -15,9 +14,8 @@ use crate::harness::*;
 #[tokio::test]
 async fn a_high_risk_needs_a_treatment_by_a_date() {
     for store in stores().await {
-        let shift = Arc::new(AtomicI64::new(0));
-        let s2 = shift.clone();
-        let store = store.clone().with_clock(Arc::new(move || time::OffsetDateTime::now_utc() + time::Duration::days(s2.load(Ordering::SeqCst))));
+        // The wall clock, which the test steps forward by whole days.
+        let (store, shift) = days_stepped(&store);
         let w = world(&store).await;
         let b = Client::signed_in(&store, &w.user_b).await;
         let b2 = Client::signed_in(&store, &w.user_b).await;

@@ -5,8 +5,7 @@
 //! (clock stepped) the review no longer counts; an ended contract still serving a system
 //! is behind; another unit sees and changes nothing.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
 
 use khien_domain::Role;
 
@@ -17,9 +16,8 @@ const REQUIRED: [&str; 6] = ["confidentiality", "incident_notice", "access_contr
 #[tokio::test]
 async fn a_third_party_needs_its_clauses_and_a_recent_review() {
     for store in stores().await {
-        let shift = Arc::new(AtomicI64::new(0));
-        let s2 = shift.clone();
-        let store = store.clone().with_clock(Arc::new(move || time::OffsetDateTime::now_utc() + time::Duration::days(s2.load(Ordering::SeqCst))));
+        // The wall clock, which the test steps forward by whole days.
+        let (store, shift) = days_stepped(&store);
         let w = world(&store).await;
         let b = Client::signed_in(&store, &w.user_b).await;
         let b2 = Client::signed_in(&store, &w.user_b).await;

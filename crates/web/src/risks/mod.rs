@@ -287,24 +287,21 @@ pub(crate) async fn work(state: &AppState, auth: &Auth<AnyRole>, t: &T, limit: u
         return Ok(Vec::new());
     }
     let today = state.store.today_vn();
-    let (_, risks) = auth.scoped(state).risks(&RiskQuery::default(), LIST_MAX).await?;
+    let (n, risks) = auth.scoped(state).risks(&RiskQuery::default(), LIST_MAX).await?;
     let mut g = WorkGroup::new("risk.work_behind", Some("/risks".into()));
     g.note = Some("risk.work_note");
-    let mut total = 0;
     for r in risks {
         let why = gaps_of(t, today, &r);
         if why.is_empty() {
             continue;
         }
-        total += 1;
-        if g.items.len() < limit {
-            let title = match &r.system_name {
-                Some(s) => format!("{} — {s}", r.title),
-                None => r.title.clone(),
-            };
-            g.push(WorkItem { title, href: format!("/risks/{}", r.id), detail: why.join(" · "), unit: r.unit_name.clone(), ..Default::default() });
-        }
+        let title = match &r.system_name {
+            Some(s) => format!("{} — {s}", r.title),
+            None => r.title.clone(),
+        };
+        g.offer(WorkItem { title, href: format!("/risks/{}", r.id), detail: why.join(" · "), unit: r.unit_name, ..Default::default() }, limit);
     }
-    g.total = total;
+    // Only the LIST_MAX highest-scored risks were read: beyond them the count is a lower bound.
+    g.total_capped = n > LIST_MAX;
     Ok(vec![g])
 }

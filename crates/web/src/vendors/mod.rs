@@ -342,20 +342,16 @@ pub(crate) async fn work(state: &AppState, auth: &Auth<AnyRole>, t: &T, limit: u
         return Ok(Vec::new());
     };
     let today = state.store.today_vn();
-    let (_, vendors) = auth.scoped(state).vendors(&VendorQuery::default(), LIST_MAX).await?;
+    let (n, vendors) = auth.scoped(state).vendors(&VendorQuery::default(), LIST_MAX).await?;
     let mut g = WorkGroup::new("vendor.work_behind", Some("/vendors?show=behind".into()));
     g.note = Some("vendor.work_note");
-    let mut total = 0;
     for v in vendors {
         let gaps = gaps_in_words(t, &policy, today, &v);
-        if gaps.is_empty() {
-            continue;
-        }
-        total += 1;
-        if g.items.len() < limit {
-            g.push(WorkItem { title: v.name.clone(), href: format!("/vendors/{}", v.id), detail: gaps.join(" · "), unit: v.unit_name.clone(), ..Default::default() });
+        if !gaps.is_empty() {
+            g.offer(WorkItem { title: v.name, href: format!("/vendors/{}", v.id), detail: gaps.join(" · "), unit: v.unit_name, ..Default::default() }, limit);
         }
     }
-    g.total = total;
+    // Only the first LIST_MAX parties were read: beyond them the count is a lower bound.
+    g.total_capped = n > LIST_MAX;
     Ok(vec![g])
 }

@@ -74,6 +74,14 @@ impl WorkGroup {
         self.total += 1;
         self.items.push(item);
     }
+    /// Counts an item and keeps it while fewer than `limit` are kept: for a source that
+    /// finds what is behind by reading its records rather than by a counted query.
+    pub fn offer(&mut self, item: WorkItem, limit: usize) {
+        self.total += 1;
+        if self.items.len() < limit {
+            self.items.push(item);
+        }
+    }
     /// The group's element id ("work-dossiers_ready"), for links and tests.
     pub fn dom_id(&self) -> String {
         self.key.replace('.', "-")
