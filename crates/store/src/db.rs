@@ -273,6 +273,7 @@ pub(crate) fn migrator() -> sqlx::migrate::Migrator {
         (26, "vendors", include_str!("../migrations/0026_vendors.sql")),
         (27, "training", include_str!("../migrations/0027_training.sql")),
         (28, "risks", include_str!("../migrations/0028_risks.sql")),
+        (29, "compliance_overdue", include_str!("../migrations/0029_compliance_overdue.sql")),
     ];
     Migrator::with_migrations(
         MIGRATIONS

@@ -93,6 +93,12 @@ fn six_months_before(d: Date) -> Date {
     Date::from_calendar_date(y, month, d.day().min(month.length(y))).unwrap_or(d)
 }
 
+/// The six months up to `today` as the dashboards count them: from the day after the
+/// same day six months earlier, to today.
+pub fn six_months_window(today: Date) -> (Date, Date) {
+    (six_months_before(today).next_day().unwrap_or(today), today)
+}
+
 /// The stored-timestamp bounds of Vietnam days `from..=to`: `[from 00:00, to+1 00:00)`
 /// in Vietnam time, as UTC text (the storage format, whose text order is time order).
 fn instant_bounds(from: Date, to: Date) -> (String, String) {
@@ -105,7 +111,7 @@ impl Scoped<'_> {
     /// for the home page; province-wide they are kept between requests like the other
     /// dashboard counts.
     pub async fn last_six_months(&self, today: Date) -> Result<std::sync::Arc<PeriodFigures>> {
-        let from = six_months_before(today).next_day().unwrap_or(today);
+        let (from, _) = six_months_window(today);
         if self.scope == khien_domain::Scope::Province && self.conn.is_none() {
             return self.store.cached("six_months_figures", || self.period_figures(from, today, today)).await;
         }

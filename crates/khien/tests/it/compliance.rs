@@ -135,3 +135,69 @@ async fn worker_once_runs_the_days_sweep_and_keeps_the_scores() {
         assert_eq!(String::from_utf8_lossy(&second.stdout).trim(), "0 jobs run", "the day's sweep runs once");
     }
 }
+
+/// The dashboards and the leader's page read the sweep's standings (issue 12 item 6):
+/// none before the first sweep, then the ranking's head, the units behind and the date
+/// they are of, in the viewer's scope; a unit's people see this month's work first; a
+/// leader's home is the one page.
+#[tokio::test]
+async fn the_glance_and_the_leaders_page_show_the_sweeps_standings_in_scope() {
+    for store in stores().await {
+        let w = world(&store).await;
+        // A hunted and scanned today (every counted duty met); B's high finding fixed.
+        record_counted_hunt(&store, &w.sys_a).await;
+        let report = tempdir().join("quet-a.csv");
+        std::fs::write(&report, "title,severity,host,port\nOpenSSH cũ,medium,10.0.0.5,22\n").unwrap();
+        khien::scan_import::import_now(&store, &w.sys_a, &report, None, true).await.unwrap();
+        let manager_b = Client::signed_in(&store, &w.user_b).await;
+        let fixed = manager_b.post_form(&format!("/findings/{}/status", w.finding_b), &[("status", "fixed"), ("reason", "Đã cập nhật bản vá")]).await;
+        assert_eq!(fixed.status, 303, "{}", fixed.body);
+        let admin = Client::signed_in(&store, &w.user(Role::ProvinceAdmin)).await;
+        let home = admin.get("/").await.body;
+        assert!(home.contains("id=\"ranking-none\""), "no sweep yet: said, not a ranking of nothing");
+        assert!(!home.contains("id=\"month-work\""), "the department's home has no unit month");
+        // B's manager: the hunt owed today since the fix is this month's work.
+        let home_b = manager_b.get("/").await.body;
+        let month = &home_b[home_b.find("id=\"month-work\"").expect("a unit's month")..];
+        let month = &month[..month.find("</section>").unwrap()];
+        assert!(month.contains("Săn lùng sau khi khắc phục lỗ hổng nghiêm trọng"), "{month}");
+        // Late first: B's own assessment, owed for more than a year.
+        assert!(month.find("class=\"late\"") < month.find("Săn lùng sau khi khắc phục"), "{month}");
+
+        let cfg = khien_web::notifications::sweep::SweepConfig::from_web(&khien_web::WebConfig::default()).unwrap();
+        khien_web::notifications::sweep::sweep(&store, &cfg).await.unwrap();
+        let today = khien_domain::time_fmt::format_date(store.today_vn());
+        let leader = admin.get("/leader").await;
+        assert_eq!(leader.status, 200, "{}", leader.body);
+        assert!(leader.body.contains(&format!("Chỉ số tuân thủ theo lần tính ngày {today}")), "{}", leader.body);
+        let top = &leader.body[leader.body.find("id=\"ranking-top\"").unwrap()..];
+        assert!(top.find(&format!("/ranking/{}", w.a)) < top.find(&format!("/ranking/{}", w.b)), "A above B: {top}");
+        assert!(leader.body.contains("đơn vị có nghĩa vụ quá hạn <b>1</b>"), "B alone is behind (its own assessment)");
+        assert!(leader.body.contains("id=\"glance-plans\""));
+        // B's manager sees B's subtree only.
+        let leader_b = manager_b.get("/leader").await.body;
+        assert!(leader_b.contains(&format!("/ranking/{}", w.b)) && !leader_b.contains(&format!("/ranking/{}", w.a)), "{leader_b}");
+
+        // A quarter later the hunt after the fix is late too.
+        let overdue_of_b = |store: khien_store::Store| {
+            let b = w.b.clone();
+            async move {
+                let d = store.today_vn();
+                let q = format!("{}-Q{}", d.year(), (u8::from(d.month()) - 1) / 3 + 1);
+                let row = sqlx::query("SELECT overdue_obligations FROM compliance_scores WHERE quarter = $1 AND unit_id = $2").bind(q).bind(b).fetch_one(store.raw_pool()).await.unwrap();
+                row.try_get::<i64, _>("overdue_obligations").unwrap()
+            }
+        };
+        let now = overdue_of_b(store.clone()).await;
+        let later = store.clone().with_clock(std::sync::Arc::new(|| time::OffsetDateTime::now_utc() + time::Duration::days(92)));
+        khien_web::notifications::sweep::sweep(&later, &cfg).await.unwrap();
+        assert_eq!(overdue_of_b(later.clone()).await, now + 1, "the hunt after the fix, now late");
+        let admin = Client::signed_in(&later, &w.user(Role::ProvinceAdmin)).await;
+        let home = admin.get("/").await.body;
+        assert!(home.contains("đơn vị có nghĩa vụ quá hạn <b>1</b>"), "still B alone: {home}");
+        // A leader's home is the one page.
+        let viewer = Client::signed_in(&later, &w.user(Role::Viewer)).await;
+        let home = viewer.get("/").await.body;
+        assert!(home.contains("id=\"leader-events\"") && !home.contains("id=\"work-queue\""), "{home}");
+    }
+}

@@ -1,8 +1,12 @@
-//! The home dashboard: systems by unit, type and status, drawn as server-side SVG bars.
+//! The home dashboard: the viewer's work (and, for a unit, this month's), the scope at a
+//! glance, and systems by unit, type and status drawn as server-side SVG bars.
 
 use axum::extract::State;
-use axum::response::Html;
+use axum::response::{IntoResponse, Response};
 use khien_store::stats::SystemStats;
+
+use super::glance::{Glance, glance};
+use crate::work::WorkItem;
 
 use crate::AppState;
 use crate::auth::Auth;
@@ -39,43 +43,40 @@ struct Dashboard {
     stats: SystemStats,
     status_kpis: Vec<Bar>,
     charts: Vec<Chart>,
+    /// "Việc tháng này": for a unit's people, what falls due by the month's end.
+    month: Option<MonthWork>,
     /// What the viewer must do: the page leads with it.
     groups: Vec<crate::work::WorkGroup>,
-    /// The duties of the last six months at a glance: share of the systems in use.
-    coverage: Vec<Meter>,
-    /// Counts that should be zero: serious findings past due, incidents open.
-    alarms: Vec<Bar>,
+    glance: Glance,
 }
 
-/// A share of the systems in use that meet a duty, drawn as a meter.
-pub struct Meter {
-    pub id: &'static str,
+/// What falls due by the end of this month (or is late), soonest first.
+pub struct MonthWork {
+    /// "12/2026".
     pub label: String,
-    pub done: i64,
-    pub of: i64,
-    /// Percent, whole.
-    pub pct: i64,
-    pub href: String,
+    pub items: Vec<WorkItem>,
+    /// Items found in all; more than `items` when the list was cut.
+    pub total: usize,
 }
 
-/// The six months' duties of the viewer's scope (levels approved, scanned, hunted) and
-/// what is late or open, from the same figures as the periodic reports.
-fn glance(f: &khien_store::period_figures::PeriodFigures, t: &crate::i18n::T) -> (Vec<Meter>, Vec<Bar>) {
-    let of = f.total("systems_in_use");
-    let meter = |id: &'static str, key: &str, metric: &str, href: &str| {
-        let done = f.total(metric).min(of);
-        Meter { id, label: t.s(key).into(), done, of, pct: if of > 0 { done * 100 / of } else { 0 }, href: href.into() }
-    };
-    let coverage = vec![
-        meter("glance-approved", "dash.glance_approved", "systems_approved", "/systems?level=none"),
-        meter("glance-scanned", "dash.glance_scanned", "systems_scanned", "/obligations"),
-        meter("glance-hunted", "dash.glance_hunted", "systems_hunted", "/obligations"),
-    ];
-    let alarms = vec![
-        Bar { label: t.s("dash.glance_overdue").into(), value: f.total("findings_open_overdue_serious"), pct: 0, href: "/findings?overdue=1".into() },
-        Bar { label: t.s("dash.glance_incidents").into(), value: f.total("incidents_open"), pct: 0, href: "/incidents".into() },
-    ];
-    (coverage, alarms)
+/// Items of each kind read for the month's list (the queue itself shows fewer).
+const MONTH_READ: usize = 50;
+/// Items the month's list shows.
+const MONTH_SHOWN: usize = 12;
+
+/// The items of `groups` due on or before the month's last day, late first, then by date.
+fn month_work(groups: &[crate::work::WorkGroup], today: time::Date) -> MonthWork {
+    let last = time::Date::from_calendar_date(today.year(), today.month(), today.month().length(today.year())).unwrap_or(today);
+    let mut items: Vec<WorkItem> = groups
+        .iter()
+        .flat_map(|g| g.items.iter())
+        .filter(|i| i.is_late() || i.due.is_some_and(|d| d <= last))
+        .cloned()
+        .collect();
+    items.sort_by_key(|i| (!i.is_late(), i.due));
+    let total = items.len();
+    items.truncate(MONTH_SHOWN);
+    MonthWork { label: format!("{:02}/{}", u8::from(today.month()), today.year()), items, total }
 }
 
 pub struct Chart {
@@ -87,11 +88,19 @@ pub async fn home(
     State(state): State<AppState>,
     auth: Auth<AnyRole>,
     c: Chrome,
-) -> AppResult<Html<String>> {
-    let groups = crate::work::queue(&state, &auth, &c.t, crate::work::ON_HOME).await?;
+) -> AppResult<Response> {
+    // Leadership reads; its home is the one-page summary.
+    if auth.principal.role == khien_domain::Role::Viewer {
+        return Ok(super::leader::render_page(&state, &auth, c).await?.into_response());
+    }
+    let unit_view = auth.principal.scope() != khien_domain::Scope::Province;
+    let mut groups = crate::work::queue(&state, &auth, &c.t, if unit_view { MONTH_READ } else { crate::work::ON_HOME }).await?;
+    let month = unit_view.then(|| month_work(&groups, state.store.today_vn()));
+    for g in &mut groups {
+        g.items.truncate(crate::work::ON_HOME);
+    }
     let stats = auth.scoped(&state).system_stats().await?;
-    let six = auth.scoped(&state).last_six_months(state.store.today_vn()).await?;
-    let (coverage, alarms) = glance(&six, &c.t);
+    let glance = glance(&state, &auth, &c.t, 3).await?;
     let t = c.t;
     let by_type = bars(stats.by_type.iter().map(|(k, n)| {
         (
@@ -100,12 +109,14 @@ pub async fn home(
             format!("/systems?system_type={k}"),
         )
     }));
-    let by_status = bars(
-        stats
-            .by_status
-            .iter()
-            .map(|(k, n)| (t.label("status", k), *n, format!("/systems?status={k}"))),
-    );
+    let by_status = || {
+        bars(
+            stats
+                .by_status
+                .iter()
+                .map(|(k, n)| (t.label("status", k), *n, format!("/systems?status={k}"))),
+        )
+    };
     let behind = bars(
         stats
             .behind_by_unit
@@ -113,31 +124,18 @@ pub async fn home(
             .map(|(id, name, n)| (name.clone(), *n, format!("/systems?unit_id={id}&level=none"))),
     );
     let charts = vec![
-        Chart {
-            title: t.s("dash.by_type").into(),
-            bars: by_type,
-        },
-        Chart {
-            title: t.s("dash.by_status").into(),
-            bars: bars(
-                stats
-                    .by_status
-                    .iter()
-                    .map(|(k, n)| (t.label("status", k), *n, format!("/systems?status={k}"))),
-            ),
-        },
-        Chart {
-            title: t.s("dash.behind_by_unit").into(),
-            bars: behind,
-        },
+        Chart { title: t.s("dash.by_type").into(), bars: by_type },
+        Chart { title: t.s("dash.by_status").into(), bars: by_status() },
+        Chart { title: t.s("dash.behind_by_unit").into(), bars: behind },
     ];
-    render(&Dashboard {
+    Ok(render(&Dashboard {
         c,
+        status_kpis: by_status(),
         stats,
-        status_kpis: by_status,
         charts,
+        month,
         groups,
-        coverage,
-        alarms,
-    })
+        glance,
+    })?
+    .into_response())
 }

@@ -228,6 +228,25 @@ async fn tally(state: &AppState, auth: &Auth<AnyRole>, today: time::Date) -> khi
     })
 }
 
+/// The tally of the viewer's scope. Province-wide it is kept between requests
+/// (recomputed after a write); a subtree's is a few index lookups and computed each time.
+async fn kept_tally(state: &AppState, auth: &Auth<AnyRole>, today: time::Date) -> khien_store::error::Result<std::sync::Arc<Tally>> {
+    if auth.principal.scope() == khien_domain::Scope::Province {
+        let key = format!("levels:{}", khien_domain::time_fmt::iso_date(today));
+        state.store.cached(&key, || tally(state, auth, today)).await
+    } else {
+        Ok(std::sync::Arc::new(tally(state, auth, today).await?))
+    }
+}
+
+/// The systems in operation in the viewer's scope and how many of them have their
+/// security plan fully implemented, as the province view counts them (the dashboards).
+pub(crate) async fn plans_implemented(state: &AppState, auth: &Auth<AnyRole>) -> khien_store::error::Result<(i64, i64)> {
+    let tl = kept_tally(state, auth, state.store.today_vn()).await?;
+    let n = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
+    Ok((n(tl.total.plan_full), n(tl.total.operating)))
+}
+
 /// What the page and its export show: the rows as asked for, their total, the targets.
 struct View {
     rows: Vec<Row>,
@@ -240,16 +259,7 @@ struct View {
 async fn view(state: &AppState, auth: &Auth<AnyRole>, t: &crate::i18n::T, q: &ViewQuery) -> AppResult<View> {
     let today = state.store.today_vn();
     let today_iso = khien_domain::time_fmt::iso_date(today);
-    // Province-wide, the tally of every system is kept between requests (recomputed
-    // after a write); a subtree's is a few index lookups and computed each time.
-    let tl = if auth.principal.scope() == khien_domain::Scope::Province {
-        state
-            .store
-            .cached(&format!("levels:{today_iso}"), || tally(state, auth, today))
-            .await?
-    } else {
-        std::sync::Arc::new(tally(state, auth, today).await?)
-    };
+    let tl = kept_tally(state, auth, today).await?;
     let mut rows: Vec<Row> = tl
         .rows
         .iter()

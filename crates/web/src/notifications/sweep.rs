@@ -179,13 +179,17 @@ pub async fn sweep(store: &Store, cfg: &SweepConfig) -> Result<SweepReport, khie
             let (units, next) = sys.duty_facts_page(&after, UNITS_PAGE).await?;
             report.units += units.len();
             for u in &units {
-                if let Some((s, _)) = ctx.score(u, &cfg.compliance_weights) {
+                if let Some((s, lines)) = ctx.score(u, &cfg.compliance_weights) {
+                    let overdue: Vec<_> = lines.iter().filter(|l| l.urgency() == Some(Urgency::Overdue)).collect();
+                    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
                     scores.push(khien_store::compliance::QuarterScore {
                         unit_id: u.unit_id.clone(),
                         score_permille: s.permille,
                         met_weight: s.met,
                         counted_weight: s.counted,
-                        not_counted: u32::try_from(s.lines_not_counted).unwrap_or(u32::MAX),
+                        not_counted: count(s.lines_not_counted),
+                        overdue_obligations: count(overdue.len()),
+                        overdue_reports: count(overdue.iter().filter(|l| l.is_report()).count()),
                     });
                 }
             }

@@ -72,6 +72,11 @@ impl DueLine {
         }
     }
 
+    /// A periodic report's occurrence (a per-period rule), not a duty of a system.
+    pub fn is_report(&self) -> bool {
+        self.period.is_some()
+    }
+
     /// What a reminder of this line is about (the unique key's subject).
     pub fn subject_key(&self, unit_id: &str) -> String {
         match &self.system_id {

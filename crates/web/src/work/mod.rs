@@ -19,7 +19,7 @@ use crate::routes::{Routes, Tenancy};
 use crate::view::{Chrome, render};
 
 /// One thing someone must do.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct WorkItem {
     pub title: String,
     pub href: String,
