@@ -429,6 +429,37 @@ try {
     await Promise.all([p.waitForNavigation(), p.click("#login-submit")]);
     return [ctx, p];
   };
+  // Follows a menu link, opening its group first (the menu groups its pages).
+  const viaMenu = async (p, id) => {
+    const link = p.locator(id);
+    if (!(await link.isVisible())) await p.click(`#main-menu details:has(${id}) > summary`);
+    await Promise.all([p.waitForNavigation(), link.click()]);
+  };
+
+  await run("the menu groups its pages: one group open at a time, every duty's page reachable, the leader's summary", async () => {
+    const [ctx, p] = await signIn("admin");
+    assert.ok(!(await p.isVisible("#nav-vendors")), "groups start closed");
+    await p.click("#menu-duties > summary");
+    assert.ok(await p.isVisible("#nav-vendors"), "the duties group opens");
+    await p.click("#menu-incidents > summary");
+    assert.ok(!(await p.isVisible("#nav-vendors")) && await p.isVisible("#nav-response-plans"), "one group at a time");
+    await p.keyboard.press("Escape");
+    assert.ok(!(await p.isVisible("#nav-response-plans")), "Escape closes it");
+    for (const [id, heading] of [["#nav-vendors", /Bên thứ ba/], ["#nav-training", /tập huấn|Tuyên truyền/i], ["#nav-risks", /Rủi ro|rủi ro/], ["#nav-response-plans", /Phương án|phương án/], ["#nav-leader", /Tóm tắt tình hình an toàn thông tin/]]) {
+      await viaMenu(p, id);
+      assert.match(await p.textContent("h1"), heading, `${id} opens its page`);
+    }
+    assert.match(await p.getAttribute("#menu-duties > summary", "class"), /active/, "the group of the page shown is marked");
+    assert.match(await p.textContent("#leader-dates"), /Số liệu đến ngày \d{2}\/\d{2}\/\d{4}/);
+    assert.ok(await p.locator("#leader-events tr").count() >= 5, "the six months in figures");
+    if (process.env.KHIEN_SCREENSHOTS) await p.screenshot({ path: join(process.env.KHIEN_SCREENSHOTS, "leader.png"), fullPage: true });
+    await ctx.close();
+    // A unit's officer: this month's work leads the home page.
+    const [uctx, u] = await signIn("canbo.stc");
+    assert.match(await u.textContent("#month-title"), /Việc tháng \d{2}\/\d{4}/);
+    assert.ok(await u.locator("#month-work li").count() > 0, "the demo unit has work due this month");
+    await uctx.close();
+  });
 
   await run("every home page leads with what its user must do, and each group opens the list behind it", async () => {
     const [ctx, p] = await signIn("canbo.stc");
@@ -545,7 +576,7 @@ try {
 
   await run("the ranking answers who is behind, each score opens its obligations, the league table downloads", async () => {
     const [ctx, p] = await signIn("admin");
-    await Promise.all([p.waitForNavigation(), p.click("#nav-ranking")]);
+    await viaMenu(p, "#nav-ranking");
     const rows = p.locator("#ranking-table tbody tr");
     assert.ok(await rows.count() > 10, "every unit of the province");
     const ranks = (await p.locator("#ranking-table tbody tr td:first-child").allTextContents()).map((t) => t.trim()).filter((t) => t !== "—").map(Number);
@@ -573,7 +604,7 @@ try {
 
   await run("periodic reports: the province's consolidated table, its XLSX and PDF; a unit's monthly report; a wrong period refused", async () => {
     const [ctx, p] = await signIn("admin");
-    await Promise.all([p.waitForNavigation(), p.click("#nav-reports")]);
+    await viaMenu(p, "#nav-reports");
     await p.selectOption("#report-kind", "consolidated_quarterly");
     await Promise.all([p.waitForNavigation(), p.click("#report-show")]);
     assert.ok(await p.locator("#report-units tbody tr").count() > 5, "a row per unit with data");
@@ -753,7 +784,7 @@ try {
     const corpus = process.env.KHIEN_CORPUS;
     assert.ok(corpus, "KHIEN_CORPUS must point at the shared corpus (scripts/test sets it)");
     const [ctx, p] = await signIn("admin");
-    await Promise.all([p.waitForNavigation(), p.click("#nav-advisories")]);
+    await viaMenu(p, "#nav-advisories");
     await Promise.all([p.waitForNavigation(), p.click("#advisory-new")]);
     await p.setInputFiles("#record", join(corpus, "cve", "CVE-2024-3400.json"));
     await Promise.all([p.waitForNavigation(), p.click("#cve-read")]);

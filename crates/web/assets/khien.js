@@ -17,6 +17,24 @@ document.addEventListener("DOMContentLoaded", function () {
       toggle.setAttribute("aria-expanded", open ? "true" : "false");
     });
   }
+  // The menu's groups: one open at a time, closed by a click elsewhere or Escape; where
+  // the menu folds (a phone) every group stays open under its heading.
+  var groups = document.querySelectorAll("nav.menu details.menu-group");
+  var folds = function () { return document.body.classList.contains("menu-folds") && window.getComputedStyle(toggle).display !== "none"; };
+  groups.forEach(function (d) {
+    if (toggle && folds()) { d.open = true; }
+    d.querySelector("summary").addEventListener("click", function (e) {
+      if (toggle && folds()) { e.preventDefault(); return; }
+      groups.forEach(function (o) { if (o !== d) { o.open = false; } });
+    });
+  });
+  document.addEventListener("click", function (e) {
+    if (toggle && folds()) { return; }
+    groups.forEach(function (d) { if (!d.contains(e.target)) { d.open = false; } });
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape") { groups.forEach(function (d) { d.open = false; }); }
+  });
   // Checkbox pickers (systems of a hunt): filter by name, count what is ticked.
   document.querySelectorAll("[data-pick]").forEach(function (box) {
     var filter = box.querySelector("[data-pick-filter]");

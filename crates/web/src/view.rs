@@ -29,6 +29,15 @@ impl UserChip {
     }
 }
 
+/// The menu's groups (templates/base.html) and the pages each holds, by path prefix:
+/// which heading shows as the current one.
+const MENU_GROUPS: &[(&str, &[&str])] = &[
+    ("systems", &["/units", "/systems", "/levels", "/dossiers"]),
+    ("duties", &["/obligations", "/ranking", "/reports", "/leader", "/protection", "/backups", "/budget", "/vendors", "/training", "/risks", "/assessments"]),
+    ("threats", &["/findings", "/advisories", "/hunts", "/rules", "/kev"]),
+    ("incidents", &["/incidents", "/alerts", "/response-plans", "/drills", "/team"]),
+];
+
 pub struct Chrome {
     pub t: T,
     pub user: Option<UserChip>,
@@ -221,6 +230,11 @@ impl Chrome {
             self.path.starts_with(prefix)
         };
         if active { "active" } else { "" }
+    }
+    /// `active` on a menu group's heading when the page is one of the group's.
+    pub fn menu_group_class(&self, group: &str) -> &'static str {
+        let prefixes = MENU_GROUPS.iter().find(|(g, _)| *g == group).map(|(_, p)| *p).unwrap_or(&[]);
+        if prefixes.iter().any(|p| self.path.starts_with(p)) { "active" } else { "" }
     }
     pub fn other_lang(&self) -> &'static str {
         match self.t.lang {
